@@ -1,0 +1,49 @@
+"""All of a step's random numbers, drawn up front from the model's generator.
+
+The rules are then pure functions of (state, draws): that is what lets the per-agent reference
+step and the vectorized step be compared result for result. Every array is drawn every step, in
+a fixed order and with a shape that depends only on N, so switching a mechanism on or off never
+shifts the random numbers of the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import MessagesConfig
+
+UNIFORMS = (
+    "peer",  # does a peer message arrive and get attended
+    "peer_pick",  # which sender (engagement-weighted)
+    "broadcast",  # does the broadcast arrive and get attended
+    "forum",  # does a forum message arrive and get attended
+    "exclude",  # is a dissenter excluded this step
+    "exclude_pick",  # which in-group tie goes
+    "rewire",  # does a dissenter try to rewire
+    "rewire_pick",  # which agent outside the group is the candidate
+    "form",  # does an agent propose a tie
+    "form_scope",  # inside the group or anywhere
+    "form_pick",  # which agent is proposed
+)
+
+
+@dataclass(frozen=True)
+class Draws:
+    u: dict[str, np.ndarray]  # uniforms on [0, 1), one per agent, keys UNIFORMS
+    forum_content: np.ndarray  # stance of the forum message each agent may receive
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        try:
+            return self.u[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def draw(rng: np.random.Generator, n: int, messages: MessagesConfig) -> Draws:
+    block = rng.random((len(UNIFORMS), n))
+    a = messages.forum_mean * messages.forum_concentration
+    b = (1.0 - messages.forum_mean) * messages.forum_concentration
+    forum = rng.beta(a, b, size=n) if b > 0 else np.ones(n)
+    return Draws(dict(zip(UNIFORMS, block, strict=True)), forum)

@@ -1,0 +1,24 @@
+"""Errors for bad user input: one line that names the key (or file line), the value and what is allowed."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad user input; the CLI prints its message on one line and exits non-zero."""
+
+
+class ConfigError(InputError):
+    """A config key holds a value outside what the model accepts."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(f"invalid config: {key}={value!r}; allowed: {allowed}")
+
+
+class InputFileError(InputError):
+    """A user-supplied file is missing or malformed; names the file and the line at fault."""
+
+    def __init__(self, path: object, problem: str, line: int | None = None) -> None:
+        where = f"{path}" if line is None else f"{path}, line {line}"
+        self.path, self.line, self.problem = path, line, problem
+        super().__init__(f"invalid input file {where}: {problem}")

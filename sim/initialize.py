@@ -1,0 +1,81 @@
+"""Initialization (ODD 'Initialization'): network, professions, traits and stances from the config.
+
+Random numbers are taken from the model's generator in a fixed order: network, professions,
+traits (literacy, trust, critical thinking), stances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim import network, tiestore
+from sim.params import Config, TraitDist
+from sim.state import LEDGER, State
+
+
+def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
+    a = dist.mean * dist.concentration
+    b = (1.0 - dist.mean) * dist.concentration
+    if b <= 0:  # mean 1: every agent at 1
+        return np.ones(n)
+    return rng.beta(a, b, size=n)
+
+
+def build_network(cfg: Config, rng: np.random.Generator):
+    """Ties, groups and (for user files) professions; professions None means 'draw them'."""
+    net = cfg.network
+    if net.kind == "edgelist":
+        el = network.read_edge_list(net.path)
+        return el.u, el.v, el.group.astype(np.int32), el.profession.astype(np.int8)
+    sizes = network.group_sizes(cfg.n_agents, cfg.n_groups)
+    group = network.group_of_agents(sizes).astype(np.int32)
+    if net.kind == "sbm":
+        u, v = network.build_sbm(sizes, net.p_in, net.p_out, rng)
+    elif net.kind == "complete":
+        u, v = network.build_complete(cfg.n_agents)
+    else:
+        u, v = network.build_small_world(cfg.n_agents, net.k, net.beta, rng)
+    return u, v, group, None
+
+
+def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each group has a home profession (groups split by share); agents take it with prob segregation."""
+    pc = cfg.professions
+    n_groups = int(group.max()) + 1
+    home = (np.arange(n_groups) + 0.5 >= pc.share_social_work * n_groups).astype(np.int8)
+    u = rng.random((2, len(group)))
+    drawn = (u[1] >= pc.share_social_work).astype(np.int8)
+    return np.where(u[0] < pc.segregation, home[group], drawn).astype(np.int8)
+
+
+def initial_state(cfg: Config, rng: np.random.Generator) -> State:
+    u, v, group, profession = build_network(cfg, rng)
+    n = len(group)
+    if profession is None:
+        profession = assign_professions(cfg, group, rng)
+    pc = cfg.professions
+    dists = [pc.social_work, pc.health_care if pc.heterogeneous else pc.social_work]
+    traits = {}
+    for name in ("literacy", "trust", "critical"):
+        sw = beta_draw(rng, getattr(dists[0], name), n)
+        hc = beta_draw(rng, getattr(dists[1], name), n)
+        traits[name] = np.where(profession == 0, sw, hc)
+    stance = beta_draw(rng, _stance_dist(cfg), n)
+    ties = tiestore.from_edges(n, u, v, cfg.network.slack)
+    state = State(
+        group=group, profession=profession,
+        literacy=traits["literacy"], trust=traits["trust"], critical=traits["critical"],
+        in_group_degree0=np.zeros(n, dtype=np.int32),
+        stance=stance, engagement=traits["trust"].copy(),
+        identity=np.full(n, cfg.identity.initial), load=np.zeros(n),
+        overloaded=np.zeros(n, dtype=bool),
+        withdrawn=traits["trust"] < cfg.attention.withdrawn_below,
+        ledger={k: np.zeros(n, dtype=np.uint32) for k in LEDGER},
+        ties=ties,
+    )
+    state.in_group_degree0 = state.in_group_degree().astype(np.int32)
+    return state
+
+
+def _stance_dist(cfg: Config) -> TraitDist:
+    return TraitDist(cfg.stance.initial_mean, cfg.stance.initial_concentration)

@@ -1,0 +1,102 @@
+"""The process overview (ODD 'Process overview and scheduling'): one synchronous step.
+
+    1. exposure   E(t); expected messages from peers (along unmuted ties, scaled by the senders'
+                  engagement), the broadcast and the general forum; one engagement-weighted
+                  peer sender per agent
+    2. attention  load = volume / capacity; overloaded agents attend to a share 1/load of what
+                  arrives and withdraw; the others recover toward their tech trust
+    3. influence  social judgment of each attended message (assimilate inside U, contrast beyond
+                  T), summed over channels from the old stances
+    4. ties       exclusion of dissenters, muting of rejected senders (cut when mutual),
+                  formation of new ties, homophilous rewiring - in that order
+    5. identity   identity clarity and the effect ledger
+    6. metrics    recorded by the model after the step (sim.metrics)
+
+All randomness comes in `draws` (sim.draws), so this function and its per-agent twin in
+`sim.reference` map the same (state, draws) to the same next state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.draws import Draws
+from sim.params import Config
+from sim.state import State
+from sim.submodels import attention, exposure, identity, influence, ties
+from sim.submodels.ties import EVENT_KINDS
+
+
+@dataclass
+class StepReport:
+    """What happened in a step that is not part of the state (for metrics and event logs)."""
+
+    exposure: float
+    n_accepted: np.ndarray  # int64 per agent
+    events: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (source, target)
+
+    def event_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Events as (source, target, kind code) in the order they happened."""
+        src, dst, kind = [], [], []
+        for code, name in enumerate(EVENT_KINDS):
+            a, b = self.events.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            src.append(a)
+            dst.append(b)
+            kind.append(np.full(len(a), code, dtype=np.int8))
+        return np.concatenate(src), np.concatenate(dst), np.concatenate(kind)
+
+
+def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
+    """Advance `state` in place by one step."""
+    state.t += 1
+    x = state.stance
+    # 1. exposure
+    e_t = exposure.level(state.t, cfg.exposure)
+    w = exposure.sender_weights(state)
+    w_total = state.ties.block_sum(w)
+    v_peer, v_broadcast, v_forum = exposure.volumes(state, w_total, e_t, cfg.messages)
+    sender_slot = exposure.pick_senders(state, w, w_total, draws.peer_pick)
+    sender = np.where(sender_slot >= 0, state.ties.nbr[np.maximum(sender_slot, 0)], 0)
+    # 2. attention
+    was_overloaded, was_withdrawn = state.overloaded, state.withdrawn
+    load, overloaded, att_peer, att_b, att_f, engagement = attention.attend(
+        state.engagement, state.trust, state.literacy, state.identity, v_peer, v_broadcast, v_forum,
+        draws.peer, draws.broadcast, draws.forum, cfg.attention)
+    att_peer &= sender_slot >= 0
+    state.load, state.overloaded, state.engagement = load, overloaded, engagement
+    state.withdrawn = engagement < cfg.attention.withdrawn_below
+    # 3. influence
+    new_x, n_accepted, rejected_peer = influence.influence(
+        x, state.identity, state.critical, x[sender], att_peer, att_b, cfg.stance.dominant,
+        draws.forum_content, att_f, cfg.influence)
+    state.stance = new_x
+    # 4. ties
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    tc = cfg.ties
+    dissent = ties.dissenters(state, new_x, tc.conformity)
+    if tc.exclusion:
+        events["excluded"] = ties.exclude(state, dissent, draws.exclude, draws.exclude_pick, tc)
+    cut_parts = []
+    if tc.muting:
+        events["muted"], cut = ties.mute(state, sender_slot, rejected_peer, tc)
+        cut_parts.append(cut)
+    if tc.formation:
+        eligible = (n_accepted > 0) & ~state.withdrawn & ~state.overloaded
+        events["formed"] = ties.form(state, new_x, eligible, draws.form, draws.form_scope,
+                                     draws.form_pick, tc, cfg.influence)
+    if tc.rewiring:
+        cut, events["rewired"] = ties.rewire(state, new_x, dissent, draws.rewire, draws.rewire_pick,
+                                             tc, cfg.influence)
+        cut_parts.append(cut)
+    if cut_parts:
+        events["cut"] = (np.concatenate([c[0] for c in cut_parts]),
+                         np.concatenate([c[1] for c in cut_parts]))
+    # 5. identity and ledger
+    state.identity, gained = identity.update_identity(
+        state.identity, state.literacy, n_accepted, state.withdrawn, state.overloaded,
+        cfg.identity, cfg.attention)
+    identity.count_transitions(state.ledger, gained, state.overloaded, was_overloaded,
+                               state.withdrawn, was_withdrawn)
+    return StepReport(e_t, n_accepted, events)

@@ -1,0 +1,224 @@
+"""Ties as a slotted adjacency: CSR blocks with spare slots, so ties change in place.
+
+Each undirected tie i-j is two arcs: a slot in i's block holding j and a slot in j's block holding
+i, linked by `twin`. The block owner is the receiver: `muted[s]` means the owner no longer
+attends to that neighbour, `rejections[s]` counts the rejected messages it sent. Cutting a tie
+empties both slots; forming one fills a free slot in each block. Blocks are re-packed (with new
+spare room) only when one overflows, so the per-step cost is that of a sparse pass over the slots,
+not of rebuilding a matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EMPTY = -1
+
+
+@dataclass
+class Ties:
+    indptr: np.ndarray  # int64 [N+1]: block of agent i is slots indptr[i]:indptr[i+1]
+    nbr: np.ndarray  # int32 [S]: neighbour held in the slot, EMPTY if free
+    twin: np.ndarray  # int64 [S]: slot of the reverse arc, EMPTY if free
+    muted: np.ndarray  # bool [S]: the block owner muted this neighbour
+    rejections: np.ndarray  # uint8 [S]: rejected messages received from this neighbour
+    slack: float = 0.25
+
+    @property
+    def n_agents(self) -> int:
+        return len(self.indptr) - 1
+
+    def owner(self) -> np.ndarray:
+        """Block owner of every slot (derived, not stored: it only changes on a repack)."""
+        return np.repeat(np.arange(self.n_agents, dtype=np.int32), np.diff(self.indptr))
+
+    def alive(self) -> np.ndarray:
+        return self.nbr >= 0
+
+    def block_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-slot values over each agent's block (exact for integer values)."""
+        c = np.concatenate([np.zeros(1, dtype=values.dtype), np.cumsum(values)])
+        return c[self.indptr[1:]] - c[self.indptr[:-1]]
+
+    def degree(self) -> np.ndarray:
+        return self.block_sum((self.nbr >= 0).astype(np.int64))
+
+    def copy(self) -> Ties:
+        return Ties(self.indptr.copy(), self.nbr.copy(), self.twin.copy(), self.muted.copy(),
+                    self.rejections.copy(), self.slack)
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Undirected ties (u < v, sorted) with who muted whom, for outputs and metrics."""
+        s = np.flatnonzero(self.nbr >= 0)
+        own = self.owner()[s]
+        keep = own < self.nbr[s]
+        s = s[keep]
+        u, v = own[keep].astype(np.int64), self.nbr[s].astype(np.int64)
+        order = np.lexsort((v, u))
+        s = s[order]
+        return u[order], v[order], self.muted[s], self.muted[self.twin[s]]
+
+    def canonical(self) -> dict[str, np.ndarray]:
+        """Layout-free description of the ties (for comparing two implementations)."""
+        s = np.flatnonzero(self.nbr >= 0)
+        own = self.owner()[s].astype(np.int64)
+        nb = self.nbr[s].astype(np.int64)
+        order = np.lexsort((nb, own))
+        s = s[order]
+        return {"owner": own[order], "nbr": nb[order], "muted": self.muted[s],
+                "rejections": self.rejections[s]}
+
+
+def _capacity(deg: np.ndarray, slack: float) -> np.ndarray:
+    return deg + np.maximum(2, np.ceil(slack * deg)).astype(np.int64)
+
+
+def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Ties:
+    """Lay out undirected ties (no duplicates, no self-loops) with spare room in every block."""
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    cap = _capacity(deg, slack)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cap, out=indptr[1:])
+    size = int(indptr[-1])
+    nbr = np.full(size, EMPTY, dtype=np.int32)
+    twin = np.full(size, EMPTY, dtype=np.int64)
+    src = np.concatenate([u, v])
+    dst = np.concatenate([v, u])
+    order = np.lexsort((dst, src))  # arcs sorted by owner, then neighbour
+    src, dst = src[order], dst[order]
+    pos = _slots_in_blocks(indptr, src)
+    nbr[pos] = dst
+    m = len(u)
+    # arc k and arc k+m (before sorting) are twins
+    slot_of_arc = np.empty(2 * m, dtype=np.int64)
+    slot_of_arc[order] = pos
+    twin[slot_of_arc[:m]] = slot_of_arc[m:]
+    twin[slot_of_arc[m:]] = slot_of_arc[:m]
+    return Ties(indptr, nbr, twin, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
+
+
+def _slots_in_blocks(indptr: np.ndarray, owners_sorted: np.ndarray) -> np.ndarray:
+    """Consecutive slots from the start of each owner's block, for arcs sorted by owner."""
+    n_arcs = len(owners_sorted)
+    if n_arcs == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = np.searchsorted(owners_sorted, owners_sorted, side="left")
+    rank = np.arange(n_arcs) - first
+    return indptr[owners_sorted] + rank
+
+
+def cut(ties: Ties, slots: np.ndarray) -> None:
+    """Empty both arcs of the ties holding these slots (a slot already empty is ignored)."""
+    slots = np.asarray(slots, dtype=np.int64)
+    slots = slots[ties.nbr[slots] >= 0]
+    both = np.concatenate([slots, ties.twin[slots]])
+    ties.nbr[both] = EMPTY
+    ties.twin[both] = EMPTY
+    ties.muted[both] = False
+    ties.rejections[both] = 0
+
+
+def free_slots(ties: Ties) -> np.ndarray:
+    """Free slots per agent."""
+    return ties.block_sum((ties.nbr < 0).astype(np.int64))
+
+
+def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
+    """Re-pack every block with room for `need` more arcs if any block lacks it.
+
+    Alive arcs keep their order inside a block, so a re-pack does not change which neighbour
+    a draw selects.
+    """
+    if np.all(free_slots(ties) >= need):
+        return
+    n = ties.n_agents
+    alive = ties.nbr >= 0
+    deg = np.bincount(ties.owner()[alive], minlength=n)
+    cap = _capacity(deg + need, ties.slack)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cap, out=indptr[1:])
+    old = np.flatnonzero(alive)
+    owners = ties.owner()[old]
+    new_pos = _slots_in_blocks(indptr, owners)
+    remap = np.full(len(ties.nbr), EMPTY, dtype=np.int64)
+    remap[old] = new_pos
+    size = int(indptr[-1])
+    nbr = np.full(size, EMPTY, dtype=np.int32)
+    twin = np.full(size, EMPTY, dtype=np.int64)
+    muted = np.zeros(size, dtype=bool)
+    rej = np.zeros(size, dtype=np.uint8)
+    nbr[new_pos] = ties.nbr[old]
+    twin[new_pos] = remap[ties.twin[old]]
+    muted[new_pos] = ties.muted[old]
+    rej[new_pos] = ties.rejections[old]
+    ties.indptr, ties.nbr, ties.twin, ties.muted, ties.rejections = indptr, nbr, twin, muted, rej
+
+
+def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
+    """Form ties a[k]-b[k] (distinct, not yet linked) in the first free slots, in the given order."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    m = len(a)
+    if m == 0:
+        return
+    n = ties.n_agents
+    need = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    ensure_capacity(ties, need)
+    # arcs in pair order: a->b then b->a for each pair; owner of arc 2k is a[k], of 2k+1 is b[k]
+    owners = np.empty(2 * m, dtype=np.int64)
+    owners[0::2], owners[1::2] = a, b
+    holds = np.empty(2 * m, dtype=np.int64)
+    holds[0::2], holds[1::2] = b, a
+    order = np.argsort(owners, kind="stable")
+    so = owners[order]
+    rank = np.arange(2 * m) - np.searchsorted(so, so, side="left")
+    free = np.flatnonzero(ties.nbr < 0)
+    first_free = np.searchsorted(free, ties.indptr[so])
+    slot_sorted = free[first_free + rank]
+    slot = np.empty(2 * m, dtype=np.int64)
+    slot[order] = slot_sorted
+    ties.nbr[slot] = holds
+    ties.twin[slot[0::2]] = slot[1::2]
+    ties.twin[slot[1::2]] = slot[0::2]
+    ties.muted[slot] = False
+    ties.rejections[slot] = 0
+
+
+def connect_one(ties: Ties, a: int, b: int) -> None:
+    """Form one tie in the first free slots of both blocks (the per-agent reference's primitive)."""
+    sa = _first_free(ties, a)
+    sb = _first_free(ties, b)
+    ties.nbr[sa], ties.nbr[sb] = b, a
+    ties.twin[sa], ties.twin[sb] = sb, sa
+    ties.muted[sa] = ties.muted[sb] = False
+    ties.rejections[sa] = ties.rejections[sb] = 0
+
+
+def _first_free(ties: Ties, i: int) -> int:
+    for s in range(ties.indptr[i], ties.indptr[i + 1]):
+        if ties.nbr[s] < 0:
+            return s
+    raise RuntimeError(f"no free slot for agent {i}: ensure_capacity first")
+
+
+def block_slots(ties: Ties, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All slots of the given agents' blocks, with the index into `agents` each belongs to."""
+    agents = np.asarray(agents, dtype=np.int64)
+    if len(agents) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lens = ties.indptr[agents + 1] - ties.indptr[agents]
+    which = np.repeat(np.arange(len(agents)), lens)
+    offset = np.repeat(ties.indptr[agents] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return which, offset + np.arange(len(which))
+
+
+def linked(ties: Ties, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether a[k] and b[k] are tied, scanning only a's block (cost: sum of their degrees)."""
+    b = np.asarray(b, dtype=np.int64)
+    which, slots = block_slots(ties, a)
+    hit = ties.nbr[slots] == b[which]
+    return np.bincount(which[hit], minlength=len(b)) > 0
