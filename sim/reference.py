@@ -116,14 +116,15 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
 
     # 4. ties
     events: dict[str, tuple[list, list]] = {}
-    sums: dict[int, float] = {}
-    sizes: dict[int, int] = {}
+    members_stances: dict[int, list[float]] = {}
     for i in range(n):
-        g = int(state.group[i])
-        sums[g] = sums.get(g, 0.0) + x[i]
-        sizes[g] = sizes.get(g, 0) + 1
-    dissent = [abs(x[i] - sums[int(state.group[i])] / sizes[int(state.group[i])]) > tc.conformity
-               for i in range(n)]
+        members_stances.setdefault(int(state.group[i]), []).append(float(x[i]))
+    norm = {}
+    for g, values in members_stances.items():  # the group's median stance
+        values.sort()
+        m = len(values)
+        norm[g] = (values[(m - 1) // 2] + values[m // 2]) / 2.0
+    dissent = [abs(x[i] - norm[int(state.group[i])]) > tc.conformity for i in range(n)]
 
     def lose(a: int, b: int) -> None:
         state.ledger["ties_lost"][a] += 1

@@ -22,9 +22,17 @@ EVENT_KINDS = ("cut", "muted", "formed", "rewired", "excluded")
 
 
 def group_norms(state: State, x: np.ndarray) -> np.ndarray:
-    """Each group's norm: the mean stance of its members."""
-    counts = np.diff(state.group_start)
-    return np.bincount(state.group, weights=x, minlength=len(counts)) / np.maximum(counts, 1)
+    """Each group's norm: the median stance of its members (the stance its majority gathers around).
+
+    A median, not a mean: in a split group the mean can sit where nobody is, which would make
+    everyone a dissenter.
+    """
+    xs = x[np.lexsort((x, state.group))]
+    start, stop = state.group_start[:-1], state.group_start[1:]
+    size = stop - start
+    lo = np.minimum(start + (size - 1) // 2, len(x) - 1)
+    hi = np.minimum(start + size // 2, len(x) - 1)
+    return np.where(size > 0, (xs[lo] + xs[hi]) / 2.0, np.nan)
 
 
 def dissenters(state: State, x: np.ndarray, conformity: float) -> np.ndarray:

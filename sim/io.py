@@ -1,0 +1,75 @@
+"""Atomic writers: every output appears complete under its final name or not at all.
+
+Files are written to a temporary name in the same directory and renamed at the end, so a run that
+fails or is killed never leaves a half-written file that a reader could take for a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path; rename it to `path` if the block succeeds, delete it otherwise."""
+    path = Path(path)
+    tmp = _tmp(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | os.PathLike, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serializable: {type(value)}")
+
+
+def write_table(path: str | os.PathLike, table: pa.Table) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+class ParquetStream:
+    """A Parquet file written in row groups as a run goes, renamed into place on `close`.
+
+    Keeps memory bounded for long runs: only the current row group is held.
+    """
+
+    def __init__(self, path: str | os.PathLike, schema: pa.Schema) -> None:
+        self.path = Path(path)
+        self.tmp = _tmp(self.path)
+        self.schema = schema
+        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._writer.write_table(table.cast(self.schema))
+
+    def close(self) -> None:
+        self._writer.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,128 @@
+"""Population metrics by scope: the whole population, each group, each profession.
+
+Share-type metrics are per-agent indicators averaged with one `bincount` per scope (O(N) for all
+levels at once); polarization measures sort each level's stances (O(N log N) in total). Nothing
+is N x N. Definitions and sources are in docs/metrics.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.metrics.polarization import opinion_assortativity, polarization_measures
+from sim.params import PROFESSIONS, MetricsConfig
+from sim.schedule import StepReport
+from sim.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
+from sim.submodels.ties import EVENT_KINDS, dissenters
+
+SCOPES = ("all", "group", "profession")
+
+# per-agent indicators whose level mean is the metric
+MEAN_METRICS = (
+    "stance_mean", "adopter_share", "resister_share",
+    "dissenter_share", "marginalized_share", "isolated_share", "in_group_degree_mean",
+    "withdrawn_share", "overloaded_share", "engagement_mean", "load_mean",
+    "identity_mean", "degree_mean", "accepted_share",
+    "ledger_only_positive", "ledger_only_negative", "ledger_mixed", "ledger_none",
+)
+# events of the step counted by the scope of their source agent
+COUNT_METRICS = ("ties_cut", "ties_excluded", "ties_muted", "ties_formed", "ties_rewired")
+POLARIZATION_METRICS = (
+    "spread", "dispersion", "mean_abs_dev", "pairwise_dispersion", "coverage",
+    "n_clusters", "n_major_clusters", "n_minor_clusters", "group_divergence", "group_consensus",
+    "distinctness", "size_parity", "bimodality", "esteban_ray", "assortativity",
+)
+RATIO_METRICS = ("marginalized_of_dissenters", "in_group_ties_lost_share")
+METRICS = MEAN_METRICS + RATIO_METRICS + COUNT_METRICS + POLARIZATION_METRICS + ("exposure",)
+
+
+@dataclass
+class ScopeValues:
+    scope: str
+    levels: list[str]
+    values: dict[str, np.ndarray]  # metric -> value per level
+
+
+def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conformity: float):
+    """Per-agent indicator arrays (the things whose means are the share metrics)."""
+    x = state.stance
+    degree = state.ties.degree()
+    in_deg = state.in_group_degree()
+    dissent = dissenters(state, x, conformity)
+    deg0 = state.in_group_degree0
+    lost = np.where(deg0 > 0, 1.0 - in_deg / np.maximum(deg0, 1), 0.0)
+    marginalized = dissent & (deg0 > 0) & (lost > cfg.marginalized_loss)
+    pos = sum(state.ledger[k].astype(np.int64) for k in LEDGER_POSITIVE) > 0
+    neg = sum(state.ledger[k].astype(np.int64) for k in LEDGER_NEGATIVE) > 0
+    accepted = report.n_accepted > 0 if report is not None else np.zeros(len(x), dtype=bool)
+    return {
+        "stance_mean": x,
+        "adopter_share": x > cfg.adopter_above,
+        "resister_share": x < cfg.resister_below,
+        "dissenter_share": dissent,
+        "marginalized_share": marginalized,
+        "isolated_share": degree == 0,
+        "in_group_degree_mean": in_deg,
+        "withdrawn_share": state.withdrawn,
+        "overloaded_share": state.overloaded,
+        "engagement_mean": state.engagement,
+        "load_mean": state.load,
+        "identity_mean": state.identity,
+        "degree_mean": degree,
+        "accepted_share": accepted,
+        "ledger_only_positive": pos & ~neg,
+        "ledger_only_negative": neg & ~pos,
+        "ledger_mixed": pos & neg,
+        "ledger_none": ~pos & ~neg,
+        "_in_deg": in_deg,
+        "_deg0": deg0,
+    }
+
+
+def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
+    """Level id of every agent in this scope, and the level names."""
+    n = state.n_agents
+    if scope == "all":
+        return np.zeros(n, dtype=np.int64), ["all"]
+    if scope == "group":
+        return state.group.astype(np.int64), [str(g) for g in range(state.n_groups)]
+    return state.profession.astype(np.int64), list(PROFESSIONS)
+
+
+def scope_metrics(state: State, report: StepReport | None, ind: dict[str, np.ndarray],
+                  edges: tuple[np.ndarray, np.ndarray], scope: str, cfg: MetricsConfig,
+                  exposure: float) -> ScopeValues:
+    level, names = scope_levels(state, scope)
+    k = len(names)
+    counts = np.bincount(level, minlength=k).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = {m: np.bincount(level, weights=ind[m].astype(float), minlength=k) / counts
+                  for m in MEAN_METRICS}
+        dissent_n = np.bincount(level, weights=ind["dissenter_share"].astype(float), minlength=k)
+        marg_n = np.bincount(level, weights=ind["marginalized_share"].astype(float), minlength=k)
+        values["marginalized_of_dissenters"] = marg_n / dissent_n
+        deg0 = np.bincount(level, weights=ind["_deg0"].astype(float), minlength=k)
+        in_deg = np.bincount(level, weights=ind["_in_deg"].astype(float), minlength=k)
+        values["in_group_ties_lost_share"] = 1.0 - in_deg / deg0
+    src, _, kind = report.event_table() if report is not None else (np.zeros(0, np.int64),) * 3
+    for name in COUNT_METRICS:
+        code = EVENT_KINDS.index(name.removeprefix("ties_"))
+        values[name] = np.bincount(level[src[kind == code]], minlength=k).astype(float)
+    pol = {m: np.full(k, np.nan) for m in POLARIZATION_METRICS}
+    u, v = edges
+    order = np.argsort(level, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=k))])
+    for lv in range(k):
+        members = order[bounds[lv]:bounds[lv + 1]]
+        measures = polarization_measures(state.stance[members], cluster_gap=cfg.cluster_gap,
+                                         minor_share=cfg.minor_share)
+        for m, val in measures.items():
+            if m in pol:
+                pol[m][lv] = val
+        inside = (level[u] == lv) & (level[v] == lv)
+        pol["assortativity"][lv] = opinion_assortativity(state.stance, u[inside], v[inside])
+    values.update(pol)
+    values["exposure"] = np.full(k, exposure)
+    return ScopeValues(scope, names, values)

@@ -1,0 +1,50 @@
+"""The Mesa model: owns the config, the seeded generator, the state arrays and the step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+
+from sim.agents import Professional
+from sim.draws import draw
+from sim.initialize import initial_state
+from sim.params import Config, validate
+from sim.reference import step_reference
+from sim.schedule import StepReport, step_vectorized
+from sim.submodels.exposure import level
+
+AGENT_OBJECTS_UP_TO = 100_000
+STEPS = {"vectorized": step_vectorized, "reference": step_reference}
+
+
+class ResocializationModel(mesa.Model):
+    """Professionals in networked groups under digital exposure (see docs/ODD.md).
+
+    `model.rng` (seeded from `cfg.seed`) is the only source of randomness: the network,
+    the traits and every step's draws come from it, in a fixed order.
+    """
+
+    def __init__(self, cfg: Config | None = None) -> None:
+        cfg = validate(cfg if cfg is not None else Config())
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.state = initial_state(cfg, self.rng)
+        self.last_report: StepReport | None = None
+        self.observers: list[Callable[[ResocializationModel], None]] = []
+        self._step = STEPS[cfg.implementation]
+        n = self.state.n_agents
+        if cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= AGENT_OBJECTS_UP_TO):
+            for row in range(n):
+                Professional(self, row)
+
+    @property
+    def exposure(self) -> float:
+        """E(t) of the step about to run."""
+        return level(self.state.t + 1, self.cfg.exposure)
+
+    def step(self) -> None:
+        draws = draw(self.rng, self.state.n_agents, self.cfg.messages)
+        self.last_report = self._step(self.state, self.cfg, draws)
+        for observe in self.observers:
+            observe(self)

@@ -1,0 +1,44 @@
+"""The short summary table printed after a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ROWS = (
+    ("stance_mean", "mean stance (1 = dominant discourse)"),
+    ("adopter_share", "adopters"),
+    ("resister_share", "resisters"),
+    ("withdrawn_share", "withdrawn"),
+    ("overloaded_share", "overloaded"),
+    ("marginalized_share", "marginalized"),
+    ("identity_mean", "identity clarity"),
+    ("degree_mean", "mean degree"),
+    ("n_major_clusters", "opinion clusters (major)"),
+    ("esteban_ray", "Esteban-Ray polarization"),
+    ("bimodality", "bimodality coefficient"),
+    ("ledger_mixed", "ledger: mixed effects"),
+    ("ledger_only_positive", "ledger: only positive"),
+)
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    head = (f"{summary['scenario']} | preset {summary['preset']} | {summary['n_agents']} agents, "
+            f"{summary['n_groups']} groups | {summary['steps']} steps | seed {summary['seed']} | "
+            f"{summary['wall_time_s']:.1f} s")
+    width = max(len(label) for _, label in ROWS)
+    lines = [head, f"{'metric':<{width}}  {'step 0':>9}  {'final':>9}", "-" * (width + 22)]
+    for key, label in ROWS:
+        a, b = summary["initial"].get(key), summary["final"].get(key)
+        lines.append(f"{label:<{width}}  {_fmt(a):>9}  {_fmt(b):>9}")
+    rec = summary.get("recovery") or {}
+    if rec.get("pre_shock_engagement") is not None:
+        steps = rec["recovery_steps"]
+        lines.append(f"{'engagement recovery after shock':<{width}}  "
+                     f"{'never' if steps is None else f'{steps} steps':>20}")
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v != v:
+        return "n/a"
+    return f"{v:.0f}" if float(v).is_integer() and abs(v) > 1 else f"{v:.3f}"

@@ -1,0 +1,107 @@
+"""One run from a config to its outputs: metrics, snapshots, events, ties, summary and figure."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim import outputs
+from sim.figure import draw_figure
+from sim.io import ParquetStream, write_json, write_table
+from sim.metrics.recorder import SCHEMA, MetricsRecorder
+from sim.model import ResocializationModel
+from sim.params import Config
+
+OUTPUT_FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json",
+                "figure.png")
+
+
+def _progress(cfg: Config, total: int):
+    from tqdm.auto import tqdm
+
+    show = cfg.output.progress == "on" or (cfg.output.progress == "auto" and sys.stderr.isatty())
+    return tqdm(total=total, disable=not show, unit="step", desc=f"{cfg.scenario.name} seed {cfg.seed}")
+
+
+def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
+    """Run the model and write every output into `out_dir`; returns the summary."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    model = ResocializationModel(cfg)  # bad input (e.g. an edge-list file) fails here, before any output
+    state = model.state
+    streams = {"metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
+               "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA)}
+    if cfg.output.events:
+        streams["events"] = ParquetStream(out / "events.parquet", outputs.EVENT_SCHEMA)
+    rec = MetricsRecorder(cfg, streams["metrics"])
+    rows = outputs.snapshot_rows(state.n_agents, cfg.output.snapshot_sample)
+    every, snap = cfg.metrics.every, cfg.output.snapshot_every
+    try:
+        rec.record(state, None)
+        streams["agents"].write(outputs.agent_table(state, rows))
+        with _progress(cfg, cfg.steps) as bar:
+            for t in range(1, cfg.steps + 1):
+                model.step()
+                last = t == cfg.steps
+                if "events" in streams:
+                    streams["events"].write(outputs.event_table(t, model.last_report))
+                if t % every == 0 or last:
+                    rec.record(state, model.last_report)
+                if last or (snap and t % snap == 0):
+                    streams["agents"].write(outputs.agent_table(state, rows))
+                bar.update()
+        rec.flush()
+        for s in streams.values():
+            s.close()
+    except BaseException:
+        for s in streams.values():
+            s.abort()
+        raise
+    write_table(out / "edges.parquet", outputs.edge_table(state))
+    summary = {
+        "final": rec.final(),
+        "initial": {m: v[0] for m, v in rec.series.items() if v},
+        "recovery": recovery_summary(cfg, rec),
+        "n_agents": state.n_agents, "n_groups": state.n_groups, "n_ties": int(len(state.ties.edges()[0])),
+        "steps": cfg.steps, "seed": cfg.seed, "scenario": cfg.scenario.name, "preset": cfg.preset.name,
+        "implementation": cfg.implementation,
+        "versions": {p: version(p) for p in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")}
+        | {"sim": version("resocialization-sim"), "python": platform.python_version()},
+        "wall_time_s": round(time.perf_counter() - started, 3),
+    }
+    if cfg.output.figure:
+        title = (f"{cfg.scenario.name}: {state.n_agents} agents, {state.n_groups} groups, "
+                 f"{cfg.steps} steps, seed {cfg.seed}")
+        draw_figure(rec, out / "figure.png", title)
+    write_json(out / "summary.json", summary)  # written last: its presence marks a complete run
+    return summary
+
+
+def recovery_summary(cfg: Config, rec: MetricsRecorder) -> dict[str, float | None]:
+    """Engagement before, at the trough of, and after a shock, and the steps it took to recover.
+
+    Recovered means mean engagement back within 5% of its pre-shock level; None if it never
+    did (or there was no shock).
+    """
+    ex = cfg.exposure
+    if ex.kind != "shock":
+        return {"pre_shock_engagement": None, "trough_engagement": None, "recovery_steps": None}
+    steps = np.asarray(rec.steps)
+    eng = np.asarray(rec.series["engagement_mean"])
+    before = eng[steps < ex.start]
+    if not len(before):
+        return {"pre_shock_engagement": None, "trough_engagement": None, "recovery_steps": None}
+    pre = float(before[-1])
+    end = ex.start + ex.length
+    after = steps >= end
+    trough = float(eng[steps >= ex.start].min()) if np.any(steps >= ex.start) else None
+    back = np.flatnonzero(after & (eng >= 0.95 * pre))
+    return {"pre_shock_engagement": pre, "trough_engagement": trough,
+            "recovery_steps": int(steps[back[0]] - end) if len(back) else None}
