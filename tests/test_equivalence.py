@@ -43,7 +43,7 @@ def assert_same(a, b, ra, rb):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     switches=st.lists(st.booleans(), min_size=len(SWITCHES), max_size=len(SWITCHES)),
-    n=st.integers(2, 60), groups=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
+    n=st.integers(3, 60), groups=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
     kind=st.sampled_from(["sbm", "complete", "small_world"]),
     shock=st.booleans(), mute_after=st.integers(1, 3), slack=st.sampled_from([0.0, 0.25]),
     rates=st.lists(st.floats(0, 1), min_size=4, max_size=4),
