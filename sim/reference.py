@@ -126,21 +126,21 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         norm[g] = (values[(m - 1) // 2] + values[m // 2]) / 2.0
     dissent = [abs(x[i] - norm[int(state.group[i])]) > tc.conformity for i in range(n)]
 
-    def lose(a: int, b: int) -> None:
-        state.ledger["ties_lost"][a] += 1
-        state.ledger["ties_lost"][b] += 1
+    def lose(*losers: int) -> None:  # counted for those who did not choose to drop the tie
+        for a in losers:
+            state.ledger["ties_lost"][a] += 1
 
     def gain(a: int, b: int) -> None:
         state.ledger["ties_gained"][a] += 1
         state.ledger["ties_gained"][b] += 1
 
-    def cut(s: int, kind: str) -> None:
+    def cut(s: int, kind: str, *losers: int) -> None:
         i, j = _owner(state, s), int(ties.nbr[s])
         events.setdefault(kind, ([], []))
         events[kind][0].append(i)
         events[kind][1].append(j)
         tiestore.cut(ties, np.array([s]))
-        lose(i, j)
+        lose(*losers)
 
     def connect(pairs: list[tuple[int, int]], kind: str) -> None:
         need = np.zeros(n, dtype=np.int64)
@@ -163,7 +163,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         events["excluded"] = ([], [])
         for s in proposals:
             if ties.nbr[s] >= 0:
-                cut(s, "excluded")
+                cut(s, "excluded", _owner(state, s))  # the dissenter loses the tie
 
     if tc.muting:  # 4b: count rejections per sender, mute, cut when muted from both ends
         events["muted"] = ([], [])
@@ -180,7 +180,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
                     newly_muted.append(s)
         for s in newly_muted:
             if ties.nbr[s] >= 0 and ties.muted[ties.twin[s]]:
-                cut(s, "cut")
+                cut(s, "cut", _owner(state, s), int(ties.nbr[s]))  # both rejected, both lose it
 
     if tc.formation:  # 4c: engaged agents with an accepted exchange propose a tie
         pairs: list[tuple[int, int]] = []
@@ -219,7 +219,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         kept = []
         for i, j, drop in moves:
             if ties.nbr[drop] >= 0:  # another rewirer may have dropped this tie already
-                cut(drop, "cut")
+                cut(drop, "cut", int(ties.nbr[drop]))  # the dropped neighbour loses the tie
                 kept.append((i, j))
         pairs = []
         for i, j in kept:

@@ -74,12 +74,12 @@ def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
         "implementation": cfg.implementation,
         "versions": {p: version(p) for p in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")}
         | {"sim": version("resocialization-sim"), "python": platform.python_version()},
-        "wall_time_s": round(time.perf_counter() - started, 3),
     }
     if cfg.output.figure:
         title = (f"{cfg.scenario.name}: {state.n_agents} agents, {state.n_groups} groups, "
                  f"{cfg.steps} steps, seed {cfg.seed}")
         draw_figure(rec, out / "figure.png", title)
+    summary["wall_time_s"] = round(time.perf_counter() - started, 3)
     write_json(out / "summary.json", summary)  # written last: its presence marks a complete run
     return summary
 

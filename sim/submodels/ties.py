@@ -52,9 +52,10 @@ def first_per_pair(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
     return np.sort(first)
 
 
-def _lose(state: State, a: np.ndarray, b: np.ndarray) -> None:
-    np.add.at(state.ledger["ties_lost"], a, 1)
-    np.add.at(state.ledger["ties_lost"], b, 1)
+def _lose(state: State, *losers: np.ndarray) -> None:
+    """Count a lost tie for the agents who lost it without choosing to (the ledger's negative side)."""
+    for agents in losers:
+        np.add.at(state.ledger["ties_lost"], agents, 1)
 
 
 def _gain(state: State, a: np.ndarray, b: np.ndarray) -> None:
@@ -77,7 +78,7 @@ def exclude(state: State, dissent: np.ndarray, u: np.ndarray, u_pick: np.ndarray
     slots = slots[first_per_tie(slots, ties)]
     src, dst = owner[slots].astype(np.int64), ties.nbr[slots].astype(np.int64)
     tiestore.cut(ties, slots)
-    _lose(state, src, dst)
+    _lose(state, src)  # the dissenter loses the tie; the group chose to drop it
     return src, dst
 
 
@@ -158,7 +159,7 @@ def rewire(state: State, x: np.ndarray, dissent: np.ndarray, u: np.ndarray, u_pi
     i, j, drop = i[first], j[first], drop[first]
     cut = (i.astype(np.int64), ties.nbr[drop].astype(np.int64))
     tiestore.cut(ties, drop)
-    _lose(state, *cut)
+    _lose(state, cut[1])  # the dropped neighbour loses the tie; the rewirer chose to move it
     first = first_per_pair(i, j, n)
     i, j = i[first], j[first]
     tiestore.connect(ties, i, j)

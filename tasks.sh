@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set-up and the two everyday jobs, on a fresh machine with only Python (>= 3.12) and pip:
+#   bash tasks.sh run [key=value ...]   create .venv, install, run the default scenario
+#   bash tasks.sh test [pytest args]    create .venv, install with test extras, run the whole test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+
+find_python() {
+  for cand in ${PYTHON:-} python3.12 python3 python; do
+    if command -v "$cand" >/dev/null 2>&1 &&
+       "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      echo "$cand"; return 0
+    fi
+  done
+  echo "error: Python >= 3.12 not found (set PYTHON=/path/to/python3.12)" >&2
+  return 1
+}
+
+install() {  # install the project (with extras "$1") unless already installed from this pyproject.toml
+  local extras="$1" stamp=".venv/.installed-${1:-base}"
+  if [ ! -x .venv/bin/python ]; then
+    "$(find_python)" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+  fi
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+    touch "$stamp"
+  fi
+}
+
+cmd="${1:-run}"
+shift || true
+case "$cmd" in
+  run)
+    install ""
+    exec .venv/bin/python -m sim "$@" ;;
+  test)
+    install "test"
+    exec .venv/bin/python -m pytest -n 2 "$@" ;;
+  *)
+    echo "usage: bash tasks.sh run|test [args]" >&2; exit 2 ;;
+esac
