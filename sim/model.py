@@ -8,6 +8,7 @@ import mesa
 
 from sim.agents import Professional
 from sim.draws import draw
+from sim.fast import step_numba
 from sim.initialize import initial_state
 from sim.params import Config, validate
 from sim.reference import step_reference
@@ -15,7 +16,7 @@ from sim.schedule import StepReport, step_vectorized
 from sim.submodels.exposure import level
 
 AGENT_OBJECTS_UP_TO = 100_000
-STEPS = {"vectorized": step_vectorized, "reference": step_reference}
+STEPS = {"numba": step_numba, "vectorized": step_vectorized, "reference": step_reference}
 
 
 class ResocializationModel(mesa.Model):

@@ -193,8 +193,8 @@ class Config:
     n_groups: int = p(10, 1, None, unit="groups", doc="number of groups (teams, services)")
     steps: int = p(200, 0, None, unit="steps", doc="steps to run (one step = one working day)")
     seed: int = p(0, 0, 2**63 - 1, doc="seed of the model's numpy Generator")
-    implementation: str = p("vectorized", choices=("vectorized", "reference"),
-                            doc="which implementation of the step runs (same results)")
+    implementation: str = p("numba", choices=("numba", "vectorized", "reference"),
+                            doc="which implementation of the step runs (compiled, numpy or per-agent: same results)")
     mesa_agents: str = p("auto", choices=("auto", "always", "never"),
                          doc="create Mesa agent objects (auto: up to 100,000 agents)")
     network: NetworkConfig = sub(NetworkConfig)

@@ -133,7 +133,10 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     Alive arcs keep their order inside a block, so a re-pack does not change which neighbour
     a draw selects.
     """
-    if np.all(free_slots(ties) >= need):
+    agents = np.flatnonzero(need)
+    which, slots = block_slots(ties, agents)
+    free = np.bincount(which[ties.nbr[slots] < 0], minlength=len(agents))
+    if np.all(free >= need[agents]):  # checked on the agents concerned only: O(their degree)
         return
     n = ties.n_agents
     alive = ties.nbr >= 0

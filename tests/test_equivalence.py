@@ -1,10 +1,11 @@
-"""The per-agent reference step and the vectorized step give the same next state."""
+"""The per-agent reference step, the numpy step and the numba step give the same next state."""
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.draws import draw
+from sim.fast import step_numba
 from sim.initialize import initial_state
 from sim.params import Config, validate
 from sim.reference import step_reference
@@ -65,9 +66,10 @@ def test_reference_and_vectorized_agree(switches, n, groups, seed, kind, shock, 
     state = initial_state(cfg, rng)
     for _ in range(4):
         draws = draw(rng, state.n_agents, cfg.messages)
-        a, b = state.copy(), state.copy()
-        ra, rb = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws)
+        a, b, c = state.copy(), state.copy(), state.copy()
+        ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
         assert_same(a, b, ra, rb)
+        assert_same(c, b, rc, rb)
         state = a
 
 
@@ -83,9 +85,10 @@ def test_many_steps_of_the_default_model_agree():
     n_events = 0
     for _ in range(25):
         draws = draw(rng, state.n_agents, cfg.messages)
-        a, b = state.copy(), state.copy()
-        ra, rb = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws)
+        a, b, c = state.copy(), state.copy(), state.copy()
+        ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
         assert_same(a, b, ra, rb)
+        assert_same(c, b, rc, rb)
         n_events += len(ra.event_table()[0])
         state = a
     assert n_events > 100  # the check exercised the tie mechanisms

@@ -1,0 +1,410 @@
+"""The step compiled with numba: the per-agent rules of `sim.reference`, fused into a few passes.
+
+Each kernel walks the agents once and touches only their tie blocks, so a step costs a few sparse
+passes over the slots (the memory-bandwidth floor of a sparse matrix-vector product) instead of
+the dozen full-array temporaries of the numpy version. Same (state, draws) in, same next state
+out as `sim.schedule.step_vectorized` and `sim.reference.step_reference` (tests/test_equivalence.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim import tiestore
+from sim.draws import Draws
+from sim.params import Config
+from sim.schedule import StepReport
+from sim.state import State
+from sim.submodels.exposure import QUANTUM, level
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@nb.njit(**_JIT)
+def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, forum_content,
+              u_peer, u_pick, u_broadcast, u_forum, e_t, p):
+    """Phases 1-3 (exposure, attention, influence) for every agent, from the old state."""
+    (peer_on, peer_rate, broadcast_on, broadcast_rate, forum_on, forum_rate, porosity,
+     att_on, capacity, literacy_effect, identity_buffer, withdrawal_rate, recovery_rate, withdrawn_below,
+     inf_on, acceptance, rejection, rate, contrast, narrowing, stability, dominant) = p
+    n = len(x)
+    x_new = np.empty(n)
+    e_new = np.empty(n)
+    load = np.empty(n)
+    over = np.zeros(n, dtype=np.bool_)
+    withdrawn = np.zeros(n, dtype=np.bool_)
+    n_acc = np.zeros(n, dtype=np.int64)
+    rej_peer = np.zeros(n, dtype=np.bool_)
+    sender = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        total = 0
+        for s in range(indptr[i], indptr[i + 1]):
+            j = nbr[s]
+            if j >= 0 and not muted[s]:
+                total += np.int64(math.floor(e[j] * QUANTUM))
+        v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
+        v_b = broadcast_rate * e_t if broadcast_on else 0.0
+        v_f = forum_rate * porosity * e_t if forum_on else 0.0
+        if total > 0:
+            target = np.int64(math.floor(u_pick[i] * total))
+            running = 0
+            for s in range(indptr[i], indptr[i + 1]):
+                j = nbr[s]
+                if j >= 0 and not muted[s]:
+                    running += np.int64(math.floor(e[j] * QUANTUM))
+                    if running > target:
+                        sender[i] = s
+                        break
+        # attention
+        lit = max(0.05, 1.0 + literacy_effect * (literacy[i] - 0.5))
+        cap = capacity * lit * (1.0 + identity_buffer * identity[i])
+        ld = (v_peer + v_b + v_f) / cap
+        ei = e[i]
+        if att_on:
+            is_over = ld > 1.0
+            p_attend = ei / max(ld, 1.0)
+            if is_over:
+                en = ei * (1.0 - withdrawal_rate * min(1.0, ld - 1.0))
+            else:
+                en = ei + recovery_rate * (trust[i] - ei)
+        else:
+            is_over = False
+            p_attend = 1.0
+            en = ei
+        load[i] = ld
+        over[i] = is_over
+        en = min(1.0, max(0.0, en))
+        e_new[i] = en
+        withdrawn[i] = en < withdrawn_below
+        seen_peer = sender[i] >= 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
+        seen_b = u_broadcast[i] < -math.expm1(-v_b) * p_attend
+        seen_f = u_forum[i] < -math.expm1(-v_f) * p_attend
+        # influence
+        xi = x[i]
+        if not inf_on:
+            x_new[i] = xi
+            continue
+        mu = rate / (1.0 + stability * identity[i])
+        delta = 0.0
+        for channel in range(3):
+            if channel == 0:
+                if not seen_peer:
+                    continue
+                y = x[nbr[sender[i]]]
+                accept = acceptance
+            elif channel == 1:
+                if not seen_b:
+                    continue
+                y = dominant
+                accept = acceptance * (1.0 - narrowing * critical[i])
+            else:
+                if not seen_f:
+                    continue
+                y = forum_content[i]
+                accept = acceptance
+            d = abs(y - xi)
+            if d < accept:
+                delta += mu * (y - xi)
+                n_acc[i] += 1
+            elif contrast and d > rejection:
+                delta -= mu * (y - xi)
+                if channel == 0:
+                    rej_peer[i] = True
+        x_new[i] = min(1.0, max(0.0, xi + delta))
+    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender
+
+
+@nb.njit(**_JIT)
+def _dissenters(x, group, group_order, group_start, conformity):
+    n_groups = len(group_start) - 1
+    norm = np.empty(n_groups)
+    for g in range(n_groups):
+        a, b = group_start[g], group_start[g + 1]
+        vals = np.sort(x[group_order[a:b]])
+        m = b - a
+        norm[g] = (vals[(m - 1) // 2] + vals[m // 2]) / 2.0 if m > 0 else np.nan
+    out = np.empty(len(x), dtype=np.bool_)
+    for i in range(len(x)):
+        out[i] = abs(x[i] - norm[group[i]]) > conformity
+    return out
+
+
+@nb.njit(**_JIT)
+def _cut(nbr, twin, muted, rej, s):
+    t = twin[s]
+    for q in (s, t):
+        nbr[q] = -1
+        twin[q] = -1
+        muted[q] = False
+        rej[q] = 0
+
+
+@nb.njit(**_JIT)
+def _exclude(indptr, nbr, twin, muted, rej, group, dissent, u, u_pick, rate, lost):
+    n = len(group)
+    prop_slot = np.empty(n, dtype=np.int64)
+    prop_owner = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if not (dissent[i] and u[i] < rate):
+            continue
+        count = 0
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0 and group[nbr[s]] == group[i]:
+                count += 1
+        if count == 0:
+            continue
+        k = np.int64(math.floor(u_pick[i] * count))
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0 and group[nbr[s]] == group[i]:
+                if k == 0:
+                    prop_slot[m] = s
+                    prop_owner[m] = i
+                    m += 1
+                    break
+                k -= 1
+    src = np.empty(m, dtype=np.int64)
+    dst = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        s = prop_slot[q]
+        if nbr[s] >= 0:
+            src[c] = prop_owner[q]
+            dst[c] = nbr[s]
+            lost[prop_owner[q]] += 1
+            _cut(nbr, twin, muted, rej, s)
+            c += 1
+    return src[:c], dst[:c]
+
+
+@nb.njit(**_JIT)
+def _mute(nbr, twin, muted, rej, sender, rej_peer, mute_after, lost):
+    n = len(sender)
+    m_src = np.empty(n, dtype=np.int64)
+    m_dst = np.empty(n, dtype=np.int64)
+    new_slots = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        s = sender[i]
+        if rej_peer[i] and s >= 0 and nbr[s] >= 0:
+            rej[s] = min(np.int64(rej[s]) + 1, 255)
+            if not muted[s] and rej[s] >= mute_after:
+                muted[s] = True
+                m_src[m] = i
+                m_dst[m] = nbr[s]
+                new_slots[m] = s
+                m += 1
+    c_src = np.empty(m, dtype=np.int64)
+    c_dst = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        s = new_slots[q]
+        if nbr[s] >= 0 and muted[twin[s]]:
+            c_src[c] = m_src[q]
+            c_dst[c] = nbr[s]
+            lost[m_src[q]] += 1
+            lost[nbr[s]] += 1
+            _cut(nbr, twin, muted, rej, s)
+            c += 1
+    return m_src[:m], m_dst[:m], c_src[:c], c_dst[:c]
+
+
+@nb.njit(**_JIT)
+def _linked(indptr, nbr, i, j):
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] == j:
+            return True
+    return False
+
+
+@nb.njit(**_JIT)
+def _first_per_pair(a, b, n):
+    """Indices of the first occurrence of each unordered pair, in their original order."""
+    m = len(a)
+    key = np.empty(m, dtype=np.int64)
+    for q in range(m):
+        key[q] = min(a[q], b[q]) * n + max(a[q], b[q])
+    order = np.argsort(key, kind="mergesort")
+    keep = np.zeros(m, dtype=np.bool_)
+    for r in range(m):
+        if r == 0 or key[order[r]] != key[order[r - 1]]:
+            keep[order[r]] = True
+    return np.flatnonzero(keep)
+
+
+@nb.njit(**_JIT)
+def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
+                     u, u_scope, u_pick, rate, in_group, acceptance):
+    n = len(x)
+    a = np.empty(n, dtype=np.int64)
+    b = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if not (n_acc[i] > 0 and not withdrawn[i] and not over[i] and u[i] < rate):
+            continue
+        if u_scope[i] < in_group:
+            g = group[i]
+            size = group_start[g + 1] - group_start[g]
+            j = group_order[group_start[g] + np.int64(math.floor(u_pick[i] * size))]
+        else:
+            j = np.int64(math.floor(u_pick[i] * n))
+        if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not _linked(indptr, nbr, i, j):
+            a[m] = i
+            b[m] = j
+            m += 1
+    keep = _first_per_pair(a[:m], b[:m], n)
+    return a[keep], b[keep]
+
+
+@nb.njit(**_JIT)
+def _rewire_moves(indptr, nbr, twin, muted, rej, x, group, group_order, group_start, dissent, u, u_pick,
+                  rate, acceptance, lost):
+    n = len(x)
+    mi = np.empty(n, dtype=np.int64)
+    mj = np.empty(n, dtype=np.int64)
+    md = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if not (dissent[i] and u[i] < rate):
+            continue
+        g = group[i]
+        start = group_start[g]
+        size = group_start[g + 1] - start
+        others = n - size
+        if others <= 0:
+            continue
+        k = np.int64(math.floor(u_pick[i] * others))
+        j = group_order[k if k < start else k + size]
+        if abs(x[i] - x[j]) >= acceptance or _linked(indptr, nbr, i, j):
+            continue
+        drop = -1
+        worst = -1.0
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0 and abs(x[i] - x[nbr[s]]) > worst:
+                drop = s
+                worst = abs(x[i] - x[nbr[s]])
+        if drop >= 0 and worst > acceptance:
+            mi[m] = i
+            mj[m] = j
+            md[m] = drop
+            m += 1
+    c_src = np.empty(m, dtype=np.int64)
+    c_dst = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        s = md[q]
+        if nbr[s] >= 0:
+            c_src[c] = mi[q]
+            c_dst[c] = nbr[s]
+            lost[nbr[s]] += 1
+            _cut(nbr, twin, muted, rej, s)
+            mi[c] = mi[q]
+            mj[c] = mj[q]
+            c += 1
+    keep = _first_per_pair(mi[:c], mj[:c], n)
+    return c_src[:c], c_dst[:c], mi[:c][keep], mj[:c][keep]
+
+
+@nb.njit(**_JIT)
+def _insert(indptr, nbr, twin, muted, rej, a, b, gained):
+    for q in range(len(a)):
+        sa = -1
+        for s in range(indptr[a[q]], indptr[a[q] + 1]):
+            if nbr[s] < 0:
+                sa = s
+                break
+        sb = -1
+        for s in range(indptr[b[q]], indptr[b[q] + 1]):
+            if nbr[s] < 0:
+                sb = s
+                break
+        nbr[sa] = b[q]
+        nbr[sb] = a[q]
+        twin[sa] = sb
+        twin[sb] = sa
+        muted[sa] = False
+        muted[sb] = False
+        rej[sa] = 0
+        rej[sb] = 0
+        gained[a[q]] += 1
+        gained[b[q]] += 1
+
+
+@nb.njit(**_JIT)
+def _identity(identity, literacy, n_acc, withdrawn, over, was_over, was_withdrawn, on, gain, decay,
+              literacy_effect, gains, episodes, withdrawals):
+    for i in range(len(identity)):
+        gained = False
+        if on:
+            gained = n_acc[i] > 0 and not withdrawn[i] and not over[i]
+            lit = max(0.05, 1.0 + literacy_effect * (literacy[i] - 0.5))
+            g = min(1.0, gain * lit)
+            ident = identity[i] + g * (1.0 - identity[i]) if gained else identity[i]
+            identity[i] = ident * (1.0 - decay)
+        gains[i] += gained
+        episodes[i] += over[i] and not was_over[i]
+        withdrawals[i] += withdrawn[i] and not was_withdrawn[i]
+
+
+def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
+    need = np.bincount(a, minlength=state.n_agents) + np.bincount(b, minlength=state.n_agents)
+    tiestore.ensure_capacity(state.ties, need)
+    t = state.ties
+    _insert(t.indptr, t.nbr, t.twin, t.muted, t.rejections, a, b, state.ledger["ties_gained"])
+
+
+def _params(cfg: Config) -> tuple:
+    m, a, f = cfg.messages, cfg.attention, cfg.influence
+    return (m.peer, m.peer_rate, m.broadcast, m.broadcast_rate, m.forum, m.forum_rate, m.porosity,
+            a.enabled, a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate,
+            a.withdrawn_below, f.enabled, f.acceptance, f.rejection, f.rate, f.contrast, f.critical_narrowing,
+            f.identity_stability, cfg.stance.dominant)
+
+
+def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
+    """Advance `state` in place by one step (compiled)."""
+    state.t += 1
+    e_t = level(state.t, cfg.exposure)
+    t = state.ties
+    was_over, was_withdrawn = state.overloaded, state.withdrawn
+    x, e, load, over, withdrawn, n_acc, rej_peer, sender = _exchange(
+        t.indptr, t.nbr, t.muted, state.stance, state.engagement, state.trust, state.literacy,
+        state.identity, state.critical, draws.forum_content, draws.peer, draws.peer_pick,
+        draws.broadcast, draws.forum, e_t, _params(cfg))
+    state.stance, state.engagement, state.load = x, e, load
+    state.overloaded, state.withdrawn = over, withdrawn
+    tc, lost = cfg.ties, state.ledger["ties_lost"]
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dissent = _dissenters(x, state.group, state.group_order, state.group_start, tc.conformity)
+    if tc.exclusion:
+        events["excluded"] = _exclude(t.indptr, t.nbr, t.twin, t.muted, t.rejections, state.group, dissent,
+                                      draws.exclude, draws.exclude_pick, tc.exclusion_rate, lost)
+    cuts = []
+    if tc.muting:
+        ms, md, cs, cd = _mute(t.nbr, t.twin, t.muted, t.rejections, sender, rej_peer, tc.mute_after, lost)
+        events["muted"] = (ms, md)
+        cuts.append((cs, cd))
+    if tc.formation:
+        a, b = _form_candidates(t.indptr, t.nbr, x, withdrawn, over, n_acc, state.group, state.group_order,
+                                state.group_start, draws.form, draws.form_scope, draws.form_pick,
+                                tc.formation_rate, tc.formation_in_group, cfg.influence.acceptance)
+        _connect(state, a, b)
+        events["formed"] = (a, b)
+    if tc.rewiring:
+        t = state.ties  # a repack in formation replaces the arrays
+        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.twin, t.muted, t.rejections, x, state.group,
+                                     state.group_order, state.group_start, dissent, draws.rewire,
+                                     draws.rewire_pick, tc.rewire_rate, cfg.influence.acceptance, lost)
+        cuts.append((cs, cd))
+        _connect(state, a, b)
+        events["rewired"] = (a, b)
+    if cuts:
+        events["cut"] = (np.concatenate([c[0] for c in cuts]), np.concatenate([c[1] for c in cuts]))
+    ic = cfg.identity
+    _identity(state.identity, state.literacy, n_acc, withdrawn, over, was_over, was_withdrawn, ic.enabled,
+              ic.gain, ic.decay, cfg.attention.literacy_effect, state.ledger["identity_gains"],
+              state.ledger["overload_episodes"], state.ledger["withdrawals"])
+    return StepReport(e_t, n_acc, events)
