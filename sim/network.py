@@ -352,7 +352,7 @@ def _rewire_exactly(
     a, b = slot // n, slot % n
     touch = np.isin(a, nodes) | np.isin(b, nodes)
     adj: defaultdict[int, set[int]] = defaultdict(set)
-    for x, y in zip(a[touch].tolist(), b[touch].tolist()):
+    for x, y in zip(a[touch].tolist(), b[touch].tolist(), strict=False):
         adj[x].add(y)
         adj[y].add(x)
     for t in pending.tolist():

@@ -162,7 +162,8 @@ class MetricsConfig:
     resister_below: float = p(1 / 3, 0.0, 1.0, unit="stance", doc="stance below which an agent resists")
     cluster_gap: float = p(0.05, 0.0, 1.0, lo_open=True, unit="stance", doc="gap that separates opinion clusters")
     minor_share: float = p(0.05, 0.0, 1.0, unit="share", doc="clusters smaller than this are minor")
-    marginalized_loss: float = p(0.5, 0.0, 1.0, unit="share", doc="share of initial in-group ties a marginalized dissenter lost")
+    marginalized_loss: float = p(0.5, 0.0, 1.0, unit="share",
+                                 doc="share of initial in-group ties a marginalized dissenter has lost")
 
 
 @dataclass

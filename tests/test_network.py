@@ -120,7 +120,7 @@ def test_sbm_cliques_when_p_in_one():
     sizes = np.array([3, 1, 4])
     u, v = build_sbm(sizes, 1.0, 0.0, np.random.default_rng(0))
     expected = [(0, 1), (0, 2), (1, 2), (4, 5), (4, 6), (4, 7), (5, 6), (5, 7), (6, 7)]
-    assert list(zip(u.tolist(), v.tolist())) == expected
+    assert list(zip(u.tolist(), v.tolist(), strict=False)) == expected
 
 
 def test_sbm_complete_when_both_one():
@@ -177,7 +177,7 @@ def test_complete_size_limit():
 def test_small_world_beta_zero_is_ring_lattice():
     n, k = 30, 6
     u, v = build_small_world(n, k, 0.0, np.random.default_rng(0))
-    assert set(zip(u.tolist(), v.tolist())) == ring_lattice(n, k)
+    assert set(zip(u.tolist(), v.tolist(), strict=False)) == ring_lattice(n, k)
     assert np.all(np.bincount(np.concatenate((u, v)), minlength=n) == k)
 
 
@@ -186,7 +186,7 @@ def test_small_world_beta_one_keeps_tie_count():
     u, v = build_small_world(n, k, 1.0, np.random.default_rng(1))
     assert_canonical(u, v, n)
     assert u.size == n * k // 2
-    assert len(set(zip(u.tolist(), v.tolist())) & ring_lattice(n, k)) < n * k // 2 * 0.1
+    assert len(set(zip(u.tolist(), v.tolist(), strict=False)) & ring_lattice(n, k)) < n * k // 2 * 0.1
 
 
 def test_small_world_complete_lattice_cannot_rewire():
@@ -248,7 +248,7 @@ def test_small_world_properties(args):
     u2, v2 = build_small_world(n, k, beta, np.random.default_rng(seed))
     assert np.array_equal(u, u2) and np.array_equal(v, v2)
     if beta == 0.0:
-        assert set(zip(u.tolist(), v.tolist())) == ring_lattice(n, k)
+        assert set(zip(u.tolist(), v.tolist(), strict=False)) == ring_lattice(n, k)
 
 
 # --------------------------------------------------------------------------- edge lists
@@ -278,7 +278,7 @@ def test_edge_list_round_trip_string_labels(tmp_path):
     assert el.group_labels.tolist() == ["teamA", "teamB"]
     assert el.group.dtype == np.int32 and el.group.tolist() == [0, 0, 1]
     assert el.profession.dtype == np.int8 and el.profession.tolist() == [0, 1, 0]
-    assert list(zip(el.u.tolist(), el.v.tolist())) == [(0, 1), (1, 2)]
+    assert list(zip(el.u.tolist(), el.v.tolist(), strict=False)) == [(0, 1), (1, 2)]
     assert_canonical(el.u, el.v, 3)
     with pytest.raises(AttributeError):
         el.u = el.v  # frozen
@@ -297,7 +297,7 @@ def test_edge_list_integer_labels_sort_numerically(tmp_path):
     assert el.group_labels.tolist() == [7, 12]
     assert el.group.tolist() == [0, 0, 1]
     assert el.profession.tolist() == [0, 0, 1]
-    assert list(zip(el.u.tolist(), el.v.tolist())) == [(0, 1), (0, 2), (1, 2)]
+    assert list(zip(el.u.tolist(), el.v.tolist(), strict=False)) == [(0, 1), (0, 2), (1, 2)]
 
 
 def test_edge_list_non_canonical_ints_stay_distinct(tmp_path):

@@ -353,7 +353,7 @@ def test_assortativity_matches_networkx():
         G = nx.gnm_random_graph(80, 200, seed=int(rng.integers(1 << 30)))
         x = rng.random(80)
         nx.set_node_attributes(G, {i: float(x[i]) for i in G}, "x")
-        u, v = (np.array(c, dtype=np.int64) for c in zip(*G.edges()))
+        u, v = (np.array(c, dtype=np.int64) for c in zip(*G.edges(), strict=False))
         want = nx.numeric_assortativity_coefficient(G, "x")
         assert opinion_assortativity(x, u, v) == pytest.approx(want, abs=1e-9)
     # A stance-sorted ring (neighbours have similar stances) is strongly assortative.

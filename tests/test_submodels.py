@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from sim import tiestore
-from sim.params import AttentionConfig, ExposureConfig, IdentityConfig, InfluenceConfig, MessagesConfig, TiesConfig
+from sim.params import (
+    AttentionConfig,
+    ExposureConfig,
+    IdentityConfig,
+    InfluenceConfig,
+    MessagesConfig,
+    TiesConfig,
+)
 from sim.submodels import attention, exposure, identity, influence, ties
 from tests.conftest import make_state
 
