@@ -23,7 +23,7 @@ from sim.submodels.exposure import QUANTUM, level
 _JIT = {"cache": True, "nogil": True}
 
 
-@nb.njit(**_JIT)
+@nb.njit(parallel=True, **_JIT)
 def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, forum_content,
               u_peer, u_pick, u_broadcast, u_forum, e_t, p):
     """Phases 1-3 (exposure, attention, influence) for every agent, from the old state."""
@@ -39,12 +39,15 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
     n_acc = np.zeros(n, dtype=np.int64)
     rej_peer = np.zeros(n, dtype=np.bool_)
     sender = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
+    q = np.empty(n, dtype=np.int64)
+    for i in nb.prange(n):
+        q[i] = np.int64(math.floor(e[i] * QUANTUM))
+    for i in nb.prange(n):  # agents are independent here: each writes only its own row
         total = 0
         for s in range(indptr[i], indptr[i + 1]):
             j = nbr[s]
             if j >= 0 and not muted[s]:
-                total += np.int64(math.floor(e[j] * QUANTUM))
+                total += q[j]
         v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
         v_b = broadcast_rate * e_t if broadcast_on else 0.0
         v_f = forum_rate * porosity * e_t if forum_on else 0.0
@@ -54,7 +57,7 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
             for s in range(indptr[i], indptr[i + 1]):
                 j = nbr[s]
                 if j >= 0 and not muted[s]:
-                    running += np.int64(math.floor(e[j] * QUANTUM))
+                    running += q[j]
                     if running > target:
                         sender[i] = s
                         break
@@ -117,17 +120,17 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
     return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender
 
 
-@nb.njit(**_JIT)
+@nb.njit(parallel=True, **_JIT)
 def _dissenters(x, group, group_order, group_start, conformity):
     n_groups = len(group_start) - 1
     norm = np.empty(n_groups)
-    for g in range(n_groups):
+    for g in nb.prange(n_groups):
         a, b = group_start[g], group_start[g + 1]
         vals = np.sort(x[group_order[a:b]])
         m = b - a
         norm[g] = (vals[(m - 1) // 2] + vals[m // 2]) / 2.0 if m > 0 else np.nan
     out = np.empty(len(x), dtype=np.bool_)
-    for i in range(len(x)):
+    for i in nb.prange(len(x)):
         out[i] = abs(x[i] - norm[group[i]]) > conformity
     return out
 

@@ -114,6 +114,11 @@ def scope_metrics(state: State, report: StepReport | None, ind: dict[str, np.nda
     u, v = edges
     order = np.argsort(level, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=k))])
+    # ties inside one level, sorted by level, so each level's ties are one slice (no k x E masks)
+    lu, lv_ = level[u], level[v]
+    inside = np.flatnonzero(lu == lv_)
+    inside = inside[np.argsort(lu[inside], kind="stable")]
+    tie_bounds = np.concatenate([[0], np.cumsum(np.bincount(lu[inside], minlength=k))])
     for lv in range(k):
         members = order[bounds[lv]:bounds[lv + 1]]
         measures = polarization_measures(state.stance[members], cluster_gap=cfg.cluster_gap,
@@ -121,8 +126,8 @@ def scope_metrics(state: State, report: StepReport | None, ind: dict[str, np.nda
         for m, val in measures.items():
             if m in pol:
                 pol[m][lv] = val
-        inside = (level[u] == lv) & (level[v] == lv)
-        pol["assortativity"][lv] = opinion_assortativity(state.stance, u[inside], v[inside])
+        ties_here = inside[tie_bounds[lv]:tie_bounds[lv + 1]]
+        pol["assortativity"][lv] = opinion_assortativity(state.stance, u[ties_here], v[ties_here])
     values.update(pol)
     values["exposure"] = np.full(k, exposure)
     return ScopeValues(scope, names, values)
