@@ -41,9 +41,16 @@ class Draws:
             raise AttributeError(name) from None
 
 
-def draw(rng: np.random.Generator, n: int, messages: MessagesConfig) -> Draws:
+def draw(rng: np.random.Generator, n: int, messages: MessagesConfig,
+         content_rng: np.random.Generator | None = None) -> Draws:
+    """Draw a step's random numbers; forum content comes from its own stream (`content_rng`).
+
+    Beta draws consume a variable number of random numbers, so on a separate stream the forum's
+    parameters cannot shift the uniforms of later steps.
+    """
     block = rng.random((len(UNIFORMS), n))
     a = messages.forum_mean * messages.forum_concentration
     b = (1.0 - messages.forum_mean) * messages.forum_concentration
-    forum = rng.beta(a, b, size=n) if b > 0 else np.ones(n)
+    content_rng = rng if content_rng is None else content_rng
+    forum = content_rng.beta(a, b, size=n) if b > 0 else np.ones(n)
     return Draws(dict(zip(UNIFORMS, block, strict=True)), forum)

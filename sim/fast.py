@@ -263,8 +263,8 @@ def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order,
 
 
 @nb.njit(**_JIT)
-def _rewire_moves(indptr, nbr, twin, muted, rej, x, group, group_order, group_start, dissent, u, u_pick,
-                  rate, acceptance, lost):
+def _rewire_moves(indptr, nbr, twin, muted, rej, x, withdrawn, group, group_order, group_start, dissent, u,
+                  u_pick, rate, acceptance, lost):
     n = len(x)
     mi = np.empty(n, dtype=np.int64)
     mj = np.empty(n, dtype=np.int64)
@@ -281,7 +281,7 @@ def _rewire_moves(indptr, nbr, twin, muted, rej, x, group, group_order, group_st
             continue
         k = np.int64(math.floor(u_pick[i] * others))
         j = group_order[k if k < start else k + size]
-        if abs(x[i] - x[j]) >= acceptance or _linked(indptr, nbr, i, j):
+        if abs(x[i] - x[j]) >= acceptance or withdrawn[j] or _linked(indptr, nbr, i, j):
             continue
         drop = -1
         worst = -1.0
@@ -385,11 +385,9 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     if tc.exclusion:
         events["excluded"] = _exclude(t.indptr, t.nbr, t.twin, t.muted, t.rejections, state.group, dissent,
                                       draws.exclude, draws.exclude_pick, tc.exclusion_rate, lost)
-    cuts = []
     if tc.muting:
         ms, md, cs, cd = _mute(t.nbr, t.twin, t.muted, t.rejections, sender, rej_peer, tc.mute_after, lost)
-        events["muted"] = (ms, md)
-        cuts.append((cs, cd))
+        events["muted"], events["cut_mute"] = (ms, md), (cs, cd)
     if tc.formation:
         a, b = _form_candidates(t.indptr, t.nbr, x, withdrawn, over, n_acc, state.group, state.group_order,
                                 state.group_start, draws.form, draws.form_scope, draws.form_pick,
@@ -398,14 +396,11 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
         events["formed"] = (a, b)
     if tc.rewiring:
         t = state.ties  # a repack in formation replaces the arrays
-        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.twin, t.muted, t.rejections, x, state.group,
+        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.twin, t.muted, t.rejections, x, withdrawn, state.group,
                                      state.group_order, state.group_start, dissent, draws.rewire,
                                      draws.rewire_pick, tc.rewire_rate, cfg.influence.acceptance, lost)
-        cuts.append((cs, cd))
         _connect(state, a, b)
-        events["rewired"] = (a, b)
-    if cuts:
-        events["cut"] = (np.concatenate([c[0] for c in cuts]), np.concatenate([c[1] for c in cuts]))
+        events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     ic = cfg.identity
     _identity(state.identity, state.literacy, n_acc, withdrawn, over, was_over, was_withdrawn, ic.enabled,
               ic.gain, ic.decay, cfg.attention.literacy_effect, state.ledger["identity_gains"],

@@ -1,7 +1,8 @@
 """Initialization (ODD 'Initialization'): network, professions, traits and stances from the config.
 
-Random numbers are taken from the model's generator in a fixed order: network, professions,
-traits (literacy, trust, critical thinking), stances.
+Each part draws from its own stream spawned from the model's generator (network, professions,
+traits, stances), so changing, say, a trait distribution leaves the network and the stances as
+they were (Beta draws consume a variable number of random numbers).
 """
 
 from __future__ import annotations
@@ -49,18 +50,19 @@ def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator)
 
 
 def initial_state(cfg: Config, rng: np.random.Generator) -> State:
-    u, v, group, profession = build_network(cfg, rng)
+    net_rng, profession_rng, trait_rng, stance_rng = rng.spawn(4)
+    u, v, group, profession = build_network(cfg, net_rng)
     n = len(group)
     if profession is None:
-        profession = assign_professions(cfg, group, rng)
+        profession = assign_professions(cfg, group, profession_rng)
     pc = cfg.professions
     dists = [pc.social_work, pc.health_care if pc.heterogeneous else pc.social_work]
     traits = {}
     for name in ("literacy", "trust", "critical"):
-        sw = beta_draw(rng, getattr(dists[0], name), n)
-        hc = beta_draw(rng, getattr(dists[1], name), n)
+        sw = beta_draw(trait_rng, getattr(dists[0], name), n)
+        hc = beta_draw(trait_rng, getattr(dists[1], name), n)
         traits[name] = np.where(profession == 0, sw, hc)
-    stance = beta_draw(rng, _stance_dist(cfg), n)
+    stance = beta_draw(stance_rng, _stance_dist(cfg), n)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)
     state = State(
         group=group, profession=profession,

@@ -31,6 +31,7 @@ class ResocializationModel(mesa.Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.state = initial_state(cfg, self.rng)
+        self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.draws)
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
         self._step = STEPS[cfg.implementation]
@@ -45,7 +46,7 @@ class ResocializationModel(mesa.Model):
         return level(self.state.t + 1, self.cfg.exposure)
 
     def step(self) -> None:
-        draws = draw(self.rng, self.state.n_agents, self.cfg.messages)
+        draws = draw(self.rng, self.state.n_agents, self.cfg.messages, self.content_rng)
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

@@ -112,7 +112,8 @@ class MessagesConfig:
 @dataclass
 class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
-    capacity: float = p(8.0, 0.0, None, lo_open=True, unit="messages/step", doc="attention capacity at literacy 0.5")
+    capacity: float = p(8.0, 0.0, None, lo_open=True, unit="messages/step",
+                        doc="attention capacity at literacy 0.5 and identity clarity 0")
     literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
     identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
     withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="1/step", doc="engagement lost per step of full overload")

@@ -167,7 +167,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
 
     if tc.muting:  # 4b: count rejections per sender, mute, cut when muted from both ends
         events["muted"] = ([], [])
-        events["cut"] = ([], [])
+        events["cut_mute"] = ([], [])
         newly_muted = []
         for i in range(n):
             s = sender_slot[i]
@@ -180,7 +180,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
                     newly_muted.append(s)
         for s in newly_muted:
             if ties.nbr[s] >= 0 and ties.muted[ties.twin[s]]:
-                cut(s, "cut", _owner(state, s), int(ties.nbr[s]))  # both rejected, both lose it
+                cut(s, "cut_mute", _owner(state, s), int(ties.nbr[s]))  # both rejected, both lose it
 
     if tc.formation:  # 4c: engaged agents with an accepted exchange propose a tie
         pairs: list[tuple[int, int]] = []
@@ -207,7 +207,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             if not outsiders:
                 continue
             j = outsiders[int(math.floor(draws.rewire_pick[i] * len(outsiders)))]
-            if abs(x[i] - x[j]) >= inf.acceptance or _linked(state, i, j):
+            if abs(x[i] - x[j]) >= inf.acceptance or state.withdrawn[j] or _linked(state, i, j):
                 continue
             drop, worst = -1, -1.0
             for s in _block(state, i):
@@ -215,11 +215,11 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
                     drop, worst = s, abs(x[i] - x[ties.nbr[s]])
             if drop >= 0 and worst > inf.acceptance:
                 moves.append((i, j, drop))
-        events.setdefault("cut", ([], []))
+        events["cut_rewire"] = ([], [])
         kept = []
         for i, j, drop in moves:
             if ties.nbr[drop] >= 0:  # another rewirer may have dropped this tie already
-                cut(drop, "cut", int(ties.nbr[drop]))  # the dropped neighbour loses the tie
+                cut(drop, "cut_rewire", int(ties.nbr[drop]))  # the dropped neighbour loses the tie
                 kept.append((i, j))
         pairs = []
         for i, j in kept:

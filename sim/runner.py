@@ -49,6 +49,7 @@ def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
         with _progress(cfg, cfg.steps) as bar:
             for t in range(1, cfg.steps + 1):
                 model.step()
+                rec.observe(model.last_report)
                 last = t == cfg.steps
                 if "events" in streams:
                     streams["events"].write(outputs.event_table(t, model.last_report))
@@ -101,7 +102,8 @@ def recovery_summary(cfg: Config, rec: MetricsRecorder) -> dict[str, float | Non
     pre = float(before[-1])
     end = ex.start + ex.length
     after = steps >= end
-    trough = float(eng[steps >= ex.start].min()) if np.any(steps >= ex.start) else None
+    during = (steps >= ex.start) & (steps < end)
+    trough = float(eng[during].min()) if np.any(during) else None
     back = np.flatnonzero(after & (eng >= 0.95 * pre))
     return {"pre_shock_engagement": pre, "trough_engagement": trough,
             "recovery_steps": int(steps[back[0]] - end) if len(back) else None}

@@ -3,14 +3,16 @@
     1. exposure   E(t); expected messages from peers (along unmuted ties, scaled by the senders'
                   engagement), the broadcast and the general forum; one engagement-weighted
                   peer sender per agent
-    2. attention  load = volume / capacity; overloaded agents attend to a share 1/load of what
-                  arrives and withdraw; the others recover toward their tech trust
+    2. attention  load = volume / capacity; a message that arrives is attended with probability
+                  engagement / max(load, 1), so overloaded agents miss a growing share and
+                  withdraw; the others recover toward their tech trust
     3. influence  social judgment of each attended message (assimilate inside U, contrast beyond
                   T), summed over channels from the old stances
     4. ties       exclusion of dissenters, muting of rejected senders (cut when mutual),
                   formation of new ties, homophilous rewiring - in that order
     5. identity   identity clarity and the effect ledger
-    6. metrics    recorded by the model after the step (sim.metrics)
+    6. metrics    recorded after the step by the model's observers (sim.runner attaches the
+                  metrics recorder, sim.metrics)
 
 All randomness comes in `draws` (sim.draws), so this function and its per-agent twin in
 `sim.reference` map the same (state, draws) to the same next state.
@@ -35,16 +37,21 @@ class StepReport:
 
     exposure: float
     n_accepted: np.ndarray  # int64 per agent
-    events: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (source, target)
+    # (source, target) by sub-phase: excluded, muted, cut_mute, formed, cut_rewire, rewired
+    events: dict[str, tuple[np.ndarray, np.ndarray]]
 
     def event_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Events as (source, target, kind code) in the order they happened."""
+        """Events as (source, target, kind code), grouped by kind in EVENT_KINDS order.
+
+        Ties cut by mutual muting and ties dropped by rewiring are both of kind `cut`.
+        """
         src, dst, kind = [], [], []
         for code, name in enumerate(EVENT_KINDS):
-            a, b = self.events.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-            src.append(a)
-            dst.append(b)
-            kind.append(np.full(len(a), code, dtype=np.int8))
+            for part in ((name,) if name != "cut" else ("cut", "cut_mute", "cut_rewire")):
+                a, b = self.events.get(part, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+                src.append(np.asarray(a, dtype=np.int64))
+                dst.append(np.asarray(b, dtype=np.int64))
+                kind.append(np.full(len(a), code, dtype=np.int8))
         return np.concatenate(src), np.concatenate(dst), np.concatenate(kind)
 
 
@@ -78,21 +85,15 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     dissent = ties.dissenters(state, new_x, tc.conformity)
     if tc.exclusion:
         events["excluded"] = ties.exclude(state, dissent, draws.exclude, draws.exclude_pick, tc)
-    cut_parts = []
     if tc.muting:
-        events["muted"], cut = ties.mute(state, sender_slot, rejected_peer, tc)
-        cut_parts.append(cut)
+        events["muted"], events["cut_mute"] = ties.mute(state, sender_slot, rejected_peer, tc)
     if tc.formation:
         eligible = (n_accepted > 0) & ~state.withdrawn & ~state.overloaded
         events["formed"] = ties.form(state, new_x, eligible, draws.form, draws.form_scope,
                                      draws.form_pick, tc, cfg.influence)
     if tc.rewiring:
-        cut, events["rewired"] = ties.rewire(state, new_x, dissent, draws.rewire, draws.rewire_pick,
-                                             tc, cfg.influence)
-        cut_parts.append(cut)
-    if cut_parts:
-        events["cut"] = (np.concatenate([c[0] for c in cut_parts]),
-                         np.concatenate([c[1] for c in cut_parts]))
+        events["cut_rewire"], events["rewired"] = ties.rewire(state, new_x, dissent, draws.rewire,
+                                                              draws.rewire_pick, tc, cfg.influence)
     # 5. identity and ledger
     state.identity, gained = identity.update_identity(
         state.identity, state.literacy, n_accepted, state.withdrawn, state.overloaded,

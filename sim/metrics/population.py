@@ -91,7 +91,7 @@ def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
     return state.profession.astype(np.int64), list(PROFESSIONS)
 
 
-def scope_metrics(state: State, report: StepReport | None, ind: dict[str, np.ndarray],
+def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
                   edges: tuple[np.ndarray, np.ndarray], scope: str, cfg: MetricsConfig,
                   exposure: float) -> ScopeValues:
     level, names = scope_levels(state, scope)
@@ -105,8 +105,9 @@ def scope_metrics(state: State, report: StepReport | None, ind: dict[str, np.nda
         values["marginalized_of_dissenters"] = marg_n / dissent_n
         deg0 = np.bincount(level, weights=ind["_deg0"].astype(float), minlength=k)
         in_deg = np.bincount(level, weights=ind["_in_deg"].astype(float), minlength=k)
-        values["in_group_ties_lost_share"] = 1.0 - in_deg / deg0
-    src, _, kind = report.event_table() if report is not None else (np.zeros(0, np.int64),) * 3
+        # negative when a level gained in-group ties; undefined (nan) where it had none to lose
+        values["in_group_ties_lost_share"] = np.where(deg0 > 0, 1.0 - in_deg / deg0, np.nan)
+    src, kind = events  # tie events since the previous record, by the scope of their source
     for name in COUNT_METRICS:
         code = EVENT_KINDS.index(name.removeprefix("ties_"))
         values[name] = np.bincount(level[src[kind == code]], minlength=k).astype(float)

@@ -39,15 +39,26 @@ class MetricsRecorder:
         self.series: dict[str, list[float]] = {m: [] for m in METRICS}
         self.by_profession: dict[str, dict[str, list[float]]] = {}
         self.histograms: list[np.ndarray] = []
+        self._events: list[tuple[np.ndarray, np.ndarray]] = []  # (source, kind) since the last record
+
+    def observe(self, report: StepReport) -> None:
+        """Keep a step's tie events, so counts cover every step since the previous record."""
+        src, _, kind = report.event_table()
+        self._events.append((src, kind))
 
     def record(self, state: State, report: StepReport | None) -> None:
+        if self._events:
+            events = (np.concatenate([e[0] for e in self._events]), np.concatenate([e[1] for e in self._events]))
+        else:
+            events = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+        self._events = []
         ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity)
         u, v, _, _ = state.ties.edges()
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
         self.histograms.append(np.histogram(state.stance, bins=HIST_BINS, range=(0.0, 1.0))[0])
         for scope in self.scopes:
-            sv = scope_metrics(state, report, ind, (u, v), scope, self.cfg.metrics, e_t)
+            sv = scope_metrics(state, events, ind, (u, v), scope, self.cfg.metrics, e_t)
             if scope == "all":
                 for m in METRICS:
                     self.series[m].append(float(sv.values[m][0]))

@@ -2,8 +2,10 @@
 
 Findings: hyperconnectivity and information overload, and a lack of understanding of digital
 technology, can generate asociality (the review's key findings). Capacity grows with digital
-literacy and is buffered by identity clarity; an overloaded agent attends to only part of what
-arrives (a share 1/load) and loses engagement; otherwise engagement relaxes back to tech trust.
+literacy and is buffered by identity clarity. A message that arrives is attended with probability
+engagement / max(load, 1): an overloaded agent misses a growing share and loses engagement;
+otherwise engagement relaxes back to tech trust. With attention off every arriving message is
+attended and engagement stays as it is.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Exposure (phase 1): E(t) and the messages arriving along ties, from the broadcast and the forum.
 
-Findings: digital exposure surged in 2020 (the review's timeline) and professionals are exposed to
-general forums through porous boundaries (its policy implications). Message volumes are rates
+Findings: the brief's pandemic-style surge of digital exposure (the review dates substantial
+research interest in digital professional socialization to 2020, the pandemic year), and the
+porous boundaries between professional and general forums (the review's policy implications). Message volumes are rates
 (expected messages per step); a peer's contribution scales with E(t) and the sender's
 engagement. One peer message per step is represented by a sender drawn in proportion to
 engagement among the ties the receiver has not muted.

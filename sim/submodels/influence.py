@@ -6,7 +6,8 @@ Findings: the ability to reflect and resist (identity work; resistance as the tr
 asociality), and social work's critical-thinking ethos: critical thinking c narrows acceptance of
 the broadcast discourse, U_b = U (1 - critical_narrowing c). Identity clarity damps stance change,
 mu_i = mu / (1 + identity_stability I_i). All changes are computed from the old stances and
-summed (synchronous update), then clipped to [0, 1].
+summed (synchronous update), then clipped to [0, 1]. Only contrasted peer content counts as
+rejected, so switching contrast off also leaves nothing to mute.
 """
 
 from __future__ import annotations

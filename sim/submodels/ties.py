@@ -148,7 +148,7 @@ def rewire(state: State, x: np.ndarray, dissent: np.ndarray, u: np.ndarray, u_pi
     i = np.flatnonzero(dissent & (u < cfg.rewire_rate))
     j = candidate_outside_group(state, i, u_pick[i])
     ok = (j >= 0)
-    ok[ok] = np.abs(x[i[ok]] - x[j[ok]]) < influence.acceptance
+    ok[ok] = (np.abs(x[i[ok]] - x[j[ok]]) < influence.acceptance) & ~state.withdrawn[j[ok]]
     i, j = i[ok], j[ok]
     ok = ~tiestore.linked(ties, i, j)
     i, j = i[ok], j[ok]
