@@ -1,0 +1,214 @@
+"""Benchmarks with ratios measured side by side in one run.
+
+    python -m benchmarks.run            # quick: steps at 1e3/1e4, SpMV floor and scaling to 1e5
+    python -m benchmarks.run --full     # adds N = 1e6 to the scaling and the SpMV comparison
+
+Writes benchmarks/results/benchmark.md and benchmark.json. Ratios, not absolute times, are the
+claims: each compares two things measured in the same run on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.draws import draw
+from sim.fast import step_numba
+from sim.initialize import initial_state
+from sim.io import atomic_path
+from sim.params import Config
+from sim.reference import step_reference
+from sim.schedule import step_vectorized
+from sim.state import State
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MEAN_DEGREE = 20
+
+
+def sbm_config(n: int, seed: int = 0) -> Config:
+    """Groups of 1,000 (or 100 for small N), mean degree 20: 16 inside the group, 4 outside."""
+    cfg = Config()
+    size = 100 if n <= 10_000 else 1000
+    cfg.n_agents, cfg.n_groups, cfg.seed, cfg.mesa_agents = n, max(1, n // size), seed, "never"
+    cfg.network.p_in = 16 / (size - 1)
+    cfg.network.p_out = 4 / max(1, n - size)
+    cfg.output.progress = "off"
+    return cfg
+
+
+def timed(fn, *args, min_time: float = 0.5, max_reps: int = 50) -> float:
+    """Median seconds per call over repeated calls (each on fresh copies made by `fn`)."""
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < max_reps and (time.perf_counter() - start < min_time or len(times) < 3):
+        t = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def warm_state(cfg: Config, steps: int = 3) -> tuple[State, np.random.Generator]:
+    rng = np.random.default_rng(cfg.seed)
+    state = initial_state(cfg, rng)
+    for _ in range(steps):
+        step_numba(state, cfg, draw(rng, state.n_agents, cfg.messages))
+    return state, rng
+
+
+def bench_steps(sizes: list[int]) -> list[dict]:
+    """The compiled and numpy steps against the per-agent reference: same state, same draws."""
+    rows = []
+    for n in sizes:
+        cfg = sbm_config(n)
+        state, rng = warm_state(cfg)
+        draws = draw(rng, n, cfg.messages)
+        t = {}
+        for name, fn in (("reference", step_reference), ("vectorized", step_vectorized), ("numba", step_numba)):
+            t[name] = timed(lambda fn=fn: fn(state.copy(), cfg, draws), min_time=0.3 if name != "reference" else 0,
+                            max_reps=30 if name != "reference" else 3)
+        copy_cost = timed(lambda: state.copy())
+        for name in t:
+            t[name] = max(t[name] - copy_cost, 1e-9)
+        rows.append({"n_agents": n, **{f"{k}_s": v for k, v in t.items()},
+                     **{f"{k}_agent_steps_per_s": n / v for k, v in t.items()},
+                     "numba_vs_reference": t["reference"] / t["numba"],
+                     "vectorized_vs_reference": t["reference"] / t["vectorized"]})
+    return rows
+
+
+def bench_spmv(n: int) -> dict:
+    """One full step against one SpMV on the same graph (the memory-bandwidth floor)."""
+    cfg = sbm_config(n)
+    state, rng = warm_state(cfg)
+    u, v, _, _ = state.ties.edges()
+    a = sp.csr_matrix((np.ones(2 * len(u)), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
+    x = state.engagement.copy()
+    t_spmv = timed(lambda: a @ x, min_time=1.0)
+    t_step = timed(lambda: step_numba(state, cfg, draw(rng, n, cfg.messages)), min_time=2.0, max_reps=20)
+    t_draw = timed(lambda: draw(rng, n, cfg.messages), min_time=0.5)
+    return {"n_agents": n, "ties": int(len(u)), "spmv_s": t_spmv, "step_s": t_step, "draws_s": t_draw,
+            "step_vs_spmv": t_step / t_spmv, "step_without_draws_vs_spmv": (t_step - t_draw) / t_spmv}
+
+
+def _scaling_child(n: int, steps: int) -> None:
+    """Runs in a subprocess so that its peak RSS is its own."""
+    cfg = sbm_config(n)
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(cfg.seed)
+    state = initial_state(cfg, rng)
+    t_init = time.perf_counter() - t0
+    step_numba(state, cfg, draw(rng, n, cfg.messages))  # compile / warm
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step_numba(state, cfg, draw(rng, n, cfg.messages))
+    per_step = (time.perf_counter() - t0) / steps
+    print(json.dumps({"n_agents": n, "ties": int(state.ties.degree().sum() // 2), "init_s": t_init,
+                      "step_s": per_step, "peak_rss_mib": peak_rss_mib(),
+                      **state_bytes(state)}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM: reset at exec, unlike ru_maxrss)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def state_bytes(state: State) -> dict:
+    """Persistent state: bytes per agent (agent arrays) and per tie (slot arrays, spare slots included)."""
+    per_agent = sum(a.nbytes for a in (state.group, state.profession, state.literacy, state.trust, state.critical,
+                                       state.in_group_degree0, state.stance, state.engagement, state.identity,
+                                       state.load, state.overloaded, state.withdrawn, state.group_order))
+    per_agent += sum(a.nbytes for a in state.ledger.values()) + state.ties.indptr.nbytes
+    t = state.ties
+    ties = int(t.degree().sum() // 2)
+    per_tie = sum(a.nbytes for a in (t.nbr, t.twin, t.muted, t.rejections))
+    return {"bytes_per_agent": per_agent / state.n_agents, "bytes_per_tie": per_tie / max(ties, 1)}
+
+
+def bench_scaling(sizes: list[int], steps: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--child", str(n), "--steps", str(steps)],
+                             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = rows[0]
+    for r in rows:
+        r["time_per_agent_vs_smallest"] = (r["step_s"] / r["n_agents"]) / (base["step_s"] / base["n_agents"])
+    return rows
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
+            "numpy": np.__version__}
+
+
+def markdown(res: dict) -> str:
+    m = res["machine"]
+    lines = [f"# Benchmark ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, Python {m['python']})", "",
+             "## Step: compiled and numpy steps vs the per-agent reference (same state, same draws)", "",
+             "| N | reference agent-steps/s | numpy agent-steps/s | numba agent-steps/s | numpy / ref | numba / ref |",
+             "|---|---|---|---|---|---|"]
+    for r in res["steps"]:
+        lines.append(f"| {r['n_agents']:,} | {r['reference_agent_steps_per_s']:,.0f} | "
+                     f"{r['vectorized_agent_steps_per_s']:,.0f} | {r['numba_agent_steps_per_s']:,.0f} | "
+                     f"{r['vectorized_vs_reference']:.0f}x | {r['numba_vs_reference']:.0f}x |")
+    lines += ["", "## Full step vs one scipy.sparse SpMV on the same graph", "",
+              "| N | ties | SpMV s | step s | draws s | step / SpMV | step without draws / SpMV |",
+              "|---|---|---|---|---|---|---|"]
+    for r in res["spmv"]:
+        lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['spmv_s']:.4f} | {r['step_s']:.4f} | "
+                     f"{r['draws_s']:.4f} | {r['step_vs_spmv']:.1f}x | {r['step_without_draws_vs_spmv']:.1f}x |")
+    lines += ["", f"## Scaling (mean degree {MEAN_DEGREE}, numba step)", "",
+              "| N | ties | init s | step s | time per agent vs smallest | peak RSS MiB | state B/agent | state B/tie |",
+              "|---|---|---|---|---|---|---|---|"]
+    for r in res["scaling"]:
+        lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['init_s']:.2f} | {r['step_s']:.4f} | "
+                     f"{r['time_per_agent_vs_smallest']:.2f} | {r['peak_rss_mib']:,.0f} | "
+                     f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--full", action="store_true", help="include N = 1,000,000")
+    ap.add_argument("--steps", type=int, default=10, help="steps per size in the scaling runs")
+    ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    if args.child:
+        _scaling_child(args.child, args.steps)
+        return
+    big = [10_000, 100_000] + ([1_000_000] if args.full else [])
+    res = {"machine": machine(), "steps": bench_steps([1_000, 10_000]),
+           "spmv": [bench_spmv(n) for n in big[1:]], "scaling": bench_scaling(big, args.steps)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(args.out / "benchmark.json") as tmp:
+        tmp.write_text(json.dumps(res, indent=2) + "\n")
+    with atomic_path(args.out / "benchmark.md") as tmp:
+        tmp.write_text(markdown(res))
+    print(markdown(res))
+
+
+if __name__ == "__main__":
+    main()
