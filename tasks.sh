@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set-up and the two everyday jobs, on a fresh machine with only Python (>= 3.12) and pip:
 #   bash tasks.sh run [key=value ...]   create .venv, install, run the default scenario
-#   bash tasks.sh test [pytest args]    create .venv, install with test extras, run the whole test suite
+#   bash tasks.sh test [pytest args]    create .venv, install with test extras (and Debian's chromium for
+#                                       the browser test), run the whole test suite
+#   bash tasks.sh viz [--port P]        the teaching app in a browser (python -m sim.viz)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,6 +30,13 @@ install() {  # install the project (with extras "$1") unless already installed f
   fi
 }
 
+ensure_chromium() {  # Debian's chromium for the browser test of the teaching app (tests/test_viz.py)
+  [ -x /usr/bin/chromium ] && return 0
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium fonts-liberation
+}
+
 cmd="${1:-run}"
 shift || true
 case "$cmd" in
@@ -36,7 +45,11 @@ case "$cmd" in
     exec .venv/bin/python -m sim "$@" ;;
   test)
     install "test"
+    ensure_chromium
     exec .venv/bin/python -m pytest -n 2 "$@" ;;
+  viz)
+    install "viz"
+    exec .venv/bin/python -m sim.viz "$@" ;;
   *)
-    echo "usage: bash tasks.sh run|test [args]" >&2; exit 2 ;;
+    echo "usage: bash tasks.sh run|test|viz [args]" >&2; exit 2 ;;
 esac

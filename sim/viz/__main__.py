@@ -1,0 +1,128 @@
+"""`python -m sim.viz [--port PORT] [--host HOST]`: serve the teaching app and print its URL.
+
+Listens on 127.0.0.1 (this machine only) unless `--host 0.0.0.0` shares it with a classroom network.
+Without `--port` a free port is chosen. Everything the page loads is served by this process (Solara's
+JavaScript from the `solara-assets` bundle), so it works without internet: no version check, no
+telemetry, no CDN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+APP = "sim.viz.app"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host if host != "0.0.0.0" else "", 0))
+        return s.getsockname()[1]
+
+
+def local_assets_dir() -> Path:
+    """Where solara-assets installs the JavaScript bundle Solara would otherwise fetch from a CDN."""
+    return Path(sys.prefix) / "share" / "solara" / "cdn"
+
+
+def offline_ready() -> bool:
+    return (local_assets_dir() / "@widgetti").is_dir() and (local_assets_dir() / "requirejs@2.3.6").is_dir()
+
+
+def lan_addresses() -> list[str]:
+    """Addresses of this machine a class can reach (best effort, no packet is sent)."""
+    found: list[str] = []
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    except OSError:
+        pass
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))  # UDP connect: picks the outgoing interface, sends nothing
+            found.append(s.getsockname()[0])
+    except OSError:
+        pass
+    return sorted({a for a in found if not a.startswith("127.")})
+
+
+def _announce_when_ready(host: str, port: int) -> None:
+    """Print the URL once the server accepts connections."""
+    probe = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((probe, port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    print(f"Teaching app running at http://{shown}:{port}/", flush=True)
+    if host in ("0.0.0.0", ""):
+        for addr in lan_addresses():
+            print(f"  shared with the class at http://{addr}:{port}/", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+
+
+def _warm_up() -> None:
+    """Compile the model's step (numba) and import the plotting stack before the first visitor."""
+    try:
+        from sim.viz import controls
+        from sim.viz.figures import draw_network, png
+        from sim.viz.history import TeachingModel
+
+        model = TeachingModel(controls.with_values(controls.initial_config(), {"n_agents": 20, "n_groups": 2}))
+        model.step()
+        png(draw_network(model))
+    except Exception as err:  # never stop the server for this
+        print(f"warm-up failed: {err}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sim.viz", description="Serve the teaching app in a browser.")
+    parser.add_argument("--port", type=int, default=None, help="port to listen on (default: a free port)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it "
+                             "with every machine that can reach this one, e.g. a classroom)")
+    return parser.parse_args(argv)
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host if host != "0.0.0.0" else "", port))
+        except OSError:
+            return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    port = args.port if args.port is not None else free_port(args.host)
+    if not port_free(args.host, port):
+        print(f"error: cannot listen on {args.host}:{port} (in use, or not an address of this machine); "
+              "choose another --port or leave it out for a free one", file=sys.stderr)
+        sys.exit(2)
+    # offline and quiet: no telemetry, no version check against PyPI, assets from the local bundle
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
+    if not offline_ready():
+        print(f"warning: Solara's local assets are missing ({local_assets_dir()}); the page will fetch its "
+              "JavaScript from the internet. Install the pinned 'solara-assets' to work offline.",
+              file=sys.stderr, flush=True)
+    _warm_up()
+    threading.Thread(target=_announce_when_ready, args=(args.host, port), daemon=True).start()
+    from solara.__main__ import cli
+
+    cli.main(["run", APP, "--host", args.host, "--port", str(port), "--production", "--no-open",
+              "--no-check-version", "--log-level-uvicorn", "warning", "--no-access-log"],
+             prog_name="python -m sim.viz", standalone_mode=True)
+
+
+if __name__ == "__main__":
+    main()

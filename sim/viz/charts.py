@@ -1,0 +1,218 @@
+"""The live plots as ECharts options (pure: a model in, a JSON-ready dict out).
+
+The browser draws them (ECharts 5.4.0, served by the app from the `solara-assets` bundle), so a step
+costs the server a few milliseconds of list building instead of a matplotlib render; hovering shows
+the values and clicking a legend entry hides or shows a line. Every time plot spans the whole run
+(0..steps) with the exposure schedule E(t) as a grey area on its own right-hand axis, and a dotted
+line at the current step.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.params import PROFESSIONS
+from sim.viz.history import TeachingModel
+from sim.viz.layout import stance_colors
+
+FONT = 11
+COLORS = {"mean": "#333333", "adopters": "#2166ac", "resisters": "#b2182b", "withdrawn": "#542788",
+          "overloaded": "#e66101", "marginalized": "#b2182b", "esteban_ray": "#7b3294",
+          "bimodality": "#e08214", "clusters": "#1b7837", "exposure": "#9e9e9e"}
+PROFESSION_NAME = {"social_work": "social work", "health_care": "health care"}
+# one legend entry per profession (same-name series toggle together); the colour says which measure
+PROFESSION_LEGEND = {"social_work": "social work (dotted)", "health_care": "health care (dashed)"}
+PROFESSION_DASH = {"social_work": "dotted", "health_care": "dashed"}
+LEDGER = (("ledger_only_positive", "only positive", "#4dac26"), ("ledger_mixed", "mixed", "#8073ac"),
+          ("ledger_only_negative", "only negative", "#d01c8b"), ("ledger_none", "none yet", "#999999"))
+
+
+def _num(x: float, digits: int = 4) -> float | str:
+    """A JSON-safe number (ECharts reads '-' as a missing value; JSON has no NaN)."""
+    x = float(x)
+    return round(x, digits) if math.isfinite(x) else "-"
+
+
+def _nice_max(x: float) -> float:
+    """A round axis maximum at or above x."""
+    if not (math.isfinite(x) and x > 0):
+        return 1.0
+    p = 10 ** math.floor(math.log10(x))
+    return next(round(m * p, 12) for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * p >= x - 1e-12)
+
+
+def _pairs(t, y) -> list[list]:
+    return [[int(a), _num(b)] for a, b in zip(t, y, strict=True)]
+
+
+def _line(name: str, t, y, color: str, *, dash: str = "solid", width: float = 2, y_axis: int = 0,
+          **extra) -> dict:
+    return {"name": name, "type": "line", "data": _pairs(t, y), "showSymbol": False, "yAxisIndex": y_axis,
+            "lineStyle": {"color": color, "type": dash, "width": width}, "itemStyle": {"color": color},
+            "emphasis": {"disabled": True}, **extra}
+
+
+def exposure_series(model: TeachingModel, y_axis: int = 1) -> dict:
+    t, e = model.schedule_t, model.schedule_e
+    s = _line("exposure E(t)", t, e, COLORS["exposure"], width=1, y_axis=y_axis, step="end", z=0,
+              areaStyle={"color": COLORS["exposure"], "opacity": 0.09}, silent=True)
+    s["markLine"] = {"silent": True, "symbol": "none", "label": {"show": True, "formatter": "now", "fontSize": 9},
+                     "lineStyle": {"color": "#555", "type": "dotted"},
+                     "data": [{"xAxis": int(model.state.t)}]}
+    return s
+
+
+def _base(model: TeachingModel, title: str, y_name: str, *, y_max: float | None = 1.0,
+          legend_selected: dict | None = None, grid_top: int = 78) -> dict:
+    e_max = float(np.max(model.schedule_e)) if len(model.schedule_e) else 1.0
+    y_axis = {"type": "value", "min": 0, "name": y_name, "nameLocation": "middle", "nameGap": 34,
+              "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
+              "splitLine": {"lineStyle": {"opacity": 0.4}}}
+    if y_max is not None:
+        y_axis["max"] = y_max
+    legend = {"top": 22, "left": 8, "right": 8, "itemWidth": 18, "itemHeight": 8, "itemGap": 8,
+              "textStyle": {"fontSize": FONT - 1}}
+    if legend_selected:
+        legend["selected"] = legend_selected
+    return {
+        "animation": False,
+        "title": {"text": title, "left": 8, "top": 0, "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "line"}, "textStyle": {"fontSize": FONT}},
+        "legend": legend,
+        "grid": {"left": 52, "right": 54, "top": grid_top, "bottom": 40},
+        "xAxis": {"type": "value", "min": 0, "max": max(int(model.cfg.steps), 1), "name": "step (working day)",
+                  "nameLocation": "middle", "nameGap": 24, "nameTextStyle": {"fontSize": FONT},
+                  "axisLabel": {"fontSize": FONT - 1}, "splitLine": {"show": False}},
+        "yAxis": [y_axis,
+                  {"type": "value", "min": 0, "max": _nice_max(e_max * 1.8), "name": "E(t)",
+                   "nameLocation": "middle", "nameGap": 30, "position": "right",
+                   "nameTextStyle": {"fontSize": FONT, "color": COLORS["exposure"]},
+                   "axisLabel": {"fontSize": FONT - 1, "color": COLORS["exposure"]},
+                   "splitLine": {"show": False}}],
+        "series": [exposure_series(model)],
+    }
+
+
+def _finish(option: dict) -> dict:
+    """Legend entries: every named series but E(t) (its axis is labelled), each name once."""
+    names = [s["name"] for s in option["series"] if s["name"] != "exposure E(t)"]
+    option["legend"]["data"] = list(dict.fromkeys(names))
+    return option
+
+
+def stance_chart(model: TeachingModel) -> dict:
+    """Mean stance, adopter and resister shares over time, by profession (the profession lines start hidden)."""
+    h = model.history
+    t = h.steps
+    opt = _base(model, "Stance: mean, adopters and resisters", "stance / share of agents")
+    opt["series"] += [
+        _line("mean stance", t, h.array("stance_mean"), COLORS["mean"], width=2.5),
+        _line("adopters", t, h.array("adopter_share"), COLORS["adopters"]),
+        _line("resisters", t, h.array("resister_share"), COLORS["resisters"]),
+    ]
+    for p in PROFESSIONS:
+        d, name, dash = h.by_profession[p], PROFESSION_LEGEND[p], PROFESSION_DASH[p]
+        opt["series"] += [
+            _line(name, t, d["stance_mean"], COLORS["mean"], dash=dash, width=1.5),
+            _line(name, t, d["adopter_share"], COLORS["adopters"], dash=dash, width=1.5),
+            _line(name, t, d["resister_share"], COLORS["resisters"], dash=dash, width=1.5),
+        ]
+    return _finish(opt)
+
+
+def histogram_chart(model: TeachingModel) -> dict:
+    """The stance distribution now (bars coloured on the network's scale) and at step 0 (line)."""
+    h = model.history
+    k = len(h.histogram)
+    centres = (np.arange(k) + 0.5) / k
+    colors = stance_colors(centres)
+    total, first_total = max(h.histogram.sum(), 1.0), max(np.sum(h.first_histogram), 1.0)
+    labels = [f"{i / k:.2f}-{(i + 1) / k:.2f}" for i in range(k)]
+    bars = [{"value": _num(c / total), "itemStyle": {"color": _hex(colors[i])}} for i, c in enumerate(h.histogram)]
+    return {
+        "animation": False,
+        "title": {"text": f"Stance distribution at step {model.state.t}", "left": 8, "top": 0,
+                  "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}},
+        "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
+        "legend": {"top": 22, "left": 8, "textStyle": {"fontSize": FONT - 1}, "itemHeight": 8},
+        "grid": {"left": 52, "right": 20, "top": 62, "bottom": 46},
+        "xAxis": {"type": "category", "data": labels, "name": "stance: 0 resisting ... 1 dominant discourse",
+                  "nameLocation": "middle", "nameGap": 28, "nameTextStyle": {"fontSize": FONT},
+                  "axisLabel": {"fontSize": FONT - 2, "interval": 4}},
+        "yAxis": {"type": "value", "min": 0, "name": "share of agents", "nameLocation": "middle", "nameGap": 36,
+                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}},
+        "series": [
+            {"name": "now", "type": "bar", "data": bars, "barCategoryGap": "8%", "itemStyle": {"color": "#6a8caf"}},
+            {"name": "at step 0", "type": "line", "step": "middle", "showSymbol": False,
+             "data": [_num(c / first_total) for c in h.first_histogram],
+             "lineStyle": {"color": "#222", "type": "dashed", "width": 1.5}, "itemStyle": {"color": "#222"}},
+        ],
+    }
+
+
+def polarization_chart(model: TeachingModel) -> dict:
+    h = model.history
+    t = h.steps
+    opt = _base(model, "Polarization", "index (0 to 1)")
+    clusters = h.array("n_major_clusters")
+    top = max(3.0, float(np.nanmax(clusters, initial=1.0)) + 1)
+    opt["yAxis"].append({"type": "value", "min": 0, "max": top, "minInterval": 1, "name": "clusters",
+                         "position": "right", "offset": 44, "nameLocation": "middle", "nameGap": 22,
+                         "nameTextStyle": {"fontSize": FONT, "color": COLORS["clusters"]},
+                         "axisLabel": {"fontSize": FONT - 1, "color": COLORS["clusters"]},
+                         "splitLine": {"show": False}})
+    opt["grid"]["right"] = 90
+    opt["series"] += [
+        _line("Esteban-Ray polarization", t, h.array("esteban_ray"), COLORS["esteban_ray"]),
+        _line("bimodality coefficient", t, h.array("bimodality"), COLORS["bimodality"],
+              markLine={"silent": True, "symbol": "none", "lineStyle": {"color": COLORS["bimodality"],
+                                                                        "type": "dotted"},
+                        "label": {"formatter": "5/9: bimodal above", "fontSize": 9, "position": "insideEndTop"},
+                        "data": [{"yAxis": round(5 / 9, 4)}]}),
+        _line("major opinion clusters", t, clusters, COLORS["clusters"], y_axis=2, step="end", width=1.5),
+    ]
+    return _finish(opt)
+
+
+def withdrawal_chart(model: TeachingModel) -> dict:
+    h = model.history
+    t = h.steps
+    values = [h.array(m) for m in ("withdrawn_share", "overloaded_share", "marginalized_share")]
+    values += [np.asarray(h.by_profession[p][m], float) for p in PROFESSIONS
+               for m in ("withdrawn_share", "overloaded_share")]
+    top = max([float(np.nanmax(v, initial=0.0)) for v in values] + [0.0])
+    y_max = min(1.0, max(0.1, math.ceil(top * 1.2 * 10) / 10))
+    opt = _base(model, "Withdrawal, overload and marginalization", "share of agents", y_max=y_max)
+    opt["series"] += [
+        _line("withdrawn", t, values[0], COLORS["withdrawn"]),
+        _line("overloaded", t, values[1], COLORS["overloaded"]),
+        _line("marginalized", t, values[2], COLORS["marginalized"], width=1.5),
+    ]
+    for p in PROFESSIONS:
+        d, name, dash = h.by_profession[p], PROFESSION_LEGEND[p], PROFESSION_DASH[p]
+        opt["series"] += [
+            _line(name, t, d["withdrawn_share"], COLORS["withdrawn"], dash=dash, width=1.5),
+            _line(name, t, d["overloaded_share"], COLORS["overloaded"], dash=dash, width=1.5),
+        ]
+    return _finish(opt)
+
+
+def ledger_chart(model: TeachingModel) -> dict:
+    h = model.history
+    t = h.steps
+    opt = _base(model, "Effect ledger: effects each agent has had so far", "share of agents")
+    for key, name, color in LEDGER:
+        opt["series"].append(_line(name, t, h.array(key), color, width=2.2 if key != "ledger_none" else 1.5,
+                                   dash="solid" if key != "ledger_none" else "dashed"))
+    return _finish(opt)
+
+
+def _hex(rgba) -> str:
+    r, g, b = (int(round(255 * float(c))) for c in rgba[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+CHARTS = {"histogram": histogram_chart, "stance": stance_chart, "polarization": polarization_chart,
+          "withdrawal": withdrawal_chart, "ledger": ledger_chart}

@@ -1,0 +1,249 @@
+"""The app's controls, built from the config schema (`sim.params`), and presets composed as the CLI does.
+
+Names, defaults, allowed ranges, units and meanings all come from the field metadata of
+`sim.params` (`parameter_table`); this module only chooses *which* parameters a class plays with,
+gives them short labels, and narrows ranges that are open-ended (or far wider than a classroom
+needs) to a slider span. A span never widens the schema's range, so a value the app accepts is a
+value the CLI accepts. Scenario presets are composed with Hydra from `conf/` exactly as
+`python -m sim scenario=NAME` composes them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import InputError
+from sim.params import Config, parameter_table, validate
+from sim.preflight import CONF_DIR, group_options, register_schema
+
+# The size the app starts with (a network a class can read); the rest are the CLI's defaults.
+APP_SIZE: dict[str, Any] = {"n_agents": 200, "n_groups": 5}
+# Keys a preset leaves as the user set them, unless the preset itself changes them.
+SIZE_KEYS = ("n_agents", "n_groups", "seed", "steps")
+
+# Which parameters the class plays with, in the order of the sidebar.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Population", ("n_agents", "n_groups", "seed", "steps")),
+    ("Digital exposure", ("exposure.kind", "exposure.baseline", "exposure.height", "exposure.start",
+                          "exposure.length", "exposure.persistence", "messages.porosity")),
+    ("Attention", ("attention.capacity",)),
+    ("Critical thinking by profession", ("professions.social_work.critical.mean",
+                                         "professions.health_care.critical.mean")),
+    ("Social judgment", ("influence.acceptance", "influence.rejection")),
+    ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate")),
+    ("Mechanisms on / off", ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled",
+                             "influence.enabled", "influence.contrast", "ties.muting", "ties.exclusion",
+                             "ties.rewiring", "ties.formation", "identity.enabled",
+                             "professions.heterogeneous")),
+)
+
+# Short labels (the schema's one-line meaning is shown as the help text).
+LABELS = {
+    "n_agents": "agents",
+    "n_groups": "groups",
+    "seed": "seed",
+    "steps": "steps (working days)",
+    "exposure.kind": "exposure schedule",
+    "exposure.baseline": "exposure level E",
+    "exposure.height": "shock height",
+    "exposure.start": "shock start",
+    "exposure.length": "shock length",
+    "exposure.persistence": "kept after the shock",
+    "messages.porosity": "porosity to general forums",
+    "attention.capacity": "attention capacity",
+    "professions.social_work.critical.mean": "critical thinking, social work",
+    "professions.health_care.critical.mean": "critical thinking, health care",
+    "influence.acceptance": "latitude of acceptance",
+    "influence.rejection": "latitude of rejection",
+    "ties.exclusion_rate": "exclusion rate",
+    "ties.rewire_rate": "rewiring rate",
+    "messages.peer": "peer messages",
+    "messages.broadcast": "broadcast of the dominant discourse",
+    "messages.forum": "general forums",
+    "attention.enabled": "finite attention and withdrawal",
+    "influence.enabled": "social-judgment influence",
+    "influence.contrast": "contrast (move away beyond rejection)",
+    "ties.muting": "muting",
+    "ties.exclusion": "exclusion of dissenters",
+    "ties.rewiring": "rewiring of dissenters",
+    "ties.formation": "new ties",
+    "identity.enabled": "identity work",
+    "professions.heterogeneous": "professions differ",
+}
+
+# Slider spans (lo, hi, step): they only narrow the schema's range (open-ended or very wide ones).
+SPANS: dict[str, tuple[float, float, float]] = {
+    "n_agents": (20, 1000, 10),
+    "n_groups": (1, 20, 1),
+    "steps": (10, 1000, 10),
+    "exposure.baseline": (0.0, 5.0, 0.1),
+    "exposure.height": (0.0, 10.0, 0.1),
+    "exposure.start": (0, 500, 5),
+    "exposure.length": (0, 500, 5),
+    "attention.capacity": (0.5, 30.0, 0.5),
+    "professions.social_work.critical.mean": (0.05, 0.95, 0.05),
+    "professions.health_care.critical.mean": (0.05, 0.95, 0.05),
+    "ties.exclusion_rate": (0.0, 0.2, 0.005),
+    "ties.rewire_rate": (0.0, 0.2, 0.005),
+}
+DEFAULT_STEP = {"int": 1, "float": 0.01}
+
+
+@dataclass(frozen=True)
+class ControlSpec:
+    """One control: which widget, its range and help text, all from the schema."""
+
+    key: str
+    label: str
+    kind: str  # "int", "float", "select", "bool", "seed"
+    default: Any
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] | None = None
+    unit: str = ""
+    doc: str = ""
+    schema_lo: float | None = None
+    schema_hi: float | None = None
+    lo_open: bool = False
+
+
+def schema_rows() -> dict[str, dict[str, Any]]:
+    """Every leaf parameter of the schema by dotted key (default, lo, hi, unit, doc, choices)."""
+    return {row["key"]: row for row in parameter_table()}
+
+
+def _kind(key: str, row: dict[str, Any]) -> str:
+    default = row["default"]
+    if row.get("choices"):
+        return "select"
+    if isinstance(default, bool):
+        return "bool"
+    if key == "seed":
+        return "seed"  # a 63-bit range: typed, not slid
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    raise TypeError(f"no control for {key} ({type(default).__name__})")
+
+
+def _spec(key: str, row: dict[str, Any]) -> ControlSpec:
+    kind = _kind(key, row)
+    lo, hi = row.get("lo"), row.get("hi")
+    common = {"key": key, "label": LABELS.get(key, key), "kind": kind, "default": row["default"],
+              "unit": row.get("unit", ""), "doc": row.get("doc", ""), "schema_lo": lo, "schema_hi": hi,
+              "lo_open": bool(row.get("lo_open"))}
+    if kind == "select":
+        return ControlSpec(**common, choices=tuple(row["choices"]))
+    if kind == "bool":
+        return ControlSpec(**common)
+    if kind == "seed":
+        return ControlSpec(**common, min=lo, max=hi, step=1)
+    span_lo, span_hi, step = SPANS.get(key, (-math.inf, math.inf, DEFAULT_STEP[kind]))
+    s_lo = lo + (step if row.get("lo_open") else 0) if lo is not None else -math.inf
+    s_hi = hi if hi is not None else math.inf
+    c_lo, c_hi = max(s_lo, span_lo), min(s_hi, span_hi)
+    if not (math.isfinite(c_lo) and math.isfinite(c_hi)) or c_lo > c_hi:
+        raise ValueError(f"{key}: no finite slider span inside the schema range [{lo}, {hi}]; add it to SPANS")
+    if kind == "int":
+        c_lo, c_hi, step = int(c_lo), int(c_hi), max(1, int(step))
+    return ControlSpec(**common, min=c_lo, max=c_hi, step=step)
+
+
+def control_specs() -> list[ControlSpec]:
+    """The app's controls in sidebar order, each carrying the schema's range, unit and meaning."""
+    rows = schema_rows()
+    return [_spec(key, rows[key]) for _, keys in SECTIONS for key in keys]
+
+
+def sections() -> list[tuple[str, list[ControlSpec]]]:
+    by_key = {s.key: s for s in control_specs()}
+    return [(title, [by_key[k] for k in keys]) for title, keys in SECTIONS]
+
+
+# --- reading and writing dotted keys of a Config -------------------------------------------------
+
+def get_value(cfg: Config, key: str) -> Any:
+    obj: Any = cfg
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def with_values(cfg: Config, values: dict[str, Any]) -> Config:
+    """A copy of `cfg` with the dotted keys set (values are cast to the schema field's type)."""
+    out = copy.deepcopy(cfg)
+    for key, value in values.items():
+        *path, name = key.split(".")
+        obj: Any = out
+        for part in path:
+            obj = getattr(obj, part)
+        if not hasattr(obj, name):
+            raise KeyError(key)
+        old = getattr(obj, name)
+        if isinstance(old, bool):
+            value = bool(value)
+        elif isinstance(old, int):
+            value = int(round(value))
+        elif isinstance(old, float):
+            value = float(value)
+        setattr(obj, name, value)
+    return out
+
+
+def control_values(cfg: Config) -> dict[str, Any]:
+    return {s.key: get_value(cfg, s.key) for s in control_specs()}
+
+
+def problem(cfg: Config) -> str | None:
+    """The CLI's one-line message if `cfg` is invalid, else None."""
+    try:
+        validate(copy.deepcopy(cfg))
+    except InputError as err:
+        return str(err)
+    return None
+
+
+# --- presets: composed with Hydra from conf/, as the command line does ---------------------------
+
+_HYDRA_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """`python -m sim OVERRIDES` as a typed, validated Config (the CLI's compose and to_config)."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    with _HYDRA_LOCK:
+        register_schema()
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            dcfg = compose("config", overrides=list(overrides))
+        return validate(OmegaConf.to_object(dcfg))
+
+
+def scenario_names() -> list[str]:
+    return group_options("scenario")
+
+
+def load_scenario(name: str) -> Config:
+    """conf/scenario/NAME.yaml composed over the defaults: `python -m sim scenario=NAME`."""
+    if name not in scenario_names():
+        raise InputError(f"unknown scenario {name!r}; allowed: {', '.join(scenario_names())}")
+    return compose_config([f"scenario={name}"])
+
+
+def apply_preset(current: Config, name: str) -> Config:
+    """The preset's config, keeping the current population size and seed unless the preset sets them."""
+    preset, base = load_scenario(name), compose_config()
+    keep = {k: get_value(current, k) for k in SIZE_KEYS if get_value(preset, k) == get_value(base, k)}
+    return with_values(preset, keep)
+
+
+def initial_config() -> Config:
+    """What the app starts with: the CLI's default config at the app's size."""
+    return with_values(compose_config(), APP_SIZE)

@@ -1,0 +1,477 @@
+"""The teaching app (sim/viz): pure helpers, and the app itself in a real headless browser.
+
+The browser test starts `python -m sim.viz` as a user would, drives Debian's chromium with
+playwright, and fails on any request that does not load, any page error and any console error. The
+server is started with an unreachable CDN, so a single asset not served from the local bundle fails
+the test: the app works offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from sim.errors import InputError
+from sim.model import ResocializationModel
+from sim.params import Config, parameter_table
+from sim.submodels.exposure import level
+from sim.viz import controls as ctl
+from sim.viz import layout as lay
+from sim.viz.charts import CHARTS
+from sim.viz.explain import MECHANISMS, explanation_html
+from sim.viz.figures import draw_network, png
+from sim.viz.history import SERIES, TeachingModel, exposure_schedule
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def small(n: int = 120, groups: int = 4, **values) -> Config:
+    return ctl.with_values(ctl.initial_config(), {"n_agents": n, "n_groups": groups, **values})
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+def test_layout_is_computed_once_and_stays_while_ties_change():
+    cfg = small(**{"ties.exclusion_rate": 0.2, "ties.rewire_rate": 0.2})
+    model = TeachingModel(cfg)
+    pos = model.layout.copy()
+    ties0 = model.state.ties.canonical()
+    for _ in range(15):
+        model.step()
+    ties1 = model.state.ties.canonical()
+    assert not (len(ties0["owner"]) == len(ties1["owner"]) and np.array_equal(ties0["nbr"], ties1["nbr"])), \
+        "the ties should have changed in 15 steps with these rates"
+    assert np.array_equal(model.layout, pos)
+    # the same config gives the same layout; another seed another one
+    assert np.array_equal(TeachingModel(cfg).layout, pos)
+    assert not np.allclose(TeachingModel(ctl.with_values(cfg, {"seed": 1})).layout, pos)
+
+
+def test_layout_shows_groups_as_separate_clusters():
+    group = np.repeat(np.arange(6), 40)
+    pos = lay.group_layout(group, seed=3)
+    assert pos.shape == (240, 2) and np.abs(pos).max() <= 1.0 + 1e-12
+    labels, centres = lay.group_centres(pos, group)
+    radius = max(np.linalg.norm(pos[group == g] - c, axis=1).max() for g, c in zip(labels, centres, strict=True))
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(centres) for b in centres[i + 1:]]
+    assert min(gaps) > 2 * radius  # discs do not overlap
+    assert len(np.unique(pos.round(9), axis=0)) == 240  # nobody sits on somebody else
+
+
+def test_app_model_draws_the_same_numbers_as_the_model():
+    """History and layout never touch the model's generator: the app runs the model, unchanged."""
+    cfg = small()
+    app, plain = TeachingModel(cfg), ResocializationModel(cfg)
+    for _ in range(8):
+        app.step()
+        plain.step()
+    assert np.array_equal(app.state.stance, plain.state.stance)
+    assert np.array_equal(app.state.engagement, plain.state.engagement)
+
+
+def test_history_keeps_one_row_per_step_from_the_metric_functions():
+    cfg = small(**{"exposure.kind": "shock", "exposure.start": 3, "exposure.length": 4})
+    model = TeachingModel(cfg)
+    for _ in range(10):
+        model.step()
+    h = model.history
+    assert h.steps == list(range(11))
+    assert all(len(h.series[m]) == 11 for m in SERIES)
+    assert h.series["stance_mean"][-1] == pytest.approx(model.state.stance.mean())
+    assert h.series["withdrawn_share"][-1] == pytest.approx(model.state.withdrawn.mean())
+    assert h.series["exposure"] == [level(t, cfg.exposure) for t in range(11)]
+    ledger = sum(np.asarray(h.series[k]) for k in ("ledger_only_positive", "ledger_only_negative",
+                                                      "ledger_mixed", "ledger_none"))
+    assert np.allclose(ledger, 1.0)
+    t, e = exposure_schedule(cfg)
+    assert t[-1] == cfg.steps and e[5] == cfg.exposure.baseline + cfg.exposure.height
+
+
+def test_model_stops_after_the_configured_steps():
+    model = TeachingModel(small(steps=3))
+    for _ in range(3):
+        assert model.running
+        model.step()
+    assert not model.running
+
+
+# --- colours and ties -------------------------------------------------------------------------------
+
+def test_stance_colour_scale_diverges_from_resisting_to_dominant():
+    rgba = lay.stance_colors(np.array([0.0, 0.5, 1.0]))
+    red, mid, blue = rgba[:, :3]
+    assert red[0] > red[1] + 0.2 and red[0] > red[2] + 0.2  # 0: resisting is red
+    assert blue[2] > blue[0] + 0.2 and blue[2] > blue[1] + 0.1  # 1: the dominant discourse is blue
+    assert mid.min() > 0.85  # undecided is pale
+    assert np.array_equal(lay.stance_colors(np.array([-0.2, 1.3])), lay.stance_colors(np.array([0.0, 1.0])))
+
+
+def test_withdrawn_agents_are_hollow_with_a_ring_in_their_stance_colour():
+    stance = np.array([0.05, 0.05, 0.95])
+    face, edge = lay.node_style(stance, np.array([False, True, True]))
+    rgba = lay.stance_colors(stance)
+    assert np.allclose(face[0], rgba[0])  # engaged: filled
+    assert face[1, :3].min() > 0.7 and face[2, :3].min() > 0.7  # withdrawn: a pale tint inside
+    assert face[1, :3].mean() > face[0, :3].mean() + 0.4
+    assert np.allclose(edge[1:, :3], rgba[1:, :3])  # ... with a ring in the stance colour
+
+
+def test_muted_ties_are_hidden_and_sampling_is_stable():
+    u, v = np.array([0, 0, 1, 2]), np.array([1, 2, 3, 3])
+    mu, mv = np.array([False, True, False, False]), np.array([False, False, False, True])
+    su, sv, shown, visible = lay.visible_ties((u, v, mu, mv))
+    assert list(zip(su, sv, strict=True)) == [(0, 1), (1, 3)] and shown == visible == 2
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 1000, 20000)
+    b = a + 1 + rng.integers(0, 1000, 20000)
+    keep = lay.stable_sample(a, b, 2500)
+    assert 2000 < keep.sum() < 3000
+    # a tie kept stays kept when other ties change
+    keep2 = lay.stable_sample(a[:15000], b[:15000], int(2500 * 15000 / 20000))
+    assert np.mean(keep2 == keep[:15000]) > 0.99
+
+
+def test_new_ties_are_this_steps_formed_and_rewired_ties():
+    cfg = small(**{"ties.formation_rate": 0.5, "ties.rewire_rate": 0.3})
+    model = TeachingModel(cfg)
+    found = 0
+    for _ in range(10):
+        model.step()
+        edges = model.state.ties.edges()
+        nu, nv = lay.new_ties(model.last_report, edges)
+        alive = set(zip(edges[0].tolist(), edges[1].tolist(), strict=True))
+        assert set(zip(nu.tolist(), nv.tolist(), strict=True)) <= alive
+        found += len(nu)
+    assert found > 0
+    assert len(lay.new_ties(None, edges)[0]) == 0
+
+
+# --- controls from the schema --------------------------------------------------------------------------
+
+def test_controls_carry_the_schema_ranges_defaults_and_meanings():
+    rows = {r["key"]: r for r in parameter_table()}
+    specs = ctl.control_specs()
+    base = ctl.initial_config()
+    assert [s.key for s in specs] == [k for _, keys in ctl.SECTIONS for k in keys]
+    for s in specs:
+        row = rows[s.key]
+        assert (s.default, s.doc, s.unit) == (row["default"], row["doc"], row["unit"])
+        assert (s.schema_lo, s.schema_hi, s.lo_open) == (row["lo"], row["hi"], bool(row["lo_open"]))
+        if s.kind == "select":
+            assert s.choices == tuple(row["choices"])
+            continue
+        if s.kind in ("bool", "seed"):
+            continue
+        lo, hi = row["lo"], row["hi"]
+        assert lo is None or (s.min > lo if row["lo_open"] else s.min >= lo), s.key
+        assert hi is None or s.max <= hi, s.key
+        assert s.min < s.max and s.step > 0
+        if s.key not in ctl.SPANS:  # no classroom span: exactly the schema's range
+            assert (s.min, s.max) == (lo, hi), s.key
+        # every slider end is a value the CLI accepts (with the other end of a rule tying two keys)
+        companion = {"influence.acceptance": {"influence.rejection": 1.0},
+                     "influence.rejection": {"influence.acceptance": 0.0}}.get(s.key, {})
+        for value in (s.min, s.max):
+            assert ctl.problem(ctl.with_values(base, {s.key: value, **companion})) is None
+    kinds = {s.key: s.kind for s in specs}
+    assert kinds["influence.acceptance"] == "float" and kinds["n_agents"] == "int"
+    assert kinds["exposure.kind"] == "select" and kinds["ties.exclusion"] == "bool"
+    wanted = {"exposure.baseline", "exposure.height", "exposure.start", "exposure.length", "exposure.kind",
+              "attention.capacity", "professions.social_work.critical.mean",
+              "professions.health_care.critical.mean", "influence.acceptance", "influence.rejection",
+              "ties.exclusion_rate", "ties.rewire_rate", "messages.porosity", "n_groups", "n_agents", "seed"}
+    assert wanted <= set(kinds)
+
+
+def test_invalid_combinations_get_the_cli_message():
+    cfg = ctl.with_values(ctl.initial_config(), {"influence.acceptance": 0.8, "influence.rejection": 0.5})
+    msg = ctl.problem(cfg)
+    assert msg is not None and msg.startswith("invalid config: influence.rejection=0.5")
+    assert ctl.with_values(cfg, {"n_agents": 250.4}).n_agents == 250  # cast to the field's type
+    with pytest.raises(KeyError):
+        ctl.with_values(cfg, {"influence.nope": 1})
+
+
+def _cli_config(overrides: list[str]) -> Config:
+    """The Config the command line composes (`python -m sim OVERRIDES --cfg job`)."""
+    from omegaconf import OmegaConf
+
+    out = subprocess.run([sys.executable, "-m", "sim", *overrides, "--cfg", "job"], cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    merged = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.create(yaml.safe_load(out)))
+    return OmegaConf.to_object(merged)
+
+
+@pytest.mark.parametrize("name", ctl.scenario_names())
+def test_scenario_presets_are_the_clis_configs(name):
+    assert ctl.load_scenario(name) == _cli_config([f"scenario={name}"])
+
+
+def test_preset_sets_every_control_but_keeps_the_class_size():
+    current = ctl.with_values(ctl.initial_config(), {"n_agents": 300, "n_groups": 6, "seed": 7,
+                                                     "influence.acceptance": 0.1})
+    for name in ctl.scenario_names():
+        out = ctl.apply_preset(current, name)
+        preset = ctl.load_scenario(name)
+        assert (out.n_agents, out.n_groups, out.seed) == (300, 6, 7)
+        assert out.influence == preset.influence and out.exposure == preset.exposure
+        assert out.scenario.name == name
+    with pytest.raises(InputError):
+        ctl.load_scenario("no_such_scenario")
+    first = ctl.initial_config()
+    assert (first.n_agents, first.n_groups) == (ctl.APP_SIZE["n_agents"], ctl.APP_SIZE["n_groups"])
+    assert dataclasses.replace(first, n_agents=Config().n_agents, n_groups=Config().n_groups) == \
+        ctl.compose_config([])
+
+
+# --- drawings ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, groups", [(200, 5), (1000, 10)])
+def test_views_render_fast_enough(n, groups):
+    model = TeachingModel(ctl.apply_preset(small(n, groups), "pandemic_shock"))
+    for _ in range(5):
+        model.step()
+    t0 = time.perf_counter()
+    image = png(draw_network(model))
+    options = {name: make(model) for name, make in CHARTS.items()}
+    elapsed = time.perf_counter() - t0
+    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    for name, option in options.items():
+        text = json.dumps(option, allow_nan=False)  # what goes to the browser: valid JSON
+        assert len(text) < 200_000, name
+    e_series = options["stance"]["series"][0]
+    assert e_series["name"] == "exposure E(t)" and len(e_series["data"]) == model.cfg.steps + 1
+    print(f"\n{n} agents: network and plots built in {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0  # measured ~0.15 s at 200 agents and ~0.25 s at 1,000 on a laptop core
+
+
+def test_edges_are_sampled_above_the_cap():
+    model = TeachingModel(small(1000, 4))  # dense groups: many ties
+    edges = model.state.ties.edges()
+    u, v, shown, visible = lay.visible_ties(edges, cap=500)
+    assert visible > 1000 and shown < 700 and len(u) == shown
+    draw_network(model, edge_cap=500)
+
+
+def test_explanations_cite_the_review_and_load_nothing():
+    html = explanation_html()
+    for name, _, source in MECHANISMS:
+        assert name.split()[0] in html
+        assert re.search(r"KF\d+|policy implications", source)
+    assert "<script" not in html and "http" not in html and "$" not in html  # no scripts, links or math
+
+
+def test_command_line_defaults_to_localhost_and_a_free_port():
+    from sim.viz.__main__ import free_port, parse_args
+
+    args = parse_args([])
+    assert args.host == "127.0.0.1" and args.port is None
+    assert parse_args(["--port", "9001", "--host", "0.0.0.0"]).port == 9001
+    assert 0 < free_port() < 65536
+
+
+def test_the_model_never_imports_the_app():
+    for path in (ROOT / "sim").rglob("*.py"):
+        if "viz" in path.relative_to(ROOT / "sim").parts:
+            continue
+        assert "sim.viz" not in path.read_text(), path
+
+
+# --- the app in a real browser ------------------------------------------------------------------------------
+
+def _read_lines(stream, out: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        out.put(line)
+    out.put(None)
+
+
+@pytest.fixture
+def server():
+    """`python -m sim.viz --port FREE` with no reachable CDN; yields (url, log lines)."""
+    from sim.viz.__main__ import free_port
+
+    port = free_port()
+    env = {**os.environ, "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/", "PYTHONUNBUFFERED": "1",
+           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    proc = subprocess.Popen([sys.executable, "-m", "sim.viz", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
+    log: list[str] = []
+    url = None
+    deadline = time.monotonic() + 90
+    while url is None and time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        log.append(line)
+        m = re.search(r"running at (http://\S+)", line)
+        if m:
+            url = m.group(1)
+    try:
+        assert url == f"http://127.0.0.1:{port}/", "".join(log)
+        yield url, log, lines
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+def _time_text(page) -> str:
+    return page.get_by_text(re.compile(r"^Time: ")).inner_text()
+
+
+def _wait_time(page, steps: int, timeout: float = 20.0) -> float:
+    """Wait until Mesa's step counter shows `steps`; return how long it took."""
+    t0 = time.monotonic()
+    page.get_by_text(f"Time: {float(steps)}", exact=True).wait_for(timeout=timeout * 1000)
+    return time.monotonic() - t0
+
+
+def _chart_pixels(page, name: str) -> str:
+    return page.locator(f".sim-chart-{name} canvas").first.evaluate("c => c.toDataURL()")
+
+
+def _network_src(page) -> str:
+    return page.locator(".sim-network img").first.get_attribute("src")
+
+
+def _choose(page, select_class: str, option: str) -> None:
+    page.locator(f".{select_class}").first.click()
+    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+
+
+def test_app_in_a_real_browser(server, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install -y chromium")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    url, log, lines = server
+    problems: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1150})
+        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+        page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+        page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)
+        outside = []
+        page.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
+                   lambda route: (outside.append(route.request.url), route.abort()))
+        page.goto(url)
+        step = page.get_by_role("button", name="Step", exact=True)
+        step.wait_for(timeout=60_000)
+        # the network and every plot render
+        page.locator(".sim-network img").first.wait_for(timeout=30_000)
+        for name in CHARTS:
+            page.locator(f".sim-chart-{name} canvas").first.wait_for(timeout=30_000)
+        page.get_by_text("finding of the review").wait_for()
+        assert _time_text(page) == "Time: 0.0"
+        net0, stance0 = _network_src(page), _chart_pixels(page, "stance")
+
+        # move a slider: the setting waits for Reset, which applies it
+        slider = page.locator(".sim-control-attention-capacity [role=slider]").first
+        before = slider.get_attribute("aria-valuenow")
+        slider.focus()
+        for _ in range(4):
+            page.keyboard.press("ArrowLeft")
+        page.locator(".sim-pending").wait_for(timeout=10_000)
+        assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(float(before) - 4 * 0.5)
+
+        # step several times: the counter, the network and the plots follow, each step well under a second
+        latencies = []
+        for k in range(1, 6):
+            shown = _network_src(page)
+            t0 = time.monotonic()
+            step.click()
+            _wait_time(page, k)
+            page.wait_for_function("([sel, old]) => document.querySelector(sel).src !== old",
+                                   arg=[".sim-network img", shown], timeout=10_000)
+            latencies.append(time.monotonic() - t0)
+        assert _network_src(page) != net0
+        page.wait_for_timeout(300)
+        assert _chart_pixels(page, "stance") != stance0
+        print(f"\nbrowser: step click to redrawn page {', '.join(f'{x * 1000:.0f}' for x in latencies)} ms")
+        assert sorted(latencies)[len(latencies) // 2] < 1.0
+
+        # Reset applies the slider; then switch to the shock preset, which sets the controls at once
+        page.get_by_role("button", name="Reset", exact=True).click()
+        _wait_time(page, 0)
+        page.locator(".sim-pending").wait_for(state="detached", timeout=10_000)
+        _choose(page, "sim-preset", "pandemic_shock")
+        page.locator(".sim-control-exposure-kind", has_text="shock").wait_for(timeout=10_000)
+        page.locator(".sim-pending").wait_for(timeout=10_000)
+        page.get_by_role("button", name="Reset", exact=True).click()
+        _wait_time(page, 0)
+        page.locator(".sim-pending").wait_for(state="detached", timeout=10_000)
+        for k in range(1, 3):
+            step.click()
+            _wait_time(page, k)
+        # play runs on its own and never blocks the page; pause stops it
+        page.get_by_role("button", name="▶", exact=True).click()
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="❚❚", exact=True).click()
+        page.wait_for_timeout(500)
+        played = float(_time_text(page).removeprefix("Time: "))
+        assert played >= 5, f"only {played} steps after 1.5 s of play"
+        page.wait_for_timeout(500)
+        assert float(_time_text(page).removeprefix("Time: ")) == played  # paused
+        page.get_by_role("button", name="Reset", exact=True).click()
+        _wait_time(page, 0)
+        for k in range(1, 3):
+            step.click()
+            _wait_time(page, k)
+        page.wait_for_timeout(500)
+        assert "Traceback" not in page.locator("body").inner_text()
+        shot = tmp_path / "viz_app.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 50_000
+        if os.environ.get("VIZ_SCREENSHOT"):  # the docs' screenshot: a run into the shock
+            every = _set_render_interval(page, 9)
+            for k in range(8):
+                step.click()
+                _wait_time(page, 2 + every * (k + 1), timeout=30)
+            page.wait_for_timeout(800)
+            page.screenshot(path=os.environ["VIZ_SCREENSHOT"], full_page=False)
+        browser.close()
+    while True:
+        try:
+            line = lines.get_nowait()
+        except queue.Empty:
+            break
+        if line:
+            log.append(line)
+    assert not outside, f"the page tried to reach the internet: {outside}"
+    assert not problems, "\n".join(problems)
+    assert not any("Traceback" in line or "Could not load URL" in line for line in log), "".join(log)
+
+
+def _set_render_interval(page, value: int) -> int:
+    """Set Mesa's render interval (steps per Step click); returns the value the slider took."""
+    slider = page.locator(".v-input", has_text="Render Interval").locator("[role=slider]").first
+    slider.focus()
+    while int(float(slider.get_attribute("aria-valuenow"))) < value:
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    return int(float(slider.get_attribute("aria-valuenow")))
