@@ -74,9 +74,9 @@ def bench_steps(sizes: list[int]) -> list[dict]:
         draws = draw(rng, n, cfg.messages)
         t = {}
         for name, fn in (("reference", step_reference), ("vectorized", step_vectorized), ("numba", step_numba)):
-            t[name] = timed(lambda fn=fn: fn(state.copy(), cfg, draws), min_time=0.3 if name != "reference" else 0,
-                            max_reps=30 if name != "reference" else 3)
-        copy_cost = timed(lambda: state.copy())
+            t[name] = timed(lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
+                            min_time=0.3 if name != "reference" else 0, max_reps=30 if name != "reference" else 3)
+        copy_cost = timed(state.copy)
         for name in t:
             t[name] = max(t[name] - copy_cost, 1e-9)
         rows.append({"n_agents": n, **{f"{k}_s": v for k, v in t.items()},
@@ -118,7 +118,7 @@ def _scaling_child(n: int, steps: int) -> None:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory (VmHWM: reset at exec, unlike ru_maxrss)."""
+    """Peak resident memory of this process (VmHWM: reset at exec, unlike ru_maxrss)."""
     try:
         for line in open("/proc/self/status"):
             if line.startswith("VmHWM:"):
@@ -180,7 +180,8 @@ def markdown(res: dict) -> str:
         lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['spmv_s']:.4f} | {r['step_s']:.4f} | "
                      f"{r['draws_s']:.4f} | {r['step_vs_spmv']:.1f}x | {r['step_without_draws_vs_spmv']:.1f}x |")
     lines += ["", f"## Scaling (mean degree {MEAN_DEGREE}, numba step)", "",
-              "| N | ties | init s | step s | time per agent vs smallest | peak RSS MiB | state B/agent | state B/tie |",
+              "| N | ties | init s | step s | time per agent vs smallest | peak RSS MiB | state B/agent "
+              "| state B/tie |",
               "|---|---|---|---|---|---|---|---|"]
     for r in res["scaling"]:
         lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['init_s']:.2f} | {r['step_s']:.4f} | "

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import mesa
 
+from sim import classics
 from sim.agents import Professional
 from sim.draws import draw
 from sim.fast import step_numba
@@ -29,12 +30,19 @@ class ResocializationModel(mesa.Model):
     def __init__(self, cfg: Config | None = None) -> None:
         cfg = validate(cfg if cfg is not None else Config())
         super().__init__(rng=cfg.seed)
+        self.classic = classics.get(cfg.preset.name)  # a classic preset's rule module; None: the full model
+        if self.classic is not None:
+            cfg = classics.prepare_config(cfg)
         self.cfg = cfg
         self.state = initial_state(cfg, self.rng)
+        if self.classic is not None:
+            classics.prepare_state(self.state, cfg)
+        self.converged = False  # set after each step of a classic preset (rules in docs/classics.md)
         self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.draws)
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
-        self._step = STEPS[cfg.implementation]
+        self._step = (STEPS[cfg.implementation] if self.classic is None
+                      else classics.step_function(cfg.preset.name, cfg.implementation))
         n = self.state.n_agents
         if cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= AGENT_OBJECTS_UP_TO):
             for row in range(n):
@@ -46,7 +54,19 @@ class ResocializationModel(mesa.Model):
         return level(self.state.t + 1, self.cfg.exposure)
 
     def step(self) -> None:
+        if self.classic is not None:
+            self._step_classic()
+            for observe in self.observers:
+                observe(self)
+            return
         draws = draw(self.rng, self.state.n_agents, self.cfg.messages, self.content_rng)
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)
+
+    def _step_classic(self) -> None:
+        """One step of a classic preset: its draws, its rule, then whether it can still change."""
+        before = self.state.stance.copy()
+        draws = self.classic.draw(self.rng, self.state, self.cfg)
+        self.last_report = self._step(self.state, self.cfg, draws)
+        self.converged = self.classic.converged(self.state, self.cfg, before)

@@ -182,9 +182,32 @@ class ScenarioConfig:
     description: str = ""
 
 
+PRESETS = ("full", "deffuant", "hegselmann_krause", "jager_amblard", "kozma_barrat", "holme_newman")
+
+
 @dataclass
 class PresetConfig:
-    name: str = p("full", choices=("full",), doc="the model variant: full model or a classic special case")
+    """The model variant. The classic presets take the papers' own parameter names (docs/classics.md)."""
+
+    name: str = p("full", choices=PRESETS, doc="the model variant: full model or a classic special case")
+    d: float = p(0.3, 0.0, 1.0, unit="stance",
+                 doc="Deffuant / Kozma-Barrat confidence threshold: linked pairs closer than d (strictly) converge")
+    mu: float = p(0.5, 0.0, 1.0, unit="share",
+                  doc="Deffuant / Kozma-Barrat / Jager-Amblard convergence rate: share of the gap moved")
+    epsilon: float = p(0.2, 0.0, 1.0, unit="stance",
+                       doc="Hegselmann-Krause confidence bound: average over opinions within <= epsilon")
+    U: float = p(0.4, 0.0, 2.0, unit="opinion on [-1, 1]",
+                 doc="Jager-Amblard latitude of acceptance: assimilate when |a_i - a_j| < U")
+    T: float = p(0.6, 0.0, 2.0, unit="opinion on [-1, 1]",
+                 doc="Jager-Amblard latitude of rejection: contrast when |a_i - a_j| > T (T >= U)")
+    w: float = p(0.5, 0.0, 1.0, unit="probability",
+                 doc="Kozma-Barrat rewiring probability of an update (a disagreeing tie moves to a random agent)")
+    phi: float = p(0.458, 0.0, 1.0, unit="probability",
+                   doc="Holme-Newman probability that an update rewires a tie to a same-opinion agent")
+    gamma: float = p(10.0, 1.0, None, unit="agents per opinion",
+                     doc="Holme-Newman N / G: G = round(N / gamma) discrete opinions")
+    k: float = p(0.0, 0.0, None, unit="ties",
+                 doc="Kozma-Barrat / Holme-Newman mean degree of the Erdos-Renyi network (0: network as configured)")
 
 
 @dataclass
@@ -199,6 +222,8 @@ class Config:
                             doc="which implementation of the step runs (compiled, numpy or per-agent: same results)")
     mesa_agents: str = p("auto", choices=("auto", "always", "never"),
                          doc="create Mesa agent objects (auto: up to 100,000 agents)")
+    stop_at_convergence: bool = p(False, doc="stop before `steps` once a classic preset can no longer change "
+                                             "(rules in docs/classics.md)")
     network: NetworkConfig = sub(NetworkConfig)
     exposure: ExposureConfig = sub(ExposureConfig)
     professions: ProfessionsConfig = sub(ProfessionsConfig)
@@ -260,6 +285,8 @@ def validate(cfg: Config) -> Config:
     if cfg.influence.rejection < cfg.influence.acceptance:
         raise ConfigError("influence.rejection", cfg.influence.rejection,
                           f">= influence.acceptance ({cfg.influence.acceptance})")
+    if cfg.preset.name == "jager_amblard" and cfg.preset.T < cfg.preset.U:
+        raise ConfigError("preset.T", cfg.preset.T, f">= preset.U ({cfg.preset.U})")
     if cfg.metrics.resister_below > cfg.metrics.adopter_above:
         raise ConfigError("metrics.resister_below", cfg.metrics.resister_below,
                           f"<= metrics.adopter_above ({cfg.metrics.adopter_above})")

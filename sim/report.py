@@ -22,8 +22,10 @@ ROWS = (
 
 
 def summary_table(summary: dict[str, Any]) -> str:
+    ran = summary.get("stopped_at_step", summary["steps"])
+    steps = f"{ran} steps" if ran == summary["steps"] else f"stopped at step {ran} of {summary['steps']}"
     head = (f"{summary['scenario']} | preset {summary['preset']} | {summary['n_agents']} agents, "
-            f"{summary['n_groups']} groups | {summary['steps']} steps | seed {summary['seed']} | "
+            f"{summary['n_groups']} groups | {steps} | seed {summary['seed']} | "
             f"{summary['wall_time_s']:.1f} s")
     width = max(len(label) for _, label in ROWS)
     lines = [head, f"{'metric':<{width}}  {'step 0':>9}  {'final':>9}", "-" * (width + 22)]

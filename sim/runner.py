@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from sim import outputs
+from sim import completion, outputs
+from sim.classics.regime import regime_summary
 from sim.figure import draw_figure
 from sim.io import ParquetStream, write_json, write_table
 from sim.metrics.recorder import SCHEMA, MetricsRecorder
@@ -29,13 +30,25 @@ def _progress(cfg: Config, total: int):
     return tqdm(total=total, disable=not show, unit="step", desc=f"{cfg.scenario.name} seed {cfg.seed}")
 
 
-def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
-    """Run the model and write every output into `out_dir`; returns the summary."""
+def run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run the model and write every output into `out_dir`; returns the summary.
+
+    `meta` (e.g. the Hydra overrides of a sweep's job) is kept in the completion marker, written
+    after every output (`sim.completion`). BLAS runs on one thread meanwhile: numpy's dot products
+    (in the metrics) otherwise sum in an order that depends on the machine's cores and on the
+    launcher's thread limits, and a run would not give the same bytes everywhere.
+    """
+    with completion.single_threaded_blas():
+        return _run(cfg, out_dir, meta)
+
+
+def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[str, Any]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model = ResocializationModel(cfg)  # bad input (e.g. an edge-list file) fails here, before any output
     state = model.state
+    info = completion.begin(out, cfg)  # drops an old marker before any output is replaced
     streams = {"metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
                "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA)}
     if cfg.output.events:
@@ -50,7 +63,7 @@ def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
             for t in range(1, cfg.steps + 1):
                 model.step()
                 rec.observe(model.last_report)
-                last = t == cfg.steps
+                last = t == cfg.steps or (cfg.stop_at_convergence and model.converged)
                 if "events" in streams:
                     streams["events"].write(outputs.event_table(t, model.last_report))
                 if t % every == 0 or last:
@@ -58,6 +71,8 @@ def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
                 if last or (snap and t % snap == 0):
                     streams["agents"].write(outputs.agent_table(state, rows))
                 bar.update()
+                if last:  # stop_at_convergence may end the run before cfg.steps
+                    break
         rec.flush()
         for s in streams.values():
             s.close()
@@ -73,15 +88,19 @@ def run(cfg: Config, out_dir: str | Path) -> dict[str, Any]:
         "n_agents": state.n_agents, "n_groups": state.n_groups, "n_ties": int(len(state.ties.edges()[0])),
         "steps": cfg.steps, "seed": cfg.seed, "scenario": cfg.scenario.name, "preset": cfg.preset.name,
         "implementation": cfg.implementation,
+        "stopped_at_step": state.t, **regime_summary(state.stance, cfg.metrics),  # docs/classics.md
         "versions": {p: version(p) for p in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")}
         | {"sim": version("resocialization-sim"), "python": platform.python_version()},
     }
     if cfg.output.figure:
-        title = (f"{cfg.scenario.name}: {state.n_agents} agents, {state.n_groups} groups, "
+        name = cfg.scenario.name if cfg.preset.name == "full" else f"preset {cfg.preset.name}"
+        title = (f"{name}: {state.n_agents} agents, {state.n_groups} groups, "
                  f"{cfg.steps} steps, seed {cfg.seed}")
         draw_figure(rec, out / "figure.png", title)
     summary["wall_time_s"] = round(time.perf_counter() - started, 3)
-    write_json(out / "summary.json", summary)  # written last: its presence marks a complete run
+    write_json(out / "summary.json", summary)  # the last output; then the marker
+    written = [*(f"{name}.parquet" for name in streams), "edges.parquet", "summary.json"]
+    completion.finish(out, cfg, info, written + (["figure.png"] if cfg.output.figure else []), meta)
     return summary
 
 

@@ -97,7 +97,7 @@ def test_overrides_and_scenario(tmp_path):
     (["n_agents=-3"], "n_agents=-3; allowed: >= 2"),
     (["n_groups=50", "n_agents=20"], "n_groups=50; allowed: <= n_agents (20)"),
     (["scenario=nope"], "scenario='nope'; allowed: one of baseline, pandemic_shock"),
-    (["preset=nope"], "preset='nope'; allowed: one of full"),
+    (["preset=nope"], "preset='nope'; allowed: one of deffuant, full, hegselmann_krause"),
     (["n_agents=abc"], "n_agents=abc"),
     (["network=edgelist", "network.path=/no/such.csv"], "/no/such.csv: file not found"),
     (["-m", "seed=1,2", "ties.exclusion_rate=0.1,-1"], "ties.exclusion_rate=-1.0; allowed: [0.0, 1.0]"),

@@ -1,0 +1,231 @@
+"""What the classic presets share: their draws, the partner pick, the tie primitives, the report.
+
+Every classic step draws all its random numbers up front, as uniforms on [0, 1) from the model's
+generator (`draw_uniforms`), one row per kind of choice and one column per elementary update, so
+the per-agent reference (plain Python) and the compiled kernel (numba) read the same numbers and
+map the same (state, draws) to the same next state. numba's own generator is never used.
+
+An index is taken from a uniform by `pick(u, m) = min(floor(u * m), m - 1)`: the same IEEE
+product in Python and in numba, so both pick the same agent, neighbour or member.
+
+The numba tie primitives below do to the arrays of a `sim.tiestore.Ties` exactly what
+`tiestore.cut` and `tiestore.connect_one` do (the reference calls those): empty both arcs of a tie;
+fill the first free slot of each block. When a block has no free slot the kernel stops and
+returns the agent that needs room; the caller runs `tiestore.ensure_capacity` (the re-pack the
+reference runs at the same moment) and resumes the kernel at the same update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from sim import tiestore
+from sim.schedule import StepReport
+from sim.state import State
+
+JIT = {"cache": True, "nogil": True}
+
+#: Two linked opinions closer than this count as equal when deciding convergence (Deffuant,
+#: Jager-Amblard, Kozma-Barrat): their remaining moves are below 1e-6 of the opinion scale.
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class ClassicDraws:
+    """The uniforms of one classic step: row r, column t is the r-th choice of elementary update t."""
+
+    u: np.ndarray  # float64 [rows, N]
+
+
+def draw_uniforms(rng: np.random.Generator, rows: int, n: int) -> ClassicDraws:
+    """One block of uniforms; its shape depends only on N, never on parameter values."""
+    return ClassicDraws(rng.random((rows, n)) if rows else np.zeros((0, n)))
+
+
+def pick(u: float, m: int) -> int:
+    """Index in range(m) from a uniform on [0, 1) (the reference's version)."""
+    return min(int(u * m), m - 1)
+
+
+@nb.njit(**JIT)
+def pick_nb(u, m):
+    """`pick` in numba: the same product, truncated the same way."""
+    k = np.int64(u * m)
+    return k if k < m else m - 1
+
+
+def other_agent(u: float, i: int, n: int) -> int:
+    """A uniformly chosen agent other than i: the pick-th of the others in index order."""
+    k = pick(u, n - 1)
+    return k + 1 if k >= i else k
+
+
+@nb.njit(**JIT)
+def other_agent_nb(u, i, n):
+    k = pick_nb(u, n - 1)
+    return k + 1 if k >= i else k
+
+
+# --------------------------------------------------------------------------- ties (reference)
+
+
+def block(state: State, i: int) -> range:
+    return range(int(state.ties.indptr[i]), int(state.ties.indptr[i + 1]))
+
+
+def alive_slots(state: State, i: int) -> list[int]:
+    """Slots of i's ties, in block order (the order a neighbour is picked in)."""
+    return [s for s in block(state, i) if state.ties.nbr[s] >= 0]
+
+
+def linked(state: State, i: int, j: int) -> bool:
+    return any(state.ties.nbr[s] == j for s in block(state, i))
+
+
+def has_free_slot(state: State, i: int) -> bool:
+    return any(state.ties.nbr[s] < 0 for s in block(state, i))
+
+
+#: A re-pack gives every block room for this many more ties (rewiring presets fill blocks fast;
+#: the room keeps re-packs, each a pass over every slot, rare).
+ROOM = 8
+
+
+def make_room(state: State, k: int) -> None:
+    """Re-pack every block with room for ROOM more ties.
+
+    Called when agent k has no free slot: the re-pack the kernels ask for.
+    """
+    tiestore.ensure_capacity(state.ties, np.full(state.n_agents, ROOM, dtype=np.int64))
+
+
+def move_tie(state: State, s: int, i: int, k: int) -> None:
+    """Cut the tie held in i's slot s and tie i to k instead (k has a free slot)."""
+    tiestore.cut(state.ties, np.array([s], dtype=np.int64))
+    tiestore.connect_one(state.ties, i, k)
+
+
+# --------------------------------------------------------------------------- ties (numba)
+
+
+@nb.njit(**JIT)
+def nth_alive_nb(indptr, nbr, i, k):
+    """Slot of the k-th (0-based) alive arc of i's block, in block order; -1 if none."""
+    c = 0
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] >= 0:
+            if c == k:
+                return s
+            c += 1
+    return -1
+
+
+@nb.njit(**JIT)
+def linked_nb(indptr, nbr, i, j):
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] == j:
+            return True
+    return False
+
+
+@nb.njit(**JIT)
+def first_free_nb(indptr, nbr, i):
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] < 0:
+            return s
+    return -1
+
+
+@nb.njit(**JIT)
+def move_tie_nb(indptr, nbr, twin, muted, rejections, s, i, k):
+    """`move_tie` on the raw arrays: `tiestore.cut` of slot s, then `tiestore.connect_one(i, k)`."""
+    t = twin[s]
+    nbr[s] = -1
+    nbr[t] = -1
+    twin[s] = -1
+    twin[t] = -1
+    muted[s] = False
+    muted[t] = False
+    rejections[s] = 0
+    rejections[t] = 0
+    sa = first_free_nb(indptr, nbr, i)
+    sb = first_free_nb(indptr, nbr, k)
+    nbr[sa] = k
+    nbr[sb] = i
+    twin[sa] = sb
+    twin[sb] = sa
+    muted[sa] = False
+    muted[sb] = False
+    rejections[sa] = 0
+    rejections[sb] = 0
+
+
+def run_with_room(kernel, state: State, *args):
+    """Run a rewiring kernel to the end of the step, re-packing the ties whenever it asks for room.
+
+    The kernel is called as kernel(indptr, nbr, twin, muted, rejections, *args, start) and returns
+    (stopped_at, agent_needing_room) with agent -1 when it finished.
+    """
+    start = 0
+    while True:
+        t = state.ties
+        start, need = kernel(t.indptr, t.nbr, t.twin, t.muted, t.rejections, *args, start)
+        if need < 0:
+            return
+        make_room(state, int(need))
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def report(n_accepted: np.ndarray, rewired: list[tuple[int, int, int]] | np.ndarray | None = None) -> StepReport:
+    """The step's report: accepted influences per agent, and the rewirings.
+
+    A rewiring (i, old j, new k) gives a `cut` event (i, j) and a `rewired` event (i, k), in the order
+    they happened.
+    """
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if rewired is not None:
+        r = np.asarray(rewired, dtype=np.int64).reshape(-1, 3)
+        events["cut"] = (r[:, 0].copy(), r[:, 1].copy())
+        events["rewired"] = (r[:, 0].copy(), r[:, 2].copy())
+    return StepReport(0.0, np.asarray(n_accepted, dtype=np.int64), events)
+
+
+# --------------------------------------------------------------------------- convergence
+
+
+@nb.njit(**JIT)
+def edges_frozen_nb(indptr, nbr, x, near, far_lo, far_active):
+    """True if no tie is still active.
+
+    A tie i-j is active when near < |x_i - x_j| < far_lo, or, with far_active, when
+    |x_i - x_j| > far_lo (it would be rewired).
+    """
+    n = x.shape[0]
+    for i in range(n):
+        for s in range(indptr[i], indptr[i + 1]):
+            j = nbr[s]
+            if j > i:
+                dx = abs(x[i] - x[j])
+                if near < dx < far_lo or (far_active and dx > far_lo):
+                    return False
+    return True
+
+
+def mean_field_frozen(x: np.ndarray, d: float, tol: float = TOL) -> bool:
+    """True if no pair (i, j) has tol < |x_i - x_j| < d.
+
+    Sorted, the opinions split at gaps >= d into runs; pairs in different runs are >= d apart and
+    a run holds no such pair exactly when its spread is <= tol (for tol < d / 2).
+    """
+    xs = np.sort(x)
+    if len(xs) < 2:
+        return True
+    cuts = np.flatnonzero(np.diff(xs) >= d) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(xs)])) - 1
+    return bool(np.all(xs[ends] - xs[starts] <= tol))

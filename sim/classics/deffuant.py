@@ -1,0 +1,114 @@
+"""Deffuant, Neau, Amblard & Weisbuch (2000): pairwise bounded confidence.
+
+One step is N elementary updates, in sequence. Update t:
+
+    i = pick(u[0, t], N)                                  a uniformly chosen agent
+    j = a uniformly chosen partner of i:
+        complete graph: the pick(u[1, t], N - 1)-th other agent in index order
+        network:        the pick(u[1, t], deg i)-th tie of i in slot order (nothing if deg i = 0)
+    if |x_i - x_j| < d:                                   strict, as in the paper
+        x_i <- x_i + mu (x_j - x_i)
+        x_j <- x_j + mu (x_i - x_j)                        both from the values before the update
+
+On a complete graph the two partner rules choose the same agent (its ties are every other agent,
+in index order), so `network=complete` is the paper's mixing population. Converged
+(`stop_at_convergence`) when no partner pair can still move: every pair (complete graph) or every
+tie (network) is either closer than TOL (1e-6) or at least d apart.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from sim.classics.common import (
+    JIT,
+    TOL,
+    ClassicDraws,
+    alive_slots,
+    draw_uniforms,
+    edges_frozen_nb,
+    mean_field_frozen,
+    nth_alive_nb,
+    other_agent,
+    other_agent_nb,
+    pick,
+    pick_nb,
+    report,
+)
+from sim.params import Config
+from sim.schedule import StepReport
+from sim.state import State
+
+ROWS = 2  # u[0]: the agent, u[1]: its partner
+
+
+def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
+    return draw_uniforms(rng, ROWS, state.n_agents)
+
+
+def mean_field(cfg: Config) -> bool:
+    return cfg.network.kind == "complete"
+
+
+def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+    """N elementary updates, one at a time (read next to the module docstring)."""
+    state.t += 1
+    n, u = state.n_agents, draws.u
+    d, mu = cfg.preset.d, cfg.preset.mu
+    x = state.stance
+    accepted = np.zeros(n, dtype=np.int64)
+    for t in range(u.shape[1]):
+        i = pick(u[0, t], n)
+        if mean_field(cfg):
+            j = other_agent(u[1, t], i, n)
+        else:
+            ties = alive_slots(state, i)
+            if not ties:
+                continue
+            j = int(state.ties.nbr[ties[pick(u[1, t], len(ties))]])
+        xi, xj = x[i], x[j]
+        if abs(xi - xj) < d:
+            x[i] = xi + mu * (xj - xi)
+            x[j] = xj + mu * (xi - xj)
+            accepted[i] += 1
+            accepted[j] += 1
+    return report(accepted)
+
+
+@nb.njit(**JIT)
+def _kernel(indptr, nbr, deg, x, u, d, mu, mean_field, accepted):
+    n = x.shape[0]
+    for t in range(u.shape[1]):
+        i = pick_nb(u[0, t], n)
+        if mean_field:
+            j = other_agent_nb(u[1, t], i, n)
+        else:
+            if deg[i] == 0:
+                continue
+            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg[i]))]
+        xi = x[i]
+        xj = x[j]
+        if abs(xi - xj) < d:
+            x[i] = xi + mu * (xj - xi)
+            x[j] = xj + mu * (xi - xj)
+            accepted[i] += 1
+            accepted[j] += 1
+
+
+def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+    """The same updates, compiled."""
+    state.t += 1
+    ties = state.ties
+    deg = np.zeros(0, dtype=np.int64) if mean_field(cfg) else ties.degree()
+    accepted = np.zeros(state.n_agents, dtype=np.int64)
+    _kernel(ties.indptr, ties.nbr, deg, state.stance, draws.u, cfg.preset.d, cfg.preset.mu,
+            mean_field(cfg), accepted)
+    return report(accepted)
+
+
+def converged(state: State, cfg: Config, before: np.ndarray) -> bool:
+    d = cfg.preset.d
+    if mean_field(cfg):
+        return mean_field_frozen(state.stance, d)
+    return edges_frozen_nb(state.ties.indptr, state.ties.nbr, state.stance, TOL, d, False)

@@ -1,0 +1,162 @@
+"""Jager & Amblard (2005): social judgment with assimilation and contrast.
+
+Opinions (attitudes) a live on [-1, 1] as in the paper; the model's stance is their affine image
+on [0, 1]:
+
+    a = 2 x - 1,   x = (a + 1) / 2      (a = -1 <-> stance 0, a = 0 <-> 0.5, a = +1 <-> 1)
+
+so U and T are distances on the paper's [-1, 1] scale (U, T on [0, 2]; the same thresholds on the
+stance scale are U / 2 and T / 2). One step is N elementary updates, in sequence. Update t:
+
+    i = pick(u[0, t], N), j a uniformly chosen partner (as in Deffuant: any other agent on the
+    complete graph, a tie of i on a network); i is influenced by j:
+        |a_i - a_j| < U:  a_i <- a_i + mu (a_j - a_i)            assimilation
+        |a_i - a_j| > T:  a_i <- a_i - mu (a_j - a_i)            contrast
+        otherwise:        no change                              non-commitment
+        a_i is then clipped to [-1, 1]
+
+Influence runs one way, j on i (the reading of the paper in defSim's implementation note); a pair
+meets in both roles over a step. Converged (`stop_at_convergence`) when no partner pair can change
+any more: no pair with TOL < |a_i - a_j| < U, and every pair farther apart than T is a pair at
+-1 and +1 (clipped, contrast can no longer move them).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from sim.classics.common import (
+    JIT,
+    TOL,
+    ClassicDraws,
+    alive_slots,
+    draw_uniforms,
+    nth_alive_nb,
+    other_agent,
+    other_agent_nb,
+    pick,
+    pick_nb,
+    report,
+)
+from sim.params import Config
+from sim.schedule import StepReport
+from sim.state import State
+
+ROWS = 2  # u[0]: the agent influenced, u[1]: its partner
+
+
+def to_opinion(stance: np.ndarray) -> np.ndarray:
+    """Stance on [0, 1] -> the paper's attitude on [-1, 1]."""
+    return 2.0 * stance - 1.0
+
+
+def to_stance(opinion: np.ndarray) -> np.ndarray:
+    """The paper's attitude on [-1, 1] -> stance on [0, 1]."""
+    return (opinion + 1.0) / 2.0
+
+
+def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
+    return draw_uniforms(rng, ROWS, state.n_agents)
+
+
+def mean_field(cfg: Config) -> bool:
+    return cfg.network.kind == "complete"
+
+
+def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+    state.t += 1
+    n, u = state.n_agents, draws.u
+    U, T, mu = cfg.preset.U, cfg.preset.T, cfg.preset.mu
+    a = [float(v) for v in to_opinion(state.stance)]
+    accepted = np.zeros(n, dtype=np.int64)
+    for t in range(u.shape[1]):
+        i = pick(u[0, t], n)
+        if mean_field(cfg):
+            j = other_agent(u[1, t], i, n)
+        else:
+            ties = alive_slots(state, i)
+            if not ties:
+                continue
+            j = int(state.ties.nbr[ties[pick(u[1, t], len(ties))]])
+        gap = abs(a[i] - a[j])
+        if gap < U:
+            a[i] = a[i] + mu * (a[j] - a[i])
+            accepted[i] += 1
+        elif gap > T:
+            a[i] = a[i] - mu * (a[j] - a[i])
+        a[i] = min(1.0, max(-1.0, a[i]))
+    state.stance = to_stance(np.array(a))
+    return report(accepted)
+
+
+@nb.njit(**JIT)
+def _kernel(indptr, nbr, deg, a, u, U, T, mu, mean_field, accepted):
+    n = a.shape[0]
+    for t in range(u.shape[1]):
+        i = pick_nb(u[0, t], n)
+        if mean_field:
+            j = other_agent_nb(u[1, t], i, n)
+        else:
+            if deg[i] == 0:
+                continue
+            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg[i]))]
+        ai = a[i]
+        gap = abs(ai - a[j])
+        if gap < U:
+            ai = ai + mu * (a[j] - ai)
+            accepted[i] += 1
+        elif gap > T:
+            ai = ai - mu * (a[j] - ai)
+        a[i] = min(1.0, max(-1.0, ai))
+
+
+def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+    state.t += 1
+    a = to_opinion(state.stance)
+    deg = np.zeros(0, dtype=np.int64) if mean_field(cfg) else state.ties.degree()
+    accepted = np.zeros(state.n_agents, dtype=np.int64)
+    p = cfg.preset
+    _kernel(state.ties.indptr, state.ties.nbr, deg, a, draws.u, p.U, p.T, p.mu, mean_field(cfg), accepted)
+    state.stance = to_stance(a)
+    return report(accepted)
+
+
+def _pairs_frozen_mean_field(a: np.ndarray, U: float, T: float) -> bool:
+    xs = np.sort(a)
+    # assimilation: runs split at gaps >= U must each be within TOL
+    cuts = np.flatnonzero(np.diff(xs) >= U) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(xs)])) - 1
+    if np.any(xs[ends] - xs[starts] > TOL):
+        return False
+    if xs[-1] - xs[0] <= T:
+        return True
+    # contrast: the extreme pair is farther than T, so it must be (-1, +1), and every opinion that
+    # is farther than T from -1 must be +1 (and vice versa)
+    if xs[0] != -1.0 or xs[-1] != 1.0:
+        return False
+    inner = xs[(xs > -1.0) & (xs < 1.0)]
+    return bool(np.all(inner + 1.0 <= T) and np.all(1.0 - inner <= T))
+
+
+@nb.njit(**JIT)
+def _edges_frozen(indptr, nbr, a, U, T):
+    n = a.shape[0]
+    for i in range(n):
+        for s in range(indptr[i], indptr[i + 1]):
+            j = nbr[s]
+            if j > i:
+                gap = abs(a[i] - a[j])
+                if TOL < gap < U:
+                    return False
+                if gap > T and not (min(a[i], a[j]) == -1.0 and max(a[i], a[j]) == 1.0):
+                    return False
+    return True
+
+
+def converged(state: State, cfg: Config, before: np.ndarray) -> bool:
+    a = to_opinion(state.stance)
+    if mean_field(cfg):
+        return _pairs_frozen_mean_field(a, cfg.preset.U, cfg.preset.T)
+    return _edges_frozen(state.ties.indptr, state.ties.nbr, a, cfg.preset.U, cfg.preset.T)

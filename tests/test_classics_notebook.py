@@ -1,0 +1,33 @@
+"""experiments/classics.ipynb runs from top to bottom and draws the five classic figures."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "experiments" / "classics.ipynb"
+FIGURES = {"deffuant_opinions_vs_d.png", "hk_trajectories.png", "ja_regime_map.png", "kb_clusters_vs_d.png",
+           "hn_largest_community_vs_phi.png"}
+
+
+def test_notebook_is_saved_without_outputs():
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code and all(not c.outputs and c.execution_count is None for c in code)
+
+
+@pytest.mark.slow
+def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    monkeypatch.setenv("CLASSICS_FIG_DIR", str(tmp_path))  # the kernel inherits it: figures go here
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client.execute()
+    assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
