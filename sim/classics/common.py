@@ -45,6 +45,20 @@ def draw_uniforms(rng: np.random.Generator, rows: int, n: int) -> ClassicDraws:
     return ClassicDraws(rng.random((rows, n)) if rows else np.zeros((0, n)))
 
 
+def uniform_draws(rows: int):
+    """A preset's `draw(rng, state, cfg)`: `rows` uniforms per agent and step."""
+
+    def draw(rng: np.random.Generator, state, cfg) -> ClassicDraws:
+        return draw_uniforms(rng, rows, state.n_agents)
+
+    return draw
+
+
+def on_complete_graph(cfg) -> bool:
+    """Whether partners are drawn from everyone (mean field) rather than along ties."""
+    return cfg.network.kind == "complete"
+
+
 def pick(u: float, m: int) -> int:
     """Index in range(m) from a uniform on [0, 1) (the reference's version)."""
     return min(int(u * m), m - 1)

@@ -26,15 +26,16 @@ from sim.classics.common import (
     TOL,
     ClassicDraws,
     alive_slots,
-    draw_uniforms,
     edges_frozen_nb,
     mean_field_frozen,
     nth_alive_nb,
+    on_complete_graph,
     other_agent,
     other_agent_nb,
     pick,
     pick_nb,
     report,
+    uniform_draws,
 )
 from sim.params import Config
 from sim.schedule import StepReport
@@ -42,13 +43,8 @@ from sim.state import State
 
 ROWS = 2  # u[0]: the agent, u[1]: its partner
 
-
-def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
-    return draw_uniforms(rng, ROWS, state.n_agents)
-
-
-def mean_field(cfg: Config) -> bool:
-    return cfg.network.kind == "complete"
+draw = uniform_draws(ROWS)
+mean_field = on_complete_graph
 
 
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:

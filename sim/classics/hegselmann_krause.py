@@ -18,20 +18,15 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from sim.classics.common import JIT, ClassicDraws, alive_slots, draw_uniforms, report
+from sim.classics.common import JIT, ClassicDraws, alive_slots, on_complete_graph, report, uniform_draws
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
 
 ROWS = 0
 
-
-def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
-    return draw_uniforms(rng, ROWS, state.n_agents)
-
-
-def mean_field(cfg: Config) -> bool:
-    return cfg.network.kind == "complete"
+draw = uniform_draws(ROWS)
+mean_field = on_complete_graph
 
 
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:

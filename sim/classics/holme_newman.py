@@ -30,7 +30,6 @@ from sim.classics.common import (
     JIT,
     ClassicDraws,
     alive_slots,
-    draw_uniforms,
     first_free_nb,
     has_free_slot,
     linked,
@@ -43,6 +42,7 @@ from sim.classics.common import (
     pick_nb,
     report,
     run_with_room,
+    uniform_draws,
 )
 from sim.errors import ConfigError
 from sim.params import Config
@@ -50,6 +50,8 @@ from sim.schedule import StepReport
 from sim.state import State
 
 ROWS = 4  # u[0]: the agent, u[1]: rewire or adopt, u[2]: its tie, u[3]: the same-opinion agent
+
+draw = uniform_draws(ROWS)
 #: The kernel finds the r-th holder of an opinion from counts per (opinion, block of agents); the
 #: table holds at most this many counts (blocks of about sqrt(N) agents, larger when G is large).
 MEMBER_TABLE = 10_000_000
@@ -80,10 +82,6 @@ def init_state(state: State, cfg: Config) -> None:
     G = n_opinions(cfg, state.n_agents)
     g = np.minimum((state.stance * G).astype(np.int64), G - 1)
     state.stance = encode(g, G)
-
-
-def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
-    return draw_uniforms(rng, ROWS, state.n_agents)
 
 
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:

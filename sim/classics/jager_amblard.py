@@ -31,19 +31,23 @@ from sim.classics.common import (
     TOL,
     ClassicDraws,
     alive_slots,
-    draw_uniforms,
     nth_alive_nb,
+    on_complete_graph,
     other_agent,
     other_agent_nb,
     pick,
     pick_nb,
     report,
+    uniform_draws,
 )
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
 
 ROWS = 2  # u[0]: the agent influenced, u[1]: its partner
+
+draw = uniform_draws(ROWS)
+mean_field = on_complete_graph
 
 
 def to_opinion(stance: np.ndarray) -> np.ndarray:
@@ -54,14 +58,6 @@ def to_opinion(stance: np.ndarray) -> np.ndarray:
 def to_stance(opinion: np.ndarray) -> np.ndarray:
     """The paper's attitude on [-1, 1] -> stance on [0, 1]."""
     return (opinion + 1.0) / 2.0
-
-
-def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
-    return draw_uniforms(rng, ROWS, state.n_agents)
-
-
-def mean_field(cfg: Config) -> bool:
-    return cfg.network.kind == "complete"
 
 
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:

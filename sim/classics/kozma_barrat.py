@@ -27,7 +27,6 @@ from sim.classics.common import (
     TOL,
     ClassicDraws,
     alive_slots,
-    draw_uniforms,
     edges_frozen_nb,
     first_free_nb,
     has_free_slot,
@@ -44,6 +43,7 @@ from sim.classics.common import (
     pick_nb,
     report,
     run_with_room,
+    uniform_draws,
 )
 from sim.params import Config
 from sim.schedule import StepReport
@@ -51,9 +51,7 @@ from sim.state import State
 
 ROWS = 4  # u[0]: the agent, u[1]: its tie, u[2]: rewire or interact, u[3]: the new partner
 
-
-def draw(rng: np.random.Generator, state: State, cfg: Config) -> ClassicDraws:
-    return draw_uniforms(rng, ROWS, state.n_agents)
+draw = uniform_draws(ROWS)
 
 
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
