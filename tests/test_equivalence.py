@@ -41,6 +41,22 @@ def assert_same(a, b, ra, rb):
     assert np.array_equal(ra.n_accepted, rb.n_accepted)
 
 
+def run_all_three(cfg, seed, steps):
+    """Step the three implementations from the same state and draws; compare; return the event count."""
+    rng = np.random.default_rng(seed)
+    state = initial_state(cfg, rng)
+    n_events = 0
+    for _ in range(steps):
+        draws = draw(rng, state.n_agents, cfg.messages)
+        a, b, c = state.copy(), state.copy(), state.copy()
+        ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
+        assert_same(a, b, ra, rb)
+        assert_same(c, b, rc, rb)
+        n_events += len(ra.event_table()[0])
+        state = a
+    return n_events
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     switches=st.lists(st.booleans(), min_size=len(SWITCHES), max_size=len(SWITCHES)),
@@ -62,15 +78,7 @@ def test_reference_and_vectorized_agree(switches, n, groups, seed, kind, shock, 
     cfg.ties.exclusion_rate, cfg.ties.rewire_rate, cfg.ties.formation_rate, cfg.attention.capacity = (
         rates[0], rates[1], rates[2], 1.0 + 10 * rates[3])
     validate(cfg)
-    rng = np.random.default_rng(seed)
-    state = initial_state(cfg, rng)
-    for _ in range(4):
-        draws = draw(rng, state.n_agents, cfg.messages)
-        a, b, c = state.copy(), state.copy(), state.copy()
-        ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
-        assert_same(a, b, ra, rb)
-        assert_same(c, b, rc, rb)
-        state = a
+    run_all_three(cfg, seed, steps=4)
 
 
 def test_many_steps_of_the_default_model_agree():
@@ -80,15 +88,4 @@ def test_many_steps_of_the_default_model_agree():
     cfg.exposure.kind, cfg.exposure.start = "shock", 5
     cfg.ties.exclusion_rate = cfg.ties.rewire_rate = cfg.ties.formation_rate = 0.4
     cfg.ties.mute_after, cfg.network.slack = 1, 0.0
-    rng = np.random.default_rng(7)
-    state = initial_state(cfg, rng)
-    n_events = 0
-    for _ in range(25):
-        draws = draw(rng, state.n_agents, cfg.messages)
-        a, b, c = state.copy(), state.copy(), state.copy()
-        ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
-        assert_same(a, b, ra, rb)
-        assert_same(c, b, rc, rb)
-        n_events += len(ra.event_table()[0])
-        state = a
-    assert n_events > 100  # the check exercised the tie mechanisms
+    assert run_all_three(cfg, seed=7, steps=25) > 100  # the check exercised the tie mechanisms
