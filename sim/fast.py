@@ -146,6 +146,30 @@ def _cut(nbr, twin, muted, rej, s):
 
 
 @nb.njit(**_JIT)
+def _apply_cuts(nbr, twin, muted, rej, slots, owners, lost, owner_loses):
+    """Cut the proposed ties in order, skipping those already gone.
+
+    Returns (source, target) of the cuts made and the indices of the proposals that took effect;
+    the loss goes to the owner (an excluded dissenter) or to the neighbour (dropped by a rewirer).
+    """
+    m = len(slots)
+    src = np.empty(m, dtype=np.int64)
+    dst = np.empty(m, dtype=np.int64)
+    kept = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        s = slots[q]
+        if nbr[s] >= 0:
+            src[c] = owners[q]
+            dst[c] = nbr[s]
+            kept[c] = q
+            lost[owners[q] if owner_loses else nbr[s]] += 1
+            _cut(nbr, twin, muted, rej, s)
+            c += 1
+    return src[:c], dst[:c], kept[:c]
+
+
+@nb.njit(**_JIT)
 def _exclude(indptr, nbr, twin, muted, rej, group, dissent, u, u_pick, rate, lost):
     n = len(group)
     prop_slot = np.empty(n, dtype=np.int64)
@@ -169,18 +193,8 @@ def _exclude(indptr, nbr, twin, muted, rej, group, dissent, u, u_pick, rate, los
                     m += 1
                     break
                 k -= 1
-    src = np.empty(m, dtype=np.int64)
-    dst = np.empty(m, dtype=np.int64)
-    c = 0
-    for q in range(m):
-        s = prop_slot[q]
-        if nbr[s] >= 0:
-            src[c] = prop_owner[q]
-            dst[c] = nbr[s]
-            lost[prop_owner[q]] += 1
-            _cut(nbr, twin, muted, rej, s)
-            c += 1
-    return src[:c], dst[:c]
+    src, dst, _ = _apply_cuts(nbr, twin, muted, rej, prop_slot[:m], prop_owner[:m], lost, True)
+    return src, dst
 
 
 @nb.njit(**_JIT)
@@ -294,21 +308,10 @@ def _rewire_moves(indptr, nbr, twin, muted, rej, x, withdrawn, group, group_orde
             mj[m] = j
             md[m] = drop
             m += 1
-    c_src = np.empty(m, dtype=np.int64)
-    c_dst = np.empty(m, dtype=np.int64)
-    c = 0
-    for q in range(m):
-        s = md[q]
-        if nbr[s] >= 0:
-            c_src[c] = mi[q]
-            c_dst[c] = nbr[s]
-            lost[nbr[s]] += 1
-            _cut(nbr, twin, muted, rej, s)
-            mi[c] = mi[q]
-            mj[c] = mj[q]
-            c += 1
-    keep = _first_per_pair(mi[:c], mj[:c], n)
-    return c_src[:c], c_dst[:c], mi[:c][keep], mj[:c][keep]
+    c_src, c_dst, kept = _apply_cuts(nbr, twin, muted, rej, md[:m], mi[:m], lost, False)
+    mi, mj = mi[kept], mj[kept]
+    keep = _first_per_pair(mi, mj, n)
+    return c_src, c_dst, mi[keep], mj[keep]
 
 
 @nb.njit(**_JIT)

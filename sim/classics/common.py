@@ -95,6 +95,14 @@ def alive_slots(state: State, i: int) -> list[int]:
     return [s for s in block(state, i) if state.ties.nbr[s] >= 0]
 
 
+def partner(state: State, mean_field: bool, i: int, u: float) -> int:
+    """Agent i's partner: anyone else (mean field) or a neighbour along an alive tie; -1 if none."""
+    if mean_field:
+        return other_agent(u, i, state.n_agents)
+    ties = alive_slots(state, i)
+    return int(state.ties.nbr[ties[pick(u, len(ties))]]) if ties else -1
+
+
 def linked(state: State, i: int, j: int) -> bool:
     return any(state.ties.nbr[s] == j for s in block(state, i))
 
@@ -120,6 +128,16 @@ def move_tie(state: State, s: int, i: int, k: int) -> None:
     """Cut the tie held in i's slot s and tie i to k instead (k has a free slot)."""
     tiestore.cut(state.ties, np.array([s], dtype=np.int64))
     tiestore.connect_one(state.ties, i, k)
+
+
+def rewire_reference(state: State, i: int, which: int, k: int, rewired: list) -> None:
+    """Move agent i's `which`-th alive tie to k, making room in k's block first if it is full."""
+    if not has_free_slot(state, k):
+        make_room(state, k)  # re-pack: the same ties, in the same order, in new slots
+    s = alive_slots(state, i)[which]
+    j = int(state.ties.nbr[s])
+    move_tie(state, s, i, k)
+    rewired.append((i, j, k))
 
 
 # --------------------------------------------------------------------------- ties (numba)

@@ -25,13 +25,12 @@ from sim.classics.common import (
     JIT,
     TOL,
     ClassicDraws,
-    alive_slots,
     edges_frozen_nb,
     mean_field_frozen,
     nth_alive_nb,
     on_complete_graph,
-    other_agent,
     other_agent_nb,
+    partner,
     pick,
     pick_nb,
     report,
@@ -56,13 +55,9 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     accepted = np.zeros(n, dtype=np.int64)
     for t in range(u.shape[1]):
         i = pick(u[0, t], n)
-        if mean_field(cfg):
-            j = other_agent(u[1, t], i, n)
-        else:
-            ties = alive_slots(state, i)
-            if not ties:
-                continue
-            j = int(state.ties.nbr[ties[pick(u[1, t], len(ties))]])
+        j = partner(state, mean_field(cfg), i, u[1, t])
+        if j < 0:
+            continue
         xi, xj = x[i], x[j]
         if abs(xi - xj) < d:
             x[i] = xi + mu * (xj - xi)

@@ -31,16 +31,14 @@ from sim.classics.common import (
     ClassicDraws,
     alive_slots,
     first_free_nb,
-    has_free_slot,
     linked,
     linked_nb,
-    make_room,
-    move_tie,
     move_tie_nb,
     nth_alive_nb,
     pick,
     pick_nb,
     report,
+    rewire_reference,
     run_with_room,
     uniform_draws,
 )
@@ -104,11 +102,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
             k = same[pick(u[3, t], len(same))]
             if k == i or linked(state, i, k):
                 continue
-            if not has_free_slot(state, k):
-                make_room(state, k)  # re-pack: the same ties, in the same order, in new slots
-                s = alive_slots(state, i)[which]
-            move_tie(state, s, i, k)
-            rewired.append((i, j, k))
+            rewire_reference(state, i, which, k, rewired)
         elif g[i] != g[j]:
             g[i] = g[j]
             accepted[i] += 1

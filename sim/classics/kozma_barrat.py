@@ -29,12 +29,9 @@ from sim.classics.common import (
     alive_slots,
     edges_frozen_nb,
     first_free_nb,
-    has_free_slot,
     linked,
     linked_nb,
-    make_room,
     mean_field_frozen,
-    move_tie,
     move_tie_nb,
     nth_alive_nb,
     other_agent,
@@ -42,6 +39,7 @@ from sim.classics.common import (
     pick,
     pick_nb,
     report,
+    rewire_reference,
     run_with_room,
     uniform_draws,
 )
@@ -74,11 +72,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
                 k = other_agent(u[3, t], i, n)
                 if linked(state, i, k):
                     continue
-                if not has_free_slot(state, k):
-                    make_room(state, k)  # re-pack: the same ties, in the same order, in new slots
-                    s = alive_slots(state, i)[which]
-                move_tie(state, s, i, k)
-                rewired.append((i, j, k))
+                rewire_reference(state, i, which, k, rewired)
         elif abs(x[i] - x[j]) < d:
             xi, xj = x[i], x[j]
             x[i] = xi + mu * (xj - xi)
