@@ -27,7 +27,7 @@ _JIT = {"cache": True, "nogil": True}
 def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, forum_content,
               u_peer, u_pick, u_broadcast, u_forum, e_t, p):
     """Phases 1-3 (exposure, attention, influence) for every agent, from the old state."""
-    (peer_on, peer_rate, broadcast_on, broadcast_rate, forum_on, forum_rate, porosity,
+    (peer_on, peer_rate, broadcast_on, broadcast_rate, forum_on, forum_rate, porosity, msg_cap,
      att_on, capacity, literacy_effect, identity_buffer, withdrawal_rate, recovery_rate, withdrawn_below,
      inf_on, acceptance, rejection, rate, contrast, narrowing, stability, dominant) = p
     n = len(x)
@@ -51,6 +51,10 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
         v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
         v_b = broadcast_rate * e_t if broadcast_on else 0.0
         v_f = forum_rate * porosity * e_t if forum_on else 0.0
+        v_all = v_peer + v_b + v_f
+        if msg_cap > 0 and v_all > msg_cap:
+            scale = msg_cap / v_all
+            v_peer, v_b, v_f = v_peer * scale, v_b * scale, v_f * scale
         if total > 0:
             target = np.int64(math.floor(u_pick[i] * total))
             running = 0
@@ -364,7 +368,7 @@ def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
 
 def _params(cfg: Config) -> tuple:
     m, a, f = cfg.messages, cfg.attention, cfg.influence
-    return (m.peer, m.peer_rate, m.broadcast, m.broadcast_rate, m.forum, m.forum_rate, m.porosity,
+    return (m.peer, m.peer_rate, m.broadcast, m.broadcast_rate, m.forum, m.forum_rate, m.porosity, m.cap,
             a.enabled, a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate,
             a.withdrawn_below, f.enabled, f.acceptance, f.rejection, f.rate, f.contrast, f.critical_narrowing,
             f.identity_stability, cfg.stance.dominant)

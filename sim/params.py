@@ -107,6 +107,8 @@ class MessagesConfig:
     porosity: float = p(0.2, 0.0, 1.0, unit="share", doc="how much general-forum content reaches professionals")
     forum_mean: float = p(0.4, 0.0, 1.0, lo_open=True, doc="mean stance of general-forum content")
     forum_concentration: float = p(2.0, 0.0, 1e6, lo_open=True, doc="a + b of forum content's Beta")
+    cap: float = p(0.0, 0.0, 1000.0, unit="messages/step",
+                   doc="cap on the messages reaching an agent, all channels scaled down alike (0: no cap)")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sim.draws import Draws
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
-from sim.submodels.exposure import QUANTUM, level
+from sim.submodels.exposure import QUANTUM, capped, level
 
 
 def _block(state: State, i: int) -> range:
@@ -46,7 +46,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         v_peer = msg.peer_rate * e_t * total / QUANTUM if msg.peer else 0.0
         v_broadcast = msg.broadcast_rate * e_t if msg.broadcast else 0.0
         v_forum = msg.forum_rate * msg.porosity * e_t if msg.forum else 0.0
-        volumes.append((v_peer, v_broadcast, v_forum))
+        volumes.append(capped(v_peer, v_broadcast, v_forum, msg.cap))
         if total > 0:
             target = int(math.floor(draws.peer_pick[i] * total))
             running = 0

@@ -64,8 +64,9 @@ def run_all_three(cfg, seed, steps):
     kind=st.sampled_from(["sbm", "complete", "small_world"]),
     shock=st.booleans(), mute_after=st.integers(1, 3), slack=st.sampled_from([0.0, 0.25]),
     rates=st.lists(st.floats(0, 1), min_size=4, max_size=4),
+    cap=st.sampled_from([0.0, 0.5, 3.0]),
 )
-def test_reference_and_vectorized_agree(switches, n, groups, seed, kind, shock, mute_after, slack, rates):
+def test_reference_and_vectorized_agree(switches, n, groups, seed, kind, shock, mute_after, slack, rates, cap):
     cfg = Config()
     cfg.n_agents, cfg.n_groups = n, min(groups, n)
     cfg.network.kind, cfg.network.p_in, cfg.network.p_out, cfg.network.slack = kind, 0.4, 0.05, slack
@@ -77,6 +78,7 @@ def test_reference_and_vectorized_agree(switches, n, groups, seed, kind, shock, 
     cfg.ties.mute_after = mute_after
     cfg.ties.exclusion_rate, cfg.ties.rewire_rate, cfg.ties.formation_rate, cfg.attention.capacity = (
         rates[0], rates[1], rates[2], 1.0 + 10 * rates[3])
+    cfg.messages.cap = cap
     validate(cfg)
     run_all_three(cfg, seed, steps=4)
 
@@ -88,4 +90,5 @@ def test_many_steps_of_the_default_model_agree():
     cfg.exposure.kind, cfg.exposure.start = "shock", 5
     cfg.ties.exclusion_rate = cfg.ties.rewire_rate = cfg.ties.formation_rate = 0.4
     cfg.ties.mute_after, cfg.network.slack = 1, 0.0
+    cfg.messages.cap = 4.0  # binds during the shock only
     assert run_all_three(cfg, seed=7, steps=25) > 100  # the check exercised the tie mechanisms

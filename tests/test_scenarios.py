@@ -20,7 +20,7 @@ def scenario_config(name: str, *overrides: str):
 
 def test_the_brief_scenarios_exist():
     assert {"baseline", "pandemic_shock", "shock_recovery", "social_work_vs_health_care", "literacy_training",
-            "porous_forums", "sealed_forums"} <= set(SCENARIOS)
+            "capped_hyperconnectivity", "porous_forums", "sealed_forums"} <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -43,7 +43,24 @@ def test_scenarios_set_what_they_claim():
     trained = scenario_config("literacy_training").professions
     assert trained.social_work.literacy.mean > shock.professions.social_work.literacy.mean
     assert trained.health_care.literacy.mean > shock.professions.health_care.literacy.mean
+    capped = scenario_config("capped_hyperconnectivity")
+    assert capped.exposure == shock.exposure and 0 < capped.messages.cap and shock.messages.cap == 0
     assert scenario_config("sealed_forums").messages.porosity == 0.0
     assert scenario_config("porous_forums").messages.porosity > base.messages.porosity
     # a scenario is an override of the defaults, and the command line still wins over it
     assert scenario_config("pandemic_shock", "exposure.height=5").exposure.height == 5.0
+
+
+def test_the_cap_removes_the_overload_of_the_surge():
+    """During the surge the capped scenario overloads far fewer agents than the uncapped one."""
+    overloaded = {}
+    for name in ("pandemic_shock", "capped_hyperconnectivity"):
+        cfg = scenario_config(name, "n_agents=400", "n_groups=4", "exposure.start=5", "exposure.length=10")
+        model = ResocializationModel(cfg)
+        shares = []
+        for _ in range(14):
+            model.step()
+            shares.append(model.state.overloaded.mean())
+        overloaded[name] = max(shares[5:])
+    assert overloaded["pandemic_shock"] > 0.3
+    assert overloaded["capped_hyperconnectivity"] < overloaded["pandemic_shock"] / 3

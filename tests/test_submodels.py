@@ -45,6 +45,19 @@ def test_peer_volume_and_engagement_weighted_sender():
     assert st.ties.nbr[slot[0]] == 2
 
 
+def test_cap_scales_every_channel_alike_and_only_above_the_cap():
+    st = make_state([0.5, 0.5, 0.5], [(0, 1), (0, 2)], engagement=[1.0, 0.25, 0.75])
+    total = st.ties.block_sum(exposure.sender_weights(st))
+    msg = MessagesConfig(peer_rate=0.5, broadcast_rate=3.0, forum_rate=4.0, porosity=0.5, cap=5.5)
+    v_peer, v_b, v_f = exposure.volumes(st, total, 2.0, msg)  # uncapped: 1 + 6 + 4 = 11 each
+    assert (v_peer + v_b + v_f).tolist() == pytest.approx([5.5] * 3)
+    assert v_b.tolist() == pytest.approx([3.0] * 3) and v_f.tolist() == pytest.approx([2.0] * 3)
+    msg.cap = 20.0  # above the volume: nothing changes
+    assert [v.tolist() for v in exposure.volumes(st, total, 2.0, msg)] == [[1.0] * 3, [6.0] * 3, [4.0] * 3]
+    assert exposure.capped(1.0, 6.0, 4.0, 5.5) == pytest.approx((0.5, 3.0, 2.0))
+    assert exposure.capped(1.0, 6.0, 4.0, 0.0) == (1.0, 6.0, 4.0)  # 0: no cap
+
+
 def test_muted_and_cut_ties_send_nothing():
     st = make_state([0.5, 0.5, 0.5], [(0, 1), (0, 2)])
     s2 = st.ties.indptr[0] + 1

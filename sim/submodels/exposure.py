@@ -49,6 +49,19 @@ def volumes(state: State, weights_total: np.ndarray, e_t: float, cfg: MessagesCo
     v_peer = cfg.peer_rate * e_t * weights_total / QUANTUM if cfg.peer else np.zeros(n)
     v_broadcast = np.full(n, cfg.broadcast_rate * e_t if cfg.broadcast else 0.0)
     v_forum = np.full(n, cfg.forum_rate * cfg.porosity * e_t if cfg.forum else 0.0)
+    if cfg.cap > 0:
+        total = v_peer + v_broadcast + v_forum
+        scale = np.where(total > cfg.cap, cfg.cap / np.where(total > 0, total, 1.0), 1.0)
+        v_peer, v_broadcast, v_forum = v_peer * scale, v_broadcast * scale, v_forum * scale
+    return v_peer, v_broadcast, v_forum
+
+
+def capped(v_peer: float, v_broadcast: float, v_forum: float, cap: float) -> tuple[float, float, float]:
+    """One agent's volumes under the cap (the per-agent form of the scaling in `volumes`)."""
+    total = v_peer + v_broadcast + v_forum
+    if cap > 0 and total > cap:
+        scale = cap / total
+        return v_peer * scale, v_broadcast * scale, v_forum * scale
     return v_peer, v_broadcast, v_forum
 
 
