@@ -167,6 +167,9 @@ class MetricsConfig:
     minor_share: float = p(0.05, 0.0, 1.0, unit="share", doc="clusters smaller than this are minor")
     marginalized_loss: float = p(0.5, 0.0, 1.0, unit="share",
                                  doc="share of initial in-group ties a marginalized dissenter has lost")
+    ledger_window: int = p(0, 0, None, unit="steps",
+                           doc="the ledger counts effects of the last k steps, as a study observes a "
+                               "window (0: the whole run)")
 
 
 @dataclass

@@ -62,7 +62,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
         with _progress(cfg, cfg.steps) as bar:
             for t in range(1, cfg.steps + 1):
                 model.step()
-                rec.observe(model.last_report)
+                rec.observe(state, model.last_report)
                 last = t == cfg.steps or (cfg.stop_at_convergence and model.converged)
                 if "events" in streams:
                     streams["events"].write(outputs.event_table(t, model.last_report))

@@ -96,7 +96,7 @@ def test_overrides_and_scenario(tmp_path):
     (["influence.rate=1.5"], "influence.rate=1.5; allowed: [0.0, 1.0]"),
     (["n_agents=-3"], "n_agents=-3; allowed: >= 2"),
     (["n_groups=50", "n_agents=20"], "n_groups=50; allowed: <= n_agents (20)"),
-    (["scenario=nope"], "scenario='nope'; allowed: one of baseline, literacy_training, pandemic_shock"),
+    (["scenario=nope"], "scenario='nope'; allowed: one of baseline, capped_hyperconnectivity, literacy_training"),
     (["preset=nope"], "preset='nope'; allowed: one of deffuant, full, hegselmann_krause"),
     (["n_agents=abc"], "n_agents=abc"),
     (["network=edgelist", "network.path=/no/such.csv"], "/no/such.csv: file not found"),

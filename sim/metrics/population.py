@@ -45,8 +45,21 @@ class ScopeValues:
     values: dict[str, np.ndarray]  # metric -> value per level
 
 
-def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conformity: float):
-    """Per-agent indicator arrays (the things whose means are the share metrics)."""
+def ledger_effects(ledger: dict[str, np.ndarray], base: dict[str, np.ndarray] | None = None):
+    """Who has positive and who has negative effects, counting since `base` (None: since step 0)."""
+    def since(keys):
+        total = sum(ledger[k].astype(np.int64) for k in keys)
+        return total - sum(base[k].astype(np.int64) for k in keys) if base is not None else total
+    return since(LEDGER_POSITIVE) > 0, since(LEDGER_NEGATIVE) > 0
+
+
+def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conformity: float,
+               ledger_base: dict[str, np.ndarray] | None = None, ledger_open: bool = True):
+    """Per-agent indicator arrays (the things whose means are the share metrics).
+
+    The ledger counts since `ledger_base` (the counters when the observation window opened); before
+    it opens (`ledger_open` false) the ledger shares are NaN.
+    """
     x = state.stance
     degree = state.ties.degree()
     in_deg = state.in_group_degree()
@@ -54,8 +67,11 @@ def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conf
     deg0 = state.in_group_degree0
     lost = np.where(deg0 > 0, 1.0 - in_deg / np.maximum(deg0, 1), 0.0)
     marginalized = dissent & (deg0 > 0) & (lost > cfg.marginalized_loss)
-    pos = sum(state.ledger[k].astype(np.int64) for k in LEDGER_POSITIVE) > 0
-    neg = sum(state.ledger[k].astype(np.int64) for k in LEDGER_NEGATIVE) > 0
+    pos, neg = ledger_effects(state.ledger, ledger_base)
+    ledger = {"ledger_only_positive": pos & ~neg, "ledger_only_negative": neg & ~pos,
+              "ledger_mixed": pos & neg, "ledger_none": ~pos & ~neg}
+    if not ledger_open:
+        ledger = {k: np.full(len(x), np.nan) for k in ledger}
     accepted = report.n_accepted > 0 if report is not None else np.zeros(len(x), dtype=bool)
     return {
         "stance_mean": x,
@@ -72,10 +88,7 @@ def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conf
         "identity_mean": state.identity,
         "degree_mean": degree,
         "accepted_share": accepted,
-        "ledger_only_positive": pos & ~neg,
-        "ledger_only_negative": neg & ~pos,
-        "ledger_mixed": pos & neg,
-        "ledger_none": ~pos & ~neg,
+        **ledger,
         "_in_deg": in_deg,
         "_deg0": deg0,
     }

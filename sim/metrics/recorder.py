@@ -40,11 +40,16 @@ class MetricsRecorder:
         self.by_profession: dict[str, dict[str, list[float]]] = {}
         self.histograms: list[np.ndarray] = []
         self._events: list[tuple[np.ndarray, np.ndarray]] = []  # (source, kind) since the last record
+        window = cfg.metrics.ledger_window
+        self.ledger_opens = max(0, cfg.steps - window) if window else 0  # step the ledger's window opens
+        self._ledger_base: dict[str, np.ndarray] | None = None
 
-    def observe(self, report: StepReport) -> None:
-        """Keep a step's tie events, so counts cover every step since the previous record."""
+    def observe(self, state: State, report: StepReport) -> None:
+        """Keep a step's tie events (counts cover every step since the previous record), open the ledger window."""
         src, _, kind = report.event_table()
         self._events.append((src, kind))
+        if self.ledger_opens and state.t == self.ledger_opens:
+            self._ledger_base = {k: v.copy() for k, v in state.ledger.items()}
 
     def record(self, state: State, report: StepReport | None) -> None:
         if self._events:
@@ -52,7 +57,8 @@ class MetricsRecorder:
         else:
             events = (np.zeros(0, np.int64), np.zeros(0, np.int8))
         self._events = []
-        ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity)
+        ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity, self._ledger_base,
+                         ledger_open=state.t >= self.ledger_opens)
         u, v, _, _ = state.ties.edges()
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
