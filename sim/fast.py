@@ -125,7 +125,7 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
 
 
 @nb.njit(parallel=True, **_JIT)
-def _dissenters(x, group, group_order, group_start, conformity):
+def dissenters_nb(x, group, group_order, group_start, conformity):
     n_groups = len(group_start) - 1
     norm = np.empty(n_groups)
     for g in nb.prange(n_groups):
@@ -388,7 +388,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     state.overloaded, state.withdrawn = over, withdrawn
     tc, lost = cfg.ties, state.ledger["ties_lost"]
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    dissent = _dissenters(x, state.group, state.group_order, state.group_start, tc.conformity)
+    dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, tc.conformity)
     if tc.exclusion:
         events["excluded"] = _exclude(t.indptr, t.nbr, t.twin, t.muted, t.rejections, state.group, dissent,
                                       draws.exclude, draws.exclude_pick, tc.exclusion_rate, lost)

@@ -85,7 +85,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
         "final": rec.final(),
         "initial": {m: v[0] for m, v in rec.series.items() if v},
         "recovery": recovery_summary(cfg, rec),
-        "n_agents": state.n_agents, "n_groups": state.n_groups, "n_ties": int(len(state.ties.edges()[0])),
+        "n_agents": state.n_agents, "n_groups": state.n_groups, "n_ties": int(state.ties.degree().sum() // 2),
         "steps": cfg.steps, "seed": cfg.seed, "scenario": cfg.scenario.name, "preset": cfg.preset.name,
         "implementation": cfg.implementation,
         "stopped_at_step": state.t, **regime_summary(state.stance, cfg.metrics),  # docs/classics.md

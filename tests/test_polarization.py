@@ -429,3 +429,31 @@ def test_consensus(value, n):
     assert math.isnan(m["bimodality"])
     if n >= 2:
         assert m["pairwise_dispersion"] == 0.0
+
+
+def test_slot_kernels_match_the_edge_list_definitions():
+    """Degrees and per-level assortativity from the slots agree with the edge-list versions."""
+    from sim import tiestore
+    from sim.metrics.tiestats import degrees, level_assortativity
+
+    rng = np.random.default_rng(3)
+    n = 300
+    pairs = {tuple(sorted(p)) for p in rng.integers(0, n, size=(1500, 2)) if p[0] != p[1]}
+    u, v = np.array(sorted(pairs)).T
+    ties = tiestore.from_edges(n, u, v, slack=0.5)
+    tiestore.cut(ties, np.flatnonzero(ties.nbr >= 0)[::7])  # holes in the blocks
+    group = rng.integers(0, 4, n)
+    x = rng.random(n)
+    x[group == 3] = 0.25  # one level whose tie ends all agree: undefined
+    uu, vv, _, _ = ties.edges()
+    deg, in_deg = degrees(ties.indptr, ties.nbr, group)
+    assert deg.tolist() == np.bincount(np.concatenate([uu, vv]), minlength=n).tolist()
+    same = group[uu] == group[vv]
+    assert in_deg.tolist() == np.bincount(np.concatenate([uu[same], vv[same]]), minlength=n).tolist()
+    got = level_assortativity(ties.indptr, ties.nbr, x, group, 4)
+    for lv in range(3):
+        keep = (group[uu] == lv) & (group[vv] == lv)
+        assert got[lv] == pytest.approx(opinion_assortativity(x, uu[keep], vv[keep]), abs=1e-12)
+    assert np.isnan(got[3])
+    whole = level_assortativity(ties.indptr, ties.nbr, x, np.zeros(n, dtype=np.int64), 1)
+    assert whole[0] == pytest.approx(opinion_assortativity(x, uu, vv), abs=1e-12)

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.metrics.polarization import opinion_assortativity, polarization_measures
+from sim.fast import dissenters_nb
+from sim.metrics.polarization import polarization_measures
+from sim.metrics.tiestats import degrees, level_assortativity
 from sim.params import PROFESSIONS, MetricsConfig
 from sim.schedule import StepReport
 from sim.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
-from sim.submodels.ties import EVENT_KINDS, dissenters
+from sim.submodels.ties import EVENT_KINDS
 
 SCOPES = ("all", "group", "profession")
 
@@ -61,9 +63,8 @@ def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conf
     it opens (`ledger_open` false) the ledger shares are NaN.
     """
     x = state.stance
-    degree = state.ties.degree()
-    in_deg = state.in_group_degree()
-    dissent = dissenters(state, x, conformity)
+    degree, in_deg = degrees(state.ties.indptr, state.ties.nbr, state.group)
+    dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, conformity)
     deg0 = state.in_group_degree0
     lost = np.where(deg0 > 0, 1.0 - in_deg / np.maximum(deg0, 1), 0.0)
     marginalized = dissent & (deg0 > 0) & (lost > cfg.marginalized_loss)
@@ -105,8 +106,7 @@ def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
 
 
 def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
-                  edges: tuple[np.ndarray, np.ndarray], scope: str, cfg: MetricsConfig,
-                  exposure: float) -> ScopeValues:
+                  scope: str, cfg: MetricsConfig, exposure: float) -> ScopeValues:
     level, names = scope_levels(state, scope)
     k = len(names)
     counts = np.bincount(level, minlength=k).astype(float)
@@ -125,14 +125,8 @@ def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict
         code = EVENT_KINDS.index(name.removeprefix("ties_"))
         values[name] = np.bincount(level[src[kind == code]], minlength=k).astype(float)
     pol = {m: np.full(k, np.nan) for m in POLARIZATION_METRICS}
-    u, v = edges
     order = np.argsort(level, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=k))])
-    # ties inside one level, sorted by level, so each level's ties are one slice (no k x E masks)
-    lu, lv_ = level[u], level[v]
-    inside = np.flatnonzero(lu == lv_)
-    inside = inside[np.argsort(lu[inside], kind="stable")]
-    tie_bounds = np.concatenate([[0], np.cumsum(np.bincount(lu[inside], minlength=k))])
     for lv in range(k):
         members = order[bounds[lv]:bounds[lv + 1]]
         measures = polarization_measures(state.stance[members], cluster_gap=cfg.cluster_gap,
@@ -140,8 +134,8 @@ def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict
         for m, val in measures.items():
             if m in pol:
                 pol[m][lv] = val
-        ties_here = inside[tie_bounds[lv]:tie_bounds[lv + 1]]
-        pol["assortativity"][lv] = opinion_assortativity(state.stance, u[ties_here], v[ties_here])
+    # over the ties with both ends in the level
+    pol["assortativity"] = level_assortativity(state.ties.indptr, state.ties.nbr, state.stance, level, k)
     values.update(pol)
     values["exposure"] = np.full(k, exposure)
     return ScopeValues(scope, names, values)

@@ -59,12 +59,11 @@ class MetricsRecorder:
         self._events = []
         ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity, self._ledger_base,
                          ledger_open=state.t >= self.ledger_opens)
-        u, v, _, _ = state.ties.edges()
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
         self.histograms.append(np.histogram(state.stance, bins=HIST_BINS, range=(0.0, 1.0))[0])
         for scope in self.scopes:
-            sv = scope_metrics(state, events, ind, (u, v), scope, self.cfg.metrics, e_t)
+            sv = scope_metrics(state, events, ind, scope, self.cfg.metrics, e_t)
             if scope == "all":
                 for m in METRICS:
                     self.series[m].append(float(sv.values[m][0]))

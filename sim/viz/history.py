@@ -52,11 +52,10 @@ class History:
     def record(self, model: ResocializationModel) -> None:
         state, report, cfg = model.state, model.last_report, self.cfg
         ind = indicators(state, report, cfg.metrics, cfg.ties.conformity)
-        u, v, _, _ = state.ties.edges()
         e_t = level(state.t, cfg.exposure)
         events = step_events(report)
-        whole = scope_metrics(state, events, ind, (u, v), "all", cfg.metrics, e_t)
-        prof = scope_metrics(state, events, ind, (u, v), "profession", cfg.metrics, e_t)
+        whole = scope_metrics(state, events, ind, "all", cfg.metrics, e_t)
+        prof = scope_metrics(state, events, ind, "profession", cfg.metrics, e_t)
         self.steps.append(int(state.t))
         for m in SERIES:
             self.series[m].append(float(whole.values[m][0]))
