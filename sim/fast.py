@@ -140,17 +140,16 @@ def dissenters_nb(x, group, group_order, group_start, conformity):
 
 
 @nb.njit(**_JIT)
-def _cut(nbr, twin, muted, rej, s):
-    t = twin[s]
+def _cut(indptr, nbr, muted, rej, s, owner):
+    t = tiestore.reverse_slot(indptr, nbr, s, owner)
     for q in (s, t):
         nbr[q] = -1
-        twin[q] = -1
         muted[q] = False
         rej[q] = 0
 
 
 @nb.njit(**_JIT)
-def _apply_cuts(nbr, twin, muted, rej, slots, owners, lost, owner_loses):
+def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
     """Cut the proposed ties in order, skipping those already gone.
 
     Returns (source, target) of the cuts made and the indices of the proposals that took effect;
@@ -168,13 +167,13 @@ def _apply_cuts(nbr, twin, muted, rej, slots, owners, lost, owner_loses):
             dst[c] = nbr[s]
             kept[c] = q
             lost[owners[q] if owner_loses else nbr[s]] += 1
-            _cut(nbr, twin, muted, rej, s)
+            _cut(indptr, nbr, muted, rej, s, owners[q])
             c += 1
     return src[:c], dst[:c], kept[:c]
 
 
 @nb.njit(**_JIT)
-def _exclude(indptr, nbr, twin, muted, rej, group, dissent, u, u_pick, rate, lost):
+def _exclude(indptr, nbr, muted, rej, group, dissent, u, u_pick, rate, lost):
     n = len(group)
     prop_slot = np.empty(n, dtype=np.int64)
     prop_owner = np.empty(n, dtype=np.int64)
@@ -197,12 +196,12 @@ def _exclude(indptr, nbr, twin, muted, rej, group, dissent, u, u_pick, rate, los
                     m += 1
                     break
                 k -= 1
-    src, dst, _ = _apply_cuts(nbr, twin, muted, rej, prop_slot[:m], prop_owner[:m], lost, True)
+    src, dst, _ = _apply_cuts(indptr, nbr, muted, rej, prop_slot[:m], prop_owner[:m], lost, True)
     return src, dst
 
 
 @nb.njit(**_JIT)
-def _mute(nbr, twin, muted, rej, sender, rej_peer, mute_after, lost):
+def _mute(indptr, nbr, muted, rej, sender, rej_peer, mute_after, lost):
     n = len(sender)
     m_src = np.empty(n, dtype=np.int64)
     m_dst = np.empty(n, dtype=np.int64)
@@ -223,12 +222,12 @@ def _mute(nbr, twin, muted, rej, sender, rej_peer, mute_after, lost):
     c = 0
     for q in range(m):
         s = new_slots[q]
-        if nbr[s] >= 0 and muted[twin[s]]:
+        if nbr[s] >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, m_src[q])]:
             c_src[c] = m_src[q]
             c_dst[c] = nbr[s]
             lost[m_src[q]] += 1
             lost[nbr[s]] += 1
-            _cut(nbr, twin, muted, rej, s)
+            _cut(indptr, nbr, muted, rej, s, m_src[q])
             c += 1
     return m_src[:m], m_dst[:m], c_src[:c], c_dst[:c]
 
@@ -281,7 +280,7 @@ def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order,
 
 
 @nb.njit(**_JIT)
-def _rewire_moves(indptr, nbr, twin, muted, rej, x, withdrawn, group, group_order, group_start, dissent, u,
+def _rewire_moves(indptr, nbr, muted, rej, x, withdrawn, group, group_order, group_start, dissent, u,
                   u_pick, rate, acceptance, lost):
     n = len(x)
     mi = np.empty(n, dtype=np.int64)
@@ -312,14 +311,14 @@ def _rewire_moves(indptr, nbr, twin, muted, rej, x, withdrawn, group, group_orde
             mj[m] = j
             md[m] = drop
             m += 1
-    c_src, c_dst, kept = _apply_cuts(nbr, twin, muted, rej, md[:m], mi[:m], lost, False)
+    c_src, c_dst, kept = _apply_cuts(indptr, nbr, muted, rej, md[:m], mi[:m], lost, False)
     mi, mj = mi[kept], mj[kept]
     keep = _first_per_pair(mi, mj, n)
     return c_src, c_dst, mi[keep], mj[keep]
 
 
 @nb.njit(**_JIT)
-def _insert(indptr, nbr, twin, muted, rej, a, b, gained):
+def _insert(indptr, nbr, muted, rej, a, b, gained):
     for q in range(len(a)):
         sa = -1
         for s in range(indptr[a[q]], indptr[a[q] + 1]):
@@ -333,8 +332,6 @@ def _insert(indptr, nbr, twin, muted, rej, a, b, gained):
                 break
         nbr[sa] = b[q]
         nbr[sb] = a[q]
-        twin[sa] = sb
-        twin[sb] = sa
         muted[sa] = False
         muted[sb] = False
         rej[sa] = 0
@@ -363,7 +360,7 @@ def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
     need = np.bincount(a, minlength=state.n_agents) + np.bincount(b, minlength=state.n_agents)
     tiestore.ensure_capacity(state.ties, need)
     t = state.ties
-    _insert(t.indptr, t.nbr, t.twin, t.muted, t.rejections, a, b, state.ledger["ties_gained"])
+    _insert(t.indptr, t.nbr, t.muted, t.rejections, a, b, state.ledger["ties_gained"])
 
 
 def _params(cfg: Config) -> tuple:
@@ -390,10 +387,10 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, tc.conformity)
     if tc.exclusion:
-        events["excluded"] = _exclude(t.indptr, t.nbr, t.twin, t.muted, t.rejections, state.group, dissent,
+        events["excluded"] = _exclude(t.indptr, t.nbr, t.muted, t.rejections, state.group, dissent,
                                       draws.exclude, draws.exclude_pick, tc.exclusion_rate, lost)
     if tc.muting:
-        ms, md, cs, cd = _mute(t.nbr, t.twin, t.muted, t.rejections, sender, rej_peer, tc.mute_after, lost)
+        ms, md, cs, cd = _mute(t.indptr, t.nbr, t.muted, t.rejections, sender, rej_peer, tc.mute_after, lost)
         events["muted"], events["cut_mute"] = (ms, md), (cs, cd)
     if tc.formation:
         a, b = _form_candidates(t.indptr, t.nbr, x, withdrawn, over, n_acc, state.group, state.group_order,
@@ -403,7 +400,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
         events["formed"] = (a, b)
     if tc.rewiring:
         t = state.ties  # a repack in formation replaces the arrays
-        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.twin, t.muted, t.rejections, x, withdrawn, state.group,
+        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.muted, t.rejections, x, withdrawn, state.group,
                                      state.group_order, state.group_start, dissent, draws.rewire,
                                      draws.rewire_pick, tc.rewire_rate, cfg.influence.acceptance, lost)
         _connect(state, a, b)

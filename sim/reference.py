@@ -179,7 +179,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
                     events["muted"][1].append(int(ties.nbr[s]))
                     newly_muted.append(s)
         for s in newly_muted:
-            if ties.nbr[s] >= 0 and ties.muted[ties.twin[s]]:
+            if ties.nbr[s] >= 0 and ties.muted[tiestore.reverse_slot(ties.indptr, ties.nbr, s, _owner(state, s))]:
                 cut(s, "cut_mute", _owner(state, s), int(ties.nbr[s]))  # both rejected, both lose it
 
     if tc.formation:  # 4c: engaged agents with an accepted exchange propose a tie

@@ -1,11 +1,12 @@
 """Ties as a slotted adjacency: CSR blocks with spare slots, so ties change in place.
 
 Each undirected tie i-j is two arcs: a slot in i's block holding j and a slot in j's block holding
-i, linked by `twin`. The block owner is the receiver: `muted[s]` means the owner no longer
-attends to that neighbour, `rejections[s]` counts the rejected messages it sent. Cutting a tie
-empties both slots; forming one fills a free slot in each block. Blocks are re-packed (with new
-spare room) only when one overflows, so the per-step cost is that of a sparse pass over the slots,
-not of rebuilding a matrix.
+i. The reverse arc is found by scanning the neighbour's block (a few dozen slots): ties change far
+less often than they are read, so a stored link per slot (8 bytes) would cost more than it saves.
+The block owner is the receiver: `muted[s]` means the owner no longer attends to that neighbour,
+`rejections[s]` counts the rejected messages it sent. Cutting a tie empties both slots; forming
+one fills a free slot in each block. Blocks are re-packed (with new spare room) only when one
+overflows, so the per-step cost is that of a sparse pass over the slots, not of rebuilding a matrix.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ EMPTY = -1
 class Ties:
     indptr: np.ndarray  # int64 [N+1]: block of agent i is slots indptr[i]:indptr[i+1]
     nbr: np.ndarray  # int32 [S]: neighbour held in the slot, EMPTY if free
-    twin: np.ndarray  # int64 [S]: slot of the reverse arc, EMPTY if free
     muted: np.ndarray  # bool [S]: the block owner muted this neighbour
     rejections: np.ndarray  # uint8 [S]: rejected messages received from this neighbour
     slack: float = 0.25
@@ -47,8 +47,7 @@ class Ties:
         return self.block_sum((self.nbr >= 0).astype(np.int64))
 
     def copy(self) -> Ties:
-        return Ties(self.indptr.copy(), self.nbr.copy(), self.twin.copy(), self.muted.copy(),
-                    self.rejections.copy(), self.slack)
+        return Ties(self.indptr.copy(), self.nbr.copy(), self.muted.copy(), self.rejections.copy(), self.slack)
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Undirected ties (u < v, sorted) with who muted whom, for outputs and metrics."""
@@ -59,7 +58,7 @@ class Ties:
         u, v = own[keep].astype(np.int64), self.nbr[s].astype(np.int64)
         order = np.lexsort((v, u))
         s = s[order]
-        return u[order], v[order], self.muted[s], self.muted[self.twin[s]]
+        return u[order], v[order], self.muted[s], self.muted[reverse_slots(self, s)]
 
     def canonical(self) -> dict[str, np.ndarray]:
         """Layout-free description of the ties (for comparing two implementations)."""
@@ -91,10 +90,9 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Tie
     np.cumsum(cap, out=indptr[1:])
     size = int(indptr[-1])
     nbr = np.full(size, EMPTY, dtype=np.int32)
-    twin = np.full(size, EMPTY, dtype=np.int64)
     _fill_blocks(indptr, u, v, nbr)
-    _sort_blocks_and_link(indptr, deg, nbr, twin)
-    return Ties(indptr, nbr, twin, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
+    _sort_blocks(indptr, deg, nbr)
+    return Ties(indptr, nbr, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
 
 
 @nb.njit(cache=True)
@@ -109,23 +107,35 @@ def _fill_blocks(indptr, u, v, nbr):
 
 
 @nb.njit(parallel=True, cache=True)
-def _sort_blocks_and_link(indptr, deg, nbr, twin):
-    """Sort each block's neighbours, then find each arc's reverse by binary search in the neighbour's block."""
-    n = len(indptr) - 1
-    for i in nb.prange(n):
+def _sort_blocks(indptr, deg, nbr):
+    for i in nb.prange(len(indptr) - 1):
         a = indptr[i]
         nbr[a:a + deg[i]] = np.sort(nbr[a:a + deg[i]])
-    for i in nb.prange(n):
-        for s in range(indptr[i], indptr[i] + deg[i]):
-            j = nbr[s]
-            lo, hi = indptr[j], indptr[j] + deg[j]
-            while lo < hi:  # first slot of j's sorted block holding a neighbour >= i
-                mid = (lo + hi) // 2
-                if nbr[mid] < i:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            twin[s] = lo
+
+
+@nb.njit(cache=True, nogil=True)
+def reverse_slot(indptr, nbr, s, owner):
+    """The slot of the reverse arc of alive slot `s` (owned by `owner`): where its neighbour holds the owner."""
+    j = nbr[s]
+    for r in range(indptr[j], indptr[j + 1]):
+        if nbr[r] == owner:
+            return r
+    return -1
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _reverse_slots(indptr, nbr, slots):
+    out = np.empty(len(slots), dtype=np.int64)
+    for q in nb.prange(len(slots)):
+        s = slots[q]
+        owner = np.searchsorted(indptr, s, side="right") - 1
+        out[q] = reverse_slot(indptr, nbr, s, owner)
+    return out
+
+
+def reverse_slots(ties: Ties, slots: np.ndarray) -> np.ndarray:
+    """Reverse arcs of these alive slots (cost: the neighbours' block sizes)."""
+    return _reverse_slots(ties.indptr, ties.nbr, np.asarray(slots, dtype=np.int64))
 
 
 def _slots_in_blocks(indptr: np.ndarray, owners_sorted: np.ndarray) -> np.ndarray:
@@ -142,9 +152,8 @@ def cut(ties: Ties, slots: np.ndarray) -> None:
     """Empty both arcs of the ties holding these slots (a slot already empty is ignored)."""
     slots = np.asarray(slots, dtype=np.int64)
     slots = slots[ties.nbr[slots] >= 0]
-    both = np.concatenate([slots, ties.twin[slots]])
+    both = np.concatenate([slots, reverse_slots(ties, slots)])
     ties.nbr[both] = EMPTY
-    ties.twin[both] = EMPTY
     ties.muted[both] = False
     ties.rejections[both] = 0
 
@@ -174,18 +183,14 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     old = np.flatnonzero(alive)
     owners = ties.owner()[old]
     new_pos = _slots_in_blocks(indptr, owners)
-    remap = np.full(len(ties.nbr), EMPTY, dtype=np.int64)
-    remap[old] = new_pos
     size = int(indptr[-1])
     nbr = np.full(size, EMPTY, dtype=np.int32)
-    twin = np.full(size, EMPTY, dtype=np.int64)
     muted = np.zeros(size, dtype=bool)
     rej = np.zeros(size, dtype=np.uint8)
     nbr[new_pos] = ties.nbr[old]
-    twin[new_pos] = remap[ties.twin[old]]
     muted[new_pos] = ties.muted[old]
     rej[new_pos] = ties.rejections[old]
-    ties.indptr, ties.nbr, ties.twin, ties.muted, ties.rejections = indptr, nbr, twin, muted, rej
+    ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
@@ -212,8 +217,6 @@ def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     slot = np.empty(2 * m, dtype=np.int64)
     slot[order] = slot_sorted
     ties.nbr[slot] = holds
-    ties.twin[slot[0::2]] = slot[1::2]
-    ties.twin[slot[1::2]] = slot[0::2]
     ties.muted[slot] = False
     ties.rejections[slot] = 0
 
@@ -223,7 +226,6 @@ def connect_one(ties: Ties, a: int, b: int) -> None:
     sa = _first_free(ties, a)
     sb = _first_free(ties, b)
     ties.nbr[sa], ties.nbr[sb] = b, a
-    ties.twin[sa], ties.twin[sb] = sb, sa
     ties.muted[sa] = ties.muted[sb] = False
     ties.rejections[sa] = ties.rejections[sb] = 0
 

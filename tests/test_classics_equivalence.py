@@ -30,7 +30,7 @@ def _assert_same(ref, fast):
     a, b = ref.state, fast.state
     assert a.t == b.t
     assert np.array_equal(a.stance, b.stance), np.max(np.abs(a.stance - b.stance))
-    for f in ("indptr", "nbr", "twin", "muted", "rejections"):  # the same layout, slot for slot
+    for f in ("indptr", "nbr", "muted", "rejections"):  # the same layout, slot for slot
         assert np.array_equal(getattr(a.ties, f), getattr(b.ties, f)), f
     ra, rb = ref.last_report, fast.last_report
     assert np.array_equal(ra.n_accepted, rb.n_accepted)

@@ -43,7 +43,7 @@ def test_invariants_hold_over_a_run(seed, n, groups, acceptance, gap, rate, heig
             v = getattr(s, name)
             assert np.all((v >= 0) & (v <= 1)), name
         assert np.all(s.load >= 0)
-        check_consistent(s.ties)  # symmetric: every arc has its twin in the neighbour's block
+        check_consistent(s.ties)  # symmetric: every arc has its reverse in the neighbour's block
         u, v, _, _ = s.ties.edges()
         adj = np.zeros((n, n), dtype=int)
         adj[u, v] += 1

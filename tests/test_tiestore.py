@@ -13,9 +13,10 @@ def pairs_of(t: tiestore.Ties) -> set[tuple[int, int]]:
 def check_consistent(t: tiestore.Ties) -> None:
     alive = np.flatnonzero(t.nbr >= 0)
     owner = t.owner()
-    assert np.all(t.twin[alive] >= 0)
-    assert np.array_equal(t.twin[t.twin[alive]], alive)  # twins point back
-    assert np.array_equal(owner[t.twin[alive]], t.nbr[alive])  # the twin sits in the neighbour's block
+    rev = tiestore.reverse_slots(t, alive)
+    assert np.all(rev >= 0)  # every arc has its reverse
+    assert np.array_equal(tiestore.reverse_slots(t, rev), alive)  # reverses point back
+    assert np.array_equal(owner[rev], t.nbr[alive])  # the reverse sits in the neighbour's block
     assert np.all(t.nbr[alive] != owner[alive])  # no self-loops
     key = owner[alive].astype(np.int64) * t.n_agents + t.nbr[alive]
     assert len(np.unique(key)) == len(key)  # no duplicate arcs

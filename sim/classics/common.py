@@ -172,23 +172,17 @@ def first_free_nb(indptr, nbr, i):
 
 
 @nb.njit(**JIT)
-def move_tie_nb(indptr, nbr, twin, muted, rejections, s, i, k):
-    """`move_tie` on the raw arrays: `tiestore.cut` of slot s, then `tiestore.connect_one(i, k)`."""
-    t = twin[s]
-    nbr[s] = -1
-    nbr[t] = -1
-    twin[s] = -1
-    twin[t] = -1
-    muted[s] = False
-    muted[t] = False
-    rejections[s] = 0
-    rejections[t] = 0
+def move_tie_nb(indptr, nbr, muted, rejections, s, i, k):
+    """`move_tie` on the raw arrays: `tiestore.cut` of slot s (owned by i), then `tiestore.connect_one(i, k)`."""
+    t = tiestore.reverse_slot(indptr, nbr, s, i)
+    for q in (s, t):
+        nbr[q] = -1
+        muted[q] = False
+        rejections[q] = 0
     sa = first_free_nb(indptr, nbr, i)
     sb = first_free_nb(indptr, nbr, k)
     nbr[sa] = k
     nbr[sb] = i
-    twin[sa] = sb
-    twin[sb] = sa
     muted[sa] = False
     muted[sb] = False
     rejections[sa] = 0
@@ -198,13 +192,13 @@ def move_tie_nb(indptr, nbr, twin, muted, rejections, s, i, k):
 def run_with_room(kernel, state: State, *args):
     """Run a rewiring kernel to the end of the step, re-packing the ties whenever it asks for room.
 
-    The kernel is called as kernel(indptr, nbr, twin, muted, rejections, *args, start) and returns
+    The kernel is called as kernel(indptr, nbr, muted, rejections, *args, start) and returns
     (stopped_at, agent_needing_room) with agent -1 when it finished.
     """
     start = 0
     while True:
         t = state.ties
-        start, need = kernel(t.indptr, t.nbr, t.twin, t.muted, t.rejections, *args, start)
+        start, need = kernel(t.indptr, t.nbr, t.muted, t.rejections, *args, start)
         if need < 0:
             return
         make_room(state, int(need))

@@ -130,7 +130,7 @@ def _member(g, block_count, width, opinion, r):
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, twin, muted, rejections, g, count, block_count, width, deg, u, phi,
+def _kernel(indptr, nbr, muted, rejections, g, count, block_count, width, deg, u, phi,
             accepted, events, n_events, start):
     n = g.shape[0]
     for t in range(start, u.shape[1]):
@@ -146,7 +146,7 @@ def _kernel(indptr, nbr, twin, muted, rejections, g, count, block_count, width, 
                 continue
             if first_free_nb(indptr, nbr, k) < 0:
                 return t, k  # the caller makes room at k and resumes at this update
-            move_tie_nb(indptr, nbr, twin, muted, rejections, s, i, k)
+            move_tie_nb(indptr, nbr, muted, rejections, s, i, k)
             deg[j] -= 1
             deg[k] += 1
             e = n_events[0]

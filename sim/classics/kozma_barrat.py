@@ -83,7 +83,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, twin, muted, rejections, x, deg, u, d, mu, w, accepted, events, n_events, start):
+def _kernel(indptr, nbr, muted, rejections, x, deg, u, d, mu, w, accepted, events, n_events, start):
     n = x.shape[0]
     for t in range(start, u.shape[1]):
         i = pick_nb(u[0, t], n)
@@ -100,7 +100,7 @@ def _kernel(indptr, nbr, twin, muted, rejections, x, deg, u, d, mu, w, accepted,
                     continue
                 if first_free_nb(indptr, nbr, k) < 0:
                     return t, k  # the caller makes room at k and resumes at this update
-                move_tie_nb(indptr, nbr, twin, muted, rejections, s, i, k)
+                move_tie_nb(indptr, nbr, muted, rejections, s, i, k)
                 deg[j] -= 1
                 deg[k] += 1
                 e = n_events[0]

@@ -41,7 +41,7 @@ def dissenters(state: State, x: np.ndarray, conformity: float) -> np.ndarray:
 
 def first_per_tie(slots: np.ndarray, ties: tiestore.Ties) -> np.ndarray:
     """Keep the first proposal for each tie (proposals are in agent order)."""
-    key = np.minimum(slots, ties.twin[slots])
+    key = np.minimum(slots, tiestore.reverse_slots(ties, slots))
     _, first = np.unique(key, return_index=True)
     return np.sort(first)
 
@@ -94,7 +94,7 @@ def mute(state: State, sender_slot: np.ndarray, rejected_peer: np.ndarray, cfg: 
     who, slots = who[new], slots[new]
     ties.muted[slots] = True
     muted = (who.astype(np.int64), ties.nbr[slots].astype(np.int64))
-    both = slots[ties.muted[ties.twin[slots]]]
+    both = slots[ties.muted[tiestore.reverse_slots(ties, slots)]]
     both = both[first_per_tie(both, ties)]
     cut = (ties.owner()[both].astype(np.int64), ties.nbr[both].astype(np.int64))
     tiestore.cut(ties, both)
