@@ -156,6 +156,16 @@ def nth_alive_nb(indptr, nbr, i, k):
 
 
 @nb.njit(**JIT)
+def alive_count_nb(indptr, nbr, i):
+    """Alive arcs of i's block (counted where needed: a whole-network degree pass each step costs more)."""
+    c = 0
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] >= 0:
+            c += 1
+    return c
+
+
+@nb.njit(**JIT)
 def linked_nb(indptr, nbr, i, j):
     for s in range(indptr[i], indptr[i + 1]):
         if nbr[s] == j:

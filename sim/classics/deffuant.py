@@ -25,6 +25,7 @@ from sim.classics.common import (
     JIT,
     TOL,
     ClassicDraws,
+    alive_count_nb,
     edges_frozen_nb,
     mean_field_frozen,
     nth_alive_nb,
@@ -68,16 +69,17 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, deg, x, u, d, mu, mean_field, accepted):
+def _kernel(indptr, nbr, x, u, d, mu, mean_field, accepted):
     n = x.shape[0]
     for t in range(u.shape[1]):
         i = pick_nb(u[0, t], n)
         if mean_field:
             j = other_agent_nb(u[1, t], i, n)
         else:
-            if deg[i] == 0:
+            deg = alive_count_nb(indptr, nbr, i)
+            if deg == 0:
                 continue
-            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg[i]))]
+            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg))]
         xi = x[i]
         xj = x[j]
         if abs(xi - xj) < d:
@@ -91,9 +93,8 @@ def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     """The same updates, compiled."""
     state.t += 1
     ties = state.ties
-    deg = np.zeros(0, dtype=np.int64) if mean_field(cfg) else ties.degree()
     accepted = np.zeros(state.n_agents, dtype=np.int64)
-    _kernel(ties.indptr, ties.nbr, deg, state.stance, draws.u, cfg.preset.d, cfg.preset.mu,
+    _kernel(ties.indptr, ties.nbr, state.stance, draws.u, cfg.preset.d, cfg.preset.mu,
             mean_field(cfg), accepted)
     return report(accepted)
 

@@ -30,6 +30,7 @@ from sim.classics.common import (
     JIT,
     TOL,
     ClassicDraws,
+    alive_count_nb,
     nth_alive_nb,
     on_complete_graph,
     other_agent_nb,
@@ -82,16 +83,17 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, deg, a, u, U, T, mu, mean_field, accepted):
+def _kernel(indptr, nbr, a, u, U, T, mu, mean_field, accepted):
     n = a.shape[0]
     for t in range(u.shape[1]):
         i = pick_nb(u[0, t], n)
         if mean_field:
             j = other_agent_nb(u[1, t], i, n)
         else:
-            if deg[i] == 0:
+            deg = alive_count_nb(indptr, nbr, i)
+            if deg == 0:
                 continue
-            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg[i]))]
+            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg))]
         ai = a[i]
         gap = abs(ai - a[j])
         if gap < U:
@@ -105,10 +107,9 @@ def _kernel(indptr, nbr, deg, a, u, U, T, mu, mean_field, accepted):
 def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     a = to_opinion(state.stance)
-    deg = np.zeros(0, dtype=np.int64) if mean_field(cfg) else state.ties.degree()
     accepted = np.zeros(state.n_agents, dtype=np.int64)
     p = cfg.preset
-    _kernel(state.ties.indptr, state.ties.nbr, deg, a, draws.u, p.U, p.T, p.mu, mean_field(cfg), accepted)
+    _kernel(state.ties.indptr, state.ties.nbr, a, draws.u, p.U, p.T, p.mu, mean_field(cfg), accepted)
     state.stance = to_stance(a)
     return report(accepted)
 
