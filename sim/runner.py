@@ -47,6 +47,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     model = ResocializationModel(cfg)  # bad input (e.g. an edge-list file) fails here, before any output
+    init_s = time.perf_counter() - started
     state = model.state
     info = completion.begin(out, cfg)  # drops an old marker before any output is replaced
     streams = {"metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
@@ -98,6 +99,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
                  f"{cfg.steps} steps, seed {cfg.seed}")
         draw_figure(rec, out / "figure.png", title)
     summary["wall_time_s"] = round(time.perf_counter() - started, 3)
+    summary["init_s"] = round(init_s, 3)
     write_json(out / "summary.json", summary)  # the last output; then the marker
     written = [*(f"{name}.parquet" for name in streams), "edges.parquet", "summary.json"]
     completion.finish(out, cfg, info, written + (["figure.png"] if cfg.output.figure else []), meta)

@@ -1,0 +1,85 @@
+"""The benchmark runs end to end in its quick mode and reports every section and target of the issue.
+
+Timings are not checked (the machine may be busy): only that each section ran and says what it compared.
+The NDlib section is exercised when NDlib is installed (pip install '.[bench]') and must say it was skipped
+otherwise.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import ndlib_compare
+from benchmarks import run as bench
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_NDLIB = all(importlib.util.find_spec(m) is not None for m in ("ndlib", "sklearn"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--e2e", "--e2e-agents", "2000",
+                           "--e2e-steps", "20", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
+
+
+def test_ndlib_section(quick):
+    res, md = quick
+    nd = res["ndlib"]
+    assert "## Classic presets vs NDlib" in md
+    if not HAS_NDLIB:
+        assert nd["status"].startswith(ndlib_compare.SKIPPED) and ndlib_compare.SKIPPED in md
+        return
+    assert nd["status"] == "ok"
+    assert {(r["preset"], r["network"]) for r in nd["rows"]} == {
+        (p, k) for p in ("deffuant", "hegselmann_krause") for k in ("complete", "sbm")}
+    for r in nd["rows"]:
+        assert r["ours_s"] > 0 and r["ndlib_s"] > 0 and r["ratio"] == pytest.approx(r["ndlib_s"] / r["ours_s"])
+        assert r["ndlib_how"] in ("measured", "extrapolated")
+        if r["network"] == "sbm":  # the extrapolation from two smaller graphs runs for every SBM row
+            assert r["ndlib_predicted_s"] > 0 and len(r["probes"]) == 2
+    assert "AlgorithmicBiasModel (gamma = 0)" in md and "not a faithful HK" in md and "per N interactions" in md
+
+
+def test_sweep_and_end_to_end_sections(quick):
+    res, md = quick
+    rows = res["sweep"]["rows"]
+    assert [r["workers"] for r in rows] == [1, 2] and all(r["runs"] == 4 and r["wall_s"] > 0 for r in rows)
+    assert rows[0]["speedup"] == 1 and rows[1]["speedup"] > 0 and all(r["mean_run_s"] > 0 for r in rows)
+    assert "## Sweep scaling: the same 4-run sweep with 1 and 2 joblib workers" in md
+    e2e = res["e2e"]
+    assert e2e["n_agents"] == 2000 and e2e["steps"] == 20 and e2e["ties"] > 0
+    assert e2e["wall_s"] > 0 and e2e["peak_rss_mib"] > 50  # the child's own memory: Python, numpy, numba
+    assert "## End to end" in md and "metrics.every=10" in md
+
+
+def test_every_target_has_a_row_and_a_verdict(quick):
+    res, md = quick
+    names = [t["target"] for t in res["targets"]]
+    assert len(names) == 6 and all(t["ok"] in (True, False, None) for t in res["targets"])
+    assert "| target | measured | met/missed |" in md and f"measured on this one: {res['machine']['cores']} cores" in md
+    for name in names:
+        assert name in md
+    e2e = [t for t in res["targets"] if "end to end" in t["target"] or "2 GiB" in t["target"]]
+    assert all(t["ok"] is None for t in e2e)  # a 2,000-agent run does not judge the 1M x 1,000 target
+
+
+def test_without_ndlib_the_section_says_skipped(quick, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ndlib", None)  # import ndlib now raises ImportError
+    skipped = ndlib_compare.bench_ndlib([("deffuant", "complete", 50)], 30.0, 1)
+    assert skipped == {"status": skipped["status"], "rows": []}
+    assert skipped["status"].startswith("skipped: install .[bench]")
+    res = {**quick[0], "ndlib": skipped}
+    res["targets"] = bench.targets(res)
+    md = bench.markdown(res)
+    assert "skipped: install .[bench]" in md
+    assert next(t for t in res["targets"] if "NDlib" in t["target"])["ok"] is None
