@@ -128,11 +128,8 @@ def state_bytes(state: State) -> dict:
     Counts every array the state and its ties hold (the ledger and the tie index `indptr` per agent), so it
     follows the state's layout as that changes; arrays per group are left out (a few bytes per agent).
     """
-    n, t = state.n_agents, state.ties
-    arrays = [v for v in vars(state).values() if isinstance(v, np.ndarray)] + list(state.ledger.values())
-    per_agent = sum(a.nbytes for a in arrays if len(a) == n) + t.indptr.nbytes
-    per_tie = sum(v.nbytes for k, v in vars(t).items() if isinstance(v, np.ndarray) and k != "indptr")
-    return {"bytes_per_agent": per_agent / n, "bytes_per_tie": per_tie / max(int(t.degree().sum() // 2), 1)}
+    per_agent, per_tie = state.bytes_per_agent_and_tie()
+    return {"bytes_per_agent": per_agent, "bytes_per_tie": per_tie}
 
 
 def bench_scaling(sizes: list[int], steps: int) -> list[dict]:

@@ -17,7 +17,7 @@ from sim import tiestore
 from sim.draws import Draws
 from sim.params import Config
 from sim.schedule import StepReport
-from sim.state import State
+from sim.state import LEDGER_MAX, State
 from sim.submodels.exposure import QUANTUM, level
 
 _JIT = {"cache": True, "nogil": True}
@@ -32,8 +32,8 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
      inf_on, acceptance, rejection, rate, contrast, narrowing, stability, dominant) = p
     n = len(x)
     x_new = np.empty(n)
-    e_new = np.empty(n)
-    load = np.empty(n)
+    e_new = np.empty(n, dtype=np.float32)
+    load = np.empty(n, dtype=np.float32)
     over = np.zeros(n, dtype=np.bool_)
     withdrawn = np.zeros(n, dtype=np.bool_)
     n_acc = np.zeros(n, dtype=np.int64)
@@ -66,26 +66,26 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
                         sender[i] = s
                         break
         # attention
-        lit = max(0.05, 1.0 + literacy_effect * (literacy[i] - 0.5))
-        cap = capacity * lit * (1.0 + identity_buffer * identity[i])
+        lit = max(0.05, 1.0 + literacy_effect * (np.float64(literacy[i]) - 0.5))
+        ident = np.float64(identity[i])
+        cap = capacity * lit * (1.0 + identity_buffer * ident)
         ld = (v_peer + v_b + v_f) / cap
-        ei = e[i]
+        ei = np.float64(e[i])
         if att_on:
             is_over = ld > 1.0
             p_attend = ei / max(ld, 1.0)
             if is_over:
                 en = ei * (1.0 - withdrawal_rate * min(1.0, ld - 1.0))
             else:
-                en = ei + recovery_rate * (trust[i] - ei)
+                en = ei + recovery_rate * (np.float64(trust[i]) - ei)
         else:
             is_over = False
             p_attend = 1.0
             en = ei
         load[i] = ld
         over[i] = is_over
-        en = min(1.0, max(0.0, en))
-        e_new[i] = en
-        withdrawn[i] = en < withdrawn_below
+        e_new[i] = min(1.0, max(0.0, en))  # stored as float32; withdrawal reads the stored value
+        withdrawn[i] = np.float64(e_new[i]) < withdrawn_below
         seen_peer = sender[i] >= 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
         seen_b = u_broadcast[i] < -math.expm1(-v_b) * p_attend
         seen_f = u_forum[i] < -math.expm1(-v_f) * p_attend
@@ -94,7 +94,7 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
         if not inf_on:
             x_new[i] = xi
             continue
-        mu = rate / (1.0 + stability * identity[i])
+        mu = rate / (1.0 + stability * ident)
         delta = 0.0
         for channel in range(3):
             if channel == 0:
@@ -106,7 +106,7 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
                 if not seen_b:
                     continue
                 y = dominant
-                accept = acceptance * (1.0 - narrowing * critical[i])
+                accept = acceptance * (1.0 - narrowing * np.float64(critical[i]))
             else:
                 if not seen_f:
                     continue
@@ -140,6 +140,13 @@ def dissenters_nb(x, group, group_order, group_start, conformity):
 
 
 @nb.njit(**_JIT)
+def bump(counter, i):
+    """Add one to counter[i], saturating at LEDGER_MAX (ledger counters are uint16)."""
+    if counter[i] < LEDGER_MAX:
+        counter[i] += 1
+
+
+@nb.njit(**_JIT)
 def _cut(indptr, nbr, muted, rej, s, owner):
     t = tiestore.reverse_slot(indptr, nbr, s, owner)
     for q in (s, t):
@@ -166,7 +173,7 @@ def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
             src[c] = owners[q]
             dst[c] = nbr[s]
             kept[c] = q
-            lost[owners[q] if owner_loses else nbr[s]] += 1
+            bump(lost, owners[q] if owner_loses else nbr[s])
             _cut(indptr, nbr, muted, rej, s, owners[q])
             c += 1
     return src[:c], dst[:c], kept[:c]
@@ -225,8 +232,8 @@ def _mute(indptr, nbr, muted, rej, sender, rej_peer, mute_after, lost):
         if nbr[s] >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, m_src[q])]:
             c_src[c] = m_src[q]
             c_dst[c] = nbr[s]
-            lost[m_src[q]] += 1
-            lost[nbr[s]] += 1
+            bump(lost, m_src[q])
+            bump(lost, nbr[s])
             _cut(indptr, nbr, muted, rej, s, m_src[q])
             c += 1
     return m_src[:m], m_dst[:m], c_src[:c], c_dst[:c]
@@ -336,8 +343,8 @@ def _insert(indptr, nbr, muted, rej, a, b, gained):
         muted[sb] = False
         rej[sa] = 0
         rej[sb] = 0
-        gained[a[q]] += 1
-        gained[b[q]] += 1
+        bump(gained, a[q])
+        bump(gained, b[q])
 
 
 @nb.njit(**_JIT)
@@ -347,13 +354,17 @@ def _identity(identity, literacy, n_acc, withdrawn, over, was_over, was_withdraw
         gained = False
         if on:
             gained = n_acc[i] > 0 and not withdrawn[i] and not over[i]
-            lit = max(0.05, 1.0 + literacy_effect * (literacy[i] - 0.5))
+            lit = max(0.05, 1.0 + literacy_effect * (np.float64(literacy[i]) - 0.5))
             g = min(1.0, gain * lit)
-            ident = identity[i] + g * (1.0 - identity[i]) if gained else identity[i]
+            old = np.float64(identity[i])
+            ident = old + g * (1.0 - old) if gained else old
             identity[i] = ident * (1.0 - decay)
-        gains[i] += gained
-        episodes[i] += over[i] and not was_over[i]
-        withdrawals[i] += withdrawn[i] and not was_withdrawn[i]
+        if gained:
+            bump(gains, i)
+        if over[i] and not was_over[i]:
+            bump(episodes, i)
+        if withdrawn[i] and not was_withdrawn[i]:
+            bump(withdrawals, i)
 
 
 def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:

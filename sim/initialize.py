@@ -11,7 +11,7 @@ import numpy as np
 
 from sim import network, tiestore
 from sim.params import Config, TraitDist
-from sim.state import LEDGER, State
+from sim.state import FRACTION, LEDGER, LEDGER_DTYPE, State, as_f64
 
 
 def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
@@ -61,7 +61,7 @@ def initial_state(cfg: Config, rng: np.random.Generator) -> State:
     for name in ("literacy", "trust", "critical"):
         sw = beta_draw(trait_rng, getattr(dists[0], name), n)
         hc = beta_draw(trait_rng, getattr(dists[1], name), n)
-        traits[name] = np.where(profession == 0, sw, hc)
+        traits[name] = np.where(profession == 0, sw, hc).astype(FRACTION)
     stance = beta_draw(stance_rng, _stance_dist(cfg), n)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)
     state = State(
@@ -69,10 +69,10 @@ def initial_state(cfg: Config, rng: np.random.Generator) -> State:
         literacy=traits["literacy"], trust=traits["trust"], critical=traits["critical"],
         in_group_degree0=np.zeros(n, dtype=np.int32),
         stance=stance, engagement=traits["trust"].copy(),
-        identity=np.full(n, cfg.identity.initial), load=np.zeros(n),
+        identity=np.full(n, cfg.identity.initial, dtype=FRACTION), load=np.zeros(n, dtype=FRACTION),
         overloaded=np.zeros(n, dtype=bool),
-        withdrawn=traits["trust"] < cfg.attention.withdrawn_below,
-        ledger={k: np.zeros(n, dtype=np.uint32) for k in LEDGER},
+        withdrawn=as_f64(traits["trust"]) < cfg.attention.withdrawn_below,
+        ledger={k: np.zeros(n, dtype=LEDGER_DTYPE) for k in LEDGER},
         ties=ties,
     )
     state.in_group_degree0 = state.in_group_degree().astype(np.int32)

@@ -43,15 +43,15 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
         "agent_id": rows.astype(np.int64),
         "group": state.group[rows],
         "profession": _dictionary(state.profession[rows], PROFESSIONS),
-        "stance": state.stance[rows], "engagement": state.engagement[rows],
-        "load": state.load[rows], "identity": state.identity[rows],
+        "stance": state.stance[rows], "engagement": state.engagement[rows].astype(np.float64),
+        "load": state.load[rows].astype(np.float64), "identity": state.identity[rows].astype(np.float64),
         "in_group_degree": in_deg.astype(np.int32),
         "in_group_degree0": state.in_group_degree0[rows].astype(np.int32),
         "degree": degree.astype(np.int32),
         "overloaded": state.overloaded[rows], "withdrawn": state.withdrawn[rows],
-        "literacy": state.literacy[rows], "trust": state.trust[rows], "critical": state.critical[rows],
+        **{k: getattr(state, k)[rows].astype(np.float64) for k in ("literacy", "trust", "critical")},
     }
-    cols.update({f"ledger_{k}": state.ledger[k][rows] for k in LEDGER})
+    cols.update({f"ledger_{k}": state.ledger[k][rows].astype(np.uint32) for k in LEDGER})
     return pa.table(cols, schema=AGENT_SCHEMA)
 
 

@@ -292,6 +292,9 @@ def validate(cfg: Config) -> Config:
                           f">= influence.acceptance ({cfg.influence.acceptance})")
     if cfg.preset.name == "jager_amblard" and cfg.preset.T < cfg.preset.U:
         raise ConfigError("preset.T", cfg.preset.T, f">= preset.U ({cfg.preset.U})")
+    if cfg.metrics.ledger_window and cfg.steps > 65535:  # uint16 ledger counters saturate (sim/state.py)
+        raise ConfigError("metrics.ledger_window", cfg.metrics.ledger_window,
+                          f"0 when steps > 65535 (steps={cfg.steps}: the ledger's 16-bit counters saturate)")
     if cfg.metrics.resister_below > cfg.metrics.adopter_above:
         raise ConfigError("metrics.resister_below", cfg.metrics.resister_below,
                           f"<= metrics.adopter_above ({cfg.metrics.adopter_above})")

@@ -15,8 +15,14 @@ from sim import tiestore
 from sim.draws import Draws
 from sim.params import Config
 from sim.schedule import StepReport
-from sim.state import State
+from sim.state import LEDGER_MAX, State, as_f64
 from sim.submodels.exposure import QUANTUM, capped, level
+
+
+def bump(counter: np.ndarray, i: int) -> None:
+    """Add one to counter[i], saturating at LEDGER_MAX."""
+    if counter[i] < LEDGER_MAX:
+        counter[i] += 1
 
 
 def _block(state: State, i: int) -> range:
@@ -30,7 +36,9 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
     ties = state.ties
     msg, att, inf, tc = cfg.messages, cfg.attention, cfg.influence, cfg.ties
     x_old = state.stance.copy()
-    e_old = state.engagement.copy()
+    e_old = as_f64(state.engagement)  # stored float32, computed in float64 (sim.state)
+    lit_of, trust, critical, ident_old = (as_f64(a) for a in (state.literacy, state.trust, state.critical,
+                                                                state.identity))
     e_t = level(state.t, cfg.exposure)
 
     # 1. exposure: each agent's message volumes and its engagement-weighted peer sender
@@ -62,8 +70,8 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
     attended = []
     for i in range(n):
         v_peer, v_broadcast, v_forum = volumes[i]
-        lit = max(0.05, 1.0 + att.literacy_effect * (state.literacy[i] - 0.5))
-        cap = att.capacity * lit * (1.0 + att.identity_buffer * state.identity[i])
+        lit = max(0.05, 1.0 + att.literacy_effect * (lit_of[i] - 0.5))
+        cap = att.capacity * lit * (1.0 + att.identity_buffer * ident_old[i])
         load = (v_peer + v_broadcast + v_forum) / cap
         e = e_old[i]
         if att.enabled:
@@ -72,13 +80,13 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             if over:
                 e_new = e * (1.0 - att.withdrawal_rate * min(1.0, load - 1.0))
             else:
-                e_new = e + att.recovery_rate * (state.trust[i] - e)
+                e_new = e + att.recovery_rate * (trust[i] - e)
         else:
             over, p_attend, e_new = False, 1.0, e
         state.load[i] = load
         state.overloaded[i] = over
         state.engagement[i] = min(1.0, max(0.0, e_new))
-        state.withdrawn[i] = state.engagement[i] < att.withdrawn_below
+        state.withdrawn[i] = float(state.engagement[i]) < att.withdrawn_below  # the stored value
         attended.append((
             sender_slot[i] >= 0 and draws.peer[i] < -math.expm1(-v_peer) * p_attend,
             draws.broadcast[i] < -math.expm1(-v_broadcast) * p_attend,
@@ -92,11 +100,11 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         if not inf.enabled:
             break
         x = x_old[i]
-        mu = inf.rate / (1.0 + inf.identity_stability * state.identity[i])
+        mu = inf.rate / (1.0 + inf.identity_stability * ident_old[i])
         y_peer = x_old[ties.nbr[sender_slot[i]]] if sender_slot[i] >= 0 else x_old[0]
         messages = (
             (y_peer, attended[i][0], inf.acceptance),
-            (cfg.stance.dominant, attended[i][1], inf.acceptance * (1.0 - inf.critical_narrowing * state.critical[i])),
+            (cfg.stance.dominant, attended[i][1], inf.acceptance * (1.0 - inf.critical_narrowing * critical[i])),
             (draws.forum_content[i], attended[i][2], inf.acceptance),
         )
         delta = 0.0
@@ -128,11 +136,11 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
 
     def lose(*losers: int) -> None:  # counted for those who did not choose to drop the tie
         for a in losers:
-            state.ledger["ties_lost"][a] += 1
+            bump(state.ledger["ties_lost"], a)
 
     def gain(a: int, b: int) -> None:
-        state.ledger["ties_gained"][a] += 1
-        state.ledger["ties_gained"][b] += 1
+        bump(state.ledger["ties_gained"], a)
+        bump(state.ledger["ties_gained"], b)
 
     def cut(s: int, kind: str, *losers: int) -> None:
         i, j = _owner(state, s), int(ties.nbr[s])
@@ -232,13 +240,16 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         gained = False
         if cfg.identity.enabled:
             gained = n_accepted[i] > 0 and not state.withdrawn[i] and not state.overloaded[i]
-            lit = max(0.05, 1.0 + att.literacy_effect * (state.literacy[i] - 0.5))
+            lit = max(0.05, 1.0 + att.literacy_effect * (lit_of[i] - 0.5))
             g = min(1.0, cfg.identity.gain * lit)
-            ident = state.identity[i] + g * (1.0 - state.identity[i]) if gained else state.identity[i]
+            ident = ident_old[i] + g * (1.0 - ident_old[i]) if gained else ident_old[i]
             state.identity[i] = ident * (1.0 - cfg.identity.decay)
-        state.ledger["identity_gains"][i] += gained
-        state.ledger["overload_episodes"][i] += bool(state.overloaded[i] and not was_overloaded[i])
-        state.ledger["withdrawals"][i] += bool(state.withdrawn[i] and not was_withdrawn[i])
+        if gained:
+            bump(state.ledger["identity_gains"], i)
+        if state.overloaded[i] and not was_overloaded[i]:
+            bump(state.ledger["overload_episodes"], i)
+        if state.withdrawn[i] and not was_withdrawn[i]:
+            bump(state.ledger["withdrawals"], i)
 
     as_arrays = {k: (np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)) for k, (a, b) in events.items()}
     return StepReport(e_t, n_accepted, as_arrays)

@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.draws import Draws
 from sim.params import Config
-from sim.state import State
+from sim.state import FRACTION, State, as_f64
 from sim.submodels import attention, exposure, identity, influence, ties
 from sim.submodels.ties import EVENT_KINDS
 
@@ -59,6 +59,8 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     """Advance `state` in place by one step."""
     state.t += 1
     x = state.stance
+    lit, trust, crit = as_f64(state.literacy), as_f64(state.trust), as_f64(state.critical)
+    eng, ident = as_f64(state.engagement), as_f64(state.identity)
     # 1. exposure
     e_t = exposure.level(state.t, cfg.exposure)
     w = exposure.sender_weights(state)
@@ -69,14 +71,15 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     # 2. attention
     was_overloaded, was_withdrawn = state.overloaded, state.withdrawn
     load, overloaded, att_peer, att_b, att_f, engagement = attention.attend(
-        state.engagement, state.trust, state.literacy, state.identity, v_peer, v_broadcast, v_forum,
+        eng, trust, lit, ident, v_peer, v_broadcast, v_forum,
         draws.peer, draws.broadcast, draws.forum, cfg.attention)
     att_peer &= sender_slot >= 0
-    state.load, state.overloaded, state.engagement = load, overloaded, engagement
-    state.withdrawn = engagement < cfg.attention.withdrawn_below
+    state.load, state.overloaded = load.astype(FRACTION), overloaded
+    state.engagement = engagement.astype(FRACTION)
+    state.withdrawn = as_f64(state.engagement) < cfg.attention.withdrawn_below
     # 3. influence
     new_x, n_accepted, rejected_peer = influence.influence(
-        x, state.identity, state.critical, x[sender], att_peer, att_b, cfg.stance.dominant,
+        x, ident, crit, x[sender], att_peer, att_b, cfg.stance.dominant,
         draws.forum_content, att_f, cfg.influence)
     state.stance = new_x
     # 4. ties
@@ -95,9 +98,9 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
         events["cut_rewire"], events["rewired"] = ties.rewire(state, new_x, dissent, draws.rewire,
                                                               draws.rewire_pick, tc, cfg.influence)
     # 5. identity and ledger
-    state.identity, gained = identity.update_identity(
-        state.identity, state.literacy, n_accepted, state.withdrawn, state.overloaded,
-        cfg.identity, cfg.attention)
+    new_identity, gained = identity.update_identity(
+        ident, lit, n_accepted, state.withdrawn, state.overloaded, cfg.identity, cfg.attention)
+    state.identity = new_identity.astype(FRACTION)
     identity.count_transitions(state.ledger, gained, state.overloaded, was_overloaded,
                                state.withdrawn, was_withdrawn)
     return StepReport(e_t, n_accepted, events)

@@ -21,7 +21,7 @@ EMPTY = -1
 
 @dataclass
 class Ties:
-    indptr: np.ndarray  # int64 [N+1]: block of agent i is slots indptr[i]:indptr[i+1]
+    indptr: np.ndarray  # int32 (int64 past 2**31 slots) [N+1]: block of agent i is slots indptr[i]:indptr[i+1]
     nbr: np.ndarray  # int32 [S]: neighbour held in the slot, EMPTY if free
     muted: np.ndarray  # bool [S]: the block owner muted this neighbour
     rejections: np.ndarray  # uint8 [S]: rejected messages received from this neighbour
@@ -85,6 +85,13 @@ def _degree(indptr, nbr):
     return deg
 
 
+def _indptr(cap: np.ndarray) -> np.ndarray:
+    """Block boundaries: int32 while the slots fit (4 bytes per agent saved), int64 beyond 2**31 slots."""
+    indptr = np.zeros(len(cap) + 1, dtype=np.int64)
+    np.cumsum(cap, out=indptr[1:])
+    return indptr.astype(np.int32) if indptr[-1] < np.iinfo(np.int32).max else indptr
+
+
 def _capacity(deg: np.ndarray, slack: float) -> np.ndarray:
     return deg + np.maximum(2, np.ceil(slack * deg)).astype(np.int64)
 
@@ -99,9 +106,7 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Tie
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
-    cap = _capacity(deg, slack)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(cap, out=indptr[1:])
+    indptr = _indptr(_capacity(deg, slack))
     size = int(indptr[-1])
     nbr = np.full(size, EMPTY, dtype=np.int32)
     _fill_blocks(indptr, u, v, nbr)
@@ -191,9 +196,7 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     n = ties.n_agents
     alive = ties.nbr >= 0
     deg = np.bincount(ties.owner()[alive], minlength=n)
-    cap = _capacity(deg + need, ties.slack)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(cap, out=indptr[1:])
+    indptr = _indptr(_capacity(deg + need, ties.slack))
     old = np.flatnonzero(alive)
     owners = ties.owner()[old]
     new_pos = _slots_in_blocks(indptr, owners)

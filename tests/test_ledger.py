@@ -39,3 +39,17 @@ def test_window_shares_match_the_counters_of_the_window(tmp_path):
     assert (whole[0] & whole[1]).mean() > (pos & neg).mean()  # the whole run holds more mixed cases
     shares = m[(m.scope == "all") & (m.step == 30) & m.metric.str.startswith("ledger_")]["value"]
     assert abs(shares.sum() - 1.0) < 1e-12
+
+
+def test_a_window_is_refused_where_the_counters_would_saturate():
+    import pytest
+
+    from sim.errors import ConfigError
+    from sim.params import validate
+
+    cfg = Config()
+    cfg.steps, cfg.metrics.ledger_window = 70_000, 100
+    with pytest.raises(ConfigError, match="metrics.ledger_window"):
+        validate(cfg)
+    cfg.metrics.ledger_window = 0
+    validate(cfg)

@@ -59,3 +59,27 @@ def test_invalid_config_is_refused_with_the_key():
     cfg.attention.withdrawal_rate = 1.5
     with pytest.raises(ConfigError, match=r"attention.withdrawal_rate=1.5; allowed: \[0.0, 1.0\]"):
         ResocializationModel(cfg)
+
+
+def test_persistent_state_fits_the_memory_budget():
+    """Issue target: under 64 bytes per agent plus 16 per tie (mean degree 20, default slack)."""
+    from benchmarks.run import sbm_config
+    from sim.initialize import initial_state
+
+    cfg = sbm_config(20_000)
+    state = initial_state(cfg, np.random.default_rng(0))
+    per_agent, per_tie = state.bytes_per_agent_and_tie()
+    assert 19 < state.ties.degree().mean() < 21
+    assert per_agent < 64 and per_tie < 16, (per_agent, per_tie)
+
+
+def test_ledger_counters_saturate_instead_of_wrapping():
+    from sim.fast import bump
+    from sim.state import LEDGER_DTYPE, LEDGER_MAX, add_saturating
+
+    c = np.array([LEDGER_MAX - 1, 5], dtype=LEDGER_DTYPE)
+    add_saturating(c, np.array([3, 2]))
+    assert c.tolist() == [LEDGER_MAX, 7]
+    bump(c, 0)
+    bump(c, 1)
+    assert c.tolist() == [LEDGER_MAX, 8] and c.dtype == LEDGER_DTYPE

@@ -39,7 +39,7 @@ def sender_weights(state: State) -> np.ndarray:
     """Integer weight of each slot as a sender: its engagement if the tie is alive and not muted."""
     ties = state.ties
     active = (ties.nbr >= 0) & ~ties.muted
-    q = np.floor(state.engagement * QUANTUM).astype(np.int64)
+    q = np.floor(state.engagement.astype(np.float64) * QUANTUM).astype(np.int64)
     return np.where(active, q[np.maximum(ties.nbr, 0)], 0)
 
 

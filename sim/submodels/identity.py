@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import AttentionConfig, IdentityConfig
+from sim.state import add_saturating
 from sim.submodels.attention import literacy_factor
 
 
@@ -27,6 +28,6 @@ def update_identity(identity, literacy, n_accepted, withdrawn, overloaded,
 
 def count_transitions(ledger, gained, overloaded, was_overloaded, withdrawn, was_withdrawn) -> None:
     """Add this step's identity gains, new overload episodes and new withdrawals to the ledger."""
-    ledger["identity_gains"] += gained
-    ledger["overload_episodes"] += overloaded & ~was_overloaded
-    ledger["withdrawals"] += withdrawn & ~was_withdrawn
+    add_saturating(ledger["identity_gains"], gained)
+    add_saturating(ledger["overload_episodes"], overloaded & ~was_overloaded)
+    add_saturating(ledger["withdrawals"], withdrawn & ~was_withdrawn)

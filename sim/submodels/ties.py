@@ -16,7 +16,7 @@ import numpy as np
 
 from sim import tiestore
 from sim.params import InfluenceConfig, TiesConfig
-from sim.state import State
+from sim.state import State, add_saturating
 
 EVENT_KINDS = ("cut", "muted", "formed", "rewired", "excluded")
 
@@ -55,12 +55,12 @@ def first_per_pair(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 def _lose(state: State, *losers: np.ndarray) -> None:
     """Count a lost tie for the agents who lost it without choosing to (the ledger's negative side)."""
     for agents in losers:
-        np.add.at(state.ledger["ties_lost"], agents, 1)
+        add_saturating(state.ledger["ties_lost"], np.bincount(agents, minlength=state.n_agents))
 
 
 def _gain(state: State, a: np.ndarray, b: np.ndarray) -> None:
-    np.add.at(state.ledger["ties_gained"], a, 1)
-    np.add.at(state.ledger["ties_gained"], b, 1)
+    n = state.n_agents
+    add_saturating(state.ledger["ties_gained"], np.bincount(a, minlength=n) + np.bincount(b, minlength=n))
 
 
 def exclude(state: State, dissent: np.ndarray, u: np.ndarray, u_pick: np.ndarray, cfg: TiesConfig):
