@@ -39,9 +39,9 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
     n_acc = np.zeros(n, dtype=np.int64)
     rej_peer = np.zeros(n, dtype=np.bool_)
     sender = np.full(n, -1, dtype=np.int64)
-    q = np.empty(n, dtype=np.int64)
+    q = np.empty(n, dtype=np.int32)  # engagement weights (< 2**21): half the bytes to gather
     for i in nb.prange(n):
-        q[i] = np.int64(math.floor(e[i] * QUANTUM))
+        q[i] = np.int32(math.floor(e[i] * QUANTUM))
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
         total = 0
         for s in range(indptr[i], indptr[i + 1]):
