@@ -42,15 +42,26 @@ class Draws:
 
 
 def draw(rng: np.random.Generator, n: int, messages: MessagesConfig,
-         content_rng: np.random.Generator | None = None) -> Draws:
+         content_rng: np.random.Generator | None = None, e_t: float | None = None) -> Draws:
     """Draw a step's random numbers; forum content comes from its own stream (`content_rng`).
 
     Beta draws consume a variable number of random numbers, so on a separate stream the forum's
-    parameters cannot shift the uniforms of later steps.
+    parameters cannot shift the uniforms of later steps. Given the step's exposure `e_t`, content is
+    drawn only for the agents whose forum uniform lets a message arrive at all (u < 1 - exp(-v_f),
+    the chance before attention and the cap, which only lower it), in agent order; the others get
+    NaN, which no rule reads. A Beta draw costs more than all the uniforms of an agent together.
     """
     block = rng.random((len(UNIFORMS), n))
+    u = dict(zip(UNIFORMS, block, strict=True))
     a = messages.forum_mean * messages.forum_concentration
     b = (1.0 - messages.forum_mean) * messages.forum_concentration
     content_rng = rng if content_rng is None else content_rng
-    forum = content_rng.beta(a, b, size=n) if b > 0 else np.ones(n)
-    return Draws(dict(zip(UNIFORMS, block, strict=True)), forum)
+    if e_t is None:
+        who = slice(None)
+    else:
+        v_f = messages.forum_rate * messages.porosity * e_t if messages.forum else 0.0
+        who = np.flatnonzero(u["forum"] < -np.expm1(-v_f) * (1.0 + 1e-9))  # margin: never miss one
+    forum = np.full(n, np.nan)
+    size = n if e_t is None else len(who)
+    forum[who] = content_rng.beta(a, b, size=size) if b > 0 else 1.0
+    return Draws(u, forum)

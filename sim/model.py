@@ -59,7 +59,7 @@ class ResocializationModel(mesa.Model):
             for observe in self.observers:
                 observe(self)
             return
-        draws = draw(self.rng, self.state.n_agents, self.cfg.messages, self.content_rng)
+        draws = draw(self.rng, self.state.n_agents, self.cfg.messages, self.content_rng, self.exposure)
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

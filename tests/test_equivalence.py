@@ -10,6 +10,7 @@ from sim.initialize import initial_state
 from sim.params import Config, validate
 from sim.reference import step_reference
 from sim.schedule import step_vectorized
+from sim.submodels.exposure import level
 
 SWITCHES = ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled", "influence.enabled",
             "influence.contrast", "ties.muting", "ties.exclusion", "ties.formation", "ties.rewiring",
@@ -47,7 +48,7 @@ def run_all_three(cfg, seed, steps):
     state = initial_state(cfg, rng)
     n_events = 0
     for _ in range(steps):
-        draws = draw(rng, state.n_agents, cfg.messages)
+        draws = draw(rng, state.n_agents, cfg.messages, e_t=level(state.t + 1, cfg.exposure))
         a, b, c = state.copy(), state.copy(), state.copy()
         ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
         assert_same(a, b, ra, rb)

@@ -255,3 +255,17 @@ def test_ledger_counts_transitions_not_states():
     assert ledger["overload_episodes"].tolist() == [1, 0, 0]
     assert ledger["withdrawals"].tolist() == [0, 1, 0]
     assert ledger["identity_gains"].tolist() == [1, 0, 0]
+
+
+# draws ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("e_t", [0.0, 1.0, 3.0, 40.0])
+def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
+    from sim.draws import draw
+
+    msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
+    d = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), e_t=e_t)
+    reach = d.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t)  # attention and the cap only lower it
+    assert np.isfinite(d.forum_content[reach]).all()
+    assert np.isnan(d.forum_content[~reach]).sum() >= (~reach).sum() - 2  # the rest are not drawn (bar the margin)
+    full = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2))
+    assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
