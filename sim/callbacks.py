@@ -41,7 +41,8 @@ def sweep_jobs(config: DictConfig) -> int | None:
     dirs = [CONF_DIR] + [Path(str(s.path)) for s in sources if str(s.schema) == "file"]
     try:
         parsed = OverridesParser.create().parse_overrides(args)
-        return math.prod(len(values_of(o, dirs)) for o in parsed if o.is_sweep_override())
+        last = {o.get_key_element(): o for o in parsed}  # as the sweeper: the command line's value wins
+        return math.prod(len(values_of(o, dirs)) for o in last.values() if o.is_sweep_override())
     except Exception:
         return None
 

@@ -77,8 +77,9 @@ def declared_sweeps(sweep_dir: Path) -> list[str]:
         cfg = OmegaConf.load(path)
         task = list(OmegaConf.to_container(cfg.hydra.overrides.task, resolve=False))
         params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
-        task += [f"{k}={v}" for k, v in params.items()]
-        return [_key(o) for o in _parse(task) if o.is_sweep_override() and not _key(o).startswith("hydra")]
+        # the config's sweeps (an experiment's) first; a key also on the command line takes its value there
+        last = {_key(o): o for o in _parse([f"{k}={v}" for k, v in params.items()] + task)}
+        return [k for k, o in last.items() if o.is_sweep_override() and not k.startswith("hydra")]
     except Exception:
         return []
 

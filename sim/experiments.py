@@ -116,3 +116,97 @@ def series(exp: Experiment, metric: str, scope: str = "all", by: list[str] | Non
     """A metric's time series across seeds: mean and interval per step (and per `by` and level)."""
     m = exp.metrics[(exp.metrics["metric"] == metric) & (exp.metrics["scope"] == scope)]
     return summarize(m, [*(by or []), "level", "step"], "value")
+
+
+def run_config(exp: Experiment, run_id: str | None = None) -> dict:
+    """The resolved config of one run of the experiment (the first run if `run_id` is None)."""
+    from omegaconf import OmegaConf
+
+    rid = str(exp.summary["run_id"].iloc[0]) if run_id is None else run_id
+    return OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True)
+
+
+def figures_dir(exp: Experiment) -> Path:
+    """Where a notebook writes its figures: `figures/` in the experiment's output directory (created)."""
+    out = exp.path / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+_METRIC_COLUMNS = ("run_id", "step", "scope", "level", "metric", "value")
+
+
+def run_keys(exp: Experiment) -> list[str]:
+    """The columns that identify a run besides run_id: seed and the swept keys (e.g. scenario)."""
+    return [c for c in exp.metrics.columns if c not in _METRIC_COLUMNS]
+
+
+def shock_window(exp: Experiment) -> tuple[int, int] | None:
+    """(start, end) of the exposure surge, end excluded, from the config of a run under a shock (None: no shock)."""
+    for rid in exp.summary["run_id"]:
+        exposure = run_config(exp, str(rid))["exposure"]
+        if exposure["kind"] == "shock":
+            return int(exposure["start"]), int(exposure["start"] + exposure["length"])
+    return None
+
+
+def window_means(exp: Experiment, metrics: list[str], windows: dict[str, tuple[int, int]],
+                 scope: str = "all") -> pd.DataFrame:
+    """Per run, level and metric: the mean over the recorded steps of each window [start, end).
+
+    One row per run, level, metric and window (`window` column, in the order given), with run_id,
+    seed and the swept keys; windows without a recorded step are left out.
+    """
+    m = exp.metrics[(exp.metrics["scope"] == scope) & exp.metrics["metric"].isin(metrics)]
+    m = m.astype({"run_id": str, "level": str, "metric": str})
+    keys = ["run_id", *run_keys(exp), "level", "metric"]
+    parts = []
+    for name, (lo, hi) in windows.items():
+        w = m[(m["step"] >= lo) & (m["step"] < hi)]
+        part = w.groupby(keys, sort=False, dropna=False)["value"].mean().reset_index()
+        part.insert(len(keys), "window", name)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["window"] = pd.Categorical(out["window"], categories=list(windows), ordered=True)
+    return out
+
+
+def final_values(exp: Experiment, metrics: list[str], scope: str = "all") -> pd.DataFrame:
+    """Per run, level and metric: the value at the run's last recorded step."""
+    m = exp.metrics[(exp.metrics["scope"] == scope) & exp.metrics["metric"].isin(metrics)]
+    m = m.astype({"run_id": str, "level": str, "metric": str})
+    last = m.groupby("run_id")["step"].transform("max")
+    return m[m["step"] == last].drop(columns=["scope"]).reset_index(drop=True)
+
+
+def save_figure(exp: Experiment, fig, name: str, caption: str, fontsize: float = 9.0) -> Path:
+    """Put `caption` under the figure (wrapped to its width) and write it to figures/NAME.png of the experiment."""
+    import textwrap
+
+    width = max(40, int(fig.get_figwidth() * 72 / (0.52 * fontsize)))
+    fig.text(0.01, 0.0, textwrap.fill(caption, width), ha="left", va="top", fontsize=fontsize)
+    path = figures_dir(exp) / name
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def ci_text(mean: float, lo: float, hi: float, digits: int = 3) -> str:
+    """'mean [lo, hi]' (the interval left out when undefined)."""
+    def f(x: float) -> str:
+        return f"{x:.{digits}f}".replace(f"-{0:.{digits}f}", f"{0:.{digits}f}")  # no "-0.000"
+
+    if not np.isfinite(mean):
+        return "n/a"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f(mean)
+    return f"{f(mean)} [{f(lo)}, {f(hi)}]"
+
+
+def ci_table(summary: pd.DataFrame, index: str | list[str], columns: str | list[str], digits: int = 3) -> pd.DataFrame:
+    """A `summarize` table as 'mean [lo, hi]' text, pivoted for display (e.g. one column per scenario)."""
+    cells = [ci_text(m, lo, hi, digits) for m, lo, hi in summary[["mean", "lo", "hi"]].itertuples(index=False)]
+    table = summary.assign(cell=cells).pivot(index=index, columns=columns, values="cell")
+    order = summary[columns].drop_duplicates()  # columns and rows in the summary's order, not sorted
+    table = table[pd.MultiIndex.from_frame(order) if isinstance(columns, list) else list(order)]
+    rows = summary[index].drop_duplicates()
+    return table.loc[pd.MultiIndex.from_frame(rows) if isinstance(index, list) else list(rows)]

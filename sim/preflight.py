@@ -4,7 +4,9 @@ Every override (and every value of a sweep) is checked: the key must exist in th
 config group, a group option must exist, and the composed config must pass `validate`; for a sweep,
 every value on its own and then every run (combination of swept values). A sweep with one bad run
 therefore fails before any run is launched. `hydra/launcher=NAME` must name a launcher whose plugin
-is installed (the message lists the available ones, or says what to install).
+is installed (the message lists the available ones, or says what to install). With -m, the sweeps a
+config declares in `hydra.sweeper.params` (an experiment's, conf/experiment/NAME.yaml) are checked as
+if typed on the command line (where a key typed on the command line wins, as in Hydra's sweeper).
 """
 
 from __future__ import annotations
@@ -186,6 +188,8 @@ def preflight(argv: list[str]) -> None:
     except Exception as err:  # Hydra's grammar error
         raise InputError(f"cannot parse the command line: {err}".splitlines()[0]) from None
     dirs = config_dirs(argv, parsed)
+    if "-m" in argv or "--multirun" in argv:  # sweeps a config declares (an experiment's), checked alike
+        parsed = config_sweeps(parsed, dirs) + parsed
     _check_sweep_dir(parsed)
     plain, sweeps, hydra_args = [], [], []
     for o in parsed:
@@ -210,6 +214,36 @@ def preflight(argv: list[str]) -> None:
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     _check_configs(hydra_args, plain, sweeps, dirs)
+
+
+def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any]:
+    """The sweeps the composed config declares in `hydra.sweeper.params` (e.g. conf/experiment/NAME.yaml).
+
+    As Hydra's basic sweeper does, a key also given on the command line takes the command line's
+    value, so only the others are returned (parsed like command-line overrides). A config that does
+    not compose returns none here: the checks of the command line then report why.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    given = [o.input_line for o in parsed
+             if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"]
+    if len(dirs) > 1:
+        given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=given, return_hydra_config=True)
+        params = OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False)
+    except Exception:
+        return []
+    on_line = {o.key_or_group.lstrip("+~") for o in parsed}
+    declared = [f"{k}={v}" for k, v in params.items()]
+    try:
+        found = OverridesParser.create().parse_overrides(declared)
+    except Exception as err:
+        raise InputError(f"cannot parse hydra.sweeper.params: {err}".splitlines()[0]) from None
+    return [o for o in found if o.key_or_group.lstrip("+~") not in on_line]
 
 
 def _check_sweep_dir(parsed: list[typing.Any]) -> None:

@@ -5,7 +5,8 @@ resumes it. `hydra.sweep.dir` defaults to `${sim.sweep_dir:outputs/multirun}`: t
 outputs/multirun/NAME, NAME made of the command line's task overrides (`${sim.sweep_name:}`; sorted;
 Hydra's own `hydra...` overrides, e.g. the launcher, are left out, so the same sweep on another
 launcher lands in the same place). `hydra.sweep.subdir` is `${sim.run_dir:${hydra.job.override_dirname}}`:
-the job's overrides, `key=value` joined by commas.
+the job's overrides, `key=value` joined by commas. An experiment config (conf/experiment/NAME.yaml)
+sets `hydra.sweep.dir: ${sim.experiment_dir:NAME}`: outputs/experiments/NAME (or $SIM_EXPERIMENTS_DIR/NAME).
 
 Both sweep resolvers are computed once, in the process that starts the sweep, and cached in the
 sweep's config; Hydra copies that cache into every job's config (as it does for `${now:...}`), so
@@ -59,6 +60,14 @@ def _sweep_dir(base: str = "outputs/multirun") -> str:
     return os.path.abspath(os.path.join(base, _sweep_name()))
 
 
+def _experiment_dir(name: str) -> str:
+    """An experiment's sweep directory (conf/experiment/NAME.yaml): $SIM_EXPERIMENTS_DIR/NAME, absolute.
+
+    `SIM_EXPERIMENTS_DIR` defaults to outputs/experiments, where `sim.experiments.load` reads it.
+    """
+    return os.path.abspath(os.path.join(os.environ.get("SIM_EXPERIMENTS_DIR", "outputs/experiments"), name))
+
+
 def run_dirname(override_dirname: str) -> str:
     return safe_name(str(override_dirname), empty="run")
 
@@ -69,5 +78,7 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("sim.sweep_name", _sweep_name, use_cache=True)
     if not OmegaConf.has_resolver("sim.sweep_dir"):
         OmegaConf.register_new_resolver("sim.sweep_dir", _sweep_dir, use_cache=True)
+    if not OmegaConf.has_resolver("sim.experiment_dir"):
+        OmegaConf.register_new_resolver("sim.experiment_dir", _experiment_dir, use_cache=True)
     if not OmegaConf.has_resolver("sim.run_dir"):
         OmegaConf.register_new_resolver("sim.run_dir", run_dirname)

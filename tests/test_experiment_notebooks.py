@@ -1,0 +1,161 @@
+"""The experiments (conf/experiment/NAME.yaml + experiments/NAME.ipynb): configs, notebooks, stripped saves.
+
+Each notebook runs top to bottom with nbclient on small settings (its sweep, 3 seeds of 120 agents, run
+by `sim.experiments.load` into a temporary directory), draws its figures, and a second load reads the
+outputs without running anything. Every notebook of experiments/ is saved without outputs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = ROOT / "experiments"
+FIGURES = {
+    "pandemic_shock": {"shock_series.png", "shock_recovery.png"},
+    "professions": {"professions_final.png", "professions_series.png"},
+    "interventions": {"interventions_series.png", "interventions_forest.png"},
+    "forums": {"forums_polarization.png", "forums_series_and_stances.png"},
+}
+SCENARIOS = {
+    "pandemic_shock": {"baseline", "pandemic_shock", "shock_recovery"},
+    "professions": {"social_work_vs_health_care", "pandemic_shock"},
+    "interventions": {"pandemic_shock", "literacy_training", "capped_hyperconnectivity"},
+    "forums": {"sealed_forums", "baseline", "porous_forums"},
+}
+# small settings: the surge (steps 50-109) still ends 40 steps before the last step
+SMALL = "n_agents=120 n_groups=4 steps=150 seed=range(0,3)"
+STRIP = "python -m nbstripout --keep-id experiments/*.ipynb"
+
+
+def test_every_experiment_notebook_is_saved_without_outputs():
+    nbformat = pytest.importorskip("nbformat")
+    notebooks = sorted(EXPERIMENTS.glob("*.ipynb"))
+    assert {p.stem for p in notebooks} >= set(FIGURES)
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs: run {STRIP}"
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_experiment_config_declares_its_sweep_and_notebook_states_it(name):
+    cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "experiment" / f"{name}.yaml"), resolve=False)
+    params = cfg["hydra"]["sweeper"]["params"]
+    assert set(params["scenario"].split(",")) == SCENARIOS[name]
+    assert params["seed"] == "range(0,50)"
+    assert cfg["hydra"]["sweep"]["dir"] == f"${{sim.experiment_dir:{name}}}"  # outputs/experiments/NAME
+    assert cfg["output"]["events"] is False and cfg["output"]["snapshot_every"] == 0
+    for scenario in SCENARIOS[name]:
+        assert (ROOT / "conf" / "scenario" / f"{scenario}.yaml").exists()
+    text = (EXPERIMENTS / f"{name}.ipynb").read_text()
+    assert f"python -m sim -m +experiment={name}" in text and f'ex.load(\\"{name}\\")' in text
+    assert "literature-review-summary.txt" in text
+    assert f"[experiments/{name}.ipynb](experiments/{name}.ipynb)" in (ROOT / "README.md").read_text()
+    assert f"+experiment={name}" in (EXPERIMENTS / "README.md").read_text()
+
+
+def test_preflight_checks_the_sweeps_a_config_declares(tmp_path):
+    from sim.errors import InputError
+    from sim.preflight import preflight
+
+    preflight(["-m", "+experiment=interventions", "n_agents=150"])
+    (tmp_path / "experiment").mkdir()
+    (tmp_path / "experiment" / "bad.yaml").write_text(
+        "# @package _global_\nhydra:\n  sweeper:\n    params:\n      scenario: baseline,nope\n      seed: range(2)\n")
+    with pytest.raises(InputError, match="nope"):
+        preflight(["-m", "--config-dir", str(tmp_path), "+experiment=bad"])
+    preflight(["-m", "--config-dir", str(tmp_path), "+experiment=bad", "scenario=baseline"])  # the command line wins
+    preflight(["--config-dir", str(tmp_path), "+experiment=bad"])  # a single run does not sweep
+
+
+def test_sweep_size_and_swept_keys_count_the_command_line_over_the_config(tmp_path):
+    from sim.callbacks import sweep_jobs
+    from sim.collect import declared_sweeps
+
+    cfg = OmegaConf.create({"hydra": {
+        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+                    "params": {"scenario": "baseline,pandemic_shock", "seed": "range(0,50)"}},
+        "overrides": {"task": ["+experiment=x", "seed=range(0,3)", "n_agents=100"]},
+        "runtime": {"config_sources": []}}})
+    assert sweep_jobs(cfg) == 6
+    OmegaConf.save(cfg, tmp_path / "multirun.yaml")
+    assert declared_sweeps(tmp_path) == ["scenario", "seed"]
+    cfg.hydra.overrides.task = ["+experiment=x", "scenario=baseline"]
+    OmegaConf.save(cfg, tmp_path / "multirun.yaml")
+    assert declared_sweeps(tmp_path) == ["seed"]
+
+
+def test_experiment_dir_resolver(monkeypatch, tmp_path):
+    from sim.sweep.naming import _experiment_dir
+
+    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
+    assert _experiment_dir("forums") == str(tmp_path / "forums")
+    monkeypatch.delenv("SIM_EXPERIMENTS_DIR")
+    assert Path(_experiment_dir("forums")).is_absolute() and _experiment_dir("forums").endswith(
+        "outputs/experiments/forums")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, monkeypatch):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from sim import experiments
+
+    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))  # the kernel and the sweep inherit both
+    monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", SMALL)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(EXPERIMENTS)}})
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert any("outputs missing; running" in o.get("text", "") for o in outputs)  # the first load ran the sweep
+    out = tmp_path / name
+    assert {p.name for p in (out / "figures").glob("*.png")} == FIGURES[name]
+
+    summary = out / "summary.parquet"
+    stamps = {p: p.stat().st_mtime_ns for p in (summary, out / "metrics.parquet")}
+    exp = experiments.load(name)
+    assert {"run_id", "seed", "scenario"} <= set(exp.summary.columns)
+    assert set(exp.summary["scenario"]) == SCENARIOS[name]
+    assert sorted(exp.summary["seed"].unique()) == [0, 1, 2]  # the command line's seeds, not the config's 50
+    assert (exp.summary.groupby("scenario")["seed"].nunique() == 3).all()
+
+    def no_run(*args, **kwargs):
+        raise AssertionError(f"a second load ran {args}")
+
+    monkeypatch.setattr(subprocess, "run", no_run)
+    experiments.load(name)  # the outputs exist: read, nothing run
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_window_means_final_values_and_ci_tables():
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiments import Experiment, ci_table, ci_text, final_values, run_keys, summarize, window_means
+
+    rows = [{"run_id": f"r{seed}", "seed": seed, "scenario": "a", "step": step, "scope": "all", "level": "all",
+             "metric": "m", "value": float(step + seed)} for seed in (0, 1) for step in range(0, 10, 2)]
+    exp = Experiment("x", Path("."), pd.DataFrame({"run_id": ["r0", "r1"]}), pd.DataFrame(rows))
+    assert run_keys(exp) == ["seed", "scenario"]
+    w = window_means(exp, ["m"], {"before": (0, 4), "after": (4, 9)})
+    assert list(w["window"].cat.categories) == ["before", "after"]
+    assert w.set_index(["run_id", "window"])["value"].to_dict() == {
+        ("r0", "before"): 1.0, ("r1", "before"): 2.0, ("r0", "after"): 6.0, ("r1", "after"): 7.0}
+    f = final_values(exp, ["m"])
+    assert f.set_index("run_id")["value"].to_dict() == {"r0": 8.0, "r1": 9.0} and set(f["step"]) == {8}
+    table = ci_table(summarize(w, ["scenario", "window"], "value"), index="scenario", columns="window")
+    assert list(table.columns) == ["before", "after"]  # the summary's order, not sorted
+    assert table.loc["a", "before"].startswith("1.500 [")
+    assert ci_text(-1e-9, -0.01, 0.01) == "0.000 [-0.010, 0.010]" and ci_text(np.nan, 0, 1) == "n/a"
+    assert ci_text(0.5, np.nan, np.nan, digits=1) == "0.5"
