@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from sim.metrics.tiestats import degrees
 from sim.params import PROFESSIONS
 from sim.schedule import StepReport
 from sim.state import LEDGER, State
@@ -36,8 +37,8 @@ def snapshot_rows(n_agents: int, sample: float) -> np.ndarray:
 
 
 def agent_table(state: State, rows: np.ndarray) -> pa.Table:
-    degree = state.ties.degree()[rows]
-    in_deg = state.in_group_degree()[rows]
+    degree, in_deg = degrees(state.ties.indptr, state.ties.nbr, state.group)
+    degree, in_deg = degree[rows], in_deg[rows]
     cols = {
         "step": np.full(len(rows), state.t, dtype=np.int32),
         "agent_id": rows.astype(np.int64),

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.metrics.tiestats import degrees
 from sim.tiestore import Ties
 
 LEDGER_POSITIVE = ("identity_gains", "ties_gained")
@@ -103,7 +104,4 @@ class State:
 
     def in_group_degree(self) -> np.ndarray:
         """Alive ties to members of one's own group."""
-        t = self.ties
-        own = t.owner()
-        same = (t.nbr >= 0) & (self.group[np.maximum(t.nbr, 0)] == self.group[own])
-        return t.block_sum(same.astype(np.int64))
+        return degrees(self.ties.indptr, self.ties.nbr, self.group)[1]

@@ -157,16 +157,6 @@ def reverse_slots(ties: Ties, slots: np.ndarray) -> np.ndarray:
     return _reverse_slots(ties.indptr, ties.nbr, np.asarray(slots, dtype=np.int64))
 
 
-def _slots_in_blocks(indptr: np.ndarray, owners_sorted: np.ndarray) -> np.ndarray:
-    """Consecutive slots from the start of each owner's block, for arcs sorted by owner."""
-    n_arcs = len(owners_sorted)
-    if n_arcs == 0:
-        return np.zeros(0, dtype=np.int64)
-    first = np.searchsorted(owners_sorted, owners_sorted, side="left")
-    rank = np.arange(n_arcs) - first
-    return indptr[owners_sorted] + rank
-
-
 def cut(ties: Ties, slots: np.ndarray) -> None:
     """Empty both arcs of the ties holding these slots (a slot already empty is ignored)."""
     slots = np.asarray(slots, dtype=np.int64)
@@ -186,28 +176,46 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     """Re-pack every block with room for `need` more arcs if any block lacks it.
 
     Alive arcs keep their order inside a block, so a re-pack does not change which neighbour
-    a draw selects.
+    a draw selects. At a million agents some block overflows every few steps, so both the check and
+    the re-pack are compiled passes over the slots (tens of milliseconds, not seconds).
     """
-    agents = np.flatnonzero(need)
-    which, slots = block_slots(ties, agents)
-    free = np.bincount(which[ties.nbr[slots] < 0], minlength=len(agents))
-    if np.all(free >= need[agents]):  # checked on the agents concerned only: O(their degree)
+    need = np.asarray(need, dtype=np.int64)
+    if not _lacks_room(ties.indptr, ties.nbr, need):
         return
-    n = ties.n_agents
-    alive = ties.nbr >= 0
-    deg = np.bincount(ties.owner()[alive], minlength=n)
-    indptr = _indptr(_capacity(deg + need, ties.slack))
-    old = np.flatnonzero(alive)
-    owners = ties.owner()[old]
-    new_pos = _slots_in_blocks(indptr, owners)
+    indptr = _indptr(_capacity(ties.degree() + need, ties.slack))
     size = int(indptr[-1])
     nbr = np.full(size, EMPTY, dtype=np.int32)
     muted = np.zeros(size, dtype=bool)
     rej = np.zeros(size, dtype=np.uint8)
-    nbr[new_pos] = ties.nbr[old]
-    muted[new_pos] = ties.muted[old]
-    rej[new_pos] = ties.rejections[old]
+    _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
     ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _lacks_room(indptr, nbr, need):
+    n = len(need)
+    short = np.zeros(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        if need[i] > 0:
+            free = 0
+            for s in range(indptr[i], indptr[i + 1]):
+                if nbr[s] < 0:
+                    free += 1
+            short[i] = free < need[i]
+    return short.any()
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
+    """Copy each block's alive arcs, in order, to the start of its new block."""
+    for i in nb.prange(len(indptr) - 1):
+        w = new_indptr[i]
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0:
+                new_nbr[w] = nbr[s]
+                new_muted[w] = muted[s]
+                new_rej[w] = rej[s]
+                w += 1
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:

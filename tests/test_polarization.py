@@ -457,3 +457,8 @@ def test_slot_kernels_match_the_edge_list_definitions():
     assert np.isnan(got[3])
     whole = level_assortativity(ties.indptr, ties.nbr, x, np.zeros(n, dtype=np.int64), 1)
     assert whole[0] == pytest.approx(opinion_assortativity(x, uu, vv), abs=1e-12)
+    from sim.metrics.tiestats import scoped_assortativity
+
+    both = scoped_assortativity(ties.indptr, ties.nbr, x, np.stack([np.zeros(n, dtype=np.int64), group]),
+                                np.array([1, 4]))
+    assert both[0, 0] == whole[0] and np.array_equal(both[1], got, equal_nan=True)  # scopes in one pass

@@ -125,7 +125,9 @@ def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict
         code = EVENT_KINDS.index(name.removeprefix("ties_"))
         values[name] = np.bincount(level[src[kind == code]], minlength=k).astype(float)
     pol = {m: np.full(k, np.nan) for m in POLARIZATION_METRICS}
-    order = np.argsort(level, kind="stable")
+    # agents by level (stable): the group order is kept by the state, the whole population is in order
+    order = {"all": np.arange(len(level)), "group": state.group_order}.get(scope)
+    order = np.argsort(level, kind="stable") if order is None else order
     bounds = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=k))])
     for lv in range(k):
         members = order[bounds[lv]:bounds[lv + 1]]
@@ -135,7 +137,9 @@ def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict
             if m in pol:
                 pol[m][lv] = val
     # over the ties with both ends in the level
-    pol["assortativity"] = level_assortativity(state.ties.indptr, state.ties.nbr, state.stance, level, k)
+    known = ind.get("_assortativity", {})  # computed for every scope in one pass (MetricsRecorder)
+    pol["assortativity"] = known[scope] if scope in known else level_assortativity(
+        state.ties.indptr, state.ties.nbr, state.stance, level, k)
     values.update(pol)
     values["exposure"] = np.full(k, exposure)
     return ScopeValues(scope, names, values)

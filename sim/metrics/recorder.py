@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 
 from sim.io import ParquetStream
-from sim.metrics.population import METRICS, SCOPES, indicators, scope_metrics
+from sim.metrics.population import METRICS, SCOPES, indicators, scope_levels, scope_metrics
+from sim.metrics.tiestats import scoped_assortativity
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
@@ -59,6 +60,11 @@ class MetricsRecorder:
         self._events = []
         ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity, self._ledger_base,
                          ledger_open=state.t >= self.ledger_opens)
+        levels = [scope_levels(state, scope) for scope in self.scopes]
+        assort = scoped_assortativity(state.ties.indptr, state.ties.nbr, state.stance,
+                                      np.stack([lv for lv, _ in levels]),
+                                      np.array([len(names) for _, names in levels], dtype=np.int64))
+        ind["_assortativity"] = {scope: assort[r, :len(levels[r][1])] for r, scope in enumerate(self.scopes)}
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
         self.histograms.append(np.histogram(state.stance, bins=HIST_BINS, range=(0.0, 1.0))[0])
