@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import mesa
+import numpy as np
 
 from sim import classics
 from sim.agents import Professional
@@ -37,7 +38,8 @@ class ResocializationModel(mesa.Model):
         self.state = initial_state(cfg, self.rng)
         if self.classic is not None:
             classics.prepare_state(self.state, cfg)
-        self.converged = False  # set after each step of a classic preset (rules in docs/classics.md)
+        self._before: np.ndarray | None = None  # stances before the last classic step
+        self._converged: bool | None = None
         self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.draws)
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
@@ -69,4 +71,17 @@ class ResocializationModel(mesa.Model):
         before = self.state.stance.copy()
         draws = self.classic.draw(self.rng, self.state, self.cfg)
         self.last_report = self._step(self.state, self.cfg, draws)
-        self.converged = self.classic.converged(self.state, self.cfg, before)
+        self._before, self._converged = before, None
+
+    @property
+    def converged(self) -> bool:
+        """Whether a classic preset can no longer change (rules in docs/classics.md).
+
+        Checked when asked, after the last step: the check is a pass over every tie, as long as the
+        step itself for Deffuant on a sparse network, so runs that never ask do not pay it.
+        """
+        if self._before is None:
+            return False
+        if self._converged is None:
+            self._converged = bool(self.classic.converged(self.state, self.cfg, self._before))
+        return self._converged
