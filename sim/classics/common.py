@@ -166,6 +166,17 @@ def alive_count_nb(indptr, nbr, i):
 
 
 @nb.njit(**JIT)
+def partner_nb(indptr, nbr, mean_field, i, u, n):
+    """`partner` on the raw arrays: anyone else, or the pick(u, degree)-th alive neighbour; -1 if none."""
+    if mean_field:
+        return other_agent_nb(u, i, n)
+    deg = alive_count_nb(indptr, nbr, i)
+    if deg == 0:
+        return -1
+    return nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u, deg))]
+
+
+@nb.njit(**JIT)
 def linked_nb(indptr, nbr, i, j):
     for s in range(indptr[i], indptr[i + 1]):
         if nbr[s] == j:

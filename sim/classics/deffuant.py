@@ -25,13 +25,11 @@ from sim.classics.common import (
     JIT,
     TOL,
     ClassicDraws,
-    alive_count_nb,
     edges_frozen_nb,
     mean_field_frozen,
-    nth_alive_nb,
     on_complete_graph,
-    other_agent_nb,
     partner,
+    partner_nb,
     pick,
     pick_nb,
     report,
@@ -73,13 +71,9 @@ def _kernel(indptr, nbr, x, u, d, mu, mean_field, accepted):
     n = x.shape[0]
     for t in range(u.shape[1]):
         i = pick_nb(u[0, t], n)
-        if mean_field:
-            j = other_agent_nb(u[1, t], i, n)
-        else:
-            deg = alive_count_nb(indptr, nbr, i)
-            if deg == 0:
-                continue
-            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg))]
+        j = partner_nb(indptr, nbr, mean_field, i, u[1, t], n)
+        if j < 0:
+            continue
         xi = x[i]
         xj = x[j]
         if abs(xi - xj) < d:

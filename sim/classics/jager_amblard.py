@@ -30,11 +30,9 @@ from sim.classics.common import (
     JIT,
     TOL,
     ClassicDraws,
-    alive_count_nb,
-    nth_alive_nb,
     on_complete_graph,
-    other_agent_nb,
     partner,
+    partner_nb,
     pick,
     pick_nb,
     report,
@@ -87,13 +85,9 @@ def _kernel(indptr, nbr, a, u, U, T, mu, mean_field, accepted):
     n = a.shape[0]
     for t in range(u.shape[1]):
         i = pick_nb(u[0, t], n)
-        if mean_field:
-            j = other_agent_nb(u[1, t], i, n)
-        else:
-            deg = alive_count_nb(indptr, nbr, i)
-            if deg == 0:
-                continue
-            j = nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u[1, t], deg))]
+        j = partner_nb(indptr, nbr, mean_field, i, u[1, t], n)
+        if j < 0:
+            continue
         ai = a[i]
         gap = abs(ai - a[j])
         if gap < U:
