@@ -55,6 +55,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.io import atomic_path, write_json
+from sim.sweep.sensitivity import field_type, is_number, parameter_bounds, read_definition
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEFINITION = ROOT / "experiments" / "calibration" / "ledger_shares.yaml"
@@ -112,39 +113,15 @@ _REQUIRED = ("name", "parameters", "targets", "tolerance", "N", "seeds")
 
 def load_definition(path: str | os.PathLike) -> Calibration:
     """Read and check a calibration definition (one line naming the key at fault otherwise)."""
-    import yaml
-
-    from sim.preflight import check_key
-
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise InputError(f"cannot read calibration {path}: {err.strerror}") from None
-    if not isinstance(raw, dict):
-        raise InputError(f"calibration {path}: a YAML mapping expected")
-    fields = {f.name for f in dataclasses.fields(Calibration)} - {"path"}
-    unknown = sorted(set(raw) - fields)
-    if unknown:
-        raise InputError(f"calibration {path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
-    for key in _REQUIRED:
-        if key not in raw:
-            raise InputError(f"calibration {path}: missing key {key!r}")
     where = f"calibration {path}"
+    raw = read_definition(path, where, Calibration, _REQUIRED)
     params: dict[str, tuple[float, float]] = {}
     for key, bounds in (raw["parameters"] or {}).items():
-        if not (isinstance(bounds, list | tuple) and len(bounds) == 2 and all(_is_number(b) for b in bounds)
-                and bounds[0] < bounds[1]):
-            raise InputError(f"{where}: parameters.{key}={bounds!r}; allowed: [low, high] with low < high")
-        if key != WINDOW_START:
-            if key == "steps" and WINDOW_START in raw["parameters"]:
-                raise InputError(f"{where}: parameters.steps; allowed: not with window_start "
-                                 f"(steps = window_start + metrics.ledger_window)")
-            check_key(key, str(bounds[0]))
-            if _field_type(key) not in (int, float):
-                raise InputError(f"{where}: parameters.{key} is {_field_type(key).__name__}; "
-                                 f"allowed: int or float keys")
-        params[key] = (float(bounds[0]), float(bounds[1]))
+        params[key] = parameter_bounds(where, key, bounds, config_key=key != WINDOW_START)
+        if key == "steps" and WINDOW_START in raw["parameters"]:
+            raise InputError(f"{where}: parameters.steps; allowed: not with window_start "
+                             f"(steps = window_start + metrics.ledger_window)")
     if WINDOW_START in params:
         if WINDOW not in params:
             raise InputError(f"{where}: parameters.window_start needs parameters.{WINDOW} (the window's length)")
@@ -157,14 +134,14 @@ def load_definition(path: str | os.PathLike) -> Calibration:
     if not isinstance(targets, dict) or not targets:
         raise InputError(f"{where}: targets: a mapping output: share expected")
     for key, value in targets.items():
-        if not (_is_number(value) and 0 < value < 1):
+        if not (is_number(value) and 0 < value < 1):
             raise InputError(f"{where}: targets.{key}={value!r}; allowed: a share in (0, 1)")
         if not str(key).startswith("final."):
             raise InputError(f"{where}: targets.{key}; allowed: a final.* column of summary.parquet")
     checks = {"tolerance": (float, 0.0, 1.0), "focus_quantile": (float, 0.0, 1.0),
               "focus_margin": (float, 0.0, 1.0), "abc_quantile": (float, 0.0, 1.0)}
     for key, (_, lo, hi) in checks.items():
-        if key in raw and not (_is_number(raw[key]) and lo < raw[key] <= hi):
+        if key in raw and not (is_number(raw[key]) and lo < raw[key] <= hi):
             raise InputError(f"{where}: {key}={raw[key]!r}; allowed: a number in ({lo}, {hi}]")
     for key, lo in (("N", 2), ("rounds", 1), ("studies", 1)):
         if key in raw and not (isinstance(raw[key], int) and not isinstance(raw[key], bool) and raw[key] >= lo):
@@ -185,18 +162,8 @@ def load_definition(path: str | os.PathLike) -> Calibration:
                           "overrides": list(raw.get("overrides") or [])}, path=path)
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _field_type(key: str) -> type:
-    from sim.sweep.sensitivity import _field_type as field_type
-
-    return field_type(key)
-
-
 def _is_int(key: str) -> bool:
-    return key in (WINDOW_START, "steps") or _field_type(key) is int
+    return key in (WINDOW_START, "steps") or field_type(key) is int
 
 
 def digest(cal: Calibration, extra: list[str] | None = None) -> str:

@@ -67,39 +67,56 @@ class Experiment:
                 "bounds": [list(b) for b in self.parameters.values()]}
 
 
-def load(path: str | os.PathLike) -> Experiment:
-    """Read and check an experiment definition (one line naming the key at fault otherwise)."""
+def read_definition(path: Path, where: str, cls: type, required: tuple[str, ...]) -> dict[str, Any]:
+    """A definition file as a YAML mapping whose keys are fields of `cls`, with every `required` one.
+
+    `where` ("experiment PATH", "calibration PATH") starts every error line.
+    """
     import yaml
 
-    from sim.preflight import check_key
-
-    path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as err:
-        raise InputError(f"cannot read experiment {path}: {err.strerror}") from None
+        raise InputError(f"cannot read {where}: {err.strerror}") from None
     if not isinstance(raw, dict):
-        raise InputError(f"experiment {path}: a YAML mapping expected")
-    fields = {f.name for f in dataclasses.fields(Experiment)} - {"path"}
+        raise InputError(f"{where}: a YAML mapping expected")
+    fields = {f.name for f in dataclasses.fields(cls)} - {"path"}
     unknown = sorted(set(raw) - fields)
     if unknown:
-        raise InputError(f"experiment {path}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
-    for key in ("name", "method", "N", "parameters", "outputs"):
+        raise InputError(f"{where}: unknown key {unknown[0]!r}; allowed: {', '.join(sorted(fields))}")
+    for key in required:
         if key not in raw:
-            raise InputError(f"experiment {path}: missing key {key!r}")
+            raise InputError(f"{where}: missing key {key!r}")
+    return raw
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def parameter_bounds(where: str, key: str, bounds: Any, config_key: bool = True) -> tuple[float, float]:
+    """A sampled parameter's [low, high]; a config key must exist and be an int or float."""
+    from sim.preflight import check_key
+
+    if not (isinstance(bounds, list | tuple) and len(bounds) == 2 and all(is_number(b) for b in bounds)
+            and bounds[0] < bounds[1]):
+        raise InputError(f"{where}: parameters.{key}={bounds!r}; allowed: [low, high] with low < high")
+    if config_key:
+        check_key(key, str(bounds[0]))
+        kind = field_type(key)
+        if kind not in (int, float):
+            raise InputError(f"{where}: parameters.{key} is {kind.__name__}; allowed: int or float keys")
+    return float(bounds[0]), float(bounds[1])
+
+
+def load(path: str | os.PathLike) -> Experiment:
+    """Read and check an experiment definition (one line naming the key at fault otherwise)."""
+    path = Path(path)
+    raw = read_definition(path, f"experiment {path}", Experiment, ("name", "method", "N", "parameters", "outputs"))
     if raw["method"] not in METHODS:
         raise InputError(f"experiment {path}: method={raw['method']!r}; allowed: one of {', '.join(METHODS)}")
-    params: dict[str, tuple[float, float]] = {}
-    for key, bounds in (raw["parameters"] or {}).items():
-        if not (isinstance(bounds, list | tuple) and len(bounds) == 2
-                and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-                and bounds[0] < bounds[1]):
-            raise InputError(f"experiment {path}: parameters.{key}={bounds!r}; allowed: [low, high] with low < high")
-        check_key(key, str(bounds[0]))
-        kind = _field_type(key)
-        if kind not in (int, float):
-            raise InputError(f"experiment {path}: parameters.{key} is {kind.__name__}; allowed: int or float keys")
-        params[key] = (float(bounds[0]), float(bounds[1]))
+    params = {key: parameter_bounds(f"experiment {path}", key, bounds)
+              for key, bounds in (raw["parameters"] or {}).items()}
     if len(params) < 2:
         raise InputError(f"experiment {path}: parameters: at least 2 needed")
     if not raw["outputs"]:
@@ -114,7 +131,7 @@ def load(path: str | os.PathLike) -> Experiment:
 
 
 @functools.lru_cache(maxsize=256)
-def _field_type(key: str) -> type:
+def field_type(key: str) -> type:
     cls: Any = Config
     *path, last = key.split(".")
     for part in path:
@@ -134,13 +151,13 @@ def sample(exp: Experiment) -> np.ndarray:
     else:
         x = morris.sample(exp.problem, exp.N, num_levels=exp.levels, seed=exp.sample_seed)
     for j, key in enumerate(exp.parameters):
-        if _field_type(key) is int:
+        if field_type(key) is int:
             x[:, j] = np.round(x[:, j])
     return x
 
 
 def _values(exp: Experiment, row: np.ndarray) -> dict[str, int | float]:
-    return {k: (int(v) if _field_type(k) is int else float(v)) for k, v in zip(exp.parameters, row, strict=True)}
+    return {k: (int(v) if field_type(k) is int else float(v)) for k, v in zip(exp.parameters, row, strict=True)}
 
 
 def check_sample(exp: Experiment, x: np.ndarray) -> None:
