@@ -151,15 +151,6 @@ def bump(counter, i):
 
 
 @nb.njit(**_JIT)
-def _cut(indptr, nbr, muted, rej, s, owner):
-    t = tiestore.reverse_slot(indptr, nbr, s, owner)
-    for q in (s, t):
-        nbr[q] = -1
-        muted[q] = False
-        rej[q] = 0
-
-
-@nb.njit(**_JIT)
 def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
     """Cut the proposed ties in order, skipping those already gone.
 
@@ -178,7 +169,7 @@ def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
             dst[c] = nbr[s]
             kept[c] = q
             bump(lost, owners[q] if owner_loses else nbr[s])
-            _cut(indptr, nbr, muted, rej, s, owners[q])
+            tiestore.cut_nb(indptr, nbr, muted, rej, s, owners[q])
             c += 1
     return src[:c], dst[:c], kept[:c]
 
@@ -238,17 +229,9 @@ def _mute(indptr, nbr, muted, rej, sender, rej_peer, mute_after, lost):
             c_dst[c] = nbr[s]
             bump(lost, m_src[q])
             bump(lost, nbr[s])
-            _cut(indptr, nbr, muted, rej, s, m_src[q])
+            tiestore.cut_nb(indptr, nbr, muted, rej, s, m_src[q])
             c += 1
     return m_src[:m], m_dst[:m], c_src[:c], c_dst[:c]
-
-
-@nb.njit(**_JIT)
-def _linked(indptr, nbr, i, j):
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] == j:
-            return True
-    return False
 
 
 @nb.njit(**_JIT)
@@ -282,7 +265,7 @@ def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order,
             j = group_order[group_start[g] + np.int64(math.floor(u_pick[i] * size))]
         else:
             j = np.int64(math.floor(u_pick[i] * n))
-        if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not _linked(indptr, nbr, i, j):
+        if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not tiestore.linked_nb(indptr, nbr, i, j):
             a[m] = i
             b[m] = j
             m += 1
@@ -309,7 +292,7 @@ def _rewire_moves(indptr, nbr, muted, rej, x, withdrawn, group, group_order, gro
             continue
         k = np.int64(math.floor(u_pick[i] * others))
         j = group_order[k if k < start else k + size]
-        if abs(x[i] - x[j]) >= acceptance or withdrawn[j] or _linked(indptr, nbr, i, j):
+        if abs(x[i] - x[j]) >= acceptance or withdrawn[j] or tiestore.linked_nb(indptr, nbr, i, j):
             continue
         drop = -1
         worst = -1.0
@@ -331,22 +314,7 @@ def _rewire_moves(indptr, nbr, muted, rej, x, withdrawn, group, group_order, gro
 @nb.njit(**_JIT)
 def _insert(indptr, nbr, muted, rej, a, b, gained):
     for q in range(len(a)):
-        sa = -1
-        for s in range(indptr[a[q]], indptr[a[q] + 1]):
-            if nbr[s] < 0:
-                sa = s
-                break
-        sb = -1
-        for s in range(indptr[b[q]], indptr[b[q] + 1]):
-            if nbr[s] < 0:
-                sb = s
-                break
-        nbr[sa] = b[q]
-        nbr[sb] = a[q]
-        muted[sa] = False
-        muted[sb] = False
-        rej[sa] = 0
-        rej[sb] = 0
+        tiestore.connect_one_nb(indptr, nbr, muted, rej, a[q], b[q])
         bump(gained, a[q])
         bump(gained, b[q])
 

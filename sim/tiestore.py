@@ -142,6 +142,45 @@ def reverse_slot(indptr, nbr, s, owner):
     return -1
 
 
+@nb.njit(cache=True, nogil=True)
+def linked_nb(indptr, nbr, i, j):
+    """Whether i holds j in its block (the compiled kernels' `linked`)."""
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] == j:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
+def first_free_nb(indptr, nbr, i):
+    """The first free slot of i's block; -1 if full."""
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] < 0:
+            return s
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def cut_nb(indptr, nbr, muted, rejections, s, owner):
+    """`cut` of one alive slot (owned by `owner`) on the raw arrays: both arcs emptied."""
+    t = reverse_slot(indptr, nbr, s, owner)
+    for q in (s, t):
+        nbr[q] = EMPTY
+        muted[q] = False
+        rejections[q] = 0
+
+
+@nb.njit(cache=True, nogil=True)
+def connect_one_nb(indptr, nbr, muted, rejections, a, b):
+    """`connect_one` on the raw arrays: the tie a-b in the first free slot of each block (room ensured)."""
+    sa = first_free_nb(indptr, nbr, a)
+    sb = first_free_nb(indptr, nbr, b)
+    nbr[sa] = b
+    nbr[sb] = a
+    muted[sa] = muted[sb] = False
+    rejections[sa] = rejections[sb] = 0
+
+
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _reverse_slots(indptr, nbr, slots):
     out = np.empty(len(slots), dtype=np.int64)

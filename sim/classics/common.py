@@ -177,37 +177,10 @@ def partner_nb(indptr, nbr, mean_field, i, u, n):
 
 
 @nb.njit(**JIT)
-def linked_nb(indptr, nbr, i, j):
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] == j:
-            return True
-    return False
-
-
-@nb.njit(**JIT)
-def first_free_nb(indptr, nbr, i):
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] < 0:
-            return s
-    return -1
-
-
-@nb.njit(**JIT)
 def move_tie_nb(indptr, nbr, muted, rejections, s, i, k):
     """`move_tie` on the raw arrays: `tiestore.cut` of slot s (owned by i), then `tiestore.connect_one(i, k)`."""
-    t = tiestore.reverse_slot(indptr, nbr, s, i)
-    for q in (s, t):
-        nbr[q] = -1
-        muted[q] = False
-        rejections[q] = 0
-    sa = first_free_nb(indptr, nbr, i)
-    sb = first_free_nb(indptr, nbr, k)
-    nbr[sa] = k
-    nbr[sb] = i
-    muted[sa] = False
-    muted[sb] = False
-    rejections[sa] = 0
-    rejections[sb] = 0
+    tiestore.cut_nb(indptr, nbr, muted, rejections, s, i)
+    tiestore.connect_one_nb(indptr, nbr, muted, rejections, i, k)
 
 
 def run_with_room(kernel, state: State, *args):

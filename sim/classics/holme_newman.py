@@ -30,9 +30,7 @@ from sim.classics.common import (
     JIT,
     ClassicDraws,
     alive_slots,
-    first_free_nb,
     linked,
-    linked_nb,
     move_tie_nb,
     nth_alive_nb,
     pick,
@@ -46,6 +44,7 @@ from sim.errors import ConfigError
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
+from sim.tiestore import first_free_nb, linked_nb
 
 ROWS = 4  # u[0]: the agent, u[1]: rewire or adopt, u[2]: its tie, u[3]: the same-opinion agent
 

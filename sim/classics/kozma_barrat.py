@@ -28,9 +28,7 @@ from sim.classics.common import (
     ClassicDraws,
     alive_slots,
     edges_frozen_nb,
-    first_free_nb,
     linked,
-    linked_nb,
     mean_field_frozen,
     move_tie_nb,
     nth_alive_nb,
@@ -46,6 +44,7 @@ from sim.classics.common import (
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import State
+from sim.tiestore import first_free_nb, linked_nb
 
 ROWS = 4  # u[0]: the agent, u[1]: its tie, u[2]: rewire or interact, u[3]: the new partner
 
