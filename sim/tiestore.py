@@ -77,12 +77,18 @@ def _degree(indptr, nbr):
     n = len(indptr) - 1
     deg = np.zeros(n, dtype=np.int64)
     for i in nb.prange(n):
-        c = 0
-        for s in range(indptr[i], indptr[i + 1]):
-            if nbr[s] >= 0:
-                c += 1
-        deg[i] = c
+        deg[i] = alive_count_nb(indptr, nbr, i)
     return deg
+
+
+@nb.njit(cache=True, nogil=True)
+def alive_count_nb(indptr, nbr, i):
+    """Alive arcs of i's block (the classic kernels count where needed: a degree pass each step costs more)."""
+    c = 0
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] >= 0:
+            c += 1
+    return c
 
 
 def _indptr(cap: np.ndarray) -> np.ndarray:

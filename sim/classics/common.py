@@ -156,21 +156,11 @@ def nth_alive_nb(indptr, nbr, i, k):
 
 
 @nb.njit(**JIT)
-def alive_count_nb(indptr, nbr, i):
-    """Alive arcs of i's block (counted where needed: a whole-network degree pass each step costs more)."""
-    c = 0
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] >= 0:
-            c += 1
-    return c
-
-
-@nb.njit(**JIT)
 def partner_nb(indptr, nbr, mean_field, i, u, n):
     """`partner` on the raw arrays: anyone else, or the pick(u, degree)-th alive neighbour; -1 if none."""
     if mean_field:
         return other_agent_nb(u, i, n)
-    deg = alive_count_nb(indptr, nbr, i)
+    deg = tiestore.alive_count_nb(indptr, nbr, i)
     if deg == 0:
         return -1
     return nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u, deg))]
