@@ -25,21 +25,30 @@ _JIT = {"cache": True, "nogil": True}
 
 @nb.njit(parallel=True, **_JIT)
 def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, forum_content,
-              u_peer, u_pick, u_broadcast, u_forum, e_t, p):
-    """Phases 1-3 (exposure, attention, influence) for every agent, from the old state."""
+              u_peer, u_pick, u_broadcast, u_forum, was_over, was_withdrawn, gains, episodes, withdrawals,
+              e_t, p):
+    """Phases 1-3 (exposure, attention, influence) and 5 (identity, ledger) for every agent.
+
+    Identity and its ledger counters read only the agent's own new attention and influence outcome,
+    never the ties, so they are updated here, in place, instead of in a pass of their own after phase 4.
+    """
     (peer_on, peer_rate, broadcast_on, broadcast_rate, forum_on, forum_rate, porosity, msg_cap,
      att_on, capacity, literacy_effect, identity_buffer, withdrawal_rate, recovery_rate, withdrawn_below,
-     inf_on, acceptance, rejection, rate, contrast, narrowing, stability, dominant) = p
+     inf_on, acceptance, rejection, rate, contrast, narrowing, stability, dominant,
+     ident_on, ident_gain, ident_decay) = p
     n = len(x)
     x_new = np.empty(n)
     e_new = np.empty(n, dtype=np.float32)
     load = np.empty(n, dtype=np.float32)
     over = np.zeros(n, dtype=np.bool_)
     withdrawn = np.zeros(n, dtype=np.bool_)
-    n_acc = np.zeros(n, dtype=np.int64)
-    rej_peer = np.zeros(n, dtype=np.bool_)
+    n_acc = np.empty(n, dtype=np.int64)
+    rej_peer = np.empty(n, dtype=np.bool_)
     sender = np.full(n, -1, dtype=np.int64)
     q = np.empty(n, dtype=np.int32)  # engagement weights (< 2**21): half the bytes to gather
+    v_b0 = broadcast_rate * e_t if broadcast_on else 0.0
+    v_f0 = forum_rate * porosity * e_t if forum_on else 0.0
+    reach_b0, reach_f0 = -math.expm1(-v_b0), -math.expm1(-v_f0)  # the same for every agent below the cap
     for i in nb.prange(n):
         q[i] = np.int32(math.floor(e[i] * QUANTUM))
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
@@ -49,12 +58,12 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
             if j >= 0 and not muted[s]:
                 total += q[j]
         v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
-        v_b = broadcast_rate * e_t if broadcast_on else 0.0
-        v_f = forum_rate * porosity * e_t if forum_on else 0.0
+        v_b, v_f, reach_b, reach_f = v_b0, v_f0, reach_b0, reach_f0
         v_all = v_peer + v_b + v_f
         if msg_cap > 0 and v_all > msg_cap:
             scale = msg_cap / v_all
             v_peer, v_b, v_f = v_peer * scale, v_b * scale, v_f * scale
+            reach_b, reach_f = -math.expm1(-v_b), -math.expm1(-v_f)
         if total > 0:
             target = np.int64(math.floor(u_pick[i] * total))
             running = 0
@@ -87,41 +96,62 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
         e_new[i] = min(1.0, max(0.0, en))  # stored as float32; withdrawal reads the stored value
         withdrawn[i] = np.float64(e_new[i]) < withdrawn_below
         seen_peer = sender[i] >= 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
-        seen_b = u_broadcast[i] < -math.expm1(-v_b) * p_attend
-        seen_f = u_forum[i] < -math.expm1(-v_f) * p_attend
+        seen_b = u_broadcast[i] < reach_b * p_attend
+        seen_f = u_forum[i] < reach_f * p_attend
         # influence
-        xi = x[i]
-        if not inf_on:
-            x_new[i] = xi
-            continue
-        mu = rate / (1.0 + stability * ident)
-        delta = 0.0
-        for channel in range(3):
-            if channel == 0:
-                if not seen_peer:
-                    continue
-                y = x[nbr[sender[i]]]
-                accept = acceptance
-            elif channel == 1:
-                if not seen_b:
-                    continue
-                y = dominant
-                accept = acceptance * (1.0 - narrowing * np.float64(critical[i]))
-            else:
-                if not seen_f:
-                    continue
-                y = forum_content[i]
-                accept = acceptance
-            d = abs(y - xi)
-            if d < accept:
-                delta += mu * (y - xi)
-                n_acc[i] += 1
-            elif contrast and d > rejection:
-                delta -= mu * (y - xi)
-                if channel == 0:
-                    rej_peer[i] = True
-        x_new[i] = min(1.0, max(0.0, xi + delta))
+        y_peer = x[nbr[sender[i]]] if seen_peer else 0.0
+        x_new[i], n_acc[i], rej_peer[i] = _influence(
+            x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, inf_on,
+            acceptance, rejection, rate, contrast, narrowing, stability, dominant)
+        # identity and ledger
+        gained = False
+        if ident_on:
+            gained = n_acc[i] > 0 and not withdrawn[i] and not is_over
+            g = min(1.0, ident_gain * lit)
+            identity[i] = (ident + g * (1.0 - ident) if gained else ident) * (1.0 - ident_decay)
+        if gained:
+            bump(gains, i)
+        if is_over and not was_over[i]:
+            bump(episodes, i)
+        if withdrawn[i] and not was_withdrawn[i]:
+            bump(withdrawals, i)
     return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender
+
+
+@nb.njit(**_JIT)
+def _influence(xi, y_peer, ident, critical, y_forum, seen_peer, seen_b, seen_f, inf_on, acceptance, rejection,
+               rate, contrast, narrowing, stability, dominant):
+    """An agent's new stance from the messages it attended: social judgment, summed over the channels.
+
+    Returns (stance, messages accepted, whether the peer's message was rejected).
+    """
+    if not inf_on:
+        return xi, 0, False
+    mu = rate / (1.0 + stability * ident)
+    delta = 0.0
+    accepted = 0
+    rejected_peer = False
+    for channel in range(3):
+        if channel == 0:
+            if not seen_peer:
+                continue
+            y, accept = y_peer, acceptance
+        elif channel == 1:
+            if not seen_b:
+                continue
+            y, accept = dominant, acceptance * (1.0 - narrowing * critical)
+        else:
+            if not seen_f:
+                continue
+            y, accept = y_forum, acceptance
+        d = abs(y - xi)
+        if d < accept:
+            delta += mu * (y - xi)
+            accepted += 1
+        elif contrast and d > rejection:
+            delta -= mu * (y - xi)
+            rejected_peer = rejected_peer or channel == 0
+    return min(1.0, max(0.0, xi + delta)), accepted, rejected_peer
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -174,64 +204,77 @@ def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
     return src[:c], dst[:c], kept[:c]
 
 
-@nb.njit(**_JIT)
-def _exclude(indptr, nbr, muted, rej, group, dissent, u, u_pick, rate, lost):
+@nb.njit(parallel=True, **_JIT)
+def _exclusion_proposals(indptr, nbr, group, dissent, u, u_pick, rate):
+    """The in-group tie each excluded dissenter loses (a slot of its block), -1 for the others."""
     n = len(group)
-    prop_slot = np.empty(n, dtype=np.int64)
-    prop_owner = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
+    prop = np.full(n, -1, dtype=np.int64)
+    for i in nb.prange(n):  # proposals read the ties as they are before any cut
         if not (dissent[i] and u[i] < rate):
             continue
         count = 0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0 and group[nbr[s]] == group[i]:
                 count += 1
-        if count == 0:
-            continue
         k = np.int64(math.floor(u_pick[i] * count))
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0 and group[nbr[s]] == group[i]:
                 if k == 0:
-                    prop_slot[m] = s
-                    prop_owner[m] = i
-                    m += 1
+                    prop[i] = s
                     break
                 k -= 1
-    src, dst, _ = _apply_cuts(indptr, nbr, muted, rej, prop_slot[:m], prop_owner[:m], lost, True)
+    return prop
+
+
+def _exclude(t, group, dissent, u, u_pick, rate, lost):
+    prop = _exclusion_proposals(t.indptr, t.nbr, group, dissent, u, u_pick, rate)
+    owners = np.flatnonzero(prop >= 0)
+    src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, prop[owners], owners, lost, True)
     return src, dst
 
 
-@nb.njit(**_JIT)
-def _mute(indptr, nbr, muted, rej, sender, rej_peer, mute_after, lost):
+@nb.njit(parallel=True, **_JIT)
+def _count_rejections(nbr, muted, rej, sender, rej_peer, mute_after):
+    """Count each rejected sender against its slot and mute it at `mute_after`; True where a mute is new.
+
+    The slot `sender[i]` lies in i's own block, so agents never write the same slot.
+    """
     n = len(sender)
-    m_src = np.empty(n, dtype=np.int64)
-    m_dst = np.empty(n, dtype=np.int64)
-    new_slots = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
+    newly = np.zeros(n, dtype=np.bool_)
+    for i in nb.prange(n):
         s = sender[i]
         if rej_peer[i] and s >= 0 and nbr[s] >= 0:
             rej[s] = min(np.int64(rej[s]) + 1, 255)
             if not muted[s] and rej[s] >= mute_after:
                 muted[s] = True
-                m_src[m] = i
-                m_dst[m] = nbr[s]
-                new_slots[m] = s
-                m += 1
+                newly[i] = True
+    return newly
+
+
+@nb.njit(**_JIT)
+def _cut_mutual(indptr, nbr, muted, rej, owners, slots, lost):
+    """Cut, in order, the newly muted ties whose other end has muted too; both ends lose the tie."""
+    m = len(slots)
     c_src = np.empty(m, dtype=np.int64)
     c_dst = np.empty(m, dtype=np.int64)
     c = 0
     for q in range(m):
-        s = new_slots[q]
-        if nbr[s] >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, m_src[q])]:
-            c_src[c] = m_src[q]
+        s, i = slots[q], owners[q]
+        if nbr[s] >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, i)]:
+            c_src[c] = i
             c_dst[c] = nbr[s]
-            bump(lost, m_src[q])
+            bump(lost, i)
             bump(lost, nbr[s])
-            tiestore.cut_nb(indptr, nbr, muted, rej, s, m_src[q])
+            tiestore.cut_nb(indptr, nbr, muted, rej, s, i)
             c += 1
-    return m_src[:m], m_dst[:m], c_src[:c], c_dst[:c]
+    return c_src[:c], c_dst[:c]
+
+
+def _mute(t, sender, rej_peer, mute_after, lost):
+    owners = np.flatnonzero(_count_rejections(t.nbr, t.muted, t.rejections, sender, rej_peer, mute_after))
+    slots = sender[owners]
+    muted_pairs = (owners, t.nbr[slots].astype(np.int64))
+    return muted_pairs, _cut_mutual(t.indptr, t.nbr, t.muted, t.rejections, owners, slots, lost)
 
 
 @nb.njit(**_JIT)
@@ -249,14 +292,13 @@ def _first_per_pair(a, b, n):
     return np.flatnonzero(keep)
 
 
-@nb.njit(**_JIT)
-def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
-                     u, u_scope, u_pick, rate, in_group, acceptance):
+@nb.njit(parallel=True, **_JIT)
+def _formation_proposals(indptr, nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
+                         u, u_scope, u_pick, rate, in_group, acceptance):
+    """The agent each proposer would tie to (close enough, not withdrawn, not yet linked), -1 for none."""
     n = len(x)
-    a = np.empty(n, dtype=np.int64)
-    b = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
+    prop = np.full(n, -1, dtype=np.int64)
+    for i in nb.prange(n):
         if not (n_acc[i] > 0 and not withdrawn[i] and not over[i] and u[i] < rate):
             continue
         if u_scope[i] < in_group:
@@ -266,22 +308,28 @@ def _form_candidates(indptr, nbr, x, withdrawn, over, n_acc, group, group_order,
         else:
             j = np.int64(math.floor(u_pick[i] * n))
         if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not tiestore.linked_nb(indptr, nbr, i, j):
-            a[m] = i
-            b[m] = j
-            m += 1
-    keep = _first_per_pair(a[:m], b[:m], n)
+            prop[i] = j
+    return prop
+
+
+def _form_candidates(t, x, withdrawn, over, n_acc, group, group_order, group_start, u, u_scope, u_pick, rate,
+                     in_group, acceptance):
+    prop = _formation_proposals(t.indptr, t.nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
+                                u, u_scope, u_pick, rate, in_group, acceptance)
+    a = np.flatnonzero(prop >= 0)
+    b = prop[a]
+    keep = _first_per_pair(a, b, len(x))
     return a[keep], b[keep]
 
 
-@nb.njit(**_JIT)
-def _rewire_moves(indptr, nbr, muted, rej, x, withdrawn, group, group_order, group_start, dissent, u,
-                  u_pick, rate, acceptance, lost):
+@nb.njit(parallel=True, **_JIT)
+def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, dissent, u, u_pick, rate,
+                      acceptance):
+    """For each rewiring dissenter, the outsider it would tie to and the slot of the tie it would drop."""
     n = len(x)
-    mi = np.empty(n, dtype=np.int64)
-    mj = np.empty(n, dtype=np.int64)
-    md = np.empty(n, dtype=np.int64)
-    m = 0
-    for i in range(n):
+    to = np.full(n, -1, dtype=np.int64)
+    drop = np.full(n, -1, dtype=np.int64)
+    for i in nb.prange(n):
         if not (dissent[i] and u[i] < rate):
             continue
         g = group[i]
@@ -294,20 +342,25 @@ def _rewire_moves(indptr, nbr, muted, rej, x, withdrawn, group, group_order, gro
         j = group_order[k if k < start else k + size]
         if abs(x[i] - x[j]) >= acceptance or withdrawn[j] or tiestore.linked_nb(indptr, nbr, i, j):
             continue
-        drop = -1
+        worst_slot = -1
         worst = -1.0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0 and abs(x[i] - x[nbr[s]]) > worst:
-                drop = s
+                worst_slot = s
                 worst = abs(x[i] - x[nbr[s]])
-        if drop >= 0 and worst > acceptance:
-            mi[m] = i
-            mj[m] = j
-            md[m] = drop
-            m += 1
-    c_src, c_dst, kept = _apply_cuts(indptr, nbr, muted, rej, md[:m], mi[:m], lost, False)
-    mi, mj = mi[kept], mj[kept]
-    keep = _first_per_pair(mi, mj, n)
+        if worst_slot >= 0 and worst > acceptance:
+            to[i] = j
+            drop[i] = worst_slot
+    return to, drop
+
+
+def _rewire_moves(t, x, withdrawn, group, group_order, group_start, dissent, u, u_pick, rate, acceptance, lost):
+    to, drop = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, dissent, u,
+                                 u_pick, rate, acceptance)
+    mi = np.flatnonzero(to >= 0)
+    c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, drop[mi], mi, lost, False)
+    mi, mj = mi[kept], to[mi][kept]
+    keep = _first_per_pair(mi, mj, len(x))
     return c_src, c_dst, mi[keep], mj[keep]
 
 
@@ -319,77 +372,50 @@ def _insert(indptr, nbr, muted, rej, a, b, gained):
         bump(gained, b[q])
 
 
-@nb.njit(**_JIT)
-def _identity(identity, literacy, n_acc, withdrawn, over, was_over, was_withdrawn, on, gain, decay,
-              literacy_effect, gains, episodes, withdrawals):
-    for i in range(len(identity)):
-        gained = False
-        if on:
-            gained = n_acc[i] > 0 and not withdrawn[i] and not over[i]
-            lit = max(0.05, 1.0 + literacy_effect * (np.float64(literacy[i]) - 0.5))
-            g = min(1.0, gain * lit)
-            old = np.float64(identity[i])
-            ident = old + g * (1.0 - old) if gained else old
-            identity[i] = ident * (1.0 - decay)
-        if gained:
-            bump(gains, i)
-        if over[i] and not was_over[i]:
-            bump(episodes, i)
-        if withdrawn[i] and not was_withdrawn[i]:
-            bump(withdrawals, i)
-
-
 def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
-    need = np.bincount(a, minlength=state.n_agents) + np.bincount(b, minlength=state.n_agents)
-    tiestore.ensure_capacity(state.ties, need)
+    tiestore.ensure_room(state.ties, a, b)
     t = state.ties
     _insert(t.indptr, t.nbr, t.muted, t.rejections, a, b, state.ledger["ties_gained"])
 
 
 def _params(cfg: Config) -> tuple:
-    m, a, f = cfg.messages, cfg.attention, cfg.influence
+    m, a, f, i = cfg.messages, cfg.attention, cfg.influence, cfg.identity
     return (m.peer, m.peer_rate, m.broadcast, m.broadcast_rate, m.forum, m.forum_rate, m.porosity, m.cap,
             a.enabled, a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate,
             a.withdrawn_below, f.enabled, f.acceptance, f.rejection, f.rate, f.contrast, f.critical_narrowing,
-            f.identity_stability, cfg.stance.dominant)
+            f.identity_stability, cfg.stance.dominant, i.enabled, i.gain, i.decay)
 
 
 def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     """Advance `state` in place by one step (compiled)."""
     state.t += 1
     e_t = level(state.t, cfg.exposure)
-    t = state.ties
-    was_over, was_withdrawn = state.overloaded, state.withdrawn
+    t, ledger = state.ties, state.ledger
     x, e, load, over, withdrawn, n_acc, rej_peer, sender = _exchange(
         t.indptr, t.nbr, t.muted, state.stance, state.engagement, state.trust, state.literacy,
         state.identity, state.critical, draws.forum_content, draws.peer, draws.peer_pick,
-        draws.broadcast, draws.forum, e_t, _params(cfg))
+        draws.broadcast, draws.forum, state.overloaded, state.withdrawn, ledger["identity_gains"],
+        ledger["overload_episodes"], ledger["withdrawals"], e_t, _params(cfg))
     state.stance, state.engagement, state.load = x, e, load
     state.overloaded, state.withdrawn = over, withdrawn
-    tc, lost = cfg.ties, state.ledger["ties_lost"]
+    tc, lost = cfg.ties, ledger["ties_lost"]
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, tc.conformity)
     if tc.exclusion:
-        events["excluded"] = _exclude(t.indptr, t.nbr, t.muted, t.rejections, state.group, dissent,
-                                      draws.exclude, draws.exclude_pick, tc.exclusion_rate, lost)
+        events["excluded"] = _exclude(t, state.group, dissent, draws.exclude, draws.exclude_pick,
+                                      tc.exclusion_rate, lost)
     if tc.muting:
-        ms, md, cs, cd = _mute(t.indptr, t.nbr, t.muted, t.rejections, sender, rej_peer, tc.mute_after, lost)
-        events["muted"], events["cut_mute"] = (ms, md), (cs, cd)
+        events["muted"], events["cut_mute"] = _mute(t, sender, rej_peer, tc.mute_after, lost)
     if tc.formation:
-        a, b = _form_candidates(t.indptr, t.nbr, x, withdrawn, over, n_acc, state.group, state.group_order,
-                                state.group_start, draws.form, draws.form_scope, draws.form_pick,
-                                tc.formation_rate, tc.formation_in_group, cfg.influence.acceptance)
+        a, b = _form_candidates(t, x, withdrawn, over, n_acc, state.group, state.group_order, state.group_start,
+                                draws.form, draws.form_scope, draws.form_pick, tc.formation_rate,
+                                tc.formation_in_group, cfg.influence.acceptance)
         _connect(state, a, b)
         events["formed"] = (a, b)
     if tc.rewiring:
-        t = state.ties  # a repack in formation replaces the arrays
-        cs, cd, a, b = _rewire_moves(t.indptr, t.nbr, t.muted, t.rejections, x, withdrawn, state.group,
-                                     state.group_order, state.group_start, dissent, draws.rewire,
-                                     draws.rewire_pick, tc.rewire_rate, cfg.influence.acceptance, lost)
+        cs, cd, a, b = _rewire_moves(state.ties, x, withdrawn, state.group, state.group_order, state.group_start,
+                                     dissent, draws.rewire, draws.rewire_pick, tc.rewire_rate,
+                                     cfg.influence.acceptance, lost)  # state.ties: a repack replaces the arrays
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
-    ic = cfg.identity
-    _identity(state.identity, state.literacy, n_acc, withdrawn, over, was_over, was_withdrawn, ic.enabled,
-              ic.gain, ic.decay, cfg.attention.literacy_effect, state.ledger["identity_gains"],
-              state.ledger["overload_episodes"], state.ledger["withdrawals"])
     return StepReport(e_t, n_acc, events)

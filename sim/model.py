@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import classics
 from sim.agents import Professional
-from sim.draws import draw
+from sim.draws import DrawSource
 from sim.fast import step_numba
 from sim.initialize import initial_state
 from sim.params import Config, validate
@@ -41,6 +41,7 @@ class ResocializationModel(mesa.Model):
         self._before: np.ndarray | None = None  # stances before the last classic step
         self._converged: bool | None = None
         self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.draws)
+        self.draws = DrawSource(self.rng, self.state.n_agents, self.content_rng) if self.classic is None else None
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
         self._step = (STEPS[cfg.implementation] if self.classic is None
@@ -61,7 +62,7 @@ class ResocializationModel(mesa.Model):
             for observe in self.observers:
                 observe(self)
             return
-        draws = draw(self.rng, self.state.n_agents, self.cfg.messages, self.content_rng, self.exposure)
+        draws = self.draws.draw(self.cfg.messages, self.exposure)
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

@@ -225,11 +225,25 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     the re-pack are compiled passes over the slots (tens of milliseconds, not seconds).
     """
     need = np.asarray(need, dtype=np.int64)
-    if not _lacks_room(ties.indptr, ties.nbr, need):
-        return
+    if _lacks_room(ties.indptr, ties.nbr, need):
+        _repack_with_room(ties, need)
+
+
+def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
+    """`ensure_capacity` for the ties a[k]-b[k] about to be formed, checking only their ends' blocks.
+
+    A step forms a few thousand ties among a million agents: the check costs a sort of their ends,
+    not a pass over every block (the full need array is built only for a re-pack).
+    """
+    ends = np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])
+    if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, np.sort(ends)):
+        _repack_with_room(ties, np.bincount(ends, minlength=ties.n_agents))
+
+
+def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     indptr = _indptr(_capacity(ties.degree() + need, ties.slack))
     size = int(indptr[-1])
-    nbr = np.full(size, EMPTY, dtype=np.int32)
+    nbr = np.empty(size, dtype=np.int32)  # every slot is written by the re-pack
     muted = np.zeros(size, dtype=bool)
     rej = np.zeros(size, dtype=np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
@@ -242,17 +256,31 @@ def _lacks_room(indptr, nbr, need):
     short = np.zeros(n, dtype=np.bool_)
     for i in nb.prange(n):
         if need[i] > 0:
-            free = 0
-            for s in range(indptr[i], indptr[i + 1]):
-                if nbr[s] < 0:
-                    free += 1
-            short[i] = free < need[i]
+            short[i] = _free_count(indptr, nbr, i) < need[i]
     return short.any()
+
+
+@nb.njit(cache=True, nogil=True)
+def _ends_lack_room(indptr, nbr, ends):
+    """Whether some agent in the sorted `ends` occurs more often than its block has free slots."""
+    r = 0
+    while r < len(ends):
+        i, k = ends[r], r
+        while r < len(ends) and ends[r] == i:
+            r += 1
+        if _free_count(indptr, nbr, i) < r - k:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
+def _free_count(indptr, nbr, i):
+    return (indptr[i + 1] - indptr[i]) - alive_count_nb(indptr, nbr, i)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
-    """Copy each block's alive arcs, in order, to the start of its new block."""
+    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free."""
     for i in nb.prange(len(indptr) - 1):
         w = new_indptr[i]
         for s in range(indptr[i], indptr[i + 1]):
@@ -261,6 +289,7 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
                 new_muted[w] = muted[s]
                 new_rej[w] = rej[s]
                 w += 1
+        new_nbr[w:new_indptr[i + 1]] = EMPTY
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
@@ -270,9 +299,7 @@ def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     m = len(a)
     if m == 0:
         return
-    n = ties.n_agents
-    need = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    ensure_capacity(ties, need)
+    ensure_room(ties, a, b)
     # arcs in pair order: a->b then b->a for each pair; owner of arc 2k is a[k], of 2k+1 is b[k]
     owners = np.empty(2 * m, dtype=np.int64)
     owners[0::2], owners[1::2] = a, b

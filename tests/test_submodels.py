@@ -269,3 +269,42 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     assert np.isnan(d.forum_content[~reach]).sum() >= (~reach).sum() - 2  # the rest are not drawn (bar the margin)
     full = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2))
     assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
+
+
+def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independent():
+    import numba
+
+    from sim.draws import UNIFORMS, DrawSource, draw
+
+    msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
+
+    def source_draws(n, chunk, threads, steps=2):
+        before = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            src = DrawSource(np.random.default_rng(7), n, np.random.default_rng(8), chunk=chunk)
+            out = []
+            for _ in range(steps):  # the buffers are reused: copy what a step drew
+                d = src.draw(msg, e_t=1.0)
+                out.append((np.stack([d.u[k] for k in UNIFORMS]).copy(), d.forum_content.copy()))
+            return out
+        finally:
+            numba.set_num_threads(before)
+
+    # up to one chunk: exactly `draw` on the model's generators, step after step
+    one = source_draws(3000, 4096, 2)
+    rng, content = np.random.default_rng(7), np.random.default_rng(8)
+    for u, forum in one:
+        d = draw(rng, 3000, msg, content, e_t=1.0)
+        assert np.array_equal(u, np.stack([d.u[k] for k in UNIFORMS]))
+        assert np.array_equal(forum, d.forum_content, equal_nan=True)
+    # several chunks: the same numbers whatever the number of threads, and a new stream per chunk
+    serial, parallel = source_draws(10_000, 1024, 1), source_draws(10_000, 1024, numba.config.NUMBA_NUM_THREADS)
+    for (u1, f1), (u2, f2) in zip(serial, parallel, strict=True):
+        assert np.array_equal(u1, u2) and np.array_equal(f1, f2, equal_nan=True)
+    u = serial[0][0]
+    head = np.random.default_rng(7)
+    assert np.array_equal(u[:, :1024], np.stack([head.random(1024) for _ in UNIFORMS]))  # chunk 0: the model's stream
+    assert not np.array_equal(u[:, 1024:2048], u[:, :1024])
+    assert 0.49 < u.mean() < 0.51 and not np.array_equal(serial[0][0], serial[1][0])
+
