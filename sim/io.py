@@ -59,26 +59,45 @@ def _jsonable(value: Any) -> Any:
 
 def write_table(path: str | os.PathLike, table: pa.Table) -> None:
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=_repetitive(table.schema))
+
+
+def _repetitive(schema: pa.Schema) -> list[str]:
+    """Columns worth a dictionary: `step` and dictionary types (for a million distinct values it is only work)."""
+    return [f.name for f in schema if f.name == "step" or pa.types.is_dictionary(f.type)]
 
 
 class ParquetStream:
     """A Parquet file written in row groups as a run goes, renamed into place on `close`.
 
-    Keeps memory bounded for long runs: only the current row group is held.
+    Keeps memory bounded for long runs: small tables (a step's tie events) are held until they add
+    up to `group_rows` rows and written as one row group; a large one (an agent snapshot) goes out
+    at once.
     """
 
-    def __init__(self, path: str | os.PathLike, schema: pa.Schema) -> None:
+    def __init__(self, path: str | os.PathLike, schema: pa.Schema, group_rows: int = 1 << 20) -> None:
         self.path = Path(path)
         self.tmp = _tmp(self.path)
         self.schema = schema
-        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.group_rows = group_rows
+        self._pending: list[pa.Table] = []
+        self._rows = 0
+        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", use_dictionary=_repetitive(schema))
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
-            self._writer.write_table(table.cast(self.schema))
+            self._pending.append(table.cast(self.schema))
+            self._rows += table.num_rows
+            if self._rows >= self.group_rows:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._writer.write_table(pa.concat_tables(self._pending))
+            self._pending, self._rows = [], 0
 
     def close(self) -> None:
+        self._flush()
         self._writer.close()
         os.replace(self.tmp, self.path)
 

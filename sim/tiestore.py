@@ -51,15 +51,15 @@ class Ties:
         return Ties(self.indptr.copy(), self.nbr.copy(), self.muted.copy(), self.rejections.copy(), self.slack)
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Undirected ties (u < v, sorted) with who muted whom, for outputs and metrics."""
-        s = np.flatnonzero(self.nbr >= 0)
-        own = self.owner()[s]
-        keep = own < self.nbr[s]
-        s = s[keep]
-        u, v = own[keep].astype(np.int64), self.nbr[s].astype(np.int64)
-        order = np.lexsort((v, u))
-        s = s[order]
-        return u[order], v[order], self.muted[s], self.muted[reverse_slots(self, s)]
+        """Undirected ties (u < v, sorted) with who muted whom, for outputs and metrics.
+
+        Emitted block by block in owner order, each block's ties sorted by neighbour: a compiled pass,
+        where a sort of the whole list took seconds at ten million ties.
+        """
+        ends = _upper_arcs(self.indptr, self.nbr)
+        start = np.zeros(len(ends) + 1, dtype=np.int64)
+        np.cumsum(ends, out=start[1:])
+        return _edge_list(self.indptr, self.nbr, self.muted, start)
 
     def canonical(self) -> dict[str, np.ndarray]:
         """Layout-free description of the ties (for comparing two implementations)."""
@@ -79,6 +79,42 @@ def _degree(indptr, nbr):
     for i in nb.prange(n):
         deg[i] = alive_count_nb(indptr, nbr, i)
     return deg
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _upper_arcs(indptr, nbr):
+    n = len(indptr) - 1
+    count = np.zeros(n, dtype=np.int64)
+    for i in nb.prange(n):
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] > i:
+                count[i] += 1
+    return count
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _edge_list(indptr, nbr, muted, start):
+    m = start[-1]
+    u = np.empty(m, dtype=np.int64)
+    v = np.empty(m, dtype=np.int64)
+    mu = np.empty(m, dtype=np.bool_)
+    mv = np.empty(m, dtype=np.bool_)
+    for i in nb.prange(len(indptr) - 1):
+        a = start[i]
+        slots = np.empty(start[i + 1] - a, dtype=np.int64)
+        c = 0
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] > i:
+                slots[c] = s
+                c += 1
+        slots = slots[np.argsort(nbr[slots], kind="mergesort")]
+        for k in range(c):
+            s = slots[k]
+            u[a + k] = i
+            v[a + k] = nbr[s]
+            mu[a + k] = muted[s]
+            mv[a + k] = muted[reverse_slot(indptr, nbr, s, i)]
+    return u, v, mu, mv
 
 
 @nb.njit(cache=True, nogil=True)
