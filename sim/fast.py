@@ -24,7 +24,7 @@ _JIT = {"cache": True, "nogil": True}
 
 
 @nb.njit(parallel=True, **_JIT)
-def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, forum_content,
+def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critical, forum_content,
               u_peer, u_pick, u_broadcast, u_forum, was_over, was_withdrawn, gains, episodes, withdrawals,
               e_t, p):
     """Phases 1-3 (exposure, attention, influence) and 5 (identity, ledger) for every agent.
@@ -53,9 +53,10 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
         q[i] = np.int32(math.floor(e[i] * QUANTUM))
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
         total = 0
+        check = mutes[i]
         for s in range(indptr[i], indptr[i + 1]):
             j = nbr[s]
-            if j >= 0 and not muted[s]:
+            if j >= 0 and not (check and muted[s]):
                 total += q[j]
         v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
         v_b, v_f, reach_b, reach_f = v_b0, v_f0, reach_b0, reach_f0
@@ -64,16 +65,6 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
             scale = msg_cap / v_all
             v_peer, v_b, v_f = v_peer * scale, v_b * scale, v_f * scale
             reach_b, reach_f = -math.expm1(-v_b), -math.expm1(-v_f)
-        if total > 0:
-            target = np.int64(math.floor(u_pick[i] * total))
-            running = 0
-            for s in range(indptr[i], indptr[i + 1]):
-                j = nbr[s]
-                if j >= 0 and not muted[s]:
-                    running += q[j]
-                    if running > target:
-                        sender[i] = s
-                        break
         # attention
         lit = max(0.05, 1.0 + literacy_effect * (np.float64(literacy[i]) - 0.5))
         ident = np.float64(identity[i])
@@ -95,7 +86,17 @@ def _exchange(indptr, nbr, muted, x, e, trust, literacy, identity, critical, for
         over[i] = is_over
         e_new[i] = min(1.0, max(0.0, en))  # stored as float32; withdrawal reads the stored value
         withdrawn[i] = np.float64(e_new[i]) < withdrawn_below
-        seen_peer = sender[i] >= 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
+        seen_peer = total > 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
+        if seen_peer:  # the sender matters only for a message that is seen: no second pass over the others
+            target = np.int64(math.floor(u_pick[i] * total))
+            running = 0
+            for s in range(indptr[i], indptr[i + 1]):
+                j = nbr[s]
+                if j >= 0 and not (check and muted[s]):
+                    running += q[j]
+                    if running > target:
+                        sender[i] = s
+                        break
         seen_b = u_broadcast[i] < reach_b * p_attend
         seen_f = u_forum[i] < reach_f * p_attend
         # influence
@@ -234,7 +235,7 @@ def _exclude(t, group, dissent, u, u_pick, rate, lost):
 
 
 @nb.njit(parallel=True, **_JIT)
-def _count_rejections(nbr, muted, rej, sender, rej_peer, mute_after):
+def _count_rejections(nbr, muted, mutes, rej, sender, rej_peer, mute_after):
     """Count each rejected sender against its slot and mute it at `mute_after`; True where a mute is new.
 
     The slot `sender[i]` lies in i's own block, so agents never write the same slot.
@@ -246,7 +247,7 @@ def _count_rejections(nbr, muted, rej, sender, rej_peer, mute_after):
         if rej_peer[i] and s >= 0 and nbr[s] >= 0:
             rej[s] = min(np.int64(rej[s]) + 1, 255)
             if not muted[s] and rej[s] >= mute_after:
-                muted[s] = True
+                muted[s] = mutes[i] = True
                 newly[i] = True
     return newly
 
@@ -271,7 +272,7 @@ def _cut_mutual(indptr, nbr, muted, rej, owners, slots, lost):
 
 
 def _mute(t, sender, rej_peer, mute_after, lost):
-    owners = np.flatnonzero(_count_rejections(t.nbr, t.muted, t.rejections, sender, rej_peer, mute_after))
+    owners = np.flatnonzero(_count_rejections(t.nbr, t.muted, t.mutes, t.rejections, sender, rej_peer, mute_after))
     slots = sender[owners]
     muted_pairs = (owners, t.nbr[slots].astype(np.int64))
     return muted_pairs, _cut_mutual(t.indptr, t.nbr, t.muted, t.rejections, owners, slots, lost)
@@ -392,7 +393,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     e_t = level(state.t, cfg.exposure)
     t, ledger = state.ties, state.ledger
     x, e, load, over, withdrawn, n_acc, rej_peer, sender = _exchange(
-        t.indptr, t.nbr, t.muted, state.stance, state.engagement, state.trust, state.literacy,
+        t.indptr, t.nbr, t.muted, t.mutes, state.stance, state.engagement, state.trust, state.literacy,
         state.identity, state.critical, draws.forum_content, draws.peer, draws.peer_pick,
         draws.broadcast, draws.forum, state.overloaded, state.withdrawn, ledger["identity_gains"],
         ledger["overload_episodes"], ledger["withdrawals"], e_t, _params(cfg))

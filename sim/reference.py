@@ -182,7 +182,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             if rejected_peer[i] and s >= 0 and ties.nbr[s] >= 0:
                 ties.rejections[s] = min(int(ties.rejections[s]) + 1, 255)
                 if not ties.muted[s] and ties.rejections[s] >= tc.mute_after:
-                    ties.muted[s] = True
+                    ties.muted[s] = ties.mutes[i] = True
                     events["muted"][0].append(i)
                     events["muted"][1].append(int(ties.nbr[s]))
                     newly_muted.append(s)

@@ -93,6 +93,7 @@ def mute(state: State, sender_slot: np.ndarray, rejected_peer: np.ndarray, cfg: 
     new = (~ties.muted[slots]) & (ties.rejections[slots] >= cfg.mute_after)
     who, slots = who[new], slots[new]
     ties.muted[slots] = True
+    ties.mutes[who] = True
     muted = (who.astype(np.int64), ties.nbr[slots].astype(np.int64))
     both = slots[ties.muted[tiestore.reverse_slots(ties, slots)]]
     both = both[first_per_tie(both, ties)]
