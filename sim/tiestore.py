@@ -303,8 +303,7 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     muted = np.zeros(size, dtype=bool)
     rej = np.zeros(size, dtype=np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
-    ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej
-    ties.mutes = _blocks_with_mutes(indptr, muted)
+    ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej  # `mutes` stays valid
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -337,14 +336,20 @@ def _free_count(indptr, nbr, i):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
-    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free."""
+    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free.
+
+    `new_muted` and `new_rej` come zeroed, so only their non-zero slots are written: untouched pages of
+    a fresh zeroed array cost nothing, and most slots are neither muted nor rejected.
+    """
     for i in nb.prange(len(indptr) - 1):
         w = new_indptr[i]
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0:
                 new_nbr[w] = nbr[s]
-                new_muted[w] = muted[s]
-                new_rej[w] = rej[s]
+                if muted[s]:
+                    new_muted[w] = True
+                if rej[s]:
+                    new_rej[w] = rej[s]
                 w += 1
         new_nbr[w:new_indptr[i + 1]] = EMPTY
 
