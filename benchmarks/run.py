@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from benchmarks import cli_runs, ndlib_compare
 from benchmarks.common import MEAN_DEGREE, ROOT, group_size, timed
-from sim.draws import draw
+from sim.draws import DrawSource
 from sim.fast import step_numba
 from sim.initialize import initial_state
 from sim.io import atomic_path
@@ -51,12 +51,14 @@ def sbm_config(n: int, seed: int = 0) -> Config:
     return cfg
 
 
-def warm_state(cfg: Config, steps: int = 3) -> tuple[State, np.random.Generator]:
+def warm_state(cfg: Config, steps: int = 3) -> tuple[State, DrawSource]:
+    """A state a few steps in, and its draws as the model makes them (at full exposure, E = 1)."""
     rng = np.random.default_rng(cfg.seed)
     state = initial_state(cfg, rng)
+    source = DrawSource(rng, state.n_agents, rng.spawn(1)[0])
     for _ in range(steps):
-        step_numba(state, cfg, draw(rng, state.n_agents, cfg.messages, e_t=1.0))
-    return state, rng
+        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))
+    return state, source
 
 
 def bench_steps(sizes: list[int]) -> list[dict]:
@@ -64,8 +66,8 @@ def bench_steps(sizes: list[int]) -> list[dict]:
     rows = []
     for n in sizes:
         cfg = sbm_config(n)
-        state, rng = warm_state(cfg)
-        draws = draw(rng, n, cfg.messages, e_t=1.0)
+        state, source = warm_state(cfg)
+        draws = source.draw(cfg.messages, e_t=1.0)
         t = {}
         for name, fn in (("reference", step_reference), ("vectorized", step_vectorized), ("numba", step_numba)):
             t[name] = timed(lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
@@ -83,13 +85,13 @@ def bench_steps(sizes: list[int]) -> list[dict]:
 def bench_spmv(n: int) -> dict:
     """One full step against one SpMV on the same graph (the memory-bandwidth floor)."""
     cfg = sbm_config(n)
-    state, rng = warm_state(cfg)
+    state, source = warm_state(cfg)
     u, v, _, _ = state.ties.edges()
     a = sp.csr_matrix((np.ones(2 * len(u)), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
     x = state.engagement.copy()
     t_spmv = timed(lambda: a @ x, min_time=1.0)
-    t_step = timed(lambda: step_numba(state, cfg, draw(rng, n, cfg.messages, e_t=1.0)), min_time=2.0, max_reps=20)
-    t_draw = timed(lambda: draw(rng, n, cfg.messages, e_t=1.0), min_time=0.5)
+    t_step = timed(lambda: step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0)), min_time=2.0, max_reps=20)
+    t_draw = timed(lambda: source.draw(cfg.messages, e_t=1.0), min_time=0.5)
     return {"n_agents": n, "ties": int(len(u)), "spmv_s": t_spmv, "step_s": t_step, "draws_s": t_draw,
             "step_vs_spmv": t_step / t_spmv, "step_without_draws_vs_spmv": (t_step - t_draw) / t_spmv}
 
@@ -101,10 +103,11 @@ def _scaling_child(n: int, steps: int) -> None:
     rng = np.random.default_rng(cfg.seed)
     state = initial_state(cfg, rng)
     t_init = time.perf_counter() - t0
-    step_numba(state, cfg, draw(rng, n, cfg.messages, e_t=1.0))  # compile / warm
+    source = DrawSource(rng, n, rng.spawn(1)[0])
+    step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))  # compile / warm
     t0 = time.perf_counter()
     for _ in range(steps):
-        step_numba(state, cfg, draw(rng, n, cfg.messages, e_t=1.0))
+        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))
     per_step = (time.perf_counter() - t0) / steps
     print(json.dumps({"n_agents": n, "ties": int(state.ties.degree().sum() // 2), "init_s": t_init,
                       "step_s": per_step, "peak_rss_mib": peak_rss_mib(),
