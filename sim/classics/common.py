@@ -166,6 +166,24 @@ def partner_nb(indptr, nbr, mean_field, i, u, n):
     return nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u, deg))]
 
 
+@nb.njit(parallel=True, **JIT)
+def pairs_nb(indptr, nbr, mean_field, u):
+    """Agent (row 0 of `u`) and partner (row 1) of every elementary update of a step; partner -1 if none.
+
+    In Deffuant and Jager-Amblard the ties do not change during a step and a partner does not depend
+    on opinions, so every pair is found up front, in parallel: the sequential updates then touch
+    only opinions instead of waiting on a chain of cache misses through the tie blocks at each one.
+    """
+    n = len(indptr) - 1
+    m = u.shape[1]
+    agent = np.empty(m, dtype=np.int64)
+    other = np.empty(m, dtype=np.int64)
+    for t in nb.prange(m):
+        agent[t] = pick_nb(u[0, t], n)
+        other[t] = partner_nb(indptr, nbr, mean_field, agent[t], u[1, t], n)
+    return agent, other
+
+
 @nb.njit(**JIT)
 def move_tie_nb(indptr, nbr, muted, rejections, s, i, k):
     """`move_tie` on the raw arrays: `tiestore.cut` of slot s (owned by i), then `tiestore.connect_one(i, k)`."""

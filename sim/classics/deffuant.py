@@ -28,10 +28,9 @@ from sim.classics.common import (
     edges_frozen_nb,
     mean_field_frozen,
     on_complete_graph,
+    pairs_nb,
     partner,
-    partner_nb,
     pick,
-    pick_nb,
     report,
     uniform_draws,
 )
@@ -67,11 +66,9 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, x, u, d, mu, mean_field, accepted):
-    n = x.shape[0]
-    for t in range(u.shape[1]):
-        i = pick_nb(u[0, t], n)
-        j = partner_nb(indptr, nbr, mean_field, i, u[1, t], n)
+def _kernel(agent, other, x, d, mu, accepted):
+    for t in range(len(agent)):
+        i, j = agent[t], other[t]
         if j < 0:
             continue
         xi = x[i]
@@ -88,8 +85,8 @@ def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     ties = state.ties
     accepted = np.zeros(state.n_agents, dtype=np.int64)
-    _kernel(ties.indptr, ties.nbr, state.stance, draws.u, cfg.preset.d, cfg.preset.mu,
-            mean_field(cfg), accepted)
+    agent, other = pairs_nb(ties.indptr, ties.nbr, mean_field(cfg), draws.u)
+    _kernel(agent, other, state.stance, cfg.preset.d, cfg.preset.mu, accepted)
     return report(accepted)
 
 

@@ -31,10 +31,9 @@ from sim.classics.common import (
     TOL,
     ClassicDraws,
     on_complete_graph,
+    pairs_nb,
     partner,
-    partner_nb,
     pick,
-    pick_nb,
     report,
     uniform_draws,
 )
@@ -81,11 +80,9 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, a, u, U, T, mu, mean_field, accepted):
-    n = a.shape[0]
-    for t in range(u.shape[1]):
-        i = pick_nb(u[0, t], n)
-        j = partner_nb(indptr, nbr, mean_field, i, u[1, t], n)
+def _kernel(agent, other, a, U, T, mu, accepted):
+    for t in range(len(agent)):
+        i, j = agent[t], other[t]
         if j < 0:
             continue
         ai = a[i]
@@ -103,7 +100,8 @@ def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     a = to_opinion(state.stance)
     accepted = np.zeros(state.n_agents, dtype=np.int64)
     p = cfg.preset
-    _kernel(state.ties.indptr, state.ties.nbr, a, draws.u, p.U, p.T, p.mu, mean_field(cfg), accepted)
+    agent, other = pairs_nb(state.ties.indptr, state.ties.nbr, mean_field(cfg), draws.u)
+    _kernel(agent, other, a, p.U, p.T, p.mu, accepted)
     state.stance = to_stance(a)
     return report(accepted)
 
