@@ -228,6 +228,29 @@ def markdown(res: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+README = ROOT / "README.md"
+README_MARKS = ("<!-- benchmark:start -->", "<!-- benchmark:end -->")
+
+
+def readme_section(res: dict) -> str:
+    """The targets table as the README shows it (rewritten by every `--full` run into results/)."""
+    m = res["machine"]
+    lines = ["", f"Last `python -m benchmarks.run --full` ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, "
+             f"Python {m['python']}); every section is in "
+             "[benchmarks/results/benchmark.md](benchmarks/results/benchmark.md):", "",
+             "| target | measured | met/missed |", "|---|---|---|"]
+    lines += [f"| {t['target']} | {t['measured']} | {_verdict(t['ok'])} |" for t in res["targets"]]
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(res: dict, readme: Path = README) -> None:
+    text = readme.read_text()
+    start, end = README_MARKS
+    a, b = text.index(start) + len(start), text.index(end)
+    with atomic_path(readme) as tmp:
+        tmp.write_text(text[:a] + readme_section(res) + text[b:])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--full", action="store_true", help="include N = 1,000,000 and the end-to-end run")
@@ -265,6 +288,8 @@ def main() -> None:
         tmp.write_text(json.dumps(res, indent=2) + "\n")
     with atomic_path(args.out / "benchmark.md") as tmp:
         tmp.write_text(markdown(res))
+    if args.full and args.out.resolve() == RESULTS:
+        update_readme(res)
     print(markdown(res))
 
 

@@ -83,3 +83,14 @@ def test_without_ndlib_the_section_says_skipped(quick, monkeypatch):
     md = bench.markdown(res)
     assert "skipped: install .[bench]" in md
     assert next(t for t in res["targets"] if "NDlib" in t["target"])["ok"] is None
+
+
+def test_readme_shows_the_targets_table_of_the_committed_results():
+    import json
+
+    from benchmarks.run import README, README_MARKS, RESULTS, readme_section
+
+    text = README.read_text()
+    start, end = README_MARKS
+    shown = text[text.index(start) + len(start):text.index(end)]
+    assert shown == readme_section(json.loads((RESULTS / "benchmark.json").read_text()))
