@@ -457,8 +457,14 @@ def test_slot_kernels_match_the_edge_list_definitions():
     assert np.isnan(got[3])
     whole = level_assortativity(ties.indptr, ties.nbr, x, np.zeros(n, dtype=np.int64), 1)
     assert whole[0] == pytest.approx(opinion_assortativity(x, uu, vv), abs=1e-12)
-    from sim.metrics.tiestats import scoped_assortativity
+    from sim.metrics.tiestats import scope_arcs, scope_assortativity
 
-    both = scoped_assortativity(ties.indptr, ties.nbr, x, np.stack([np.zeros(n, dtype=np.int64), group]),
-                                np.array([1, 4]))
-    assert both[0, 0] == whole[0] and np.array_equal(both[1], got, equal_nan=True)  # scopes in one pass
+    prof = rng.integers(0, 2, n)
+    cell = (group << 1) | prof
+    arcs, far = scope_arcs(ties.indptr, ties.nbr, x, cell, 1)  # all ties, in-group, in-profession in one pass
+    assert arcs[0].tolist() == deg.tolist() and arcs[1].tolist() == in_deg.tolist()
+    scoped = scope_assortativity(x, cell, 1, arcs, far, np.array([0, 1, 2]), np.array([1, 4, 2]))
+    assert scoped[0, 0] == whole[0] and np.array_equal(scoped[1], got, equal_nan=True)
+    for lv in range(2):
+        keep = (prof[uu] == lv) & (prof[vv] == lv)
+        assert scoped[2, lv] == pytest.approx(opinion_assortativity(x, uu[keep], vv[keep]), abs=1e-12)

@@ -8,10 +8,18 @@ assortativity. They are meant to run every step of a simulation on up to
 10^6 agents, so each is O(N log N) at worst (one sort) and never builds an
 N x N matrix or loops over agents in Python. Definitions, ranges and
 sources are in docs/metrics.md.
+
+The measures are computed once, by compiled helpers on sorted stances; the
+public functions validate and sort, and `polarization_by_level` runs all
+measures for every level of a population (every group, say) in one
+parallel call instead of one Python call per level.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba as nb
 import numpy as np
 
 __all__ = [
@@ -19,6 +27,7 @@ __all__ = [
     "esteban_ray",
     "opinion_assortativity",
     "opinion_clusters",
+    "polarization_by_level",
     "polarization_measures",
 ]
 
@@ -27,6 +36,8 @@ __all__ = [
 ER_ALPHA_MAX = 1.6
 
 _NAN = float("nan")
+_JIT = {"cache": True, "nogil": True}
+_THREADED_SORT = 1 << 16  # stances from which partitions are sorted in threads (a pool costs ~0.5 ms)
 
 _KEYS = (
     "spread",
@@ -81,28 +92,323 @@ def _check_bins_alpha(bins: int, alpha: float) -> tuple[int, float]:
     return int(bins), alpha
 
 
-def _cluster_starts(xs: np.ndarray, gap: float) -> np.ndarray:
+# Column of each measure in the compiled kernels' output rows.
+(_SPREAD, _DISPERSION, _MAD, _PAIRWISE, _COVERAGE, _N_CLUSTERS, _N_MAJOR, _N_MINOR,
+ _DIVERGENCE, _CONSENSUS, _DISTINCTNESS, _PARITY, _BIMODALITY, _ER) = range(len(_KEYS))
+
+
+@nb.njit(inline="always", **_JIT)
+def _acc(total, comp, v):
+    """Compensated (Kahan) addition of v to total."""
+    y = v - comp
+    t = total + y
+    return t, (t - total) - y
+
+
+# Sums over up to 10^6 stances run as plain sums over blocks of _BLOCK stances, the block sums added
+# with compensation: about as accurate as numpy's pairwise sums, and as fast as a plain loop.
+_BLOCK = 128
+
+
+@nb.njit(**_JIT)
+def _dev_sums(xs, a, b, shift, offset):
+    """Sum of d and of d**2 over xs[a:b], with d = (x - shift) - offset."""
+    s1 = s2 = c1 = c2 = 0.0
+    for lo in range(a, b, _BLOCK):
+        p1 = p2 = 0.0
+        for i in range(lo, min(lo + _BLOCK, b)):
+            d = (xs[i] - shift) - offset
+            p1 += d
+            p2 += d * d
+        s1, c1 = _acc(s1, c1, p1)
+        s2, c2 = _acc(s2, c2, p2)
+    return s1, s2
+
+
+@nb.njit(**_JIT)
+def _cluster_starts(xs, gap):
     """Start index of each cluster in sorted stances (single linkage = cutting wide sorted gaps)."""
-    cuts = np.flatnonzero(np.diff(xs) > gap) + 1
-    return np.concatenate(([0], cuts)).astype(np.int64)
+    n = xs.size
+    k = 1
+    for i in range(1, n):
+        if xs[i] - xs[i - 1] > gap:
+            k += 1
+    starts = np.zeros(k, dtype=np.int64)
+    c = 1
+    for i in range(1, n):
+        if xs[i] - xs[i - 1] > gap:
+            starts[c] = i
+            c += 1
+    return starts
 
 
-def _sorted_abs_diff_sum(u: np.ndarray, v: np.ndarray, y: np.ndarray) -> float:
+@nb.njit(**_JIT)
+def _sorted_abs_diff_sum(u, v, y):
     """sum_a sum_b u_a v_b |y_a - y_b| for non-decreasing y, in O(K) with prefix sums.
 
     Needed because cluster counts can reach N (tiny gap), where the
-    double sum over pairs would be quadratic.
+    double sum over pairs would be quadratic. Pairs (a < b) contribute
+    (u_a v_b + u_b v_a)(y_b - y_a); y is shifted by y_0 (the sum is
+    shift-invariant) to keep the prefix sums small.
     """
     if y.size < 2:
         return 0.0
-    y = y - y[0]  # shift-invariant; keeps the prefix sums small
-    cu = np.concatenate(([0.0], np.cumsum(u)[:-1]))
-    cuy = np.concatenate(([0.0], np.cumsum(u * y)[:-1]))
-    cv = np.concatenate(([0.0], np.cumsum(v)[:-1]))
-    cvy = np.concatenate(([0.0], np.cumsum(v * y)[:-1]))
-    # For each b, pairs (a < b) contribute (u_a v_b + u_b v_a)(y_b - y_a).
-    total = np.dot(v, y * cu - cuy) + np.dot(u, y * cv - cvy)
-    return max(float(total), 0.0)
+    cu = cuy = cv = cvy = 0.0  # prefix sums over a < b
+    tv = tu = ctv = ctu = 0.0
+    for b in range(y.size):
+        yb = y[b] - y[0]
+        tv, ctv = _acc(tv, ctv, v[b] * (yb * cu - cuy))
+        tu, ctu = _acc(tu, ctu, u[b] * (yb * cv - cvy))
+        cu += u[b]
+        cuy += u[b] * yb
+        cv += v[b]
+        cvy += v[b] * yb
+    return max(tv + tu, 0.0)
+
+
+@nb.njit(**_JIT)
+def _esteban_ray_sorted(xs, bins, alpha):
+    n = xs.size
+    if n == 0:
+        return np.nan
+    counts = np.zeros(bins)
+    sums = np.zeros(bins)
+    i = 0
+    while i < n:  # sorted stances fill the bins in runs: sum each run in order, in a register
+        b = min(int(xs[i] * bins), bins - 1)
+        total = 0.0
+        j = i
+        while j < n and min(int(xs[j] * bins), bins - 1) == b:
+            total += xs[j]
+            j += 1
+        counts[b] = j - i
+        sums[b] = total
+        i = j
+    keep = counts > 0
+    pi = counts[keep] / n
+    # Bins are ordered intervals, so bin means are non-decreasing (up to rounding, hence the guard).
+    y = sums[keep] / counts[keep]
+    for a in range(1, y.size):
+        y[a] = max(y[a], y[a - 1])
+    raw = _sorted_abs_diff_sum(pi ** (1.0 + alpha), pi, y)
+    # Two masses of 1/2 at 0 and 1 give raw = 2 * 0.5**(2 + alpha) = 0.5**(1 + alpha).
+    return min(raw * 2.0 ** (1.0 + alpha), 1.0)
+
+
+@nb.njit(**_JIT)
+def _moments(xs, mean, scale):
+    """Sums of |d|, d**2, e**2, e**3 and e**4 over the stances, d = x - mean and e = d / scale."""
+    sa = s2 = t2 = t3 = t4 = ca = c2 = ct2 = ct3 = ct4 = 0.0
+    for lo in range(0, xs.size, _BLOCK):
+        pa = p2 = q2 = q3 = q4 = 0.0
+        for i in range(lo, min(lo + _BLOCK, xs.size)):
+            d = xs[i] - mean
+            e = d / scale
+            e2 = e * e
+            pa += abs(d)
+            p2 += d * d
+            q2 += e2
+            q3 += e2 * e
+            q4 += e2 * e2
+        sa, ca = _acc(sa, ca, pa)
+        s2, c2 = _acc(s2, c2, p2)
+        t2, ct2 = _acc(t2, ct2, q2)
+        t3, ct3 = _acc(t3, ct3, q3)
+        t4, ct4 = _acc(t4, ct4, q4)
+    return sa, s2, t2, t3, t4
+
+
+@nb.njit(**_JIT)
+def _bimodality(n, m2, m3, m4):
+    """Sarle's coefficient from the central moments m_k (any common scale)."""
+    if n < 4 or m2 <= 0.0:
+        return np.nan
+    g1 = m3 / m2**1.5
+    g2 = m4 / m2**2 - 3.0
+    big_g1 = g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
+    big_g2 = (n - 1.0) / ((n - 2.0) * (n - 3.0)) * ((n + 1.0) * g2 + 6.0)
+    denom = big_g2 + 3.0 * (n - 1.0) ** 2 / ((n - 2.0) * (n - 3.0))
+    return (big_g1**2 + 1.0) / denom
+
+
+@nb.njit(**_JIT)
+def _scale(xs, mean):
+    """Largest |x - mean| of sorted stances (at an end); 1 if all are equal, where it would be 0."""
+    scale = max(abs(xs[0] - mean), abs(xs[-1] - mean))
+    return scale if scale > 0.0 else 1.0
+
+
+@nb.njit(**_JIT)
+def _bimodality_sorted(xs):
+    n = xs.size
+    if n < 4 or xs[0] == xs[-1]:
+        return np.nan
+    mean = _dev_sums(xs, 0, n, 0.0, 0.0)[0] / n
+    # moment ratios are scale-free; scaling avoids under/overflow in d**4
+    _, _, t2, t3, t4 = _moments(xs, mean, _scale(xs, mean))
+    return _bimodality(n, t2 / n, t3 / n, t4 / n)
+
+
+@nb.njit(**_JIT)
+def _pair_cover(xs, r):
+    """sum_{i<j} (x_(j) - x_(i)), and the length of [0, 1] covered by the intervals [x - r, x + r].
+
+    The first is sum_i (2i - n + 1) x_(i), with x shifted by x_(0) (the weights sum to 0) to reduce
+    rounding. Sorted centres with a common radius give sorted interval starts and ends, so the
+    merged length is a running sum.
+    """
+    n = xs.size
+    pair = cover = cp = cc = 0.0
+    prev_hi = 0.0
+    for lo in range(0, n, _BLOCK):
+        pp = pc = 0.0
+        for i in range(lo, min(lo + _BLOCK, n)):
+            pp += (2.0 * i - (n - 1)) * (xs[i] - xs[0])
+            start = min(max(xs[i] - r, 0.0), 1.0)
+            end = min(max(xs[i] + r, 0.0), 1.0)
+            pc += max(end - max(start, prev_hi), 0.0)
+            prev_hi = end
+        pair, cp = _acc(pair, cp, pp)
+        cover, cc = _acc(cover, cc, pc)
+    return pair, cover
+
+
+@nb.njit(**_JIT)
+def _spreads(xs, gap, out):
+    """Spreads, dispersions, coverage and bimodality of sorted stances (one pass for the moments)."""
+    n = xs.size
+    mean = _dev_sums(xs, 0, n, 0.0, 0.0)[0] / n
+    sa, s2, t2, t3, t4 = _moments(xs, mean, _scale(xs, mean))
+    pair, cover = _pair_cover(xs, 0.5 * gap)
+    same = xs[0] == xs[-1]  # identical stances give exactly zero, not rounding residue
+    out[_SPREAD] = xs[-1] - xs[0]
+    out[_DISPERSION] = 0.0 if same else np.sqrt(s2 / n)
+    out[_MAD] = 0.0 if same else sa / n
+    out[_PAIRWISE] = np.nan if n < 2 else max(pair, 0.0) * 2.0 / (n * (n - 1.0))
+    out[_COVERAGE] = min(cover, 1.0)
+    out[_BIMODALITY] = np.nan if same else _bimodality(n, t2 / n, t3 / n, t4 / n)
+
+
+@nb.njit(**_JIT)
+def _cluster_stats(xs, starts):
+    """Share, mean and population sd of each cluster.
+
+    Deviations are taken from each cluster's first stance so that identical stances give
+    exactly zero spread (a rounded cluster mean would leave ~1e-17 residue).
+    """
+    n = xs.size
+    k = starts.size
+    share = np.empty(k)
+    means = np.empty(k)
+    sds = np.empty(k)
+    for c in range(k):
+        a = starts[c]
+        b = starts[c + 1] if c + 1 < k else n
+        size = b - a
+        offset = _dev_sums(xs, a, b, xs[a], 0.0)[0] / size
+        within = _dev_sums(xs, a, b, xs[a], offset)[1]
+        share[c] = size / n
+        means[c] = xs[a] + offset
+        sds[c] = np.sqrt(within / size)
+    return share, means, sds
+
+
+@nb.njit(**_JIT)
+def _two_largest(share):
+    """Indices of the two largest clusters; a tie in size goes to the lower-stance cluster."""
+    first, second = 0, -1
+    for c in range(1, share.size):
+        if share[c] > share[first]:
+            first, second = c, first
+        elif second < 0 or share[c] > share[second]:
+            second = c
+    return first, second
+
+
+@nb.njit(**_JIT)
+def _group_senses(xs, gap, minor_share, out):
+    """Cluster counts and the group-based senses, the groups being the opinion clusters."""
+    starts = _cluster_starts(xs, gap)
+    share, means, sds = _cluster_stats(xs, starts)
+    k = starts.size
+    n_major = 0
+    for c in range(k):
+        if share[c] >= minor_share:
+            n_major += 1
+    out[_N_CLUSTERS] = k
+    out[_N_MAJOR] = n_major
+    out[_N_MINOR] = k - n_major
+    consensus = comp = 0.0
+    for c in range(k):
+        consensus, comp = _acc(consensus, comp, share[c] * sds[c])
+    out[_CONSENSUS] = min(max(1.0 - 2.0 * consensus, 0.0), 1.0)
+    if k == 1:
+        out[_DIVERGENCE] = out[_DISTINCTNESS] = out[_PARITY] = 0.0
+        return
+    # Weighted mean of |m_a - m_b| over distinct clusters, weights w_a w_b.
+    square = entropy = csq = cent = 0.0
+    means_sorted = means.copy()
+    for c in range(k):
+        square, csq = _acc(square, csq, share[c] * share[c])
+        entropy, cent = _acc(entropy, cent, -share[c] * np.log(share[c]))
+        if c:
+            means_sorted[c] = max(means_sorted[c], means_sorted[c - 1])  # guard tiny rounding
+    pair_weight = 1.0 - square
+    out[_DIVERGENCE] = min(_sorted_abs_diff_sum(share, share, means_sorted) / pair_weight, 1.0)
+    first, second = _two_largest(share)
+    sep = abs(means[first] - means[second])
+    spread_sum = sds[first] + sds[second]
+    out[_DISTINCTNESS] = sep / (spread_sum + sep) if sep > 0.0 else 0.0
+    out[_PARITY] = min(max(entropy / np.log(k), 0.0), 1.0)
+
+
+@nb.njit(**_JIT)
+def _measures_sorted(xs, gap, minor_share, bins, alpha, out):
+    """All measures (columns in `_KEYS` order) of one sorted stance array, into `out`."""
+    if xs.size == 0:
+        out[:] = np.nan
+        out[_COVERAGE] = out[_N_CLUSTERS] = out[_N_MAJOR] = out[_N_MINOR] = 0.0
+        return
+    _spreads(xs, gap, out)
+    _group_senses(xs, gap, minor_share, out)
+    out[_ER] = _esteban_ray_sorted(xs, bins, alpha)
+
+
+@nb.njit(parallel=True, **_JIT)
+def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
+    """Measures of every level: `xs[bounds[l]:bounds[l + 1]]` are level l's stances, sorted.
+
+    The levels are dealt to `workers` parallel tasks by size, largest first to the least loaded
+    task, so one huge level (the whole population) runs alongside the many small ones instead of
+    after them. Who computes a level never changes its value.
+    """
+    k = bounds.size - 1
+    out = np.empty((k, len(_KEYS)))
+    task = np.zeros(k, dtype=np.int64)
+    load = np.zeros(workers, dtype=np.int64)
+    for lv in np.argsort(bounds[:-1] - bounds[1:]):
+        task[lv] = np.argmin(load)
+        load[task[lv]] += bounds[lv + 1] - bounds[lv] + 1
+    for w in nb.prange(workers):
+        for lv in range(k):
+            if task[lv] == w:
+                _measures_sorted(xs[bounds[lv]:bounds[lv + 1]], gap, minor_share, bins, alpha, out[lv])
+    return out
+
+
+@nb.njit(**_JIT)
+def _by_level(x, level, k, out):
+    """Stances grouped by level into `out` (a counting sort, O(N)); returns the bounds of each level's block."""
+    bounds = np.zeros(k + 1, dtype=np.int64)
+    for i in range(x.size):
+        bounds[level[i] + 1] += 1
+    for lv in range(k):
+        bounds[lv + 1] += bounds[lv]
+    pos = bounds[:-1].copy()
+    for i in range(x.size):
+        out[pos[level[i]]] = x[i]
+        pos[level[i]] += 1
+    return bounds
 
 
 def opinion_clusters(x: np.ndarray, gap: float) -> np.ndarray:
@@ -127,22 +433,6 @@ def opinion_clusters(x: np.ndarray, gap: float) -> np.ndarray:
     return np.diff(np.append(starts, arr.size)).astype(np.int64)
 
 
-def _esteban_ray_sorted(xs: np.ndarray, bins: int, alpha: float) -> float:
-    n = xs.size
-    if n == 0:
-        return _NAN
-    idx = np.minimum((xs * bins).astype(np.int64), bins - 1)
-    counts = np.bincount(idx, minlength=bins).astype(np.float64)
-    sums = np.bincount(idx, weights=xs, minlength=bins)
-    keep = counts > 0
-    pi = counts[keep] / n
-    # Bins are ordered intervals, so bin means are non-decreasing (up to rounding, hence the guard).
-    y = np.maximum.accumulate(sums[keep] / counts[keep])
-    raw = _sorted_abs_diff_sum(pi ** (1.0 + alpha), pi, y)
-    # Two masses of 1/2 at 0 and 1 give raw = 2 * 0.5**(2 + alpha) = 0.5**(1 + alpha).
-    return min(raw * 2.0 ** (1.0 + alpha), 1.0)
-
-
 def esteban_ray(x: np.ndarray, *, bins: int = 10, alpha: float = 1.6) -> float:
     """Esteban & Ray (1994) polarization on a binned stance distribution, scaled to [0, 1].
 
@@ -161,27 +451,7 @@ def esteban_ray(x: np.ndarray, *, bins: int = 10, alpha: float = 1.6) -> float:
     """
     bins, alpha = _check_bins_alpha(bins, alpha)
     arr = _as_stances(x, unit_interval=True)
-    return _esteban_ray_sorted(np.sort(arr), bins, alpha)
-
-
-def _bimodality_sorted(xs: np.ndarray) -> float:
-    n = xs.size
-    if n < 4 or xs[0] == xs[-1]:
-        return _NAN
-    d = xs - xs.mean()
-    d = d / np.abs(d).max()  # moment ratios are scale-free; this avoids under/overflow in d**4
-    d2 = d * d
-    m2 = d2.mean()
-    m3 = np.dot(d2, d) / n
-    m4 = np.dot(d2, d2) / n
-    if m2 <= 0.0:
-        return _NAN
-    g1 = m3 / m2**1.5
-    g2 = m4 / m2**2 - 3.0
-    big_g1 = g1 * np.sqrt(n * (n - 1.0)) / (n - 2.0)
-    big_g2 = (n - 1.0) / ((n - 2.0) * (n - 3.0)) * ((n + 1.0) * g2 + 6.0)
-    denom = big_g2 + 3.0 * (n - 1.0) ** 2 / ((n - 2.0) * (n - 3.0))
-    return float((big_g1**2 + 1.0) / denom)
+    return float(_esteban_ray_sorted(np.sort(arr), bins, alpha))
 
 
 def bimodality_coefficient(x: np.ndarray) -> float:
@@ -198,7 +468,7 @@ def bimodality_coefficient(x: np.ndarray) -> float:
         BC in (0, 1); nan for fewer than 4 agents or zero variance.
     """
     arr = _as_stances(x, unit_interval=False)
-    return _bimodality_sorted(np.sort(arr))
+    return float(_bimodality_sorted(np.sort(arr)))
 
 
 def opinion_assortativity(x: np.ndarray, u: np.ndarray, v: np.ndarray) -> float:
@@ -247,6 +517,15 @@ def opinion_assortativity(x: np.ndarray, u: np.ndarray, v: np.ndarray) -> float:
     return float(min(max(r, -1.0), 1.0))
 
 
+def _check_measure_args(cluster_gap, minor_share, bins, er_alpha) -> tuple[float, float, int, float]:
+    gap = _check_gap(cluster_gap)
+    minor_share = float(minor_share)
+    if not (0.0 <= minor_share <= 1.0):
+        raise ValueError(f"minor_share must lie in [0, 1], got {minor_share!r}")
+    bins, er_alpha = _check_bins_alpha(bins, er_alpha)
+    return gap, minor_share, bins, er_alpha
+
+
 def polarization_measures(
     x: np.ndarray,
     *,
@@ -276,82 +555,74 @@ def polarization_measures(
         group_divergence, group_consensus, distinctness, size_parity,
         bimodality, esteban_ray (all Python floats; nan where undefined).
     """
-    gap = _check_gap(cluster_gap)
-    minor_share = float(minor_share)
-    if not (0.0 <= minor_share <= 1.0):
-        raise ValueError(f"minor_share must lie in [0, 1], got {minor_share!r}")
-    bins, er_alpha = _check_bins_alpha(bins, er_alpha)
+    args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
     xs = np.sort(_as_stances(x, unit_interval=True))
-    n = xs.size
+    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args)[0]
+    return dict(zip(_KEYS, row.tolist(), strict=True))
 
-    if n == 0:
-        out = dict.fromkeys(_KEYS, _NAN)
-        out.update(coverage=0.0, n_clusters=0.0, n_major_clusters=0.0, n_minor_clusters=0.0)
-        return out
 
-    out: dict[str, float] = {}
-    mean = xs.mean()
-    dev = xs - mean
-    out["spread"] = float(xs[-1] - xs[0])
-    out["dispersion"] = 0.0 if xs[0] == xs[-1] else float(np.sqrt(np.dot(dev, dev) / n))
-    out["mean_abs_dev"] = 0.0 if xs[0] == xs[-1] else float(np.abs(dev).mean())
+def polarization_by_level(
+    x: np.ndarray,
+    partitions: list[tuple[np.ndarray, int]],
+    *,
+    cluster_gap: float = 0.05,
+    minor_share: float = 0.05,
+    bins: int = 10,
+    er_alpha: float = 1.6,
+) -> list[dict[str, np.ndarray]]:
+    """`polarization_measures` of the agents of each level of each partition, in one compiled call.
 
-    if n < 2:
-        out["pairwise_dispersion"] = _NAN
+    A partition (a scope: the groups, the professions, everyone in one level) is a pair
+    (level, k): the level in [0, k) of every agent. Levels without agents get the
+    empty-population values. Each level's stances are sorted with numpy's sort, several times
+    faster than a compiled one; the measures then run in parallel over all levels of all
+    partitions at once, so the threads share the big levels and the many small ones.
+
+    Args:
+        x: Stances in [0, 1].
+        partitions: (level, k) pairs, level an integer array shaped like `x`.
+        cluster_gap: As in `polarization_measures`.
+        minor_share: As in `polarization_measures`.
+        bins: As in `polarization_measures`.
+        er_alpha: As in `polarization_measures`.
+
+    Returns:
+        For each partition, measure key -> float64 array of its value in each level.
+    """
+    args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
+    arr = _as_stances(x, unit_interval=True)
+    n = arr.size
+    for level, k in partitions:
+        _check_levels(level, k, n)
+    xs = np.empty(n * len(partitions))
+    jobs = ([arr] * len(partitions), partitions, [xs[p * n:(p + 1) * n] for p in range(len(partitions))])
+    workers = min(len(partitions), nb.get_num_threads()) if n >= _THREADED_SORT else 1
+    if workers > 1:  # numpy's sort and the compiled scatter release the GIL: partitions sort side by side
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            blocks = list(pool.map(_sort_within_levels, *jobs))
     else:
-        # sum_{i<j} (x_(j) - x_(i)) = sum_i (2i - n + 1) x_(i). The weights sum to 0,
-        # so shifting x by x_(0) changes nothing but reduces rounding.
-        w = 2.0 * np.arange(n, dtype=np.float64) - (n - 1)
-        out["pairwise_dispersion"] = float(max(np.dot(w, xs - xs[0]), 0.0) * 2.0 / (n * (n - 1.0)))
+        blocks = list(map(_sort_within_levels, *jobs))
+    bounds = np.concatenate([np.zeros(1, dtype=np.int64)] + [b[1:] + p * n for p, b in enumerate(blocks)])
+    table = _level_measures(xs, bounds, *args, nb.get_num_threads())
+    firsts = np.cumsum([k for _, k in partitions])[:-1]  # first row of each partition after the first
+    return [{key: part[:, c] for c, key in enumerate(_KEYS)} for part in np.split(table, firsts)][:len(partitions)]
 
-    # Coverage: union of [x - r, x + r] clipped to [0, 1]. Sorted centres with a common
-    # radius give sorted starts and ends, so the merged length is a running sum.
-    r = 0.5 * gap
-    lo = np.clip(xs - r, 0.0, 1.0)
-    hi = np.clip(xs + r, 0.0, 1.0)
-    prev_hi = np.concatenate(([0.0], hi[:-1]))
-    out["coverage"] = float(min(np.clip(hi - np.maximum(lo, prev_hi), 0.0, None).sum(), 1.0))
 
-    # Clusters and group-based senses.
-    starts = _cluster_starts(xs, gap)
-    sizes = np.diff(np.append(starts, n))
-    k = sizes.size
-    share = sizes / n
-    n_major = int(np.count_nonzero(share >= minor_share))
-    out["n_clusters"] = float(k)
-    out["n_major_clusters"] = float(n_major)
-    out["n_minor_clusters"] = float(k - n_major)
-
-    # Deviations are taken from each cluster's first stance so that identical stances give
-    # exactly zero spread (a rounded cluster mean would leave ~1e-17 residue).
-    shifted = xs - np.repeat(xs[starts], sizes)
-    offset = np.add.reduceat(shifted, starts) / sizes
-    means = xs[starts] + offset
-    within = shifted - np.repeat(offset, sizes)
-    sds = np.sqrt(np.add.reduceat(within * within, starts) / sizes)
+def _sort_within_levels(x: np.ndarray, partition: tuple[np.ndarray, int], out: np.ndarray) -> np.ndarray:
+    """Stances into `out` grouped by level and sorted within each level; returns the level bounds."""
+    level, k = partition
     if k == 1:
-        out["group_divergence"] = 0.0
+        out[:] = x
+        bounds = np.array([0, x.size], dtype=np.int64)
     else:
-        # Weighted mean of |m_a - m_b| over distinct clusters, weights w_a w_b.
-        pair_weight = 1.0 - float(np.dot(share, share))
-        means_sorted = np.maximum.accumulate(means)  # guard tiny rounding in sorted order
-        divergence = _sorted_abs_diff_sum(share, share, means_sorted) / pair_weight
-        out["group_divergence"] = min(divergence, 1.0)
-    out["group_consensus"] = float(np.clip(1.0 - 2.0 * np.dot(share, sds), 0.0, 1.0))
-    if k < 2:
-        out["distinctness"] = 0.0
-    else:
-        top = np.argsort(-sizes, kind="stable")[:2]  # ties go to the lower-stance cluster
-        sep = abs(float(means[top[0]] - means[top[1]]))
-        spread_sum = float(sds[top[0]] + sds[top[1]])
-        out["distinctness"] = sep / (spread_sum + sep) if sep > 0.0 else 0.0
-    if k == 1:
-        out["size_parity"] = 0.0
-    else:
-        entropy = -float(np.dot(share, np.log(share)))
-        out["size_parity"] = float(min(max(entropy / np.log(k), 0.0), 1.0))
+        bounds = _by_level(x, level, k, out)
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        out[lo:hi].sort()
+    return bounds
 
-    out["bimodality"] = _bimodality_sorted(xs)
-    out["esteban_ray"] = _esteban_ray_sorted(xs, bins, er_alpha)
-    return {key: float(out[key]) for key in _KEYS}
 
+def _check_levels(level: np.ndarray, k: int, n: int) -> None:
+    if level.shape != (n,) or not np.issubdtype(level.dtype, np.integer):
+        raise ValueError(f"level must be an integer array shaped like the stances, got {level.dtype} {level.shape}")
+    if n and (int(level.min()) < 0 or int(level.max()) >= k):
+        raise ValueError(f"levels must lie in [0, {k}), got range [{level.min()}, {level.max()}]")

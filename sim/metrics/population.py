@@ -1,23 +1,31 @@
 """Population metrics by scope: the whole population, each group, each profession.
 
-Share-type metrics are per-agent indicators averaged with one `bincount` per scope (O(N) for all
-levels at once); polarization measures sort each level's stances (O(N log N) in total). Nothing
-is N x N. Definitions and sources are in docs/metrics.md.
+Every level of every scope is a union of cells, one cell per group and profession. Share-type
+metrics are per-agent indicators summed per cell in one compiled pass (O(N)), then per level from
+the cell sums; polarization measures sort each level's stances (O(N log N) in total) and run for
+all levels of all scopes in one compiled call; assortativity comes from per-agent tie sums gathered
+for all scopes in one pass over the ties. Nothing is N x N, and no Python loop runs over levels or
+agents. Definitions and sources are in docs/metrics.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from sim.fast import dissenters_nb
-from sim.metrics.polarization import polarization_measures
-from sim.metrics.tiestats import degrees, level_assortativity
+from sim.metrics.polarization import polarization_by_level
+from sim.metrics.tiestats import scope_arcs, scope_assortativity
 from sim.params import PROFESSIONS, MetricsConfig
 from sim.schedule import StepReport
 from sim.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
 from sim.submodels.ties import EVENT_KINDS
+
+_JIT = {"cache": True, "nogil": True}
+_BITS = (len(PROFESSIONS) - 1).bit_length()  # a cell packs group and profession in (group << _BITS) | profession
+_CHUNKS = 16  # agents are summed in this many fixed chunks (at most), whatever the thread count
 
 SCOPES = ("all", "group", "profession")
 
@@ -50,31 +58,48 @@ class ScopeValues:
 def ledger_effects(ledger: dict[str, np.ndarray], base: dict[str, np.ndarray] | None = None):
     """Who has positive and who has negative effects, counting since `base` (None: since step 0)."""
     def since(keys):
-        total = sum(ledger[k].astype(np.int64) for k in keys)
-        return total - sum(base[k].astype(np.int64) for k in keys) if base is not None else total
-    return since(LEDGER_POSITIVE) > 0, since(LEDGER_NEGATIVE) > 0
+        then = np.stack([base[k] for k in keys]) if base is not None else np.zeros((0, 0), dtype=np.int64)
+        return _grew(np.stack([ledger[k] for k in keys]), then)
+    return since(LEDGER_POSITIVE), since(LEDGER_NEGATIVE)
+
+
+@nb.njit(parallel=True, **_JIT)
+def _grew(now, then):
+    """Whether each agent's total of the counters `now[:, i]` exceeds that of `then[:, i]` (no rows: 0)."""
+    out = np.empty(now.shape[1], dtype=np.bool_)
+    for i in nb.prange(now.shape[1]):
+        total = 0
+        for r in range(now.shape[0]):
+            total += np.int64(now[r, i])
+        for r in range(then.shape[0]):
+            total -= np.int64(then[r, i])
+        out[i] = total > 0
+    return out
 
 
 def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conformity: float,
                ledger_base: dict[str, np.ndarray] | None = None, ledger_open: bool = True):
-    """Per-agent indicator arrays (the things whose means are the share metrics).
+    """Per-agent indicator arrays (the things whose means are the share metrics), and their sums per cell.
 
     The ledger counts since `ledger_base` (the counters when the observation window opened); before
-    it opens (`ledger_open` false) the ledger shares are NaN.
+    it opens (`ledger_open` false) the ledger shares are NaN. Besides the metrics' keys the dict holds
+    `_deg0`, `_arcs` (the cells and `scope_arcs` of the stances) and `_cells` (sums per cell), which
+    `scopes_metrics` reads.
     """
     x = state.stance
-    degree, in_deg = degrees(state.ties.indptr, state.ties.nbr, state.group)
+    cell, n_cells = cells(state)
+    arcs, far = scope_arcs(state.ties.indptr, state.ties.nbr, x, cell, _BITS)
+    degree, in_deg = arcs[0], arcs[1]
     dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, conformity)
     deg0 = state.in_group_degree0
-    lost = np.where(deg0 > 0, 1.0 - in_deg / np.maximum(deg0, 1), 0.0)
-    marginalized = dissent & (deg0 > 0) & (lost > cfg.marginalized_loss)
+    marginalized = _marginalized(dissent, in_deg, deg0, cfg.marginalized_loss)
     pos, neg = ledger_effects(state.ledger, ledger_base)
     ledger = {"ledger_only_positive": pos & ~neg, "ledger_only_negative": neg & ~pos,
               "ledger_mixed": pos & neg, "ledger_none": ~pos & ~neg}
     if not ledger_open:
         ledger = {k: np.full(len(x), np.nan) for k in ledger}
     accepted = report.n_accepted > 0 if report is not None else np.zeros(len(x), dtype=bool)
-    return {
+    ind = {
         "stance_mean": x,
         "adopter_share": x > cfg.adopter_above,
         "resister_share": x < cfg.resister_below,
@@ -90,56 +115,133 @@ def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conf
         "degree_mean": degree,
         "accepted_share": accepted,
         **ledger,
-        "_in_deg": in_deg,
         "_deg0": deg0,
     }
+    ind["_cells"] = cell_sums(cell, n_cells, {m: ind[m] for m in (*MEAN_METRICS, "_deg0")})
+    ind["_arcs"] = (cell, arcs, far)
+    return ind
+
+
+@nb.njit(parallel=True, **_JIT)
+def _marginalized(dissent, in_deg, deg0, loss):
+    """Dissenters that had in-group ties and lost more than `loss` of them (net), in one pass."""
+    out = np.empty(len(dissent), dtype=np.bool_)
+    for i in nb.prange(len(dissent)):
+        out[i] = dissent[i] and deg0[i] > 0 and 1.0 - in_deg[i] / deg0[i] > loss
+    return out
+
+
+def cells(state: State) -> tuple[np.ndarray, int]:
+    """Every agent's cell, (group << _BITS) | profession, and the number of cells.
+
+    A level of any scope is a union of cells, so sums per cell give the sums of every scope, and
+    one xor of two cells tells whether two agents share a group and whether they share a profession.
+    """
+    return (state.group << _BITS) | state.profession, state.n_groups << _BITS
+
+
+@nb.njit(parallel=True, **_JIT)
+def _cell_sums(cell, n_cells, cols, acc):
+    """Sum of each row of `cols` (a per-agent column per row) in each cell: [n_cells, rows], dtype `acc`.
+
+    The agents are cut into a fixed number of chunks (set by the sizes, never by the threads), each
+    summed in agent order and the chunks added in order, so the result is the same on any number of
+    threads.
+    """
+    m, n = cols.shape
+    chunks = max(1, min(_CHUNKS, n // max(1, 8 * n_cells)))  # the buffers hold at most N m / 8 sums
+    size = -(-n // chunks)
+    part = np.zeros((chunks, n_cells, m), dtype=acc)
+    for c in nb.prange(chunks):
+        for i in range(c * size, min(n, (c + 1) * size)):
+            row = cell[i]
+            for j in range(m):
+                part[c, row, j] += cols[j, i]
+    out = part[0]
+    for c in range(1, chunks):
+        for row in range(n_cells):
+            for j in range(m):
+                out[row, j] += part[c, row, j]
+    return out
+
+
+def cell_sums(cell: np.ndarray, n_cells: int, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per-cell sums of per-agent columns (key -> float64[n_cells]), plus the cell sizes under `_n`.
+
+    Columns of one dtype are stacked and summed in one compiled pass, booleans and integers in
+    int64 (exact, and faster than float copies of them).
+    """
+    by_dtype: dict[np.dtype, list[str]] = {}
+    for key, col in columns.items():
+        by_dtype.setdefault(col.dtype, []).append(key)
+    out = {"_n": np.bincount(cell, minlength=n_cells).astype(np.float64)}
+    for dtype, keys in by_dtype.items():
+        acc = np.float64 if dtype.kind == "f" else np.int64
+        cols = np.stack([columns[key] for key in keys]) if len(keys) > 1 else columns[keys[0]][None, :]
+        sums = _cell_sums(cell, n_cells, cols, acc).astype(np.float64)
+        out.update({key: sums[:, j] for j, key in enumerate(keys)})
+    return out
+
+
+def level_sums(cell_values: np.ndarray, scope: str) -> np.ndarray:
+    """Sums over the levels of `scope` of values per cell (cells in `cells` order)."""
+    by_group = cell_values.reshape(-1, 1 << _BITS)
+    if scope == "all":
+        return np.array([by_group.sum()])
+    return by_group.sum(axis=1) if scope == "group" else by_group.sum(axis=0)[:len(PROFESSIONS)]
 
 
 def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
-    """Level id of every agent in this scope, and the level names."""
-    n = state.n_agents
+    """Level id of every agent in this scope (in its stored dtype, no copy), and the level names."""
     if scope == "all":
-        return np.zeros(n, dtype=np.int64), ["all"]
+        return np.zeros(state.n_agents, dtype=np.int8), ["all"]
     if scope == "group":
-        return state.group.astype(np.int64), [str(g) for g in range(state.n_groups)]
-    return state.profession.astype(np.int64), list(PROFESSIONS)
+        return state.group, [str(g) for g in range(state.n_groups)]
+    return state.profession, list(PROFESSIONS)
 
 
 def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
                   scope: str, cfg: MetricsConfig, exposure: float) -> ScopeValues:
-    level, names = scope_levels(state, scope)
-    k = len(names)
-    counts = np.bincount(level, minlength=k).astype(float)
+    """Every metric of every level of one scope (see `scopes_metrics`)."""
+    return scopes_metrics(state, events, ind, [scope], cfg, exposure)[0]
+
+
+def scopes_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
+                   scopes: list[str], cfg: MetricsConfig, exposure: float) -> list[ScopeValues]:
+    """Every metric of every level of several scopes, from `indicators`' output and the tie events.
+
+    The compiled parts (polarization, assortativity) run once for all the scopes, so that the threads
+    share the one big level of `all` and the many small ones of `group`.
+    """
+    levels = [scope_levels(state, scope) for scope in scopes]
+    ks = [len(names) for _, names in levels]
+    polar = polarization_by_level(state.stance, [(lv, k) for (lv, _), k in zip(levels, ks, strict=True)],
+                                  cluster_gap=cfg.cluster_gap, minor_share=cfg.minor_share)
+    cell, arcs, far = ind["_arcs"]  # assortativity over the ties with both ends in the level
+    assort = scope_assortativity(state.stance, cell, _BITS, arcs, far,
+                                 np.array([SCOPES.index(scope) for scope in scopes]), np.array(ks))
+    out = []
+    for r, (scope, (level, names)) in enumerate(zip(scopes, levels, strict=True)):
+        values = _level_values(ind["_cells"], events, scope, level, len(names))
+        values.update(polar[r])
+        values["assortativity"] = assort[r, :len(names)]
+        values["exposure"] = np.full(len(names), exposure)
+        out.append(ScopeValues(scope, names, values))
+    return out
+
+
+def _level_values(by_cell: dict[str, np.ndarray], events: tuple[np.ndarray, np.ndarray], scope: str,
+                  level: np.ndarray, k: int) -> dict[str, np.ndarray]:
+    """Means, ratios and event counts of each level of a scope, from the sums per cell."""
+    sums = {m: level_sums(v, scope) for m, v in by_cell.items()}
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = {m: np.bincount(level, weights=ind[m].astype(float), minlength=k) / counts
-                  for m in MEAN_METRICS}
-        dissent_n = np.bincount(level, weights=ind["dissenter_share"].astype(float), minlength=k)
-        marg_n = np.bincount(level, weights=ind["marginalized_share"].astype(float), minlength=k)
-        values["marginalized_of_dissenters"] = marg_n / dissent_n
-        deg0 = np.bincount(level, weights=ind["_deg0"].astype(float), minlength=k)
-        in_deg = np.bincount(level, weights=ind["_in_deg"].astype(float), minlength=k)
+        values = {m: sums[m] / sums["_n"] for m in MEAN_METRICS}
+        values["marginalized_of_dissenters"] = sums["marginalized_share"] / sums["dissenter_share"]
+        deg0, in_deg = sums["_deg0"], sums["in_group_degree_mean"]
         # negative when a level gained in-group ties; undefined (nan) where it had none to lose
         values["in_group_ties_lost_share"] = np.where(deg0 > 0, 1.0 - in_deg / deg0, np.nan)
     src, kind = events  # tie events since the previous record, by the scope of their source
     for name in COUNT_METRICS:
         code = EVENT_KINDS.index(name.removeprefix("ties_"))
         values[name] = np.bincount(level[src[kind == code]], minlength=k).astype(float)
-    pol = {m: np.full(k, np.nan) for m in POLARIZATION_METRICS}
-    # agents by level (stable): the group order is kept by the state, the whole population is in order
-    order = {"all": np.arange(len(level)), "group": state.group_order}.get(scope)
-    order = np.argsort(level, kind="stable") if order is None else order
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(level, minlength=k))])
-    for lv in range(k):
-        members = order[bounds[lv]:bounds[lv + 1]]
-        measures = polarization_measures(state.stance[members], cluster_gap=cfg.cluster_gap,
-                                         minor_share=cfg.minor_share)
-        for m, val in measures.items():
-            if m in pol:
-                pol[m][lv] = val
-    # over the ties with both ends in the level
-    known = ind.get("_assortativity", {})  # computed for every scope in one pass (MetricsRecorder)
-    pol["assortativity"] = known[scope] if scope in known else level_assortativity(
-        state.ties.indptr, state.ties.nbr, state.stance, level, k)
-    values.update(pol)
-    values["exposure"] = np.full(k, exposure)
-    return ScopeValues(scope, names, values)
+    return values
