@@ -11,6 +11,7 @@ import json
 import math
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,9 @@ class ParquetStream:
 
     Keeps memory bounded for long runs: small tables (a step's tie events) are held until they add
     up to `group_rows` rows and written as one row group; a large one (an agent snapshot) goes out
-    at once.
+    at once. Row groups are encoded and compressed on a background thread while the run goes on
+    (pyarrow releases the GIL); at most one is in flight, and its error, if any, is raised by the
+    next `write` or by `close`.
     """
 
     def __init__(self, path: str | os.PathLike, schema: pa.Schema, group_rows: int = 1 << 20) -> None:
@@ -83,6 +86,8 @@ class ParquetStream:
         self._pending: list[pa.Table] = []
         self._rows = 0
         self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", use_dictionary=_repetitive(schema))
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"write-{self.path.name}")
+        self._job: Future | None = None
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
@@ -93,15 +98,28 @@ class ParquetStream:
 
     def _flush(self) -> None:
         if self._pending:
-            self._writer.write_table(pa.concat_tables(self._pending))
+            self._wait()
+            self._job = self._thread.submit(self._writer.write_table, pa.concat_tables(self._pending))
             self._pending, self._rows = [], 0
 
+    def _wait(self) -> None:
+        job, self._job = self._job, None
+        if job is not None:
+            job.result()
+
     def close(self) -> None:
-        self._flush()
+        try:
+            self._flush()
+            self._wait()
+        finally:
+            self._thread.shutdown()
         self._writer.close()
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._thread.shutdown()
         with contextlib.suppress(Exception):
             self._writer.close()
         self.tmp.unlink(missing_ok=True)

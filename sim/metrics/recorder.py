@@ -35,7 +35,7 @@ class MetricsRecorder:
         self.stream = stream
         self.flush_rows = flush_rows
         self.scopes = [s for s in SCOPES if s == "all" or getattr(cfg.metrics, f"by_{s}")]
-        self._chunks: list[dict[str, np.ndarray]] = []
+        self._chunks: list[pa.Table] = []
         self._rows = 0
         self.steps: list[int] = []
         self.series: dict[str, list[float]] = {m: [] for m in METRICS}
@@ -79,25 +79,28 @@ class MetricsRecorder:
             self.flush()
 
     def _append(self, step: int, scope: str, levels: list[str], values: dict[str, np.ndarray]) -> None:
+        """One scope's rows as a table of dictionary columns built from codes (no per-row strings)."""
         k = len(levels)
         metric_names = [m for m in METRICS if m in values]
         n = k * len(metric_names)
-        self._chunks.append({
-            "step": np.full(n, step, dtype=np.int32),
-            "scope": np.full(n, scope, dtype=object),
-            "level": np.tile(np.array(levels, dtype=object), len(metric_names)),
-            "metric": np.repeat(np.array(metric_names, dtype=object), k),
-            "value": np.concatenate([values[m] for m in metric_names]).astype(np.float64),
-        })
+
+        def coded(codes: np.ndarray, names: list[str], field: str) -> pa.DictionaryArray:
+            index_type = SCHEMA.field(field).type.index_type
+            return pa.DictionaryArray.from_arrays(pa.array(codes, type=index_type), pa.array(names, pa.string()))
+
+        self._chunks.append(pa.Table.from_arrays([
+            pa.array(np.full(n, step, dtype=np.int32)),
+            coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
+            coded(np.tile(np.arange(k), len(metric_names)), levels, "level"),
+            coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
+            pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
+        ], schema=SCHEMA))
         self._rows += n
 
     def table(self) -> pa.Table:
         if not self._chunks:
             return SCHEMA.empty_table()
-        cols = {c: np.concatenate([ch[c] for ch in self._chunks]) for c in SCHEMA.names}
-        arrays = [pa.array(cols[f.name]).cast(f.type) if pa.types.is_dictionary(f.type)
-                  else pa.array(cols[f.name], type=f.type) for f in SCHEMA]
-        return pa.Table.from_arrays(arrays, schema=SCHEMA)
+        return pa.concat_tables(self._chunks).unify_dictionaries().combine_chunks()
 
     def flush(self) -> None:
         if self.stream is not None:
