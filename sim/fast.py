@@ -205,14 +205,62 @@ def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
     return src[:c], dst[:c], kept[:c]
 
 
+_CHUNKS = 64  # fixed work split of `_movers`: its output order never depends on the number of threads
+
+
 @nb.njit(parallel=True, **_JIT)
-def _exclusion_proposals(indptr, nbr, group, dissent, u, u_pick, rate):
-    """The in-group tie each excluded dissenter loses (a slot of its block), -1 for the others."""
-    n = len(group)
-    prop = np.full(n, -1, dtype=np.int64)
-    for i in nb.prange(n):  # proposals read the ties as they are before any cut
-        if not (dissent[i] and u[i] < rate):
-            continue
+def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, exclude_rate, form_rate, rewire_rate):
+    """Who may act in phase 4, in agent order: excluded dissenters, tie proposers, would-be rewirers.
+
+    One pass over the agents instead of one per sub-phase; the sub-phases then visit only these few.
+    A bit per role and agent, counted per fixed chunk of agents, then the chunks write their agents in
+    place, so the lists are in agent order whatever the number of threads.
+    """
+    n = len(dissent)
+    size = (n + _CHUNKS - 1) // _CHUNKS
+    role = np.empty(n, dtype=np.uint8)
+    start = np.zeros((_CHUNKS + 1, 3), dtype=np.int64)
+    for k in nb.prange(_CHUNKS):
+        c0 = c1 = c2 = 0
+        for i in range(k * size, min(n, (k + 1) * size)):
+            r = 0
+            if dissent[i] and u_exclude[i] < exclude_rate:
+                r |= 1
+                c0 += 1
+            if n_acc[i] > 0 and not withdrawn[i] and not over[i] and u_form[i] < form_rate:
+                r |= 2
+                c1 += 1
+            if dissent[i] and u_rewire[i] < rewire_rate:
+                r |= 4
+                c2 += 1
+            role[i] = r
+        start[k + 1, 0], start[k + 1, 1], start[k + 1, 2] = c0, c1, c2
+    for k in range(_CHUNKS):
+        start[k + 1] += start[k]
+    out = (np.empty(start[_CHUNKS, 0], dtype=np.int64), np.empty(start[_CHUNKS, 1], dtype=np.int64),
+           np.empty(start[_CHUNKS, 2], dtype=np.int64))
+    for k in nb.prange(_CHUNKS):
+        c0, c1, c2 = start[k, 0], start[k, 1], start[k, 2]
+        for i in range(k * size, min(n, (k + 1) * size)):
+            r = role[i]
+            if r & 1:
+                out[0][c0] = i
+                c0 += 1
+            if r & 2:
+                out[1][c1] = i
+                c1 += 1
+            if r & 4:
+                out[2][c2] = i
+                c2 += 1
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
+def _exclusion_proposals(indptr, nbr, group, who, u_pick):
+    """The in-group tie each excluded dissenter loses (a slot of its block), -1 if it has none."""
+    prop = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
+        i = who[q]
         count = 0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0 and group[nbr[s]] == group[i]:
@@ -221,16 +269,16 @@ def _exclusion_proposals(indptr, nbr, group, dissent, u, u_pick, rate):
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0 and group[nbr[s]] == group[i]:
                 if k == 0:
-                    prop[i] = s
+                    prop[q] = s
                     break
                 k -= 1
     return prop
 
 
-def _exclude(t, group, dissent, u, u_pick, rate, lost):
-    prop = _exclusion_proposals(t.indptr, t.nbr, group, dissent, u, u_pick, rate)
-    owners = np.flatnonzero(prop >= 0)
-    src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, prop[owners], owners, lost, True)
+def _exclude(t, group, who, u_pick, lost):
+    prop = _exclusion_proposals(t.indptr, t.nbr, group, who, u_pick)
+    has = prop >= 0
+    src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, prop[has], who[has], lost, True)
     return src, dst
 
 
@@ -243,8 +291,10 @@ def _count_rejections(nbr, muted, mutes, rej, sender, rej_peer, mute_after):
     n = len(sender)
     newly = np.zeros(n, dtype=np.bool_)
     for i in nb.prange(n):
+        if not rej_peer[i]:  # few agents reject their peer's message: read their sender only
+            continue
         s = sender[i]
-        if rej_peer[i] and s >= 0 and nbr[s] >= 0:
+        if s >= 0 and nbr[s] >= 0:
             rej[s] = min(np.int64(rej[s]) + 1, 255)
             if not muted[s] and rej[s] >= mute_after:
                 muted[s] = mutes[i] = True
@@ -294,14 +344,13 @@ def _first_per_pair(a, b, n):
 
 
 @nb.njit(parallel=True, **_JIT)
-def _formation_proposals(indptr, nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
-                         u, u_scope, u_pick, rate, in_group, acceptance):
+def _formation_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_scope, u_pick,
+                         in_group, acceptance):
     """The agent each proposer would tie to (close enough, not withdrawn, not yet linked), -1 for none."""
     n = len(x)
-    prop = np.full(n, -1, dtype=np.int64)
-    for i in nb.prange(n):
-        if not (n_acc[i] > 0 and not withdrawn[i] and not over[i] and u[i] < rate):
-            continue
+    prop = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):
+        i = who[q]
         if u_scope[i] < in_group:
             g = group[i]
             size = group_start[g + 1] - group_start[g]
@@ -309,30 +358,27 @@ def _formation_proposals(indptr, nbr, x, withdrawn, over, n_acc, group, group_or
         else:
             j = np.int64(math.floor(u_pick[i] * n))
         if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not tiestore.linked_nb(indptr, nbr, i, j):
-            prop[i] = j
+            prop[q] = j
     return prop
 
 
-def _form_candidates(t, x, withdrawn, over, n_acc, group, group_order, group_start, u, u_scope, u_pick, rate,
-                     in_group, acceptance):
-    prop = _formation_proposals(t.indptr, t.nbr, x, withdrawn, over, n_acc, group, group_order, group_start,
-                                u, u_scope, u_pick, rate, in_group, acceptance)
-    a = np.flatnonzero(prop >= 0)
-    b = prop[a]
+def _form_candidates(t, x, withdrawn, group, group_order, group_start, who, u_scope, u_pick, in_group, acceptance):
+    prop = _formation_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_scope,
+                                u_pick, in_group, acceptance)
+    has = prop >= 0
+    a, b = who[has], prop[has]
     keep = _first_per_pair(a, b, len(x))
     return a[keep], b[keep]
 
 
 @nb.njit(parallel=True, **_JIT)
-def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, dissent, u, u_pick, rate,
-                      acceptance):
-    """For each rewiring dissenter, the outsider it would tie to and the slot of the tie it would drop."""
+def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance):
+    """For each would-be rewirer, the outsider it would tie to and the slot of the tie it would drop."""
     n = len(x)
-    to = np.full(n, -1, dtype=np.int64)
-    drop = np.full(n, -1, dtype=np.int64)
-    for i in nb.prange(n):
-        if not (dissent[i] and u[i] < rate):
-            continue
+    to = np.full(len(who), -1, dtype=np.int64)
+    drop = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):
+        i = who[q]
         g = group[i]
         start = group_start[g]
         size = group_start[g + 1] - start
@@ -350,17 +396,18 @@ def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start
                 worst_slot = s
                 worst = abs(x[i] - x[nbr[s]])
         if worst_slot >= 0 and worst > acceptance:
-            to[i] = j
-            drop[i] = worst_slot
+            to[q] = j
+            drop[q] = worst_slot
     return to, drop
 
 
-def _rewire_moves(t, x, withdrawn, group, group_order, group_start, dissent, u, u_pick, rate, acceptance, lost):
-    to, drop = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, dissent, u,
-                                 u_pick, rate, acceptance)
-    mi = np.flatnonzero(to >= 0)
-    c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, drop[mi], mi, lost, False)
-    mi, mj = mi[kept], to[mi][kept]
+def _rewire_moves(t, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance, lost):
+    to, drop = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_pick,
+                                 acceptance)
+    has = to >= 0
+    mi, mj = who[has], to[has]
+    c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, drop[has], mi, lost, False)
+    mi, mj = mi[kept], mj[kept]
     keep = _first_per_pair(mi, mj, len(x))
     return c_src, c_dst, mi[keep], mj[keep]
 
@@ -402,21 +449,21 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     tc, lost = cfg.ties, ledger["ties_lost"]
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dissent = dissenters_nb(x, state.group, state.group_order, state.group_start, tc.conformity)
+    excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire,
+                                            tc.exclusion_rate, tc.formation_rate, tc.rewire_rate)
     if tc.exclusion:
-        events["excluded"] = _exclude(t, state.group, dissent, draws.exclude, draws.exclude_pick,
-                                      tc.exclusion_rate, lost)
+        events["excluded"] = _exclude(t, state.group, excluded, draws.exclude_pick, lost)
     if tc.muting:
         events["muted"], events["cut_mute"] = _mute(t, sender, rej_peer, tc.mute_after, lost)
     if tc.formation:
-        a, b = _form_candidates(t, x, withdrawn, over, n_acc, state.group, state.group_order, state.group_start,
-                                draws.form, draws.form_scope, draws.form_pick, tc.formation_rate,
-                                tc.formation_in_group, cfg.influence.acceptance)
+        a, b = _form_candidates(t, x, withdrawn, state.group, state.group_order, state.group_start, proposers,
+                                draws.form_scope, draws.form_pick, tc.formation_in_group, cfg.influence.acceptance)
         _connect(state, a, b)
         events["formed"] = (a, b)
     if tc.rewiring:
         cs, cd, a, b = _rewire_moves(state.ties, x, withdrawn, state.group, state.group_order, state.group_start,
-                                     dissent, draws.rewire, draws.rewire_pick, tc.rewire_rate,
-                                     cfg.influence.acceptance, lost)  # state.ties: a repack replaces the arrays
+                                     rewirers, draws.rewire_pick, cfg.influence.acceptance,
+                                     lost)  # state.ties: a repack replaces the arrays
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     return StepReport(e_t, n_acc, events)
