@@ -23,7 +23,9 @@ from sim.submodels.exposure import QUANTUM, level
 _JIT = {"cache": True, "nogil": True}
 
 
-@nb.njit(parallel=True, **_JIT)
+# error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
+# config); IEEE division itself is unchanged, and the loop no longer branches to raise.
+@nb.njit(parallel=True, error_model="numpy", **_JIT)
 def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critical, forum_content,
               u_peer, u_pick, u_broadcast, u_forum, was_over, was_withdrawn, gains, episodes, withdrawals,
               e_t, p):
