@@ -306,12 +306,8 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     size = int(indptr[-1])
     if ties.spare is not None and len(ties.spare[0]) >= size:
         nbr, muted, rej = (a[:size] for a in ties.spare)
-        muted.fill(False)
-        rej.fill(0)
-    else:
-        nbr = np.empty(size, dtype=np.int32)  # every slot is written by the re-pack
-        muted = np.zeros(size, dtype=bool)
-        rej = np.zeros(size, dtype=np.uint8)
+    else:  # every slot of all three is written by the re-pack
+        nbr, muted, rej = np.empty(size, np.int32), np.empty(size, np.bool_), np.empty(size, np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
     ties.spare = tuple(a if a.base is None else a.base for a in (ties.nbr, ties.muted, ties.rejections))
     ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej  # `mutes` stays valid
@@ -358,22 +354,19 @@ def _free_count(indptr, nbr, i):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
-    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free.
-
-    `new_muted` and `new_rej` come zeroed, so only their non-zero slots are written: untouched pages of
-    a fresh zeroed array cost nothing, and most slots are neither muted nor rejected.
-    """
+    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free."""
     for i in nb.prange(len(indptr) - 1):
         w = new_indptr[i]
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] >= 0:
                 new_nbr[w] = nbr[s]
-                if muted[s]:
-                    new_muted[w] = True
-                if rej[s]:
-                    new_rej[w] = rej[s]
+                new_muted[w] = muted[s]
+                new_rej[w] = rej[s]
                 w += 1
-        new_nbr[w:new_indptr[i + 1]] = EMPTY
+        end = new_indptr[i + 1]
+        new_nbr[w:end] = EMPTY
+        new_muted[w:end] = False
+        new_rej[w:end] = 0
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
