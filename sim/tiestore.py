@@ -158,8 +158,18 @@ def _indptr(cap: np.ndarray) -> np.ndarray:
     return indptr.astype(np.int32) if indptr[-1] < np.iinfo(np.int32).max else indptr
 
 
-def _capacity(deg: np.ndarray, slack: float) -> np.ndarray:
-    return deg + np.maximum(2, np.ceil(slack * deg)).astype(np.int64)
+@nb.njit(cache=True, nogil=True)
+def _block_capacity(d, slack):
+    """Slots for a block of d arcs: d plus spare room, at least 2."""
+    return d + max(2, np.int64(math.ceil(slack * d)))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _capacity(deg, slack):
+    cap = np.empty(len(deg), dtype=np.int64)
+    for i in nb.prange(len(deg)):
+        cap[i] = _block_capacity(deg[i], slack)
+    return cap
 
 
 def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Ties:
@@ -315,12 +325,11 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _room(indptr, nbr, need, slack):
-    """`_capacity` of (alive arcs + need) for every block, in one compiled pass."""
+    """The capacity of (alive arcs + need) for every block, in one compiled pass."""
     n = len(need)
     cap = np.empty(n, dtype=np.int64)
     for i in nb.prange(n):
-        d = alive_count_nb(indptr, nbr, i) + need[i]
-        cap[i] = d + max(2, np.int64(math.ceil(slack * d)))
+        cap[i] = _block_capacity(alive_count_nb(indptr, nbr, i) + need[i], slack)
     return cap
 
 
