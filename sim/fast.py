@@ -46,7 +46,9 @@ def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critic
     withdrawn = np.zeros(n, dtype=np.bool_)
     n_acc = np.empty(n, dtype=np.int64)
     rej_peer = np.empty(n, dtype=np.bool_)
-    sender = np.full(n, -1, dtype=np.int64)
+    # the agent whose message was seen (-1: none), and its slot then: a hint only, as cuts move slots
+    sender = np.empty(n, dtype=np.int64)
+    sender_slot = np.empty(n, dtype=np.int64)
     q = np.empty(n, dtype=np.int32)  # engagement weights (< 2**21): half the bytes to gather
     v_b0 = broadcast_rate * e_t if broadcast_on else 0.0
     v_f0 = forum_rate * porosity * e_t if forum_on else 0.0
@@ -58,7 +60,9 @@ def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critic
         check = mutes[i]
         for s in range(indptr[i], indptr[i + 1]):
             j = nbr[s]
-            if j >= 0 and not (check and muted[s]):
+            if j < 0:  # blocks are compact: the ties end at the first free slot
+                break
+            if not (check and muted[s]):
                 total += q[j]
         v_peer = peer_rate * e_t * total / QUANTUM if peer_on else 0.0
         v_b, v_f, reach_b, reach_f = v_b0, v_f0, reach_b0, reach_f0
@@ -89,20 +93,22 @@ def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critic
         e_new[i] = min(1.0, max(0.0, en))  # stored as float32; withdrawal reads the stored value
         withdrawn[i] = np.float64(e_new[i]) < withdrawn_below
         seen_peer = total > 0 and u_peer[i] < -math.expm1(-v_peer) * p_attend
+        sender[i] = -1
         if seen_peer:  # the sender matters only for a message that is seen: no second pass over the others
             target = np.int64(math.floor(u_pick[i] * total))
             running = 0
             for s in range(indptr[i], indptr[i + 1]):
                 j = nbr[s]
-                if j >= 0 and not (check and muted[s]):
+                if not (check and muted[s]):
                     running += q[j]
-                    if running > target:
-                        sender[i] = s
+                    if running > target:  # reached before the first free slot: total counts alive ties only
+                        sender[i] = j
+                        sender_slot[i] = s
                         break
         seen_b = u_broadcast[i] < reach_b * p_attend
         seen_f = u_forum[i] < reach_f * p_attend
         # influence
-        y_peer = x[nbr[sender[i]]] if seen_peer else 0.0
+        y_peer = x[sender[i]] if seen_peer else 0.0
         x_new[i], n_acc[i], rej_peer[i] = _influence(
             x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, inf_on,
             acceptance, rejection, rate, contrast, narrowing, stability, dominant)
@@ -118,7 +124,7 @@ def _exchange(indptr, nbr, muted, mutes, x, e, trust, literacy, identity, critic
             bump(episodes, i)
         if withdrawn[i] and not was_withdrawn[i]:
             bump(withdrawals, i)
-    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender
+    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot
 
 
 @nb.njit(**_JIT)
@@ -184,25 +190,27 @@ def bump(counter, i):
 
 
 @nb.njit(**_JIT)
-def _apply_cuts(indptr, nbr, muted, rej, slots, owners, lost, owner_loses):
-    """Cut the proposed ties in order, skipping those already gone.
+def _apply_cuts(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses):
+    """Cut the proposed ties owners[q]-others[q] in order, skipping those already gone.
 
     Returns (source, target) of the cuts made and the indices of the proposals that took effect;
     the loss goes to the owner (an excluded dissenter) or to the neighbour (dropped by a rewirer).
+    Proposals name agents (with the slot they had as a hint): each cut moves the later ties of both blocks.
     """
-    m = len(slots)
+    m = len(owners)
     src = np.empty(m, dtype=np.int64)
     dst = np.empty(m, dtype=np.int64)
     kept = np.empty(m, dtype=np.int64)
     c = 0
     for q in range(m):
-        s = slots[q]
-        if nbr[s] >= 0:
-            src[c] = owners[q]
-            dst[c] = nbr[s]
+        i, j = owners[q], others[q]
+        s = tiestore.slot_of_nb(indptr, nbr, i, j, hints[q])
+        if s >= 0:
+            src[c] = i
+            dst[c] = j
             kept[c] = q
-            bump(lost, owners[q] if owner_loses else nbr[s])
-            tiestore.cut_nb(indptr, nbr, muted, rej, s, owners[q])
+            bump(lost, i if owner_loses else j)
+            tiestore.cut_nb(indptr, nbr, muted, rej, s, i)
             c += 1
     return src[:c], dst[:c], kept[:c]
 
@@ -259,44 +267,47 @@ def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, exclud
 
 @nb.njit(parallel=True, **_JIT)
 def _exclusion_proposals(indptr, nbr, group, who, u_pick):
-    """The in-group tie each excluded dissenter loses (a slot of its block), -1 if it has none."""
+    """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
     prop = np.full(len(who), -1, dtype=np.int64)
+    slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
         i = who[q]
+        end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
         count = 0
-        for s in range(indptr[i], indptr[i + 1]):
-            if nbr[s] >= 0 and group[nbr[s]] == group[i]:
+        for s in range(indptr[i], end):
+            if group[nbr[s]] == group[i]:
                 count += 1
         k = np.int64(math.floor(u_pick[i] * count))
-        for s in range(indptr[i], indptr[i + 1]):
-            if nbr[s] >= 0 and group[nbr[s]] == group[i]:
+        for s in range(indptr[i], end):
+            if group[nbr[s]] == group[i]:
                 if k == 0:
-                    prop[q] = s
+                    prop[q] = nbr[s]
+                    slot[q] = s
                     break
                 k -= 1
-    return prop
+    return prop, slot
 
 
 def _exclude(t, group, who, u_pick, lost):
-    prop = _exclusion_proposals(t.indptr, t.nbr, group, who, u_pick)
+    prop, slot = _exclusion_proposals(t.indptr, t.nbr, group, who, u_pick)
     has = prop >= 0
-    src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, prop[has], who[has], lost, True)
+    src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, who[has], prop[has], slot[has], lost, True)
     return src, dst
 
 
 @nb.njit(parallel=True, **_JIT)
-def _count_rejections(nbr, muted, mutes, rej, sender, rej_peer, mute_after):
+def _count_rejections(indptr, nbr, muted, mutes, rej, sender, sender_slot, rej_peer, mute_after):
     """Count each rejected sender against its slot and mute it at `mute_after`; True where a mute is new.
 
-    The slot `sender[i]` lies in i's own block, so agents never write the same slot.
+    The sender's slot lies in i's own block, so agents never write the same slot.
     """
     n = len(sender)
     newly = np.zeros(n, dtype=np.bool_)
     for i in nb.prange(n):
-        if not rej_peer[i]:  # few agents reject their peer's message: read their sender only
+        if not rej_peer[i] or sender[i] < 0:  # few agents reject their peer's message: read their sender only
             continue
-        s = sender[i]
-        if s >= 0 and nbr[s] >= 0:
+        s = tiestore.slot_of_nb(indptr, nbr, i, sender[i], sender_slot[i])  # -1: cut in the exclusion sub-phase
+        if s >= 0:
             rej[s] = min(np.int64(rej[s]) + 1, 255)
             if not muted[s] and rej[s] >= mute_after:
                 muted[s] = mutes[i] = True
@@ -304,30 +315,49 @@ def _count_rejections(nbr, muted, mutes, rej, sender, rej_peer, mute_after):
     return newly
 
 
+@nb.njit(parallel=True, **_JIT)
+def _mutual(indptr, nbr, muted, owners, others, hints):
+    """Which newly muted ties are muted from the other end too (read in parallel), and their slots."""
+    m = len(owners)
+    both = np.zeros(m, dtype=np.bool_)
+    slots = np.empty(m, dtype=np.int64)
+    for q in nb.prange(m):
+        s = tiestore.slot_of_nb(indptr, nbr, owners[q], others[q], hints[q])
+        slots[q] = s
+        both[q] = s >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, owners[q])]
+    return both, slots
+
+
 @nb.njit(**_JIT)
-def _cut_mutual(indptr, nbr, muted, rej, owners, slots, lost):
-    """Cut, in order, the newly muted ties whose other end has muted too; both ends lose the tie."""
-    m = len(slots)
+def _cut_mutual(indptr, nbr, muted, rej, owners, others, hints, lost):
+    """Cut, in order, the ties muted from both ends; both ends lose the tie.
+
+    A cut changes no other tie's mutes, so these are the ties `_mutual` found, less any already gone.
+    """
+    m = len(owners)
     c_src = np.empty(m, dtype=np.int64)
     c_dst = np.empty(m, dtype=np.int64)
     c = 0
     for q in range(m):
-        s, i = slots[q], owners[q]
-        if nbr[s] >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, i)]:
+        i, j = owners[q], others[q]
+        s = tiestore.slot_of_nb(indptr, nbr, i, j, hints[q])
+        if s >= 0:
             c_src[c] = i
-            c_dst[c] = nbr[s]
+            c_dst[c] = j
             bump(lost, i)
-            bump(lost, nbr[s])
+            bump(lost, j)
             tiestore.cut_nb(indptr, nbr, muted, rej, s, i)
             c += 1
     return c_src[:c], c_dst[:c]
 
 
-def _mute(t, sender, rej_peer, mute_after, lost):
-    owners = np.flatnonzero(_count_rejections(t.nbr, t.muted, t.mutes, t.rejections, sender, rej_peer, mute_after))
-    slots = sender[owners]
-    muted_pairs = (owners, t.nbr[slots].astype(np.int64))
-    return muted_pairs, _cut_mutual(t.indptr, t.nbr, t.muted, t.rejections, owners, slots, lost)
+def _mute(t, sender, sender_slot, rej_peer, mute_after, lost):
+    owners = np.flatnonzero(_count_rejections(t.indptr, t.nbr, t.muted, t.mutes, t.rejections, sender, sender_slot,
+                                              rej_peer, mute_after))
+    others, hints = sender[owners], sender_slot[owners]
+    both, slots = _mutual(t.indptr, t.nbr, t.muted, owners, others, hints)
+    cuts = _cut_mutual(t.indptr, t.nbr, t.muted, t.rejections, owners[both], others[both], slots[both], lost)
+    return (owners, others), cuts
 
 
 @nb.njit(**_JIT)
@@ -375,10 +405,11 @@ def _form_candidates(t, x, withdrawn, group, group_order, group_start, who, u_sc
 
 @nb.njit(parallel=True, **_JIT)
 def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance):
-    """For each would-be rewirer, the outsider it would tie to and the slot of the tie it would drop."""
+    """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot."""
     n = len(x)
     to = np.full(len(who), -1, dtype=np.int64)
     drop = np.full(len(who), -1, dtype=np.int64)
+    slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):
         i = who[q]
         g = group[i]
@@ -394,21 +425,24 @@ def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start
         worst_slot = -1
         worst = -1.0
         for s in range(indptr[i], indptr[i + 1]):
-            if nbr[s] >= 0 and abs(x[i] - x[nbr[s]]) > worst:
+            if nbr[s] < 0:
+                break
+            if abs(x[i] - x[nbr[s]]) > worst:
                 worst_slot = s
                 worst = abs(x[i] - x[nbr[s]])
         if worst_slot >= 0 and worst > acceptance:
             to[q] = j
-            drop[q] = worst_slot
-    return to, drop
+            drop[q] = nbr[worst_slot]
+            slot[q] = worst_slot
+    return to, drop, slot
 
 
 def _rewire_moves(t, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance, lost):
-    to, drop = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_pick,
+    to, drop, slot = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_pick,
                                  acceptance)
     has = to >= 0
     mi, mj = who[has], to[has]
-    c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, drop[has], mi, lost, False)
+    c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, mi, drop[has], slot[has], lost, False)
     mi, mj = mi[kept], mj[kept]
     keep = _first_per_pair(mi, mj, len(x))
     return c_src, c_dst, mi[keep], mj[keep]
@@ -441,7 +475,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     state.t += 1
     e_t = level(state.t, cfg.exposure)
     t, ledger = state.ties, state.ledger
-    x, e, load, over, withdrawn, n_acc, rej_peer, sender = _exchange(
+    x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot = _exchange(
         t.indptr, t.nbr, t.muted, t.mutes, state.stance, state.engagement, state.trust, state.literacy,
         state.identity, state.critical, draws.forum_content, draws.peer, draws.peer_pick,
         draws.broadcast, draws.forum, state.overloaded, state.withdrawn, ledger["identity_gains"],
@@ -456,7 +490,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     if tc.exclusion:
         events["excluded"] = _exclude(t, state.group, excluded, draws.exclude_pick, lost)
     if tc.muting:
-        events["muted"], events["cut_mute"] = _mute(t, sender, rej_peer, tc.mute_after, lost)
+        events["muted"], events["cut_mute"] = _mute(t, sender, sender_slot, rej_peer, tc.mute_after, lost)
     if tc.formation:
         a, b = _form_candidates(t, x, withdrawn, state.group, state.group_order, state.group_start, proposers,
                                 draws.form_scope, draws.form_pick, tc.formation_in_group, cfg.influence.acceptance)

@@ -38,7 +38,8 @@ class NetworkConfig:
     k: int = p(10, 2, None, unit="ties", doc="lattice degree of the small world (even)")
     beta: float = p(0.1, 0.0, 1.0, unit="probability", doc="small-world rewiring probability")
     path: str = p("", doc="CSV edge list with group and profession columns (kind=edgelist)")
-    slack: float = p(0.25, 0.0, 10.0, unit="share of degree", doc="spare tie slots per agent")
+    slack: float = p(0.25, 0.0, 10.0, unit="share of degree",
+                     doc="spare tie slots per agent (storage only: memory and speed, never results)")
 
 
 @dataclass

@@ -64,6 +64,9 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
                     sender_slot[i] = s
                     break
 
+    # the sending agent, not its slot: the cuts of phase 4 move slots
+    sender = [int(ties.nbr[s]) if s >= 0 else -1 for s in sender_slot]
+
     # 2. attention
     was_overloaded = state.overloaded.copy()
     was_withdrawn = state.withdrawn.copy()
@@ -88,7 +91,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         state.engagement[i] = min(1.0, max(0.0, e_new))
         state.withdrawn[i] = float(state.engagement[i]) < att.withdrawn_below  # the stored value
         attended.append((
-            sender_slot[i] >= 0 and draws.peer[i] < -math.expm1(-v_peer) * p_attend,
+            sender[i] >= 0 and draws.peer[i] < -math.expm1(-v_peer) * p_attend,
             draws.broadcast[i] < -math.expm1(-v_broadcast) * p_attend,
             draws.forum[i] < -math.expm1(-v_forum) * p_attend,
         ))
@@ -101,7 +104,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             break
         x = x_old[i]
         mu = inf.rate / (1.0 + inf.identity_stability * ident_old[i])
-        y_peer = x_old[ties.nbr[sender_slot[i]]] if sender_slot[i] >= 0 else x_old[0]
+        y_peer = x_old[sender[i]] if sender[i] >= 0 else x_old[0]
         messages = (
             (y_peer, attended[i][0], inf.acceptance),
             (cfg.stance.dominant, attended[i][1], inf.acceptance * (1.0 - inf.critical_narrowing * critical[i])),
@@ -142,12 +145,14 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         bump(state.ledger["ties_gained"], a)
         bump(state.ledger["ties_gained"], b)
 
-    def cut(s: int, kind: str, *losers: int) -> None:
-        i, j = _owner(state, s), int(ties.nbr[s])
+    def slot_of(i: int, j: int) -> int:  # -1 once the tie is gone; slots move with every cut
+        return next((s for s in _block(state, i) if ties.nbr[s] == j), -1)
+
+    def cut(i: int, j: int, kind: str, *losers: int) -> None:
         events.setdefault(kind, ([], []))
         events[kind][0].append(i)
         events[kind][1].append(j)
-        tiestore.cut(ties, np.array([s]))
+        tiestore.cut(ties, np.array([slot_of(i, j)]))
         lose(*losers)
 
     def connect(pairs: list[tuple[int, int]], kind: str) -> None:
@@ -167,28 +172,29 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             in_group = [s for s in _block(state, i)
                         if ties.nbr[s] >= 0 and state.group[ties.nbr[s]] == state.group[i]]
             if dissent[i] and draws.exclude[i] < tc.exclusion_rate and in_group:
-                proposals.append(in_group[int(math.floor(draws.exclude_pick[i] * len(in_group)))])
+                proposals.append((i, int(ties.nbr[in_group[int(math.floor(draws.exclude_pick[i] * len(in_group)))]])))
         events["excluded"] = ([], [])
-        for s in proposals:
-            if ties.nbr[s] >= 0:
-                cut(s, "excluded", _owner(state, s))  # the dissenter loses the tie
+        for i, j in proposals:
+            if slot_of(i, j) >= 0:
+                cut(i, j, "excluded", i)  # the dissenter loses the tie
 
     if tc.muting:  # 4b: count rejections per sender, mute, cut when muted from both ends
         events["muted"] = ([], [])
         events["cut_mute"] = ([], [])
         newly_muted = []
         for i in range(n):
-            s = sender_slot[i]
-            if rejected_peer[i] and s >= 0 and ties.nbr[s] >= 0:
+            s = slot_of(i, sender[i]) if sender[i] >= 0 else -1
+            if rejected_peer[i] and s >= 0:
                 ties.rejections[s] = min(int(ties.rejections[s]) + 1, 255)
                 if not ties.muted[s] and ties.rejections[s] >= tc.mute_after:
                     ties.muted[s] = ties.mutes[i] = True
                     events["muted"][0].append(i)
-                    events["muted"][1].append(int(ties.nbr[s]))
-                    newly_muted.append(s)
-        for s in newly_muted:
-            if ties.nbr[s] >= 0 and ties.muted[tiestore.reverse_slot(ties.indptr, ties.nbr, s, _owner(state, s))]:
-                cut(s, "cut_mute", _owner(state, s), int(ties.nbr[s]))  # both rejected, both lose it
+                    events["muted"][1].append(sender[i])
+                    newly_muted.append((i, sender[i]))
+        for i, j in newly_muted:
+            s = slot_of(i, j)
+            if s >= 0 and ties.muted[slot_of(j, i)]:
+                cut(i, j, "cut_mute", i, j)  # both rejected, both lose it
 
     if tc.formation:  # 4c: engaged agents with an accepted exchange propose a tie
         pairs: list[tuple[int, int]] = []
@@ -220,14 +226,14 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             drop, worst = -1, -1.0
             for s in _block(state, i):
                 if ties.nbr[s] >= 0 and abs(x[i] - x[ties.nbr[s]]) > worst:
-                    drop, worst = s, abs(x[i] - x[ties.nbr[s]])
+                    drop, worst = int(ties.nbr[s]), abs(x[i] - x[ties.nbr[s]])
             if drop >= 0 and worst > inf.acceptance:
                 moves.append((i, j, drop))
         events["cut_rewire"] = ([], [])
         kept = []
         for i, j, drop in moves:
-            if ties.nbr[drop] >= 0:  # another rewirer may have dropped this tie already
-                cut(drop, "cut_rewire", int(ties.nbr[drop]))  # the dropped neighbour loses the tie
+            if slot_of(i, drop) >= 0:  # another rewirer may have dropped this tie already
+                cut(i, drop, "cut_rewire", drop)  # the dropped neighbour loses the tie
                 kept.append((i, j))
         pairs = []
         for i, j in kept:
@@ -253,10 +259,6 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
 
     as_arrays = {k: (np.array(a, dtype=np.int64), np.array(b, dtype=np.int64)) for k, (a, b) in events.items()}
     return StepReport(e_t, n_accepted, as_arrays)
-
-
-def _owner(state: State, s: int) -> int:
-    return int(np.searchsorted(state.ties.indptr, s, side="right") - 1)
 
 
 def _members(state: State, g: int) -> np.ndarray:

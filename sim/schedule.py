@@ -67,7 +67,8 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     w_total = state.ties.block_sum(w)
     v_peer, v_broadcast, v_forum = exposure.volumes(state, w_total, e_t, cfg.messages)
     sender_slot = exposure.pick_senders(state, w, w_total, draws.peer_pick)
-    sender = np.where(sender_slot >= 0, state.ties.nbr[np.maximum(sender_slot, 0)], 0)
+    # the sending agent, not its slot: the cuts of phase 4 move slots
+    sender = np.where(sender_slot >= 0, state.ties.nbr[np.maximum(sender_slot, 0)], -1)
     # 2. attention
     was_overloaded, was_withdrawn = state.overloaded, state.withdrawn
     load, overloaded, att_peer, att_b, att_f, engagement = attention.attend(
@@ -79,7 +80,7 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     state.withdrawn = as_f64(state.engagement) < cfg.attention.withdrawn_below
     # 3. influence
     new_x, n_accepted, rejected_peer = influence.influence(
-        x, ident, crit, x[sender], att_peer, att_b, cfg.stance.dominant,
+        x, ident, crit, x[np.maximum(sender, 0)], att_peer, att_b, cfg.stance.dominant,
         draws.forum_content, att_f, cfg.influence)
     state.stance = new_x
     # 4. ties
@@ -89,7 +90,7 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     if tc.exclusion:
         events["excluded"] = ties.exclude(state, dissent, draws.exclude, draws.exclude_pick, tc)
     if tc.muting:
-        events["muted"], events["cut_mute"] = ties.mute(state, sender_slot, rejected_peer, tc)
+        events["muted"], events["cut_mute"] = ties.mute(state, sender, rejected_peer, tc)
     if tc.formation:
         eligible = (n_accepted > 0) & ~state.withdrawn & ~state.overloaded
         events["formed"] = ties.form(state, new_x, eligible, draws.form, draws.form_scope,

@@ -4,9 +4,16 @@ Each undirected tie i-j is two arcs: a slot in i's block holding j and a slot in
 i. The reverse arc is found by scanning the neighbour's block (a few dozen slots): ties change far
 less often than they are read, so a stored link per slot (8 bytes) would cost more than it saves.
 The block owner is the receiver: `muted[s]` means the owner no longer attends to that neighbour,
-`rejections[s]` counts the rejected messages it sent. Cutting a tie empties both slots; forming
-one fills a free slot in each block. Blocks are re-packed (with new spare room) only when one
-overflows, so the per-step cost is that of a sparse pass over the slots, not of rebuilding a matrix.
+`rejections[s]` counts the rejected messages it sent.
+
+Blocks are compact: an agent's ties fill the start of its block in the order they were formed, and
+the free slots follow. Cutting a tie shifts the later ties of both blocks one slot left; forming one
+appends it to both. So the order of an agent's ties, which its random picks among them follow,
+depends only on the history of its ties, never on the spare room (`network.slack`) or on when a
+block was moved, and every slot loop stops at the first free slot. A block that runs out of room
+takes free slots from its neighbouring blocks (a local move of a few blocks); only when no nearby
+window has room are all blocks re-packed. The per-step cost is that of a sparse pass over the
+slots, not of rebuilding a matrix.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ class Ties:
     spare: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if _has_holes(self.indptr, self.nbr):  # arrays built by hand: make the blocks compact
+            _compact(self.indptr, self.nbr, self.muted, self.rejections, np.arange(self.n_agents))
         if self.mutes is None:
-            self.mutes = _blocks_with_mutes(self.indptr, self.muted)
+            self.mutes = _blocks_with_mutes(self.indptr, self.nbr, self.muted)
 
     @property
     def n_agents(self) -> int:
@@ -94,11 +103,13 @@ def _degree(indptr, nbr):
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def _blocks_with_mutes(indptr, muted):
+def _blocks_with_mutes(indptr, nbr, muted):
     n = len(indptr) - 1
     out = np.zeros(n, dtype=np.bool_)
     for i in nb.prange(n):
         for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] < 0:
+                break
             if muted[s]:
                 out[i] = True
                 break
@@ -111,6 +122,8 @@ def _upper_arcs(indptr, nbr):
     count = np.zeros(n, dtype=np.int64)
     for i in nb.prange(n):
         for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] < 0:
+                break
             if nbr[s] > i:
                 count[i] += 1
     return count
@@ -128,6 +141,8 @@ def _edge_list(indptr, nbr, muted, start):
         slots = np.empty(start[i + 1] - a, dtype=np.int64)
         c = 0
         for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] < 0:
+                break
             if nbr[s] > i:
                 slots[c] = s
                 c += 1
@@ -144,11 +159,11 @@ def _edge_list(indptr, nbr, muted, start):
 @nb.njit(cache=True, nogil=True)
 def alive_count_nb(indptr, nbr, i):
     """Alive arcs of i's block (the classic kernels count where needed: a degree pass each step costs more)."""
-    c = 0
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] >= 0:
-            c += 1
-    return c
+    a, b = indptr[i], indptr[i + 1]
+    s = a
+    while s < b and nbr[s] >= 0:
+        s += 1
+    return s - a
 
 
 def _indptr(cap: np.ndarray) -> np.ndarray:
@@ -211,39 +226,94 @@ def _sort_blocks(indptr, deg, nbr):
 @nb.njit(cache=True, nogil=True)
 def reverse_slot(indptr, nbr, s, owner):
     """The slot of the reverse arc of alive slot `s` (owned by `owner`): where its neighbour holds the owner."""
-    j = nbr[s]
-    for r in range(indptr[j], indptr[j + 1]):
-        if nbr[r] == owner:
-            return r
+    return find_slot_nb(indptr, nbr, nbr[s], owner)
+
+
+@nb.njit(cache=True, nogil=True)
+def slot_of_nb(indptr, nbr, i, j, hint):
+    """`find_slot_nb`, trying first `hint`: a slot of i's block that held j before some cuts moved it."""
+    if indptr[i] <= hint < indptr[i + 1] and nbr[hint] == j:
+        return hint
+    return find_slot_nb(indptr, nbr, i, j)
+
+
+@nb.njit(cache=True, nogil=True)
+def find_slot_nb(indptr, nbr, i, j):
+    """The slot of i's block holding j; -1 if i and j are not tied."""
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] == j:
+            return s
+        if nbr[s] < 0:
+            break
     return -1
 
 
 @nb.njit(cache=True, nogil=True)
 def linked_nb(indptr, nbr, i, j):
     """Whether i holds j in its block (the compiled kernels' `linked`)."""
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] == j:
-            return True
-    return False
+    return find_slot_nb(indptr, nbr, i, j) >= 0
 
 
 @nb.njit(cache=True, nogil=True)
 def first_free_nb(indptr, nbr, i):
-    """The first free slot of i's block; -1 if full."""
-    for s in range(indptr[i], indptr[i + 1]):
-        if nbr[s] < 0:
-            return s
-    return -1
+    """The first free slot of i's block (after its ties); -1 if full."""
+    s = indptr[i] + alive_count_nb(indptr, nbr, i)
+    return s if s < indptr[i + 1] else -1
 
 
 @nb.njit(cache=True, nogil=True)
 def cut_nb(indptr, nbr, muted, rejections, s, owner):
-    """`cut` of one alive slot (owned by `owner`) on the raw arrays: both arcs emptied."""
-    t = reverse_slot(indptr, nbr, s, owner)
-    for q in (s, t):
-        nbr[q] = EMPTY
-        muted[q] = False
-        rejections[q] = 0
+    """`cut` of one alive slot (owned by `owner`) on the raw arrays: both arcs removed, blocks kept compact."""
+    j = nbr[s]
+    _remove(indptr, nbr, muted, rejections, reverse_slot(indptr, nbr, s, owner), j)
+    _remove(indptr, nbr, muted, rejections, s, owner)
+
+
+@nb.njit(cache=True, nogil=True)
+def _remove(indptr, nbr, muted, rejections, s, owner):
+    """Remove the arc in slot s: the owner's later ties move one slot left, keeping their order."""
+    end = indptr[owner + 1]
+    q = s
+    while q + 1 < end and nbr[q + 1] >= 0:
+        nbr[q] = nbr[q + 1]
+        muted[q] = muted[q + 1]
+        rejections[q] = rejections[q + 1]
+        q += 1
+    nbr[q] = EMPTY
+    muted[q] = False
+    rejections[q] = 0
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _compact(indptr, nbr, muted, rejections, blocks):
+    """Move the ties of these blocks to the start of each block, in order; the rest is free."""
+    for q in nb.prange(len(blocks)):
+        i = blocks[q]
+        w = indptr[i]
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] >= 0:
+                if s != w:
+                    nbr[w] = nbr[s]
+                    muted[w] = muted[s]
+                    rejections[w] = rejections[s]
+                w += 1
+        for s in range(w, indptr[i + 1]):
+            nbr[s] = EMPTY
+            muted[s] = False
+            rejections[s] = 0
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _has_holes(indptr, nbr):
+    """Whether some block holds a tie after a free slot (only arrays built by hand can)."""
+    n = len(indptr) - 1
+    bad = np.zeros(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        for s in range(indptr[i] + 1, indptr[i + 1]):
+            if nbr[s] >= 0 and nbr[s - 1] < 0:
+                bad[i] = True
+                break
+    return bad.any()
 
 
 @nb.njit(cache=True, nogil=True)
@@ -273,13 +343,34 @@ def reverse_slots(ties: Ties, slots: np.ndarray) -> np.ndarray:
 
 
 def cut(ties: Ties, slots: np.ndarray) -> None:
-    """Empty both arcs of the ties holding these slots (a slot already empty is ignored)."""
+    """Remove the ties holding these slots, both arcs (a slot already empty is ignored).
+
+    The slots are those of the ties before the call: the blocks are compacted once all are emptied,
+    which leaves the same order as cutting them one by one.
+    """
     slots = np.asarray(slots, dtype=np.int64)
     slots = slots[ties.nbr[slots] >= 0]
+    if len(slots) == 0:
+        return
     both = np.concatenate([slots, reverse_slots(ties, slots)])
     ties.nbr[both] = EMPTY
     ties.muted[both] = False
     ties.rejections[both] = 0
+    blocks = np.unique(np.searchsorted(ties.indptr, both, side="right") - 1)
+    _compact(ties.indptr, ties.nbr, ties.muted, ties.rejections, blocks)
+
+
+def find_slots(ties: Ties, owners: np.ndarray, nbrs: np.ndarray) -> np.ndarray:
+    """The slot of owners[k]'s block holding nbrs[k]; -1 where they are not tied."""
+    return _find_slots(ties.indptr, ties.nbr, np.asarray(owners, dtype=np.int64), np.asarray(nbrs, dtype=np.int64))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def _find_slots(indptr, nbr, owners, nbrs):
+    out = np.empty(len(owners), dtype=np.int64)
+    for q in nb.prange(len(owners)):
+        out[q] = find_slot_nb(indptr, nbr, owners[q], nbrs[q])
+    return out
 
 
 def free_slots(ties: Ties) -> np.ndarray:
@@ -288,26 +379,114 @@ def free_slots(ties: Ties) -> np.ndarray:
 
 
 def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
-    """Re-pack every block with room for `need` more arcs if any block lacks it.
+    """Make room for `need[i]` more arcs in every block i that lacks it.
 
-    Alive arcs keep their order inside a block, so a re-pack does not change which neighbour
-    a draw selects. At a million agents some block overflows every few steps, so both the check and
-    the re-pack are compiled passes over the slots (tens of milliseconds, not seconds).
+    A block short of room takes free slots from nearby blocks; if no window of `REACH` blocks
+    around it has enough, every block is re-packed with new spare room. Neither changes the order
+    of anyone's ties, so neither changes a result. Both the check and the moves are compiled passes.
     """
     need = np.asarray(need, dtype=np.int64)
     if _lacks_room(ties.indptr, ties.nbr, need):
-        _repack_with_room(ties, need)
+        _make_room(ties, need, np.flatnonzero(need > 0))
 
 
 def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     """`ensure_capacity` for the ties a[k]-b[k] about to be formed, checking only their ends' blocks.
 
     A step forms a few thousand ties among a million agents: the check costs a sort of their ends,
-    not a pass over every block (the full need array is built only for a re-pack).
+    not a pass over every block.
     """
-    ends = np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])
-    if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, np.sort(ends)):
-        _repack_with_room(ties, np.bincount(ends, minlength=ties.n_agents))
+    ends = np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)]))
+    if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, ends):
+        _make_room(ties, np.bincount(ends, minlength=ties.n_agents), np.unique(ends))
+
+
+#: How many blocks a short block may take free slots from, around it, before all are re-packed.
+REACH = 1024
+
+
+def _make_room(ties: Ties, need: np.ndarray, candidates: np.ndarray) -> None:
+    if not _widen_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, need, candidates, ties.slack, REACH):
+        _repack_with_room(ties, need)
+
+
+@nb.njit(cache=True, nogil=True)
+def _widen_all(indptr, nbr, muted, rej, need, candidates, slack, reach):
+    """Widen, in turn, every candidate block with fewer free slots than it needs; False if one cannot be."""
+    for i in candidates:
+        if _free_count(indptr, nbr, i) < need[i] and not _widen(indptr, nbr, muted, rej, need, i, slack, reach):
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
+    """Give block i room for need[i] more arcs plus spare, moving the boundaries of the blocks around it.
+
+    The window grows one block at a time, alternately right and left, until its slots hold every
+    block's ties, each neighbour's own need and i's new capacity. Its blocks are then laid out again
+    inside the same slots: i gets its capacity, the others share the rest in proportion to the free
+    room they had. Returns False when no window of `reach` blocks suffices.
+    """
+    n = len(indptr) - 1
+    lo = hi = i
+    have = np.int64(indptr[i + 1] - indptr[i])
+    want_i = _block_capacity(alive_count_nb(indptr, nbr, i) + need[i], slack)
+    used = want_i
+    while have < used:
+        can_right, can_left = hi + 1 < n, lo > 0
+        if not (can_right or can_left) or hi - lo + 1 >= reach:
+            return False
+        if can_right and (not can_left or hi - i <= i - lo):
+            hi += 1
+            b = hi
+        else:
+            lo -= 1
+            b = lo
+        have += indptr[b + 1] - indptr[b]
+        used += alive_count_nb(indptr, nbr, b) + need[b]
+    m = hi - lo + 1
+    alive = np.empty(m, dtype=np.int64)
+    cap = np.empty(m, dtype=np.int64)
+    weight = np.zeros(m, dtype=np.int64)
+    for k in range(m):
+        b = lo + k
+        alive[k] = alive_count_nb(indptr, nbr, b)
+        if b == i:
+            cap[k] = want_i
+        else:
+            cap[k] = alive[k] + need[b]
+            weight[k] = max(0, indptr[b + 1] - indptr[b] - cap[k])
+    surplus = have - cap.sum()
+    total = weight.sum()
+    given = 0
+    for k in range(m):
+        if total > 0 and lo + k != i:
+            share = surplus * weight[k] // total
+            cap[k] += share
+            given += share
+    cap[i - lo] += surplus - given
+    a0 = np.int64(indptr[lo])
+    old = np.empty(m + 1, dtype=np.int64)
+    for k in range(m + 1):
+        old[k] = indptr[lo + k] - a0
+    t_nbr = nbr[a0:a0 + have].copy()
+    t_muted = muted[a0:a0 + have].copy()
+    t_rej = rej[a0:a0 + have].copy()
+    w = a0
+    for k in range(m):
+        src = old[k]
+        for q in range(alive[k]):
+            nbr[w + q] = t_nbr[src + q]
+            muted[w + q] = t_muted[src + q]
+            rej[w + q] = t_rej[src + q]
+        for q in range(alive[k], cap[k]):
+            nbr[w + q] = EMPTY
+            muted[w + q] = False
+            rej[w + q] = 0
+        w += cap[k]
+        indptr[lo + k + 1] = w
+    return True
 
 
 def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
@@ -363,15 +542,16 @@ def _free_count(indptr, nbr, i):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
-    """Copy each block's alive arcs, in order, to the start of its new block; the rest is free."""
+    """Copy each block's ties, in order, to the start of its new block; the rest is free."""
     for i in nb.prange(len(indptr) - 1):
         w = new_indptr[i]
         for s in range(indptr[i], indptr[i + 1]):
-            if nbr[s] >= 0:
-                new_nbr[w] = nbr[s]
-                new_muted[w] = muted[s]
-                new_rej[w] = rej[s]
-                w += 1
+            if nbr[s] < 0:
+                break
+            new_nbr[w] = nbr[s]
+            new_muted[w] = muted[s]
+            new_rej[w] = rej[s]
+            w += 1
         end = new_indptr[i + 1]
         new_nbr[w:end] = EMPTY
         new_muted[w:end] = False

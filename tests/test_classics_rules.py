@@ -82,7 +82,7 @@ def test_kb_rewires_a_disagreeing_tie_or_interacts(impl):
     st = make_state([0.0, 0.9, 0.1, 0.2], [(0, 1), (0, 2)])
     report = getattr(kozma_barrat, impl)(st, cfg, _draws(
         (0.0, 0.0, 0.1, 0.99),  # agent 0, tie 0 (to 1), rewire (0.1 < w): |0 - 0.9| > d -> to agent 3
-        (0.0, 0.0, 0.9, 0.0),   # agent 0, its first tie is now 3 (refilled slot): interact, |0 - 0.2| < d
+        (0.0, 0.99, 0.9, 0.0),  # agent 0, its second tie is now 3 (appended after 2): interact, |0 - 0.2| < d
     ))
     u, v, _, _ = st.ties.edges()
     assert sorted(zip(u.tolist(), v.tolist(), strict=True)) == [(0, 2), (0, 3)]

@@ -173,7 +173,7 @@ def test_muting_after_repeated_rejection_and_cut_when_mutual():
     st = make_state([0.1, 0.9], [(0, 1)])
     slot0, slot1 = st.ties.indptr[0], st.ties.indptr[1]
     cfg = TiesConfig(mute_after=2)
-    sender = np.array([slot0, slot1])
+    sender = np.array([1, 0])  # the sending agents
     muted, cut = ties.mute(st, sender, np.array([True, False]), cfg)
     assert muted[0].tolist() == [] and st.ties.rejections[slot0] == 1
     muted, cut = ties.mute(st, sender, np.array([True, False]), cfg)

@@ -20,6 +20,15 @@ def check_consistent(t: tiestore.Ties) -> None:
     assert np.all(t.nbr[alive] != owner[alive])  # no self-loops
     key = owner[alive].astype(np.int64) * t.n_agents + t.nbr[alive]
     assert len(np.unique(key)) == len(key)  # no duplicate arcs
+    deg = t.degree()
+    for i in range(t.n_agents):  # compact blocks: the ties first, then only free slots
+        block = t.nbr[t.indptr[i]:t.indptr[i + 1]]
+        assert np.all(block[:deg[i]] >= 0) and np.all(block[deg[i]:] < 0)
+
+
+def ties_of(t: tiestore.Ties, i: int) -> list[int]:
+    """Agent i's neighbours in block order (the order its picks follow)."""
+    return [j for j in t.nbr[t.indptr[i]:t.indptr[i + 1]].tolist() if j >= 0]
 
 
 def test_from_edges_lays_out_both_arcs_with_spare_room():
@@ -49,6 +58,52 @@ def test_connect_repacks_when_a_block_is_full_and_keeps_order():
     assert block[block >= 0].tolist() == before + [3, 4]  # old ties keep their order, new ones follow
     assert pairs_of(t) == {(0, 1), (0, 2), (0, 3), (0, 4)}
     check_consistent(t)
+
+
+def test_cut_closes_the_gap_and_connect_appends_so_order_is_the_tie_history():
+    t = tiestore.from_edges(5, np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4]), slack=1.0)
+    tiestore.cut(t, np.array([t.indptr[0] + 1]))  # 0-2
+    assert ties_of(t, 0) == [1, 3, 4] and t.nbr[t.indptr[0] + 3] == tiestore.EMPTY
+    tiestore.connect(t, np.array([2]), np.array([0]))
+    assert ties_of(t, 0) == [1, 3, 4, 2]  # appended, not put back where 2 was
+    tiestore.cut(t, np.array([t.indptr[0], t.indptr[0] + 2]))  # 0-1 and 0-4 at once
+    assert ties_of(t, 0) == [3, 2]
+    check_consistent(t)
+
+
+def test_a_full_block_takes_room_from_its_neighbours_without_reordering_anyones_ties():
+    t = tiestore.from_edges(6, np.array([0, 1, 2, 3, 4]), np.array([1, 2, 3, 4, 5]), slack=1.0)
+    before = {i: ties_of(t, i) for i in range(6)}
+    size = len(t.nbr)
+    tiestore.connect(t, np.array([2, 2]), np.array([0, 5]))  # 2 is full: two ties plus two spare slots
+    assert len(t.nbr) == size  # no re-pack: the blocks around 2 gave up free slots
+    before[2] += [0, 5]
+    before[0] += [2]
+    before[5] += [2]
+    assert {i: ties_of(t, i) for i in range(6)} == before
+    check_consistent(t)
+
+
+def test_without_nearby_room_every_block_is_repacked_the_same_way(monkeypatch):
+    t = tiestore.from_edges(6, np.array([0, 1, 2, 3, 4]), np.array([1, 2, 3, 4, 5]), slack=0.0)
+    wide = t.copy()
+    monkeypatch.setattr(tiestore, "REACH", 1)  # no window: the global re-pack
+    tiestore.connect(t, np.array([2, 2, 2]), np.array([0, 5, 4]))
+    assert len(t.nbr) > len(wide.nbr)
+    monkeypatch.undo()
+    tiestore.connect(wide, np.array([2, 2, 2]), np.array([0, 5, 4]))
+    assert wide.indptr[-1] == 22  # the room came from the other blocks' spare slots: no re-pack
+    assert all(ties_of(t, i) == ties_of(wide, i) for i in range(6))
+    check_consistent(t)
+    check_consistent(wide)
+
+
+def test_arrays_built_with_holes_are_made_compact():
+    indptr = np.array([0, 3, 6], dtype=np.int32)
+    nbr = np.array([-1, 1, -1, -1, -1, 0], dtype=np.int32)
+    t = tiestore.Ties(indptr, nbr, np.array([0, 1, 0, 0, 0, 0], dtype=bool), np.zeros(6, dtype=np.uint8))
+    assert t.nbr.tolist() == [1, -1, -1, 0, -1, -1] and t.muted.tolist() == [True] + [False] * 5
+    assert t.mutes.tolist() == [True, False]
 
 
 def test_linked_scans_blocks():

@@ -82,12 +82,12 @@ def exclude(state: State, dissent: np.ndarray, u: np.ndarray, u_pick: np.ndarray
     return src, dst
 
 
-def mute(state: State, sender_slot: np.ndarray, rejected_peer: np.ndarray, cfg: TiesConfig):
-    """Count rejections per sender; mute after mute_after; a tie muted from both ends is cut."""
+def mute(state: State, sender: np.ndarray, rejected_peer: np.ndarray, cfg: TiesConfig):
+    """Count rejections per sender (an agent, -1 for none); mute after mute_after; cut a tie muted from both ends."""
     ties = state.ties
-    who = np.flatnonzero(rejected_peer & (sender_slot >= 0))
-    slots = sender_slot[who]
-    alive = ties.nbr[slots] >= 0  # the tie may have gone in the exclusion sub-phase
+    who = np.flatnonzero(rejected_peer & (sender >= 0))
+    slots = tiestore.find_slots(ties, who, sender[who])
+    alive = slots >= 0  # the tie may have gone in the exclusion sub-phase
     who, slots = who[alive], slots[alive]
     ties.rejections[slots] = np.minimum(ties.rejections[slots].astype(np.int64) + 1, 255).astype(np.uint8)
     new = (~ties.muted[slots]) & (ties.rejections[slots] >= cfg.mute_after)
