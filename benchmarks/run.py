@@ -57,7 +57,7 @@ def warm_state(cfg: Config, steps: int = 3) -> tuple[State, DrawSource]:
     state = initial_state(cfg, rng)
     source = DrawSource(rng, state.n_agents, rng.spawn(1)[0])
     for _ in range(steps):
-        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))
+        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))
     return state, source
 
 
@@ -67,7 +67,7 @@ def bench_steps(sizes: list[int]) -> list[dict]:
     for n in sizes:
         cfg = sbm_config(n)
         state, source = warm_state(cfg)
-        draws = source.draw(cfg.messages, e_t=1.0)
+        draws = source.draw(cfg.messages, e_t=1.0, engagement=state.engagement)
         t = {}
         for name, fn in (("reference", step_reference), ("vectorized", step_vectorized), ("numba", step_numba)):
             t[name] = timed(lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
@@ -90,8 +90,11 @@ def bench_spmv(n: int) -> dict:
     a = sp.csr_matrix((np.ones(2 * len(u)), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
     x = state.engagement.copy()
     t_spmv = timed(lambda: a @ x, min_time=1.0)
-    t_step = timed(lambda: step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0)), min_time=2.0, max_reps=20)
-    t_draw = timed(lambda: source.draw(cfg.messages, e_t=1.0), min_time=0.5)
+    def draws():
+        return source.draw(cfg.messages, e_t=1.0, engagement=state.engagement)
+
+    t_step = timed(lambda: step_numba(state, cfg, draws()), min_time=2.0, max_reps=20)
+    t_draw = timed(draws, min_time=0.5)
     return {"n_agents": n, "ties": int(len(u)), "spmv_s": t_spmv, "step_s": t_step, "draws_s": t_draw,
             "step_vs_spmv": t_step / t_spmv, "step_without_draws_vs_spmv": (t_step - t_draw) / t_spmv}
 
@@ -104,10 +107,10 @@ def _scaling_child(n: int, steps: int) -> None:
     state = initial_state(cfg, rng)
     t_init = time.perf_counter() - t0
     source = DrawSource(rng, n, rng.spawn(1)[0])
-    step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))  # compile / warm
+    step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))  # compile / warm
     t0 = time.perf_counter()
     for _ in range(steps):
-        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0))
+        step_numba(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))
     per_step = (time.perf_counter() - t0) / steps
     print(json.dumps({"n_agents": n, "ties": int(state.ties.degree().sum() // 2), "init_s": t_init,
                       "step_s": per_step, "peak_rss_mib": peak_rss_mib(),

@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from sim import tiestore
-from sim.draws import Draws
+from sim.draws import BELOW_ONE, Draws
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import LEDGER_MAX, State
@@ -266,7 +266,7 @@ def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, exclud
 
 
 @nb.njit(parallel=True, **_JIT)
-def _exclusion_proposals(indptr, nbr, group, who, u_pick):
+def _exclusion_proposals(indptr, nbr, group, who, u_exclude, rate):
     """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
     prop = np.full(len(who), -1, dtype=np.int64)
     slot = np.full(len(who), -1, dtype=np.int64)
@@ -277,7 +277,7 @@ def _exclusion_proposals(indptr, nbr, group, who, u_pick):
         for s in range(indptr[i], end):
             if group[nbr[s]] == group[i]:
                 count += 1
-        k = np.int64(math.floor(u_pick[i] * count))
+        k = np.int64(math.floor(u_exclude[i] / rate * count))  # `sim.draws.given`
         for s in range(indptr[i], end):
             if group[nbr[s]] == group[i]:
                 if k == 0:
@@ -288,8 +288,8 @@ def _exclusion_proposals(indptr, nbr, group, who, u_pick):
     return prop, slot
 
 
-def _exclude(t, group, who, u_pick, lost):
-    prop, slot = _exclusion_proposals(t.indptr, t.nbr, group, who, u_pick)
+def _exclude(t, group, who, u_exclude, rate, lost):
+    prop, slot = _exclusion_proposals(t.indptr, t.nbr, group, who, u_exclude, rate)
     has = prop >= 0
     src, dst, _ = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, who[has], prop[has], slot[has], lost, True)
     return src, dst
@@ -376,27 +376,28 @@ def _first_per_pair(a, b, n):
 
 
 @nb.njit(parallel=True, **_JIT)
-def _formation_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_scope, u_pick,
+def _formation_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_form, rate,
                          in_group, acceptance):
     """The agent each proposer would tie to (close enough, not withdrawn, not yet linked), -1 for none."""
     n = len(x)
     prop = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):
         i = who[q]
-        if u_scope[i] < in_group:
+        v = u_form[i] / rate  # `sim.draws.given`, then `split` at in_group
+        if v < in_group:
             g = group[i]
             size = group_start[g + 1] - group_start[g]
-            j = group_order[group_start[g] + np.int64(math.floor(u_pick[i] * size))]
+            j = group_order[group_start[g] + np.int64(math.floor(v / in_group * size))]
         else:
-            j = np.int64(math.floor(u_pick[i] * n))
+            j = np.int64(math.floor(min((v - in_group) / (1.0 - in_group), BELOW_ONE) * n))
         if j != i and not withdrawn[j] and abs(x[i] - x[j]) < acceptance and not tiestore.linked_nb(indptr, nbr, i, j):
             prop[q] = j
     return prop
 
 
-def _form_candidates(t, x, withdrawn, group, group_order, group_start, who, u_scope, u_pick, in_group, acceptance):
-    prop = _formation_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_scope,
-                                u_pick, in_group, acceptance)
+def _form_candidates(t, x, withdrawn, group, group_order, group_start, who, u_form, rate, in_group, acceptance):
+    prop = _formation_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_form,
+                                rate, in_group, acceptance)
     has = prop >= 0
     a, b = who[has], prop[has]
     keep = _first_per_pair(a, b, len(x))
@@ -404,7 +405,7 @@ def _form_candidates(t, x, withdrawn, group, group_order, group_start, who, u_sc
 
 
 @nb.njit(parallel=True, **_JIT)
-def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance):
+def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start, who, u_rewire, rate, acceptance):
     """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot."""
     n = len(x)
     to = np.full(len(who), -1, dtype=np.int64)
@@ -418,7 +419,7 @@ def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start
         others = n - size
         if others <= 0:
             continue
-        k = np.int64(math.floor(u_pick[i] * others))
+        k = np.int64(math.floor(u_rewire[i] / rate * others))  # `sim.draws.given`
         j = group_order[k if k < start else k + size]
         if abs(x[i] - x[j]) >= acceptance or withdrawn[j] or tiestore.linked_nb(indptr, nbr, i, j):
             continue
@@ -437,9 +438,9 @@ def _rewire_proposals(indptr, nbr, x, withdrawn, group, group_order, group_start
     return to, drop, slot
 
 
-def _rewire_moves(t, x, withdrawn, group, group_order, group_start, who, u_pick, acceptance, lost):
-    to, drop, slot = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who, u_pick,
-                                 acceptance)
+def _rewire_moves(t, x, withdrawn, group, group_order, group_start, who, u_rewire, rate, acceptance, lost):
+    to, drop, slot = _rewire_proposals(t.indptr, t.nbr, x, withdrawn, group, group_order, group_start, who,
+                                       u_rewire, rate, acceptance)
     has = to >= 0
     mi, mj = who[has], to[has]
     c_src, c_dst, kept = _apply_cuts(t.indptr, t.nbr, t.muted, t.rejections, mi, drop[has], slot[has], lost, False)
@@ -488,17 +489,17 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire,
                                             tc.exclusion_rate, tc.formation_rate, tc.rewire_rate)
     if tc.exclusion:
-        events["excluded"] = _exclude(t, state.group, excluded, draws.exclude_pick, lost)
+        events["excluded"] = _exclude(t, state.group, excluded, draws.exclude, tc.exclusion_rate, lost)
     if tc.muting:
         events["muted"], events["cut_mute"] = _mute(t, sender, sender_slot, rej_peer, tc.mute_after, lost)
     if tc.formation:
         a, b = _form_candidates(t, x, withdrawn, state.group, state.group_order, state.group_start, proposers,
-                                draws.form_scope, draws.form_pick, tc.formation_in_group, cfg.influence.acceptance)
+                                draws.form, tc.formation_rate, tc.formation_in_group, cfg.influence.acceptance)
         _connect(state, a, b)
         events["formed"] = (a, b)
     if tc.rewiring:
         cs, cd, a, b = _rewire_moves(state.ties, x, withdrawn, state.group, state.group_order, state.group_start,
-                                     rewirers, draws.rewire_pick, cfg.influence.acceptance,
+                                     rewirers, draws.rewire, tc.rewire_rate, cfg.influence.acceptance,
                                      lost)  # state.ties: a repack replaces the arrays
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)

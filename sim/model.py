@@ -62,7 +62,8 @@ class ResocializationModel(mesa.Model):
             for observe in self.observers:
                 observe(self)
             return
-        draws = self.draws.draw(self.cfg.messages, self.exposure)
+        attending = self.state.engagement if self.cfg.attention.enabled else None  # bounds who attends the forum
+        draws = self.draws.draw(self.cfg.messages, self.exposure, attending)
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from sim import tiestore
-from sim.draws import Draws
+from sim.draws import BELOW_ONE, Draws
 from sim.params import Config
 from sim.schedule import StepReport
 from sim.state import LEDGER_MAX, State, as_f64
@@ -172,7 +172,8 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             in_group = [s for s in _block(state, i)
                         if ties.nbr[s] >= 0 and state.group[ties.nbr[s]] == state.group[i]]
             if dissent[i] and draws.exclude[i] < tc.exclusion_rate and in_group:
-                proposals.append((i, int(ties.nbr[in_group[int(math.floor(draws.exclude_pick[i] * len(in_group)))]])))
+                pick = draws.exclude[i] / tc.exclusion_rate  # `sim.draws.given`
+                proposals.append((i, int(ties.nbr[in_group[int(math.floor(pick * len(in_group)))]])))
         events["excluded"] = ([], [])
         for i, j in proposals:
             if slot_of(i, j) >= 0:
@@ -202,11 +203,12 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             if not (n_accepted[i] > 0 and not state.withdrawn[i] and not state.overloaded[i]
                     and draws.form[i] < tc.formation_rate):
                 continue
-            if draws.form_scope[i] < tc.formation_in_group:
+            v, g = draws.form[i] / tc.formation_rate, tc.formation_in_group  # `sim.draws.given`, `split`
+            if v < g:
                 members = _members(state, int(state.group[i]))
-                j = members[int(math.floor(draws.form_pick[i] * len(members)))]
+                j = members[int(math.floor(v / g * len(members)))]
             else:
-                j = int(math.floor(draws.form_pick[i] * n))
+                j = int(math.floor(min((v - g) / (1.0 - g), BELOW_ONE) * n))
             if (j != i and not state.withdrawn[j] and abs(x[i] - x[j]) < inf.acceptance
                     and not _linked(state, i, j) and not _pair_in(pairs, i, j)):
                 pairs.append((i, j))
@@ -220,7 +222,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
             outsiders = [k for k in state.group_order if state.group[k] != state.group[i]]
             if not outsiders:
                 continue
-            j = outsiders[int(math.floor(draws.rewire_pick[i] * len(outsiders)))]
+            j = outsiders[int(math.floor(draws.rewire[i] / tc.rewire_rate * len(outsiders)))]
             if abs(x[i] - x[j]) >= inf.acceptance or state.withdrawn[j] or _linked(state, i, j):
                 continue
             drop, worst = -1, -1.0

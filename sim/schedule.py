@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.draws import Draws
+from sim.draws import Draws, given, split
 from sim.params import Config
 from sim.state import FRACTION, State, as_f64
 from sim.submodels import attention, exposure, identity, influence, ties
@@ -88,16 +88,18 @@ def step_vectorized(state: State, cfg: Config, draws: Draws) -> StepReport:
     tc = cfg.ties
     dissent = ties.dissenters(state, new_x, tc.conformity)
     if tc.exclusion:
-        events["excluded"] = ties.exclude(state, dissent, draws.exclude, draws.exclude_pick, tc)
+        events["excluded"] = ties.exclude(state, dissent, draws.exclude, given(draws.exclude, tc.exclusion_rate), tc)
     if tc.muting:
         events["muted"], events["cut_mute"] = ties.mute(state, sender, rejected_peer, tc)
     if tc.formation:
         eligible = (n_accepted > 0) & ~state.withdrawn & ~state.overloaded
-        events["formed"] = ties.form(state, new_x, eligible, draws.form, draws.form_scope,
-                                     draws.form_pick, tc, cfg.influence)
+        scope = given(draws.form, tc.formation_rate)  # below formation_in_group: inside the group
+        events["formed"] = ties.form(state, new_x, eligible, draws.form, scope, split(scope, tc.formation_in_group)[1],
+                                     tc, cfg.influence)
     if tc.rewiring:
         events["cut_rewire"], events["rewired"] = ties.rewire(state, new_x, dissent, draws.rewire,
-                                                              draws.rewire_pick, tc, cfg.influence)
+                                                              given(draws.rewire, tc.rewire_rate), tc,
+                                                              cfg.influence)
     # 5. identity and ledger
     new_identity, gained = identity.update_identity(
         ident, lit, n_accepted, state.withdrawn, state.overloaded, cfg.identity, cfg.attention)

@@ -48,7 +48,8 @@ def run_all_three(cfg, seed, steps):
     state = initial_state(cfg, rng)
     n_events = 0
     for _ in range(steps):
-        draws = draw(rng, state.n_agents, cfg.messages, e_t=level(state.t + 1, cfg.exposure))
+        attending = state.engagement if cfg.attention.enabled else None  # as the model draws
+        draws = draw(rng, state.n_agents, cfg.messages, e_t=level(state.t + 1, cfg.exposure), engagement=attending)
         a, b, c = state.copy(), state.copy(), state.copy()
         ra, rb, rc = step_vectorized(a, cfg, draws), step_reference(b, cfg, draws), step_numba(c, cfg, draws)
         assert_same(a, b, ra, rb)

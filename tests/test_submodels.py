@@ -269,6 +269,13 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     assert np.isnan(d.forum_content[~reach]).sum() >= (~reach).sum() - 2  # the rest are not drawn (bar the margin)
     full = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2))
     assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
+    # given the engagement (attention on), only those who may attend: u < reach * engagement
+    engagement = np.random.default_rng(3).random(5000).astype(np.float32)
+    few = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), e_t=e_t, engagement=engagement)
+    may = few.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t) * engagement.astype(np.float64)
+    assert np.isfinite(few.forum_content[may]).all()
+    assert np.isnan(few.forum_content[~may]).sum() >= (~may).sum() - 2
+    assert 0 < may.sum() < reach.sum() or e_t == 0.0
 
 
 def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independent():
@@ -308,3 +315,21 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
     assert not np.array_equal(u[:, 1024:2048], u[:, :1024])
     assert 0.49 < u.mean() < 0.51 and not np.array_equal(serial[0][0], serial[1][0])
 
+
+
+def test_a_reused_uniform_is_uniform_and_independent_of_its_event():
+    from scipy import stats
+
+    from sim.draws import BELOW_ONE, given, split
+
+    u = np.random.default_rng(5).random(400_000)
+    for p in (0.003, 0.2, 0.9):
+        w = given(u, p)[u < p]
+        assert np.all((w >= 0) & (w < 1))
+        assert stats.kstest(w, "uniform").pvalue > 1e-3
+    inside, w = split(given(u, 0.5)[u < 0.5], 0.3)
+    for part in (w[inside], w[~inside]):
+        assert np.all(part < 1) and stats.kstest(part, "uniform").pvalue > 1e-3
+    assert 0.27 < inside.mean() < 0.33
+    v = np.array([BELOW_ONE, 0.1])  # the largest uniform stays below 1 in the upper part
+    assert np.all(split(v, 1e-300)[1] < 1) and np.all(given(np.array([np.nextafter(0.3, 0)]), 0.3) < 1)
