@@ -500,7 +500,7 @@ def step_numba(state: State, cfg: Config, draws: Draws) -> StepReport:
     if tc.rewiring:
         cs, cd, a, b = _rewire_moves(state.ties, x, withdrawn, state.group, state.group_order, state.group_start,
                                      rewirers, draws.rewire, tc.rewire_rate, cfg.influence.acceptance,
-                                     lost)  # state.ties: a repack replaces the arrays
+                                     lost)  # state.ties: making room may replace the arrays
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     return StepReport(e_t, n_acc, events)

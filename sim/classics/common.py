@@ -9,10 +9,11 @@ An index is taken from a uniform by `pick(u, m) = min(floor(u * m), m - 1)`: the
 product in Python and in numba, so both pick the same agent, neighbour or member.
 
 The numba tie primitives below do to the arrays of a `sim.tiestore.Ties` exactly what
-`tiestore.cut` and `tiestore.connect_one` do (the reference calls those): empty both arcs of a tie;
-fill the first free slot of each block. When a block has no free slot the kernel stops and
-returns the agent that needs room; the caller runs `tiestore.ensure_capacity` (the re-pack the
-reference runs at the same moment) and resumes the kernel at the same update.
+`tiestore.cut` and `tiestore.connect_one` do (the reference calls those): remove both arcs of a tie,
+closing the gap in each block; append the new tie to each block. When a block has no free slot the
+kernel stops and returns the agent that needs room; the caller makes room there
+(`tiestore.ensure_capacity`, as the reference does at the same moment) and resumes the kernel at the
+same update. Making room never reorders anyone's ties.
 """
 
 from __future__ import annotations
@@ -111,17 +112,20 @@ def has_free_slot(state: State, i: int) -> bool:
     return any(state.ties.nbr[s] < 0 for s in block(state, i))
 
 
-#: A re-pack gives every block room for this many more ties (rewiring presets fill blocks fast;
-#: the room keeps re-packs, each a pass over every slot, rare).
+#: Room made for this many more ties at a full block (rewiring presets fill blocks fast: the room
+#: keeps the kernel from stopping again at the next tie).
 ROOM = 8
 
 
 def make_room(state: State, k: int) -> None:
-    """Re-pack every block with room for ROOM more ties.
+    """Room for ROOM more ties in agent k's block, which is full: the room the kernels ask for.
 
-    Called when agent k has no free slot: the re-pack the kernels ask for.
+    Usually k's block takes free slots from the blocks around it; all blocks are re-packed only when
+    none nearby has room (`tiestore.ensure_capacity`).
     """
-    tiestore.ensure_capacity(state.ties, np.full(state.n_agents, ROOM, dtype=np.int64))
+    need = np.zeros(state.n_agents, dtype=np.int64)
+    need[k] = ROOM
+    tiestore.ensure_capacity(state.ties, need)
 
 
 def move_tie(state: State, s: int, i: int, k: int) -> None:
@@ -133,7 +137,7 @@ def move_tie(state: State, s: int, i: int, k: int) -> None:
 def rewire_reference(state: State, i: int, which: int, k: int, rewired: list) -> None:
     """Move agent i's `which`-th alive tie to k, making room in k's block first if it is full."""
     if not has_free_slot(state, k):
-        make_room(state, k)  # re-pack: the same ties, in the same order, in new slots
+        make_room(state, k)  # the same ties, in the same order, some in new slots
     s = alive_slots(state, i)[which]
     j = int(state.ties.nbr[s])
     move_tie(state, s, i, k)
