@@ -318,7 +318,7 @@ def _has_holes(indptr, nbr):
 
 @nb.njit(cache=True, nogil=True)
 def connect_one_nb(indptr, nbr, muted, rejections, a, b):
-    """`connect_one` on the raw arrays: the tie a-b in the first free slot of each block (room ensured)."""
+    """`connect_one` on the raw arrays: the tie a-b appended to each block (room ensured)."""
     sa = first_free_nb(indptr, nbr, a)
     sb = first_free_nb(indptr, nbr, b)
     nbr[sa] = b
@@ -559,7 +559,7 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
-    """Form ties a[k]-b[k] (distinct, not yet linked) in the first free slots, in the given order."""
+    """Form ties a[k]-b[k] (distinct, not yet linked), appended to both blocks in the given order."""
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
     m = len(a)
@@ -585,7 +585,7 @@ def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
 
 
 def connect_one(ties: Ties, a: int, b: int) -> None:
-    """Form one tie in the first free slots of both blocks (the per-agent reference's primitive)."""
+    """Form one tie, appended to both blocks (the per-agent reference's primitive)."""
     sa = _first_free(ties, a)
     sb = _first_free(ties, b)
     ties.nbr[sa], ties.nbr[sb] = b, a

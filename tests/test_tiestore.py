@@ -123,15 +123,23 @@ def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack)
     v = np.array([b for _, b in half], dtype=np.int64)
     t = tiestore.from_edges(n, u, v, slack)
     expected = set(half)
+    order = {i: sorted([b for a, b in half if a == i] + [a for a, b in half if b == i]) for i in range(n)}
     alive = np.flatnonzero(t.nbr >= 0)
     if len(alive):
         chosen = alive[np.array(cuts, dtype=np.int64) % len(alive)] if cuts else alive[:0]
         for s in chosen:
             if t.nbr[s] >= 0:
                 a, b = int(t.owner()[s]), int(t.nbr[s])
+                if (min(a, b), max(a, b)) in expected:
+                    order[a].remove(b)
+                    order[b].remove(a)
                 expected.discard((min(a, b), max(a, b)))
         tiestore.cut(t, chosen)
     tiestore.connect(t, np.array([a for a, _ in rest], dtype=np.int64), np.array([b for _, b in rest], dtype=np.int64))
+    for a, b in rest:  # appended, in the given order
+        order[a].append(b)
+        order[b].append(a)
     expected |= set(rest)
     assert pairs_of(t) == expected
+    assert {i: ties_of(t, i) for i in range(n)} == order  # the order is the tie history, whatever the room
     check_consistent(t)
