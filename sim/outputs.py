@@ -66,3 +66,15 @@ def edge_table(state: State) -> pa.Table:
     u, v, mu, mv = state.ties.edges()
     return pa.table({"source": u, "target": v, "same_group": state.group[u] == state.group[v],
                      "source_muted_target": mu, "target_muted_source": mv}, schema=EDGE_SCHEMA)
+
+
+def node_table(node_labels: np.ndarray, group: np.ndarray, group_labels: np.ndarray) -> pa.Table:
+    """The user's own node and group ids of each agent of an edge-list run (labels as text).
+
+    Agents are renumbered 0..N-1 in sorted label order; without this table the ``agent_id`` in the
+    other outputs could not be joined back to the user's data.
+    """
+    return pa.table({"agent_id": np.arange(len(node_labels), dtype=np.int64),
+                     "node": [str(x) for x in node_labels.tolist()],
+                     "group_label": [str(x) for x in group_labels[group].tolist()]})
+

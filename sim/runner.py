@@ -18,10 +18,11 @@ from sim.figure import draw_figure
 from sim.io import ParquetStream, write_json, write_table
 from sim.metrics.recorder import SCHEMA, MetricsRecorder
 from sim.model import ResocializationModel
+from sim.network import read_edge_list
 from sim.params import Config
 
 OUTPUT_FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json",
-                "figure.png")
+                "figure.png")  # edge-list runs add nodes.parquet
 
 
 def _progress(cfg: Config, total: int):
@@ -100,6 +101,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
             s.abort()
         raise
     write_table(out / "edges.parquet", outputs.edge_table(state))
+    extra = _write_node_labels(cfg, out)
     summary = {
         "final": rec.final(),
         "initial": {m: v[0] for m, v in rec.series.items() if v},
@@ -119,9 +121,22 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     summary["wall_time_s"] = round(time.perf_counter() - started, 3)
     summary["init_s"] = round(init_s, 3)
     write_json(out / "summary.json", summary)  # the last output; then the marker
-    written = [*(f"{name}.parquet" for name in streams), "edges.parquet", "summary.json"]
+    written = [*(f"{name}.parquet" for name in streams), "edges.parquet", *extra, "summary.json"]
     completion.finish(out, cfg, info, written + (["figure.png"] if cfg.output.figure else []), meta)
     return summary
+
+
+def _write_node_labels(cfg: Config, out: Path) -> list[str]:
+    """nodes.parquet for an edge-list run: the user's ids of the agents.
+
+    The file is read again (it was validated when the model was built) rather than keeping the
+    labels in the model's state: they never enter the dynamics, and the state stays small.
+    """
+    if cfg.network.kind != "edgelist":
+        return []
+    el = read_edge_list(cfg.network.path)
+    write_table(out / "nodes.parquet", outputs.node_table(el.node_labels, el.group, el.group_labels))
+    return ["nodes.parquet"]
 
 
 def recovery_summary(cfg: Config, rec: MetricsRecorder) -> dict[str, float | None]:

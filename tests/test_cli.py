@@ -131,6 +131,15 @@ def test_user_edge_list_runs(tmp_path):
     _, out = run_cli(tmp_path, "network=edgelist", f"network.path={f}", "steps=5")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["n_agents"] == 40 and summary["n_groups"] == 4
+    nodes = pq.read_table(out / "nodes.parquet").to_pandas()
+    assert list(nodes.agent_id) == list(range(40))
+    assert list(nodes.node) == sorted(f"n{i}" for i in range(40))  # agents are numbered in label order
+    assert all(nodes.group_label == [f"g{int(s[1:]) // 10}" for s in nodes.node])
+    agents = pq.read_table(out / "agents.parquet").to_pandas().query("step == 0").sort_values("agent_id")
+    assert list(agents.group) == [int(g[1:]) for g in nodes.group_label]  # group ids in label order too
+    prof = {f"n{i}": "social_work" if i % 2 else "health_care" for i in range(40)}
+    assert list(agents.profession.astype(str)) == [prof[s] for s in nodes.node]
+    assert "nodes.parquet" in json.loads((out / "_complete.json").read_text())["files"]
 
 
 def test_same_config_and_seed_give_byte_identical_outputs(tmp_path):
