@@ -22,11 +22,15 @@ def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
     return rng.beta(a, b, size=n)
 
 
-def build_network(cfg: Config, rng: np.random.Generator):
-    """Ties, groups and (for user files) professions; professions None means 'draw them'."""
+def build_network(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None):
+    """Ties, groups and (for user files) professions; professions None means 'draw them'.
+
+    `edge_list`: the user's file, already read (kind=edgelist), so a caller that also needs its labels
+    parses it once; read here if not given.
+    """
     net = cfg.network
     if net.kind == "edgelist":
-        el = network.read_edge_list(net.path)
+        el = edge_list if edge_list is not None else network.read_edge_list(net.path)
         return el.u, el.v, el.group.astype(np.int32), el.profession.astype(np.int8)
     sizes = network.group_sizes(cfg.n_agents, cfg.n_groups)
     group = network.group_of_agents(sizes).astype(np.int32)
@@ -49,9 +53,9 @@ def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator)
     return np.where(u[0] < pc.segregation, home[group], drawn).astype(np.int8)
 
 
-def initial_state(cfg: Config, rng: np.random.Generator) -> State:
+def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None) -> State:
     net_rng, profession_rng, trait_rng, stance_rng = rng.spawn(4)
-    u, v, group, profession = build_network(cfg, net_rng)
+    u, v, group, profession = build_network(cfg, net_rng, edge_list)
     n = len(group)
     if profession is None:
         profession = assign_professions(cfg, group, profession_rng)

@@ -12,6 +12,7 @@ from sim.agents import Professional
 from sim.draws import DrawSource
 from sim.fast import step_numba
 from sim.initialize import initial_state
+from sim.network import read_edge_list
 from sim.params import Config, validate
 from sim.reference import step_reference
 from sim.schedule import StepReport, step_vectorized
@@ -35,7 +36,10 @@ class ResocializationModel(mesa.Model):
         if self.classic is not None:
             cfg = classics.prepare_config(cfg)
         self.cfg = cfg
-        self.state = initial_state(cfg, self.rng)
+        el = read_edge_list(cfg.network.path) if cfg.network.kind == "edgelist" else None
+        self.state = initial_state(cfg, self.rng, el)
+        # the user's node and group ids (outputs only: they never enter the dynamics); None if generated
+        self.labels = None if el is None else (el.node_labels, el.group_labels)
         if self.classic is not None:
             classics.prepare_state(self.state, cfg)
         self._before: np.ndarray | None = None  # stances before the last classic step

@@ -77,4 +77,3 @@ def node_table(node_labels: np.ndarray, group: np.ndarray, group_labels: np.ndar
     return pa.table({"agent_id": np.arange(len(node_labels), dtype=np.int64),
                      "node": [str(x) for x in node_labels.tolist()],
                      "group_label": [str(x) for x in group_labels[group].tolist()]})
-

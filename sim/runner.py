@@ -18,7 +18,6 @@ from sim.figure import draw_figure
 from sim.io import ParquetStream, write_json, write_table
 from sim.metrics.recorder import SCHEMA, MetricsRecorder
 from sim.model import ResocializationModel
-from sim.network import read_edge_list
 from sim.params import Config
 
 OUTPUT_FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json",
@@ -101,7 +100,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
             s.abort()
         raise
     write_table(out / "edges.parquet", outputs.edge_table(state))
-    extra = _write_node_labels(cfg, out)
+    extra = _write_node_labels(model, out)
     summary = {
         "final": rec.final(),
         "initial": {m: v[0] for m, v in rec.series.items() if v},
@@ -126,16 +125,12 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     return summary
 
 
-def _write_node_labels(cfg: Config, out: Path) -> list[str]:
-    """nodes.parquet for an edge-list run: the user's ids of the agents.
-
-    The file is read again (it was validated when the model was built) rather than keeping the
-    labels in the model's state: they never enter the dynamics, and the state stays small.
-    """
-    if cfg.network.kind != "edgelist":
+def _write_node_labels(model: ResocializationModel, out: Path) -> list[str]:
+    """nodes.parquet for an edge-list run (the user's ids of the agents); nothing otherwise."""
+    if model.labels is None:
         return []
-    el = read_edge_list(cfg.network.path)
-    write_table(out / "nodes.parquet", outputs.node_table(el.node_labels, el.group, el.group_labels))
+    node_labels, group_labels = model.labels
+    write_table(out / "nodes.parquet", outputs.node_table(node_labels, model.state.group, group_labels))
     return ["nodes.parquet"]
 
 
