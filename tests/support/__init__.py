@@ -1,0 +1,1 @@
+"""Helpers shared by the tests (builders, baselines); test modules import these, never each other."""
