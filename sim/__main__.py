@@ -1,7 +1,7 @@
 import sys
 
-from sim.errors import InputError
-from sim.preflight import preflight
+from sim.config.errors import InputError
+from sim.config.preflight import preflight
 
 if __name__ == "__main__":
     try:

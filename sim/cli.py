@@ -12,11 +12,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.errors import InputError
-from sim.params import Config, validate
-from sim.preflight import CONF_DIR, register_schema
-from sim.report import summary_table
-from sim.sweep.naming import register_resolvers
+from sim.config.errors import InputError
+from sim.config.params import Config, validate
+from sim.config.preflight import CONF_DIR, register_schema
+from sim.run.report import summary_table
+from sim.studies.naming import register_resolvers
 
 register_schema()
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
@@ -29,7 +29,7 @@ def to_config(dcfg: DictConfig) -> Config:
 
 
 def job_meta(hc: DictConfig) -> dict[str, Any]:
-    """What the completion marker keeps of Hydra's view of a job (sim.collect reads it)."""
+    """What the completion marker keeps of Hydra's view of a job (sim.studies.collect reads it)."""
     choices = OmegaConf.to_container(hc.runtime.choices)
     num = OmegaConf.select(hc, "job.num", default=None, throw_on_missing=False)
     return {
@@ -42,7 +42,7 @@ def job_meta(hc: DictConfig) -> dict[str, Any]:
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(dcfg: DictConfig) -> None:
-    from sim.completion import completed
+    from sim.run.completion import completed
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
@@ -50,11 +50,11 @@ def main(dcfg: DictConfig) -> None:
     try:
         cfg = to_config(dcfg)
         if multirun:
-            cfg.output.progress = "off"  # a sweep shows one bar over its runs instead (sim.callbacks)
+            cfg.output.progress = "off"  # a sweep shows one bar over its runs instead (sim.studies.callbacks)
             if completed(out, cfg) is not None:  # a resumed sweep: this run is complete, same config
                 log.info("run skipped: %s is complete for this config", out)
                 return None
-        from sim.runner import run  # the model (and its compiled step) only when there is a run to do
+        from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
         summary = run(cfg, out, meta=job_meta(hc))
     except InputError as err:

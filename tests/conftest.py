@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim import tiestore
-from sim.params import Config
-from sim.state import LEDGER, State
+from sim.core import tiestore
+from sim.config.params import Config
+from sim.core.state import LEDGER, State
 
 
 def make_state(stance, edges, group=None, *, engagement=None, trust=None, literacy=None,

@@ -1,4 +1,4 @@
-"""Calibration of the effect ledger against the review's shares (sim.calibration, experiments/calibration/).
+"""Calibration of the effect ledger against the review's shares (sim.studies.calibration, experiments/calibration/).
 
 Hand cases for the distance and the acceptance rule, the tables built from runs, the design, a
 surrogate refinement on a known function; a tiny calibration through the real CLI, read back by
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import calibration as cb
-from sim.errors import InputError
+from sim.studies import calibration as cb
+from sim.config.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "experiments" / "calibration" / "ledger_shares.yaml"
@@ -232,9 +232,9 @@ def test_load_runs_the_calibration_command_only_when_outputs_are_missing(tmp_pat
     monkeypatch.setattr(cb, "analyze", lambda cal, out: ("analyzed", out))
     out = tmp_path / "exp" / "tiny_calibration"
     assert cb.load(path) == ("analyzed", out)
-    assert calls == [[sys.executable, "-m", "sim.calibration", str(path), "--out", str(out),
+    assert calls == [[sys.executable, "-m", "sim.studies.calibration", str(path), "--out", str(out),
                       "hydra.launcher.n_jobs=1"]]
-    with pytest.raises(FileNotFoundError, match="sim.calibration"):
+    with pytest.raises(FileNotFoundError, match="sim.studies.calibration"):
         cb.load(path, run_if_missing=False)
     out.mkdir(parents=True)  # outputs of this definition and these overrides: nothing runs
     cal = cb.load_definition(path)
@@ -255,7 +255,7 @@ def test_notebook_is_saved_without_outputs():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(not c.outputs and c.execution_count is None for c in code)
     source = "\n".join(c.source for c in code)
-    assert "calibration.load(" in source and "sim.runner" not in source  # reads outputs, never the model
+    assert "calibration.load(" in source and "sim.run.runner" not in source  # reads outputs, never the model
 
 
 # ---------------------------------------------------------------- end to end through the CLI
@@ -267,7 +267,7 @@ def tiny(tmp_path_factory):
     definition = base / "tiny.yaml"
     definition.write_text(TINY)
     out = base / "experiments" / "tiny_calibration"
-    proc = subprocess.run([sys.executable, "-m", "sim.calibration", str(definition), "--out", str(out),
+    proc = subprocess.run([sys.executable, "-m", "sim.studies.calibration", str(definition), "--out", str(out),
                            "hydra.launcher.n_jobs=2"],
                           capture_output=True, text=True, timeout=300, cwd=base)
     return definition, out, proc

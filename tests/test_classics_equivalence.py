@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.classics.experiment import preset_config
 from sim.model import ResocializationModel
-from sim.params import validate
+from sim.config.params import validate
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -121,7 +121,7 @@ def test_rewiring_presets_agree_through_many_repacks(name):
     """Long enough, on full blocks, for the kernels to stop and resume around several re-packs."""
     cfg = preset_config(name, "n_agents=60", "seed=3", "network.slack=0")
     cfg.preset.phi, cfg.preset.w, cfg.preset.gamma = 0.9, 0.9, 5.0
-    import sim.tiestore as ts
+    import sim.core.tiestore as ts
 
     calls = []
     original = ts.ensure_capacity
@@ -148,6 +148,6 @@ def test_complete_graph_partner_rule_is_the_tie_rule():
     tie_cfg.network.kind = "sbm"  # any kind but complete: partners from the (complete) ties
     for _ in range(5):
         draws = deffuant.draw(a.rng, a.state, a.cfg)
-        deffuant.step_fast(a.state, a.cfg, draws)
-        deffuant.step_fast(b.state, tie_cfg, draws)
+        deffuant.step_compiled(a.state, a.cfg, draws)
+        deffuant.step_compiled(b.state, tie_cfg, draws)
         assert np.array_equal(a.state.stance, b.state.stance)

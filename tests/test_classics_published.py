@@ -15,7 +15,7 @@ import pytest
 
 from sim.classics.analysis import largest_community_share
 from sim.classics.experiment import preset_config, run_classic, sweep
-from sim.classics.regime import regime_summary
+from sim.metrics.regime import regime_summary
 
 slow = pytest.mark.slow
 

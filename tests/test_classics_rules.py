@@ -9,12 +9,12 @@ import pytest
 from sim.classics import deffuant, hegselmann_krause, holme_newman, jager_amblard, kozma_barrat
 from sim.classics.common import ClassicDraws, pick
 from sim.classics.experiment import preset_config
-from sim.classics.regime import regime_label, regime_summary
-from sim.errors import ConfigError, InputError
+from sim.metrics.regime import regime_label, regime_summary
+from sim.config.errors import ConfigError, InputError
 from sim.model import ResocializationModel
 from tests.conftest import make_state
 
-BOTH = ("step_reference", "step_fast")
+BOTH = ("step_reference", "step_compiled")
 
 
 def _draws(*columns):
@@ -162,7 +162,7 @@ def test_complete_graph_presets_and_uniform_opinions():
 
 
 def test_bad_preset_input_names_the_key():
-    from sim.preflight import preflight
+    from sim.config.preflight import preflight
 
     with pytest.raises(InputError, match=r"preset.T=0.3; allowed: >= preset.U \(0.4\)"):
         preflight(["preset=jager_amblard", "preset.U=0.4", "preset.T=0.3"])

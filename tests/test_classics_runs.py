@@ -15,9 +15,9 @@ import pytest
 
 from sim.classics.analysis import final_from_outputs, largest_community_share
 from sim.classics.experiment import preset_config
-from sim.classics.regime import REGIMES
+from sim.metrics.regime import REGIMES
 from sim.model import ResocializationModel
-from sim.runner import OUTPUT_FILES, run
+from sim.run.runner import OUTPUT_FILES, run
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ("deffuant", "hegselmann_krause", "jager_amblard", "kozma_barrat", "holme_newman")

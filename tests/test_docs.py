@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.params import Config, parameter_table
+from sim.config.params import Config, parameter_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,7 +25,7 @@ def test_odd_lists_every_parameter_with_its_default():
     missing = [r["key"] for r in table if r["key"] not in rows]
     assert not missing, f"docs/ODD.md lacks rows for {missing}"
     wrong = {r["key"]: (rows[r["key"]], r["default"]) for r in table if not _same(rows[r["key"]], r["default"])}
-    assert not wrong, f"docs/ODD.md defaults differ from sim/params.py: {wrong}"
+    assert not wrong, f"docs/ODD.md defaults differ from sim/config/params.py: {wrong}"
 
 
 @pytest.mark.parametrize("doc", ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))])

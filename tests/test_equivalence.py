@@ -1,28 +1,25 @@
 """The per-agent reference step, the numpy step and the numba step give the same next state."""
 
 import numpy as np
+
+from sim.config.compose import set_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.draws import draw
-from sim.fast import step_numba
-from sim.initialize import initial_state
-from sim.params import Config, validate
-from sim.reference import step_reference
+from sim.core.draws import draw
+from sim.step.compiled import step_numba
+from sim.core.initialize import initial_state
+from sim.config.params import Config, validate
+from sim.step.reference import step_reference
 from sim.schedule import step_vectorized
-from sim.submodels.exposure import level
+from sim.step.exposure import level
 
 SWITCHES = ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled", "influence.enabled",
             "influence.contrast", "ties.muting", "ties.exclusion", "ties.formation", "ties.rewiring",
             "identity.enabled", "professions.heterogeneous")
 
 
-def _set(cfg, dotted, value):
-    obj = cfg
-    *path, last = dotted.split(".")
-    for p in path:
-        obj = getattr(obj, p)
-    setattr(obj, last, value)
+_set = set_value
 
 
 def assert_same(a, b, ra, rb):

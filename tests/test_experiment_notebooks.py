@@ -1,7 +1,7 @@
 """The experiments (conf/experiment/NAME.yaml + experiments/NAME.ipynb): configs, notebooks, stripped saves.
 
 Each notebook runs top to bottom with nbclient on small settings (its sweep, 3 seeds of 120 agents, run
-by `sim.experiments.load` into a temporary directory), draws its figures, and a second load reads the
+by `sim.studies.experiments.load` into a temporary directory), draws its figures, and a second load reads the
 outputs without running anything. Every notebook of experiments/ is saved without outputs.
 """
 
@@ -61,8 +61,8 @@ def test_experiment_config_declares_its_sweep_and_notebook_states_it(name):
 
 
 def test_preflight_checks_the_sweeps_a_config_declares(tmp_path):
-    from sim.errors import InputError
-    from sim.preflight import preflight
+    from sim.config.errors import InputError
+    from sim.config.preflight import preflight
 
     preflight(["-m", "+experiment=interventions", "n_agents=150"])
     (tmp_path / "experiment").mkdir()
@@ -75,8 +75,8 @@ def test_preflight_checks_the_sweeps_a_config_declares(tmp_path):
 
 
 def test_sweep_size_and_swept_keys_count_the_command_line_over_the_config(tmp_path):
-    from sim.callbacks import sweep_jobs
-    from sim.collect import declared_sweeps
+    from sim.studies.callbacks import sweep_jobs
+    from sim.studies.collect import declared_sweeps
 
     cfg = OmegaConf.create({"hydra": {
         "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
@@ -92,7 +92,7 @@ def test_sweep_size_and_swept_keys_count_the_command_line_over_the_config(tmp_pa
 
 
 def test_experiment_dir_resolver(monkeypatch, tmp_path):
-    from sim.sweep.naming import _experiment_dir
+    from sim.studies.naming import _experiment_dir
 
     monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
     assert _experiment_dir("forums") == str(tmp_path / "forums")
@@ -107,7 +107,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    from sim import experiments
+    from sim.studies import experiments
 
     monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))  # the kernel and the sweep inherit both
     monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", SMALL)
@@ -142,7 +142,7 @@ def test_window_means_final_values_and_ci_tables():
     import numpy as np
     import pandas as pd
 
-    from sim.experiments import Experiment, ci_table, ci_text, final_values, run_keys, summarize, window_means
+    from sim.studies.experiments import Experiment, ci_table, ci_text, final_values, run_keys, summarize, window_means
 
     rows = [{"run_id": f"r{seed}", "seed": seed, "scenario": "a", "step": step, "scope": "all", "level": "all",
              "metric": "m", "value": float(step + seed)} for seed in (0, 1) for step in range(0, 10, 2)]

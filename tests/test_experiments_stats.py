@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.experiments import effect_size, mean_ci, summarize
+from sim.studies.experiments import effect_size, mean_ci, summarize
 
 
 def test_mean_ci_is_the_t_interval():

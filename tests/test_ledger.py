@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics.population import ledger_effects
-from sim.params import Config
-from sim.runner import run
-from sim.state import LEDGER
+from sim.config.params import Config
+from sim.run.runner import run
+from sim.core.state import LEDGER
 
 
 def test_effects_count_since_the_base():
@@ -44,8 +44,8 @@ def test_window_shares_match_the_counters_of_the_window(tmp_path):
 def test_a_window_is_refused_where_the_counters_would_saturate():
     import pytest
 
-    from sim.errors import ConfigError
-    from sim.params import validate
+    from sim.config.errors import ConfigError
+    from sim.config.params import validate
 
     cfg = Config()
     cfg.steps, cfg.metrics.ledger_window = 70_000, 100

@@ -18,10 +18,10 @@ from sim.metrics.population import (
     scope_levels,
     scopes_metrics,
 )
-from sim.metrics.recorder import HIST_BINS, stance_histogram
+from sim.run.recorder import HIST_BINS, stance_histogram
 from sim.model import ResocializationModel
-from sim.params import Config
-from sim.submodels.ties import EVENT_KINDS
+from sim.config.params import Config
+from sim.core.report import EVENT_KINDS
 
 # Stances with repeats (equal stances, one-value levels) and the ends of [0, 1].
 _stance = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.02, 0.3, 0.5, 1.0]))

@@ -4,10 +4,10 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.agents import Professional
-from sim.errors import ConfigError
+from sim.model.agents import Professional
+from sim.config.errors import ConfigError
 from sim.model import ResocializationModel
-from sim.params import Config
+from sim.config.params import Config
 
 
 def test_agents_are_mesa_agents_viewing_the_arrays(small_cfg):
@@ -64,7 +64,7 @@ def test_invalid_config_is_refused_with_the_key():
 def test_persistent_state_fits_the_memory_budget():
     """Issue target: under 64 bytes per agent plus 16 per tie (mean degree 20, default slack)."""
     from benchmarks.run import sbm_config
-    from sim.initialize import initial_state
+    from sim.core.initialize import initial_state
 
     cfg = sbm_config(20_000)
     state = initial_state(cfg, np.random.default_rng(0))
@@ -74,8 +74,8 @@ def test_persistent_state_fits_the_memory_budget():
 
 
 def test_ledger_counters_saturate_instead_of_wrapping():
-    from sim.fast import bump
-    from sim.state import LEDGER_DTYPE, LEDGER_MAX, add_saturating
+    from sim.step.compiled import bump
+    from sim.core.state import LEDGER_DTYPE, LEDGER_MAX, add_saturating
 
     c = np.array([LEDGER_MAX - 1, 5], dtype=LEDGER_DTYPE)
     add_saturating(c, np.array([3, 2]))

@@ -1,4 +1,4 @@
-"""Tests for sim.network: generated networks and user edge lists."""
+"""Tests for sim.core.network: generated networks and user edge lists."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.errors import ConfigError, InputFileError
-from sim.network import (
+from sim.config.errors import ConfigError, InputFileError
+from sim.core.network import (
     EdgeList,
     build_complete,
     build_sbm,
@@ -207,9 +207,9 @@ def test_small_world_deterministic_and_large():
 
 def test_small_world_exact_fallback_is_random_and_valid(monkeypatch):
     """Force the per-tie path that dense lattices end up in."""
-    import sim.network
+    import sim.core.network
 
-    monkeypatch.setattr(sim.network, "_MAX_REWIRE_ROUNDS", 0)
+    monkeypatch.setattr(sim.core.network, "_MAX_REWIRE_ROUNDS", 0)
     seen = set()
     for seed in range(20):
         u, v = build_small_world(9, 4, 1.0, np.random.default_rng(seed))

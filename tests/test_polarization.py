@@ -433,8 +433,9 @@ def test_consensus(value, n):
 
 def test_slot_kernels_match_the_edge_list_definitions():
     """Degrees and per-level assortativity from the slots agree with the edge-list versions."""
-    from sim import tiestore
-    from sim.metrics.tiestats import degrees, level_assortativity
+    from sim.core import tiestore
+    from sim.core.tiestore import degrees
+    from sim.metrics.tiestats import level_assortativity
 
     rng = np.random.default_rng(3)
     n = 300

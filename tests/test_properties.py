@@ -5,9 +5,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import ResocializationModel
-from sim.params import Config
-from sim.state import LEDGER
-from sim.submodels.ties import EVENT_KINDS
+from sim.config.params import Config
+from sim.core.state import LEDGER
+from sim.core.report import EVENT_KINDS
 from tests.test_tiestore import check_consistent
 
 unit = st.floats(0, 1)

@@ -1,4 +1,4 @@
-"""Sensitivity analysis (sim.sweep.sensitivity, experiments/sensitivity/).
+"""Sensitivity analysis (sim.studies.sensitivity, experiments/sensitivity/).
 
 SALib sample -> one Hydra sweep -> Sobol / Morris indices with confidence intervals, a table and a plot.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.errors import InputError
-from sim.sweep import sensitivity as sa
+from sim.config.errors import InputError
+from sim.studies import sensitivity as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted((ROOT / "experiments" / "sensitivity").glob("*.yaml"))
@@ -39,7 +39,7 @@ def run_experiment(tmp_path: Path, method: str, n: int, *extra: str) -> tuple[su
     path = tmp_path / f"{method}.yaml"
     path.write_text(TINY.format(method=method, N=n))
     out = tmp_path / f"out_{method}"
-    proc = subprocess.run([sys.executable, "-m", "sim.sweep.sensitivity", str(path), "--out", str(out), *extra],
+    proc = subprocess.run([sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out), *extra],
                           capture_output=True, text=True, timeout=240, cwd=tmp_path)
     return proc, out
 
@@ -115,7 +115,7 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
             exp = sa.load(path)
             sa.check_sample(exp, sa.sample(exp))
         assert message in str(err.value), (name, str(err.value))
-    proc = subprocess.run([sys.executable, "-m", "sim.sweep.sensitivity", str(tmp_path / "rule.yaml"),
+    proc = subprocess.run([sys.executable, "-m", "sim.studies.sensitivity", str(tmp_path / "rule.yaml"),
                            "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "sample point" in proc.stderr
     assert not (tmp_path / "o").exists()  # nothing written, nothing run

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from sim import tiestore
-from sim.params import (
+from sim.core import tiestore
+from sim.config.params import (
     AttentionConfig,
     ExposureConfig,
     IdentityConfig,
@@ -14,7 +14,7 @@ from sim.params import (
     MessagesConfig,
     TiesConfig,
 )
-from sim.submodels import attention, exposure, identity, influence, ties
+from sim.step import attention, exposure, identity, influence, ties
 from tests.conftest import make_state
 
 
@@ -260,7 +260,7 @@ def test_ledger_counts_transitions_not_states():
 # draws ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("e_t", [0.0, 1.0, 3.0, 40.0])
 def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
-    from sim.draws import draw
+    from sim.core.draws import draw
 
     msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
     d = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), e_t=e_t)
@@ -281,7 +281,7 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
 def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independent():
     import numba
 
-    from sim.draws import UNIFORMS, DrawSource, draw
+    from sim.core.draws import UNIFORMS, DrawSource, draw
 
     msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
 
@@ -320,7 +320,7 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
 def test_a_reused_uniform_is_uniform_and_independent_of_its_event():
     from scipy import stats
 
-    from sim.draws import BELOW_ONE, given, split
+    from sim.core.draws import BELOW_ONE, given, split
 
     u = np.random.default_rng(5).random(400_000)
     for p in (0.003, 0.2, 0.9):

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.completion import MARKER, completed, read_marker
-from sim.sweep.naming import run_dirname, safe_name, sweep_name_of
+from sim.run.completion import MARKER, completed, read_marker
+from sim.studies.naming import run_dirname, safe_name, sweep_name_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ["n_agents=60", "n_groups=2", "steps=6", "output.figure=false"]
@@ -70,7 +70,7 @@ def test_sweep_and_run_dir_names_are_deterministic_and_safe():
 def _compose(*overrides: str):
     from hydra import compose, initialize_config_dir
 
-    from sim.preflight import CONF_DIR, register_schema
+    from sim.config.preflight import CONF_DIR, register_schema
 
     register_schema()
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
@@ -81,7 +81,7 @@ def test_launcher_configs_compose_with_their_plugins_and_documented_settings():
     cfg = _compose()
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")  # the default for -m
     assert cfg.hydra.launcher.n_jobs == -1 and str(cfg.hydra.launcher.batch_size) == "1"
-    assert cfg.hydra.callbacks.sweep._target_ == "sim.callbacks.SweepCallback"
+    assert cfg.hydra.callbacks.sweep._target_ == "sim.studies.callbacks.SweepCallback"
     slurm = _compose("hydra/launcher=submitit_slurm").hydra.launcher
     assert slurm._target_.endswith("SlurmLauncher") and slurm.cpus_per_task == 1 and slurm.max_num_timeout == 0
     assert list(slurm.setup) == ["export NUMBA_NUM_THREADS=$(( SLURM_CPUS_PER_TASK > 0 ? SLURM_CPUS_PER_TASK : 1 ))"]
@@ -244,14 +244,14 @@ def test_collect_by_hand_gives_the_same_tables_and_never_reads_agent_snapshots(c
     for run in run_dirs(sdir).values():  # garbage of the same size: a reader of agents.parquet would fail
         agents = run / "agents.parquet"
         agents.write_bytes(b"\0" * agents.stat().st_size)
-    proc = subprocess.run([sys.executable, "-m", "sim.collect", str(sdir), "--metric", "withdrawn_share"],
+    proc = subprocess.run([sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "withdrawn_share"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "8 complete runs" in proc.stdout and "influence.rate, scenario" in proc.stdout
     for f, data in before.items():
         assert (sdir / f).read_bytes() == data, f
     assert (sdir / "sweep_final_withdrawn_share.png").exists()
-    bad = subprocess.run([sys.executable, "-m", "sim.collect", str(sdir), "--metric", "nope"],
+    bad = subprocess.run([sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "nope"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown sweep metric: 'nope'; allowed: final." in bad.stderr
 
@@ -323,8 +323,8 @@ def test_a_killed_sweep_resumes_skipping_complete_runs(tmp_path):
 
 
 def test_completion_marker_belongs_to_one_config_and_complete_files(tmp_path):
-    from sim.params import Config
-    from sim.runner import run
+    from sim.config.params import Config
+    from sim.run.runner import run
 
     cfg = Config(n_agents=40, n_groups=2, steps=3, seed=5)
     cfg.output.progress = "off"
@@ -348,7 +348,7 @@ def test_completion_marker_belongs_to_one_config_and_complete_files(tmp_path):
 def test_runs_use_one_blas_thread_so_results_do_not_depend_on_cores():
     from threadpoolctl import threadpool_info
 
-    from sim.completion import single_threaded_blas
+    from sim.run.completion import single_threaded_blas
 
     with single_threaded_blas():
         inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
@@ -375,8 +375,8 @@ def test_unknown_launcher_lists_the_available_ones(tmp_path):
 
 
 def test_rules_between_keys_are_checked_on_the_sweeps_real_runs():
-    from sim.errors import InputError
-    from sim.preflight import preflight
+    from sim.config.errors import InputError
+    from sim.config.preflight import preflight
 
     with pytest.raises(InputError, match=r"influence.rejection=0.6; allowed: >= influence.acceptance \(0.7\) "
                                          r"\(in the run influence.acceptance=0.7 influence.rejection=0.6\)"):
@@ -394,8 +394,8 @@ def test_ray_sweeps_need_an_absolute_sweep_dir(tmp_path):
 def test_a_launcher_whose_plugin_is_missing_says_how_to_install_it(monkeypatch):
     import importlib.util
 
-    from sim.errors import InputError
-    from sim.preflight import preflight
+    from sim.config.errors import InputError
+    from sim.config.preflight import preflight
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
@@ -421,7 +421,7 @@ def _fake_run(d: Path, i: int, metrics: Path) -> None:
 
 @pytest.mark.slow
 def test_collect_streams_runs_its_memory_does_not_grow_with_their_number(tmp_path):
-    from sim.metrics.recorder import SCHEMA
+    from sim.run.recorder import SCHEMA
 
     n = 1_000_000  # rows per run: ~20 MB in memory each
     rng = np.random.default_rng(0)
@@ -438,7 +438,7 @@ def test_collect_streams_runs_its_memory_does_not_grow_with_their_number(tmp_pat
         sdir.mkdir()
         for i in range(k):
             _fake_run(sdir / f"seed={i}", i, metrics)
-        code = ("import resource, sys; from sim.collect import collect; "
+        code = ("import resource, sys; from sim.studies.collect import collect; "
                 f"r = collect({str(sdir)!r}, metric='final.esteban_ray'); assert r['runs'] == {k}, r; "
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
@@ -453,7 +453,7 @@ def test_hydra_keeps_no_config_copy_per_run():
     from hydra.core.utils import JobReturn, JobStatus
     from omegaconf import OmegaConf
 
-    from sim.callbacks import SweepCallback
+    from sim.studies.callbacks import SweepCallback
 
     ret = JobReturn(cfg=OmegaConf.create({"a": 1}), hydra_cfg=OmegaConf.create({"b": 2}),
                     status=JobStatus.COMPLETED)

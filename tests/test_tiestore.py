@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import tiestore
+from sim.core import tiestore
 
 
 def pairs_of(t: tiestore.Ties) -> set[tuple[int, int]]:

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.errors import InputError
+from sim.config.errors import InputError
 from sim.model import ResocializationModel
-from sim.params import Config, parameter_table
-from sim.submodels.exposure import level
+from sim.config.params import Config, parameter_table
+from sim.step.exposure import level
 from sim.viz import controls as ctl
 from sim.viz import layout as lay
 from sim.viz.charts import CHARTS

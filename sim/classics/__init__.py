@@ -3,11 +3,11 @@
 `preset=NAME` swaps the full model's step for the classic rule in `sim/classics/NAME.py`, which
 works on the same `State` (stance array and ties), so a preset writes every output the full model
 writes. Each rule comes twice: `step_reference` (plain Python, one elementary update at a time, to
-be read next to the paper) and `step_fast` (numba); given the same state and the same draws they
+be read next to the paper) and `step_compiled` (numba); given the same state and the same draws they
 give the same next state, bit for bit (tests/test_classics_equivalence.py).
 
 Each rule module provides `draw(rng, state, cfg)`, `step_reference(state, cfg, draws)`,
-`step_fast(state, cfg, draws)` and `converged(state, cfg, stance_before_the_step)`.
+`step_compiled(state, cfg, draws)` and `converged(state, cfg, stance_before_the_step)`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from types import ModuleType
 import numpy as np
 
 from sim.classics import deffuant, hegselmann_krause, holme_newman, jager_amblard, kozma_barrat
-from sim.errors import ConfigError
-from sim.params import Config
-from sim.state import State
+from sim.config.errors import ConfigError
+from sim.config.params import Config
+from sim.core.state import State
 
 CLASSICS: dict[str, ModuleType] = {
     "deffuant": deffuant,
@@ -39,9 +39,8 @@ def get(name: str) -> ModuleType | None:
 
 
 def step_function(name: str, implementation: str):
-    """`step_reference` for implementation=reference, the compiled `step_fast` otherwise."""
-    module = CLASSICS[name]
-    return module.step_reference if implementation == "reference" else module.step_fast
+    """The preset's `step_compiled` or `step_reference`: the function named like the implementation."""
+    return getattr(CLASSICS[name], f"step_{implementation}")
 
 
 def prepare_config(cfg: Config) -> Config:

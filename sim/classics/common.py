@@ -8,7 +8,7 @@ map the same (state, draws) to the same next state. numba's own generator is nev
 An index is taken from a uniform by `pick(u, m) = min(floor(u * m), m - 1)`: the same IEEE
 product in Python and in numba, so both pick the same agent, neighbour or member.
 
-The numba tie primitives below do to the arrays of a `sim.tiestore.Ties` exactly what
+The numba tie primitives below do to the arrays of a `sim.core.tiestore.Ties` exactly what
 `tiestore.cut` and `tiestore.connect_one` do (the reference calls those): remove both arcs of a tie,
 closing the gap in each block; append the new tie to each block. When a block has no free slot the
 kernel stops and returns the agent that needs room; the caller makes room there
@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim import tiestore
-from sim.schedule import StepReport
-from sim.state import State
+from sim.core import tiestore
+from sim.core.report import StepReport
+from sim.core.state import State
 
 JIT = {"cache": True, "nogil": True}
 

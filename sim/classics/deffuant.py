@@ -34,9 +34,9 @@ from sim.classics.common import (
     report,
     uniform_draws,
 )
-from sim.params import Config
-from sim.schedule import StepReport
-from sim.state import State
+from sim.config.params import Config
+from sim.core.report import StepReport
+from sim.core.state import State
 
 ROWS = 2  # u[0]: the agent, u[1]: its partner
 
@@ -80,7 +80,7 @@ def _kernel(agent, other, x, d, mu, accepted):
             accepted[j] += 1
 
 
-def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     """The same updates, compiled."""
     state.t += 1
     ties = state.ties

@@ -14,20 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.params import Config, validate
+from sim.config.compose import compose_config, set_value
+from sim.config.params import Config, validate
 
 
 @functools.lru_cache(maxsize=64)
 def _composed(name: str, overrides: tuple[str, ...]) -> Config:
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from sim.preflight import CONF_DIR, register_schema
-
-    register_schema()
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        dcfg = compose("config", overrides=[f"preset={name}", *overrides])
-    return validate(OmegaConf.to_object(dcfg))
+    return compose_config([f"preset={name}", *overrides])
 
 
 def preset_config(name: str, *overrides: str) -> Config:
@@ -69,7 +62,7 @@ def sweep(name: str, values: dict[str, list], seeds: range | list[int], *overrid
     """
     import itertools
 
-    from sim.classics.regime import regime_summary
+    from sim.metrics.regime import regime_summary
 
     keys = list(values)
     rows = []
@@ -79,11 +72,7 @@ def sweep(name: str, values: dict[str, list], seeds: range | list[int], *overrid
             cfg = copy.deepcopy(base)
             cfg.seed = int(seed)
             for key, val in zip(keys, combo, strict=True):
-                obj = cfg
-                *path, last = key.split(".")
-                for part in path:
-                    obj = getattr(obj, part)
-                setattr(obj, last, val)
+                set_value(cfg, key, val)
             run = run_classic(validate(cfg))
             row = {**dict(zip(keys, combo, strict=True)), "seed": int(seed), "steps": run.steps,
                    "converged": run.converged, **regime_summary(run.stance, cfg.metrics)}

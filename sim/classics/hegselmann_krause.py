@@ -19,9 +19,9 @@ import numba as nb
 import numpy as np
 
 from sim.classics.common import JIT, ClassicDraws, alive_slots, on_complete_graph, report, uniform_draws
-from sim.params import Config
-from sim.schedule import StepReport
-from sim.state import State
+from sim.config.params import Config
+from sim.core.report import StepReport
+from sim.core.state import State
 
 ROWS = 0
 
@@ -77,7 +77,7 @@ def _kernel(indptr, nbr, x, eps, mean_field, out, accepted):
         accepted[i] = c - 1
 
 
-def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     out = np.empty_like(state.stance)
     accepted = np.zeros(state.n_agents, dtype=np.int64)

@@ -40,11 +40,11 @@ from sim.classics.common import (
     run_with_room,
     uniform_draws,
 )
-from sim.errors import ConfigError
-from sim.params import Config
-from sim.schedule import StepReport
-from sim.state import State
-from sim.tiestore import first_free_nb, linked_nb
+from sim.config.errors import ConfigError
+from sim.config.params import Config
+from sim.core.report import StepReport
+from sim.core.state import State
+from sim.core.tiestore import first_free_nb, linked_nb
 
 ROWS = 4  # u[0]: the agent, u[1]: rewire or adopt, u[2]: its tie, u[3]: the same-opinion agent
 
@@ -164,7 +164,7 @@ def _kernel(indptr, nbr, muted, rejections, g, count, block_count, width, deg, u
     return u.shape[1], -1
 
 
-def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     n = state.n_agents
     G = n_opinions(cfg, n)

@@ -37,9 +37,9 @@ from sim.classics.common import (
     report,
     uniform_draws,
 )
-from sim.params import Config
-from sim.schedule import StepReport
-from sim.state import State
+from sim.config.params import Config
+from sim.core.report import StepReport
+from sim.core.state import State
 
 ROWS = 2  # u[0]: the agent influenced, u[1]: its partner
 
@@ -95,7 +95,7 @@ def _kernel(agent, other, a, U, T, mu, accepted):
         a[i] = min(1.0, max(-1.0, ai))
 
 
-def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     a = to_opinion(state.stance)
     accepted = np.zeros(state.n_agents, dtype=np.int64)

@@ -41,10 +41,10 @@ from sim.classics.common import (
     run_with_room,
     uniform_draws,
 )
-from sim.params import Config
-from sim.schedule import StepReport
-from sim.state import State
-from sim.tiestore import first_free_nb, linked_nb
+from sim.config.params import Config
+from sim.core.report import StepReport
+from sim.core.state import State
+from sim.core.tiestore import first_free_nb, linked_nb
 
 ROWS = 4  # u[0]: the agent, u[1]: its tie, u[2]: rewire or interact, u[3]: the new partner
 
@@ -115,7 +115,7 @@ def _kernel(indptr, nbr, muted, rejections, x, deg, u, d, mu, w, accepted, event
     return u.shape[1], -1
 
 
-def step_fast(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
+def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     n = state.n_agents
     p = cfg.preset

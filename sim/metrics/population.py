@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
-from sim.fast import dissenters_nb
+from sim.core.groups import dissenters_nb
 from sim.metrics.polarization import polarization_by_level
 from sim.metrics.tiestats import scope_arcs, scope_assortativity
-from sim.params import PROFESSIONS, MetricsConfig
-from sim.schedule import StepReport
-from sim.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
-from sim.submodels.ties import EVENT_KINDS
+from sim.config.params import PROFESSIONS, MetricsConfig
+from sim.core.report import StepReport
+from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
+from sim.core.report import EVENT_KINDS
 
 _JIT = {"cache": True, "nogil": True}
 _BITS = (len(PROFESSIONS) - 1).bit_length()  # a cell packs group and profession in (group << _BITS) | profession

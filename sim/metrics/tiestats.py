@@ -15,12 +15,6 @@ import numpy as np
 _JIT = {"cache": True, "nogil": True}
 
 
-def degrees(indptr, nbr, group):
-    """Alive ties, and alive ties to members of the same group, of every agent (int64)."""
-    arcs, _ = scope_arcs(indptr, nbr, np.zeros(len(indptr) - 1), group, 0)
-    return arcs[0].astype(np.int64), arcs[1].astype(np.int64)
-
-
 def level_assortativity(indptr, nbr, x, level, k):
     """Assortativity of stances over the ties inside each level (both ends in it): float[k], NaN if undefined."""
     level = np.asarray(level)

@@ -13,7 +13,7 @@ import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization import solara_viz as _mesa_solara_viz
 
-from sim.params import Config
+from sim.config.params import Config
 from sim.viz import controls as ctl
 from sim.viz.components import VIEWS, ControlsPanel, grid_layout
 from sim.viz.history import TeachingModel

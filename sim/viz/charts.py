@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from sim.params import PROFESSIONS
+from sim.config.params import PROFESSIONS
 from sim.viz.history import TeachingModel
 from sim.viz.layout import stance_colors
 

@@ -15,7 +15,7 @@ import solara
 from ipywidgets import Layout
 from mesa.visualization.utils import update_counter
 
-from sim.params import Config
+from sim.config.params import Config
 from sim.viz import controls as ctl
 from sim.viz.charts import CHARTS
 from sim.viz.explain import explanation_html

@@ -1,7 +1,7 @@
-"""The app's controls, built from the config schema (`sim.params`), and presets composed as the CLI does.
+"""The app's controls, built from the config schema (`sim.config.params`), and presets composed as the CLI does.
 
 Names, defaults, allowed ranges, units and meanings all come from the field metadata of
-`sim.params` (`parameter_table`); this module only chooses *which* parameters a class plays with,
+`sim.config.params` (`parameter_table`); this module only chooses *which* parameters a class plays with,
 gives them short labels, and narrows ranges that are open-ended (or far wider than a classroom
 needs) to a slider span. A span never widens the schema's range, so a value the app accepts is a
 value the CLI accepts. Scenario presets are composed with Hydra from `conf/` exactly as
@@ -16,9 +16,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sim.errors import InputError
-from sim.params import Config, parameter_table, validate
-from sim.preflight import CONF_DIR, group_options, register_schema
+from sim.config.errors import InputError
+from sim.config.params import Config, parameter_table, validate
+from sim.config.compose import compose_config, get_value, with_values
+from sim.config.preflight import group_options
 
 # The size the app starts with (a network a class can read); the rest are the CLI's defaults.
 APP_SIZE: dict[str, Any] = {"n_agents": 200, "n_groups": 5}
@@ -166,36 +167,6 @@ def sections() -> list[tuple[str, list[ControlSpec]]]:
     return [(title, [by_key[k] for k in keys]) for title, keys in SECTIONS]
 
 
-# --- reading and writing dotted keys of a Config -------------------------------------------------
-
-def get_value(cfg: Config, key: str) -> Any:
-    obj: Any = cfg
-    for part in key.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def with_values(cfg: Config, values: dict[str, Any]) -> Config:
-    """A copy of `cfg` with the dotted keys set (values are cast to the schema field's type)."""
-    out = copy.deepcopy(cfg)
-    for key, value in values.items():
-        *path, name = key.split(".")
-        obj: Any = out
-        for part in path:
-            obj = getattr(obj, part)
-        if not hasattr(obj, name):
-            raise KeyError(key)
-        old = getattr(obj, name)
-        if isinstance(old, bool):
-            value = bool(value)
-        elif isinstance(old, int):
-            value = int(round(value))
-        elif isinstance(old, float):
-            value = float(value)
-        setattr(obj, name, value)
-    return out
-
-
 def control_values(cfg: Config) -> dict[str, Any]:
     return {s.key: get_value(cfg, s.key) for s in control_specs()}
 
@@ -210,21 +181,6 @@ def problem(cfg: Config) -> str | None:
 
 
 # --- presets: composed with Hydra from conf/, as the command line does ---------------------------
-
-_HYDRA_LOCK = threading.Lock()  # Hydra's global state: one composition at a time
-
-
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """`python -m sim OVERRIDES` as a typed, validated Config (the CLI's compose and to_config)."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    with _HYDRA_LOCK:
-        register_schema()
-        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-            dcfg = compose("config", overrides=list(overrides))
-        return validate(OmegaConf.to_object(dcfg))
-
 
 def scenario_names() -> list[str]:
     return group_options("scenario")

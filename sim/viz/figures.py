@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.params import PROFESSIONS
+from sim.config.params import PROFESSIONS
 from sim.viz.history import TeachingModel
 from sim.viz.layout import EDGE_CAP, group_centres, new_ties, node_style, stance_cmap, visible_ties
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from sim.metrics.population import indicators, scope_metrics
 from sim.model import ResocializationModel
-from sim.params import PROFESSIONS, Config
-from sim.submodels.exposure import level
+from sim.config.params import PROFESSIONS, Config
+from sim.step.exposure import level
 from sim.viz.layout import group_layout
 
 # The whole population's metrics the plots show, and the ones also kept per profession.

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import Colormap
 
-from sim.submodels.ties import EVENT_KINDS
+from sim.core.report import EVENT_KINDS
 
 # Diverging stance scale: 0 = resisting (red), 1 = the dominant discourse (blue).
 STANCE_CMAP = "RdBu"

@@ -4,7 +4,7 @@ A change that is meant to alter results updates them in a commit of its own that
 
     python -m tests.support.baselines --update
 
-Each case runs `sim.runner.run` on a config composed as the command line composes it, then hashes
+Each case runs `sim.run.runner.run` on a config composed as the command line composes it, then hashes
 the values (not the bytes) of `metrics.parquet` and `agents.parquet`, so a change of compression or
 of Parquet metadata does not count, and any change of a value, a row or a column does. The final
 whole-population metrics are stored beside the digests so that a failure shows what moved.
@@ -46,7 +46,7 @@ def table_digest(path: Path) -> str:
 
 def compute(case: str) -> dict:
     """Run one case into a temporary directory and return its digests and final metrics."""
-    from sim.runner import run
+    from sim.run.runner import run
     from tests.support.configs import compose
 
     cfg = compose(CASES[case])

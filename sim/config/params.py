@@ -1,0 +1,314 @@
+"""Typed, validated parameters: the one source of truth for names, defaults, ranges and units.
+
+The dataclasses below are registered as Hydra's structured config schema (so unknown keys and
+wrong types are refused by OmegaConf) and carry each field's allowed range in its metadata (so
+one generic validator names the key, the value and what is allowed, and the teaching app can
+build its sliders from the same table). One step is read as one working day.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.config.errors import ConfigError
+
+PROFESSIONS = ("social_work", "health_care")
+
+
+def p(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str = "",
+      doc: str = "", choices: tuple[str, ...] | None = None, lo_open: bool = False) -> Any:
+    """A parameter with its allowed range, unit and a one-line meaning (used by docs and the app)."""
+    meta = {"lo": lo, "hi": hi, "unit": unit, "doc": doc, "choices": choices, "lo_open": lo_open}
+    return field(default=default, metadata=meta)
+
+
+def sub(cls: type) -> Any:
+    return field(default_factory=cls)
+
+
+@dataclass
+class NetworkConfig:
+    kind: str = p("sbm", choices=("sbm", "complete", "small_world", "edgelist"),
+                  doc="how ties are laid out")
+    p_in: float = p(0.1, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM)")
+    p_out: float = p(0.002, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM)")
+    k: int = p(10, 2, None, unit="ties", doc="lattice degree of the small world (even)")
+    beta: float = p(0.1, 0.0, 1.0, unit="probability", doc="small-world rewiring probability")
+    path: str = p("", doc="CSV edge list with group and profession columns (kind=edgelist)")
+    slack: float = p(0.25, 0.0, 10.0, unit="share of degree",
+                     doc="spare tie slots per agent (storage only: memory and speed, never results)")
+
+
+@dataclass
+class ExposureConfig:
+    kind: str = p("constant", choices=("constant", "shock"), doc="exposure schedule E(t)")
+    baseline: float = p(1.0, 0.0, 100.0, unit="x pre-pandemic", doc="E(t) before the shock")
+    start: int = p(50, 0, None, unit="steps", doc="first step of the shock")
+    length: int = p(60, 0, None, unit="steps", doc="duration of the shock")
+    height: float = p(2.0, 0.0, 100.0, unit="x pre-pandemic", doc="extra exposure during the shock")
+    persistence: float = p(0.3, 0.0, 1.0, unit="share of height", doc="excess kept after the shock")
+    relaxation: float = p(0.0, 0.0, None, unit="steps",
+                          doc="e-folding time of the kept excess (0 = it stays)")
+
+
+@dataclass
+class TraitDist:
+    """A Beta distribution by mean and concentration (a + b), so a trait stays in [0, 1]."""
+
+    mean: float = p(0.5, 0.0, 1.0, lo_open=True, doc="mean of the Beta distribution")
+    concentration: float = p(8.0, 0.0, 1e6, lo_open=True, doc="a + b of the Beta distribution")
+
+
+def _trait(mean: float, conc: float = 8.0) -> Any:
+    return field(default_factory=lambda: TraitDist(mean, conc))
+
+
+@dataclass
+class SocialWorkConfig:
+    literacy: TraitDist = _trait(0.45)
+    trust: TraitDist = _trait(0.45)
+    critical: TraitDist = _trait(0.70)
+
+
+@dataclass
+class HealthCareConfig:
+    literacy: TraitDist = _trait(0.60)
+    trust: TraitDist = _trait(0.60)
+    critical: TraitDist = _trait(0.50)
+
+
+@dataclass
+class ProfessionsConfig:
+    heterogeneous: bool = p(True, doc="false: both professions draw from the social-work distributions")
+    share_social_work: float = p(0.5, 0.0, 1.0, unit="share", doc="share of social workers")
+    segregation: float = p(0.5, 0.0, 1.0, unit="probability",
+                           doc="chance an agent takes its group's profession (else drawn by share)")
+    social_work: SocialWorkConfig = sub(SocialWorkConfig)
+    health_care: HealthCareConfig = sub(HealthCareConfig)
+
+
+@dataclass
+class StanceConfig:
+    initial_mean: float = p(0.6, 0.0, 1.0, lo_open=True, doc="mean initial stance (1 = dominant discourse)")
+    initial_concentration: float = p(4.0, 0.0, 1e6, lo_open=True, doc="a + b of the initial Beta")
+    dominant: float = p(1.0, 0.0, 1.0, doc="stance of the broadcast (dominant) discourse")
+
+
+@dataclass
+class MessagesConfig:
+    peer: bool = p(True, doc="messages along ties")
+    peer_rate: float = p(0.3, 0.0, 100.0, unit="messages/tie/step", doc="peer messages at E=1, engagement 1")
+    broadcast: bool = p(True, doc="broadcast of the dominant discourse")
+    broadcast_rate: float = p(2.0, 0.0, 1000.0, unit="messages/step", doc="broadcast messages at E=1")
+    forum: bool = p(True, doc="general-forum channel")
+    forum_rate: float = p(2.0, 0.0, 1000.0, unit="messages/step", doc="forum messages at E=1, porosity 1")
+    porosity: float = p(0.2, 0.0, 1.0, unit="share", doc="how much general-forum content reaches professionals")
+    forum_mean: float = p(0.4, 0.0, 1.0, lo_open=True, doc="mean stance of general-forum content")
+    forum_concentration: float = p(2.0, 0.0, 1e6, lo_open=True, doc="a + b of forum content's Beta")
+    cap: float = p(0.0, 0.0, 1000.0, unit="messages/step",
+                   doc="cap on the messages reaching an agent, all channels scaled down alike (0: no cap)")
+
+
+@dataclass
+class AttentionConfig:
+    enabled: bool = p(True, doc="finite attention, overload and withdrawal")
+    capacity: float = p(8.0, 0.0, None, lo_open=True, unit="messages/step",
+                        doc="attention capacity at literacy 0.5 and identity clarity 0")
+    literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
+    identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
+    withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="1/step", doc="engagement lost per step of full overload")
+    recovery_rate: float = p(0.05, 0.0, 1.0, unit="1/step", doc="pull of engagement back to tech trust")
+    withdrawn_below: float = p(0.2, 0.0, 1.0, unit="engagement", doc="engagement under which an agent is withdrawn")
+
+
+@dataclass
+class InfluenceConfig:
+    enabled: bool = p(True, doc="social-judgment influence")
+    acceptance: float = p(0.3, 0.0, 1.0, unit="stance", doc="latitude of acceptance U")
+    rejection: float = p(0.6, 0.0, 1.0, unit="stance", doc="latitude of rejection T (contrast beyond)")
+    rate: float = p(0.2, 0.0, 1.0, unit="share", doc="convergence rate mu")
+    contrast: bool = p(True, doc="move away from content beyond T")
+    critical_narrowing: float = p(0.5, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
+    identity_stability: float = p(1.0, 0.0, 100.0, doc="how much identity clarity damps stance change")
+
+
+@dataclass
+class TiesConfig:
+    muting: bool = p(True, doc="mute senders that keep sending rejected content")
+    mute_after: int = p(3, 1, 255, unit="rejections", doc="rejections from one sender before muting")
+    exclusion: bool = p(True, doc="groups cut in-group ties of dissenters")
+    conformity: float = p(0.3, 0.0, 1.0, unit="stance", doc="distance from the group norm that makes a dissenter")
+    exclusion_rate: float = p(0.01, 0.0, 1.0, unit="probability/step", doc="chance a dissenter loses an in-group tie")
+    rewiring: bool = p(True, doc="dissenters rewire toward like-minded agents elsewhere")
+    rewire_rate: float = p(0.02, 0.0, 1.0, unit="probability/step", doc="chance a dissenter tries to rewire")
+    formation: bool = p(True, doc="engaged agents with accepted exchanges form new ties")
+    formation_rate: float = p(0.02, 0.0, 1.0, unit="probability/step", doc="chance of proposing a new tie")
+    formation_in_group: float = p(0.8, 0.0, 1.0, unit="probability", doc="chance the proposal stays in the group")
+
+
+@dataclass
+class IdentityConfig:
+    enabled: bool = p(True, doc="identity clarity grows with accepted exchanges")
+    initial: float = p(0.3, 0.0, 1.0, doc="initial identity clarity")
+    gain: float = p(0.05, 0.0, 1.0, unit="share/step", doc="clarity gained per step with an accepted exchange")
+    decay: float = p(0.005, 0.0, 1.0, unit="share/step", doc="clarity lost per step")
+
+
+@dataclass
+class MetricsConfig:
+    every: int = p(1, 1, None, unit="steps", doc="record metrics every k steps (and at the last)")
+    by_group: bool = p(True, doc="also record every metric per group")
+    by_profession: bool = p(True, doc="also record every metric per profession")
+    adopter_above: float = p(2 / 3, 0.0, 1.0, unit="stance", doc="stance above which an agent adopts")
+    resister_below: float = p(1 / 3, 0.0, 1.0, unit="stance", doc="stance below which an agent resists")
+    cluster_gap: float = p(0.05, 0.0, 1.0, lo_open=True, unit="stance", doc="gap that separates opinion clusters")
+    minor_share: float = p(0.05, 0.0, 1.0, unit="share", doc="clusters smaller than this are minor")
+    marginalized_loss: float = p(0.5, 0.0, 1.0, unit="share",
+                                 doc="share of initial in-group ties a marginalized dissenter has lost")
+    ledger_window: int = p(0, 0, None, unit="steps",
+                           doc="the ledger counts effects of the last k steps, as a study observes a "
+                               "window (0: the whole run)")
+
+
+@dataclass
+class OutputConfig:
+    snapshot_every: int = p(50, 0, None, unit="steps", doc="agent snapshots every k steps (0: last step only)")
+    snapshot_sample: float = p(1.0, 0.0, 1.0, lo_open=True, unit="share", doc="share of agents in snapshots")
+    events: bool = p(True, doc="write tie events")
+    figure: bool = p(True, doc="write figure.png")
+    progress: str = p("auto", choices=("auto", "on", "off"), doc="progress bar (auto: only on a terminal)")
+
+
+@dataclass
+class ScenarioConfig:
+    name: str = "baseline"
+    description: str = ""
+
+
+PRESETS = ("full", "deffuant", "hegselmann_krause", "jager_amblard", "kozma_barrat", "holme_newman")
+
+
+@dataclass
+class PresetConfig:
+    """The model variant. The classic presets take the papers' own parameter names (docs/classics.md)."""
+
+    name: str = p("full", choices=PRESETS, doc="the model variant: full model or a classic special case")
+    d: float = p(0.3, 0.0, 1.0, unit="stance",
+                 doc="Deffuant / Kozma-Barrat confidence threshold: linked pairs closer than d (strictly) converge")
+    mu: float = p(0.5, 0.0, 1.0, unit="share",
+                  doc="Deffuant / Kozma-Barrat / Jager-Amblard convergence rate: share of the gap moved")
+    epsilon: float = p(0.2, 0.0, 1.0, unit="stance",
+                       doc="Hegselmann-Krause confidence bound: average over opinions within <= epsilon")
+    U: float = p(0.4, 0.0, 2.0, unit="opinion on [-1, 1]",
+                 doc="Jager-Amblard latitude of acceptance: assimilate when |a_i - a_j| < U")
+    T: float = p(0.6, 0.0, 2.0, unit="opinion on [-1, 1]",
+                 doc="Jager-Amblard latitude of rejection: contrast when |a_i - a_j| > T (T >= U)")
+    w: float = p(0.5, 0.0, 1.0, unit="probability",
+                 doc="Kozma-Barrat rewiring probability of an update (a disagreeing tie moves to a random agent)")
+    phi: float = p(0.458, 0.0, 1.0, unit="probability",
+                   doc="Holme-Newman probability that an update rewires a tie to a same-opinion agent")
+    gamma: float = p(10.0, 1.0, None, unit="agents per opinion",
+                     doc="Holme-Newman N / G: G = round(N / gamma) discrete opinions")
+    k: float = p(0.0, 0.0, None, unit="ties",
+                 doc="Kozma-Barrat / Holme-Newman mean degree of the Erdos-Renyi network (0: network as configured)")
+
+
+@dataclass
+class Config:
+    """Everything a run depends on; the resolved YAML becomes one of these."""
+
+    n_agents: int = p(1000, 2, None, unit="agents", doc="number of professionals")
+    n_groups: int = p(10, 1, None, unit="groups", doc="number of groups (teams, services)")
+    steps: int = p(200, 0, None, unit="steps", doc="steps to run (one step = one working day)")
+    seed: int = p(0, 0, 2**63 - 1, doc="seed of the model's numpy Generator")
+    implementation: str = p("compiled", choices=("compiled", "reference"),
+                            doc="which form of the step runs (compiled or per-agent: same results)")
+    mesa_agents: str = p("auto", choices=("auto", "always", "never"),
+                         doc="create Mesa agent objects (auto: up to 100,000 agents)")
+    stop_at_convergence: bool = p(False, doc="stop before `steps` once a classic preset can no longer change "
+                                             "(rules in docs/classics.md)")
+    network: NetworkConfig = sub(NetworkConfig)
+    exposure: ExposureConfig = sub(ExposureConfig)
+    professions: ProfessionsConfig = sub(ProfessionsConfig)
+    stance: StanceConfig = sub(StanceConfig)
+    messages: MessagesConfig = sub(MessagesConfig)
+    attention: AttentionConfig = sub(AttentionConfig)
+    influence: InfluenceConfig = sub(InfluenceConfig)
+    ties: TiesConfig = sub(TiesConfig)
+    identity: IdentityConfig = sub(IdentityConfig)
+    metrics: MetricsConfig = sub(MetricsConfig)
+    output: OutputConfig = sub(OutputConfig)
+    scenario: ScenarioConfig = sub(ScenarioConfig)
+    preset: PresetConfig = sub(PresetConfig)
+
+
+def _range_text(meta: dict) -> str:
+    lo, hi = meta["lo"], meta["hi"]
+    left = "(" if meta["lo_open"] else "["
+    if lo is None:
+        return f"<= {hi}"
+    if hi is None:
+        return f"{'>' if meta['lo_open'] else '>='} {lo}"
+    return f"{left}{lo}, {hi}]"
+
+
+def _check_fields(obj: Any, prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        key = f"{prefix}{f.name}"
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _check_fields(value, key + ".")
+            continue
+        meta = f.metadata
+        if not meta:
+            continue
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
+        lo, hi = meta.get("lo"), meta.get("hi")
+        if isinstance(value, bool) or (lo is None and hi is None):
+            continue
+        bad = (isinstance(value, float) and not math.isfinite(value))
+        if lo is not None:
+            bad = bad or (value <= lo if meta["lo_open"] else value < lo)
+        if hi is not None:
+            bad = bad or value > hi
+        if bad:
+            raise ConfigError(key, value, _range_text(meta))
+
+
+def validate(cfg: Config) -> Config:
+    """Check every field against its declared range, then the rules that tie fields together."""
+    _check_fields(cfg, "")
+    if cfg.network.kind != "edgelist" and cfg.n_groups > cfg.n_agents:
+        raise ConfigError("n_groups", cfg.n_groups, f"<= n_agents ({cfg.n_agents})")
+    if cfg.network.kind == "edgelist" and not cfg.network.path:
+        raise ConfigError("network.path", cfg.network.path, "a CSV file path when network.kind=edgelist")
+    if cfg.network.kind == "small_world" and (cfg.network.k % 2 or cfg.network.k >= cfg.n_agents):
+        raise ConfigError("network.k", cfg.network.k, f"an even number below n_agents ({cfg.n_agents})")
+    if cfg.influence.rejection < cfg.influence.acceptance:
+        raise ConfigError("influence.rejection", cfg.influence.rejection,
+                          f">= influence.acceptance ({cfg.influence.acceptance})")
+    if cfg.preset.name == "jager_amblard" and cfg.preset.T < cfg.preset.U:
+        raise ConfigError("preset.T", cfg.preset.T, f">= preset.U ({cfg.preset.U})")
+    if cfg.metrics.ledger_window and cfg.steps > 65535:  # uint16 ledger counters saturate (sim/core/state.py)
+        raise ConfigError("metrics.ledger_window", cfg.metrics.ledger_window,
+                          f"0 when steps > 65535 (steps={cfg.steps}: the ledger's 16-bit counters saturate)")
+    if cfg.metrics.resister_below > cfg.metrics.adopter_above:
+        raise ConfigError("metrics.resister_below", cfg.metrics.resister_below,
+                          f"<= metrics.adopter_above ({cfg.metrics.adopter_above})")
+    return cfg
+
+
+def parameter_table(cfg: Config | None = None, prefix: str = "") -> list[dict[str, Any]]:
+    """Every leaf parameter with its value, range, unit and meaning (for docs and the app)."""
+    rows: list[dict[str, Any]] = []
+    for f in dataclasses.fields(cfg := cfg if cfg is not None else Config()):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            rows.extend(parameter_table(value, f"{prefix}{f.name}."))
+        elif f.metadata:
+            rows.append({"key": f"{prefix}{f.name}", "default": value, **dict(f.metadata)})
+    return rows

@@ -1,0 +1,48 @@
+"""Groups' norms and who dissents from them: one definition for the ties mechanism and the metrics.
+
+A group's norm is the median stance of its members (the stance its majority gathers around; a
+median, not a mean: in a split group the mean can sit where nobody is, which would make everyone a
+dissenter). An agent dissents when its stance lies more than the conformity threshold from its
+group's norm. The ties submodel (`sim.step.ties`, ODD 4) acts on dissent and the metrics count it,
+so the definition lives here, below both.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@nb.njit(**_JIT)
+def dissents(x, norm, conformity):
+    """Whether an agent at stance x dissents from a group norm (the rule, for one agent)."""
+    return abs(x - norm) > conformity
+
+
+@nb.njit(parallel=True, **_JIT)
+def group_norms_nb(x, group_order, group_start):
+    """The median stance of each group (NaN for an empty group), by selection, O(size) per group."""
+    n_groups = len(group_start) - 1
+    norm = np.empty(n_groups)
+    for g in nb.prange(n_groups):
+        a, b = group_start[g], group_start[g + 1]
+        m = b - a
+        if m == 0:
+            norm[g] = np.nan
+            continue
+        k = m // 2  # the upper middle, and for even m the top of the rest
+        vals = np.partition(x[group_order[a:b]], k)
+        norm[g] = (vals[k] + (vals[:k].max() if m % 2 == 0 else vals[k])) / 2.0
+    return norm
+
+
+@nb.njit(parallel=True, **_JIT)
+def dissenters_nb(x, group, group_order, group_start, conformity):
+    """Who dissents from its group's norm, for every agent."""
+    norm = group_norms_nb(x, group_order, group_start)
+    out = np.empty(len(x), dtype=np.bool_)
+    for i in nb.prange(len(x)):
+        out[i] = dissents(x[i], norm[group[i]], conformity)
+    return out

@@ -1,0 +1,546 @@
+"""Tie structures between agents: generated networks and user-supplied edge lists.
+
+Every builder returns undirected ties as two int64 arrays ``(u, v)`` with ``u < v``,
+no self-loops, no duplicate pairs, sorted by ``(u, v)``. Randomness comes only from
+the ``numpy.random.Generator`` passed in, so one seed always gives one network.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config.errors import ConfigError, InputFileError
+
+__all__ = [
+    "EdgeList",
+    "PROFESSIONS",
+    "build_complete",
+    "build_sbm",
+    "build_small_world",
+    "group_of_agents",
+    "group_sizes",
+    "read_edge_list",
+]
+
+#: Profession code (index) -> label used in edge-list files.
+PROFESSIONS: tuple[str, ...] = ("social_work", "health_care")
+
+#: Above this a complete network needs more memory than the model is worth.
+MAX_COMPLETE_AGENTS = 20_000
+
+#: Vectorised rewiring rounds before the exact per-tie fallback takes over.
+_MAX_REWIRE_ROUNDS = 16
+
+_REQUIRED_COLUMNS: tuple[str, ...] = (
+    "source",
+    "target",
+    "source_group",
+    "target_group",
+    "source_profession",
+    "target_profession",
+)
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def group_sizes(n_agents: int, n_groups: int) -> np.ndarray:
+    """Split agents into groups whose sizes differ by at most one.
+
+    Larger groups come first so that the contiguous-block layout of
+    :func:`group_of_agents` is a pure function of ``(n_agents, n_groups)``.
+
+    Raises:
+        ConfigError: ``n_groups`` is not in ``1..n_agents``.
+    """
+    n_agents, n_groups = int(n_agents), int(n_groups)
+    if n_agents < 1:
+        raise ConfigError("n_agents", n_agents, "an integer >= 1")
+    if not 1 <= n_groups <= n_agents:
+        raise ConfigError("n_groups", n_groups, f"an integer in 1..n_agents (= {n_agents})")
+    base, extra = divmod(n_agents, n_groups)
+    sizes = np.full(n_groups, base, dtype=np.int64)
+    sizes[:extra] += 1
+    return sizes
+
+
+def group_of_agents(sizes: np.ndarray) -> np.ndarray:
+    """Group id of every agent, with groups laid out as contiguous blocks.
+
+    Contiguous blocks let the network builders address a group as an index range
+    instead of carrying a membership list.
+    """
+    sizes = _check_sizes(sizes)
+    return np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+
+
+def _check_sizes(sizes: np.ndarray) -> np.ndarray:
+    arr = np.asarray(sizes)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)) or np.any(arr < 0):
+        raise ConfigError("group sizes", sizes, "a 1-D array of non-negative integers")
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_probability(key: str, p: float) -> float:
+    p = float(p)
+    if not 0.0 <= p <= 1.0:  # also rejects NaN
+        raise ConfigError(key, p, "a probability in [0, 1]")
+    return p
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; numpy's ``np.unique`` is far slower on 1e7 int64 here."""
+    if x.size == 0:
+        return x
+    y = np.sort(x)
+    keep = np.empty(y.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(y[1:], y[:-1], out=keep[1:])
+    return y[keep]
+
+
+def _in_sorted(x: np.ndarray, sorted_arr: np.ndarray) -> np.ndarray:
+    """Membership of each ``x`` in ``sorted_arr`` without re-sorting the latter."""
+    if sorted_arr.size == 0:
+        return np.zeros(x.shape, dtype=bool)
+    pos = np.searchsorted(sorted_arr, x)
+    np.minimum(pos, sorted_arr.size - 1, out=pos)
+    return sorted_arr[pos] == x
+
+
+def _distinct_draws(
+    sizes: np.ndarray, k: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``k[b]`` distinct indices uniformly from each range ``[0, sizes[b])``.
+
+    Indices are returned in the concatenated space (block ``b`` starts at
+    ``offsets[b]``), sorted. Draw with replacement, drop repeats, redraw each
+    block's shortfall until none is left. The procedure commutes with any
+    permutation of a block's indices, so the final set is a uniform k-subset.
+    Callers keep ``k <= sizes / 2`` so each round halves the shortfall in expectation.
+    """
+    chosen = np.empty(0, dtype=np.int64)
+    need = k.copy()
+    while need.any():
+        draws = np.repeat(offsets[:-1], need) + rng.integers(
+            0, np.repeat(sizes, need), dtype=np.int64
+        )
+        draws = _sorted_unique(draws)
+        new = draws[~_in_sorted(draws, chosen)]
+        # Block b drew need[b] values, so it never overshoots k[b]; the stable sort
+        # merges two sorted runs in linear time.
+        chosen = np.sort(np.concatenate((chosen, new)), kind="stable")
+        need = k - np.diff(np.searchsorted(chosen, offsets))
+    return chosen
+
+
+def _sample_blocks(sizes: np.ndarray, counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Uniform ``counts[b]``-subset of ``[0, sizes[b])`` for every block ``b``.
+
+    Blocks asked for more than half their indices sample the indices to leave out
+    instead, so rejection stays cheap; enumerating such a block costs at most twice
+    its number of ties. Returns the chosen local indices, block by block, each
+    block's ascending.
+    """
+    sizes = sizes.astype(np.int64)
+    counts = counts.astype(np.int64)
+    offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    comp = 2 * counts > sizes
+    k = np.where(comp, sizes - counts, counts)
+    chosen = _distinct_draws(sizes, k, offsets, rng)
+    cb = np.flatnonzero(comp)
+    if cb.size:
+        in_comp = np.repeat(comp, k)
+        excluded = chosen[in_comp]
+        lengths = sizes[cb]
+        starts = np.zeros(cb.size, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        full = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(offsets[cb] - starts, lengths)
+        chosen = np.concatenate((chosen[~in_comp], full[~_in_sorted(full, excluded)]))
+        chosen = np.sort(chosen, kind="stable")
+    return chosen - np.repeat(offsets[:-1], counts)
+
+
+def _decode_triangle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pair index ``x = j(j-1)/2 + i`` (``0 <= i < j``) -> ``(i, j)``."""
+    j = ((1.0 + np.sqrt(8.0 * x + 1.0)) * 0.5).astype(np.int64)
+    # sqrt is correctly rounded, so j is off by at most one (only for x near 2**53).
+    j -= (j * (j - 1)) >> 1 > x
+    j += ((j + 1) * j) >> 1 <= x
+    return x - ((j * (j - 1)) >> 1), j
+
+
+def _merge_rows(
+    ua: np.ndarray, va: np.ndarray, ub: np.ndarray, vb: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two ``(u, v)``-sorted tie lists where, per row ``u``, all of ``a`` precede ``b``.
+
+    A counting merge, O(ties + n), instead of a full sort of the output.
+    """
+    b_before = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ub, minlength=n), out=b_before[1:])
+    a_upto = np.cumsum(np.bincount(ua, minlength=n))
+    pos_a = np.arange(ua.size, dtype=np.int64) + b_before[ua]
+    pos_b = np.arange(ub.size, dtype=np.int64) + (a_upto[ub] if ub.size else 0)
+    u = np.empty(ua.size + ub.size, dtype=np.int64)
+    v = np.empty_like(u)
+    u[pos_a], v[pos_a] = ua, va
+    u[pos_b], v[pos_b] = ub, vb
+    return u, v
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def build_sbm(
+    sizes: np.ndarray, p_in: float, p_out: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Planted-partition network over contiguous groups.
+
+    Each pair of agents in one group is tied with probability ``p_in``, each pair
+    across groups with ``p_out``, all independently: exactly the Bernoulli model,
+    yet in O(ties + agents) time and memory, so 1e6 agents are cheap.
+
+    Method: the pairs are cut into ``2G`` blocks, for group ``g`` the triangle of
+    its within-group pairs and the rectangle ``g x (all later groups)``. Each block
+    draws its tie count ``m ~ Binomial(pairs, p)`` and then a uniform ``m``-subset of
+    its pair indices (rejection of repeats, vectorised over all blocks; complement
+    sampling when ``m > pairs / 2``). Binomial count plus uniform subset is the same
+    law as independent Bernoulli trials. Indices are decoded in row-major order
+    (triangularly within, rectangularly between), so the output needs only a
+    linear-time merge, not a sort.
+
+    Args:
+        sizes: Agents per group; group ``g`` holds the ``g``-th contiguous block.
+        p_in: Tie probability for a within-group pair.
+        p_out: Tie probability for a between-group pair.
+        rng: Sole source of randomness.
+
+    Raises:
+        ConfigError: A probability is outside ``[0, 1]`` or ``sizes`` is malformed.
+    """
+    sizes = _check_sizes(sizes)
+    p_in = _check_probability("network.p_in", p_in)
+    p_out = _check_probability("network.p_out", p_out)
+    n = int(sizes.sum())
+    n_groups = sizes.size
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    tri = sizes * (sizes - 1) // 2
+    width = n - ends
+    rect = sizes * width
+    probs = np.concatenate((np.full(n_groups, p_in), np.full(n_groups, p_out)))
+    counts = rng.binomial(np.concatenate((tri, rect)), probs).astype(np.int64)
+    local = _sample_blocks(np.concatenate((tri, rect)), counts, rng)
+    c_in, c_out = counts[:n_groups], counts[n_groups:]
+    m_in = int(c_in.sum())
+
+    # Within: reversing the column-major index gives row-major (i, j), so each
+    # group's ties come out sorted by (u, v).
+    x = np.repeat(tri - 1, c_in) - local[:m_in]
+    i_rev, j_rev = _decode_triangle(x)
+    last = np.repeat(ends - 1, c_in)
+    u_in, v_in = last - j_rev, last - i_rev
+
+    row, col = np.divmod(local[m_in:], np.repeat(np.maximum(width, 1), c_out))
+    u_out = np.repeat(starts, c_out) + row
+    v_out = np.repeat(ends, c_out) + col
+    return _merge_rows(u_in, v_in, u_out, v_out, n)
+
+
+def build_complete(n_agents: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair tied; the homogeneous-mixing baseline.
+
+    Raises:
+        ConfigError: ``n_agents`` exceeds 20,000 (N^2/2 ties would not fit).
+    """
+    n = int(n_agents)
+    if n < 0:
+        raise ConfigError("n_agents", n, "an integer >= 0")
+    if n > MAX_COMPLETE_AGENTS:
+        raise ConfigError(
+            "n_agents", n, f"<= {MAX_COMPLETE_AGENTS} for network.kind=complete (N^2/2 ties)"
+        )
+    # Built row by row rather than via np.triu_indices, which allocates an N x N mask.
+    row_len = np.arange(n - 1, -1, -1, dtype=np.int64)
+    u = np.repeat(np.arange(n, dtype=np.int64), row_len)
+    row_start = np.cumsum(row_len) - row_len
+    v = np.arange(u.size, dtype=np.int64) - np.repeat(row_start, row_len) + u + 1
+    return u, v
+
+
+def build_small_world(
+    n_agents: int, k: int, beta: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Watts-Strogatz network: ring lattice with a fraction of ties rewired.
+
+    Lattice tie ``(i, i+s mod n)``, ``s = 1..k/2``, is picked for rewiring with
+    probability ``beta``; its far end then moves to a node drawn uniformly from
+    those that are neither ``i`` nor already tied to ``i``. As in networkx, a
+    lattice tie not yet rewired blocks its pair, so the tie count stays ``n k / 2``
+    and a tie whose node ``i`` is tied to everyone keeps its original end.
+
+    Rewiring runs in vectorised rounds: every pending tie draws a target, targets
+    that hit ``i`` or an occupied pair are redrawn, and among pending ties drawing
+    the same new pair the earliest (``s``-major, then ``i``) wins. Ties still pending
+    after a few rounds (only in near-complete graphs) are finished one by one,
+    drawing uniformly from the explicit list of free targets.
+
+    Args:
+        n_agents: Number of nodes on the ring.
+        k: Lattice degree; even and below ``n_agents``.
+        beta: Rewiring probability per lattice tie.
+        rng: Sole source of randomness.
+
+    Raises:
+        ConfigError: ``k`` is odd, negative or not below ``n_agents``; ``beta``
+            outside ``[0, 1]``.
+    """
+    n = int(n_agents)
+    k = int(k)
+    beta = _check_probability("network.beta", beta)
+    if n < 1:
+        raise ConfigError("n_agents", n, "an integer >= 1")
+    if k < 0 or k % 2 or k >= n:
+        raise ConfigError("network.k", k, f"an even integer with 0 <= k < n_agents (= {n})")
+    half = k // 2
+    nn = np.int64(n)
+    src = np.tile(np.arange(n, dtype=np.int64), half)
+    far = (src + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % nn
+    slot = np.minimum(src, far) * nn + np.maximum(src, far)  # current pair of each tie
+    pending = np.flatnonzero(rng.random(src.size) < beta)
+
+    for _ in range(_MAX_REWIRE_ROUNDS):
+        if pending.size == 0:
+            break
+        occupied = np.sort(slot)
+        s = src[pending]
+        w = rng.integers(0, n, size=pending.size, dtype=np.int64)
+        cand = np.minimum(s, w) * nn + np.maximum(s, w)
+        ok = np.flatnonzero((w != s) & ~_in_sorted(cand, occupied))
+        # Earliest pending tie wins each contested pair (stable sort keeps tie order).
+        order = ok[np.argsort(cand[ok], kind="stable")]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = cand[order[1:]] != cand[order[:-1]]
+        win = order[first]
+        slot[pending[win]] = cand[win]
+        keep = np.ones(pending.size, dtype=bool)
+        keep[win] = False
+        pending = pending[keep]
+
+    if pending.size:
+        _rewire_exactly(pending, src, slot, n, rng)
+
+    key = np.sort(slot)
+    return key // nn, key % nn
+
+
+def _rewire_exactly(
+    pending: np.ndarray, src: np.ndarray, slot: np.ndarray, n: int, rng: np.random.Generator
+) -> None:
+    """Finish rewiring tie by tie where rejection keeps missing (dense graphs)."""
+    nodes = _sorted_unique(src[pending])
+    a, b = slot // n, slot % n
+    touch = np.isin(a, nodes) | np.isin(b, nodes)
+    adj: defaultdict[int, set[int]] = defaultdict(set)
+    for x, y in zip(a[touch].tolist(), b[touch].tolist(), strict=False):
+        adj[x].add(y)
+        adj[y].add(x)
+    for t in pending.tolist():
+        s = int(src[t])
+        free = [w for w in range(n) if w != s and w not in adj[s]]
+        if not free:
+            continue  # s is tied to everyone: keep the original end
+        w = free[int(rng.integers(len(free)))]
+        old = int(slot[t]) // n + int(slot[t]) % n - s
+        adj[s].discard(old)
+        adj[old].discard(s)
+        adj[s].add(w)
+        adj[w].add(s)
+        slot[t] = min(s, w) * n + max(s, w)
+
+
+# --------------------------------------------------------------------------- edge lists
+
+
+@dataclass(frozen=True)
+class EdgeList:
+    """A user network with node attributes, renumbered to dense indices.
+
+    Attributes:
+        u: Lower node index of each tie (int64), ``u < v``, sorted by ``(u, v)``.
+        v: Higher node index of each tie (int64).
+        group: Group id per node (int32), ``0..G-1`` in sorted label order.
+        profession: Profession code per node (int8), index into ``PROFESSIONS``.
+        node_labels: Original label of each node index (int64 if every label is an
+            integer, else str), so outputs can be mapped back to the user's ids.
+        group_labels: Original label of each group id (same typing rule).
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    group: np.ndarray
+    profession: np.ndarray
+    node_labels: np.ndarray
+    group_labels: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes, i.e. agents the file defines."""
+        return int(self.node_labels.size)
+
+
+def _label_array(labels: set[str]) -> np.ndarray:
+    """Sorted labels: numerically when all are canonical integers, else as text.
+
+    Only canonical spellings (``str(int(s)) == s``) count as integers, so two
+    distinct strings such as ``"1"`` and ``"01"`` can never merge into one node.
+    """
+    as_int: list[int] = []
+    for s in labels:
+        try:
+            i = int(s)
+        except ValueError:
+            break
+        if str(i) != s or not -(2**63) <= i < 2**63:
+            break
+        as_int.append(i)
+    else:
+        return np.array(sorted(as_int), dtype=np.int64)
+    return np.array(sorted(labels), dtype=np.str_)
+
+
+def read_edge_list(path: str | os.PathLike) -> EdgeList:
+    """Read a user's network from CSV, failing loudly on anything ambiguous.
+
+    The file needs a header with ``source, target, source_group, target_group,
+    source_profession, target_profession`` in any order; other columns (such as
+    ``weight``) are ignored. Ties are undirected: repeats in either direction merge.
+    Blank lines are skipped. Errors carry the 1-based physical line of the file.
+
+    Raises:
+        InputFileError: Missing or unreadable file, no header, missing column, a row
+            with the wrong number of fields, an empty node or group, an unknown
+            profession, a self-loop, a node given two groups or professions, or no
+            edges at all.
+    """
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot open file: {exc.strerror or exc}") from None
+
+    node_attr: dict[str, tuple[str, str, int]] = {}  # label -> (group, profession, line)
+    pairs: list[tuple[str, str]] = []
+    with fh:
+        reader = csv.reader(fh)
+        last_line = 0
+
+        def rows():
+            nonlocal last_line
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise InputFileError(path, f"unreadable CSV: {exc}", line=last_line + 1) from None
+                except UnicodeDecodeError:
+                    raise InputFileError(path, "not UTF-8 text") from None
+                start, last_line = last_line + 1, reader.line_num
+                if all(not f.strip() for f in row):
+                    continue
+                yield start, [f.strip() for f in row]
+
+        it = rows()
+        first = next(it, None)
+        if first is None:
+            raise InputFileError(
+                path, f"file is empty; expected a header with columns {', '.join(_REQUIRED_COLUMNS)}"
+            )
+        header_line, header = first
+        dup = sorted({c for c in header if header.count(c) > 1})
+        if dup:
+            raise InputFileError(path, f"duplicate column(s) {', '.join(dup)}", line=header_line)
+        missing = [c for c in _REQUIRED_COLUMNS if c not in header]
+        if missing:
+            raise InputFileError(
+                path,
+                f"missing column(s) {', '.join(missing)}; required columns: "
+                f"{', '.join(_REQUIRED_COLUMNS)}",
+                line=header_line,
+            )
+        col = {c: header.index(c) for c in _REQUIRED_COLUMNS}
+        width = len(header)
+
+        for line, row in it:
+            if len(row) != width:
+                raise InputFileError(
+                    path, f"expected {width} fields as in the header, found {len(row)}", line=line
+                )
+            for end in ("source", "target"):
+                if not row[col[end]]:
+                    raise InputFileError(path, f"empty {end}", line=line)
+                if not row[col[f"{end}_group"]]:
+                    raise InputFileError(path, f"empty {end}_group", line=line)
+                prof = row[col[f"{end}_profession"]]
+                if prof not in PROFESSIONS:
+                    raise InputFileError(
+                        path,
+                        f"unknown {end}_profession {prof!r}; allowed: {', '.join(PROFESSIONS)}",
+                        line=line,
+                    )
+            s, t = row[col["source"]], row[col["target"]]
+            if s == t:
+                raise InputFileError(path, f"self-loop on node {s!r}", line=line)
+            for end in ("source", "target"):
+                node = row[col[end]]
+                grp, prof = row[col[f"{end}_group"]], row[col[f"{end}_profession"]]
+                seen = node_attr.get(node)
+                if seen is None:
+                    node_attr[node] = (grp, prof, line)
+                    continue
+                for what, old, new in (("group", seen[0], grp), ("profession", seen[1], prof)):
+                    if old != new:
+                        raise InputFileError(
+                            path,
+                            f"node {node!r} has {what} {new!r} here but {what} {old!r} "
+                            f"on line {seen[2]}",
+                            line=line,
+                        )
+            pairs.append((s, t))
+
+    if not pairs:
+        raise InputFileError(path, "no edges after the header")
+
+    node_labels = _label_array(set(node_attr))
+    group_labels = _label_array({g for g, _, _ in node_attr.values()})
+    node_keys = [str(x) for x in node_labels.tolist()]
+    index = {lab: i for i, lab in enumerate(node_keys)}
+    group_index = {str(x): i for i, x in enumerate(group_labels.tolist())}
+    prof_index = {p: i for i, p in enumerate(PROFESSIONS)}
+    group = np.array([group_index[node_attr[lab][0]] for lab in node_keys], dtype=np.int32)
+    profession = np.array([prof_index[node_attr[lab][1]] for lab in node_keys], dtype=np.int8)
+
+    a = np.fromiter((index[s] for s, _ in pairs), dtype=np.int64, count=len(pairs))
+    b = np.fromiter((index[t] for _, t in pairs), dtype=np.int64, count=len(pairs))
+    n = node_labels.size
+    key = _sorted_unique(np.minimum(a, b) * np.int64(n) + np.maximum(a, b))
+    return EdgeList(
+        u=key // n,
+        v=key % n,
+        group=group,
+        profession=profession,
+        node_labels=node_labels,
+        group_labels=group_labels,
+    )

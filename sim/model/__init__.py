@@ -1,0 +1,6 @@
+"""The Mesa model and its agents: `ResocializationModel` runs the step (or a classic preset's rule)."""
+
+from sim.model.agents import Professional
+from sim.model.model import ResocializationModel
+
+__all__ = ["Professional", "ResocializationModel"]

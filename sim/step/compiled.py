@@ -1,0 +1,413 @@
+"""The step compiled with numba: the rules of `sim.step`'s mechanism modules, fused into a few passes.
+
+What is fused, and why: phases 1-3 (exposure, attention, influence) and 5 (identity and ledger) run
+in one parallel pass over the agents (`_exchange`), since each agent's outcome there reads only the
+old state and its own tie block, and identity reads only the agent's own new outcome, never the
+ties; phase 4 (ties) follows in a few passes that visit only the agents who act (`_movers`), in the
+ODD's sub-phase order, with proposals found in parallel and applied in agent order. A step thus costs
+a few sparse passes over the slots (the memory-bandwidth floor of a sparse matrix-vector product).
+Every formula is a call to the mechanism modules (`sim.step.exposure`, `attention`, `influence`,
+`ties`, `identity`), as in the per-agent reference `sim.step.reference`: same (state, draws) in, same
+next state out (tests/unit/test_equivalence.py).
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from sim.config.params import Config
+from sim.core import tiestore
+from sim.core.draws import Draws
+from sim.core.report import StepReport
+from sim.core.state import State
+from sim.step import attention, exposure, identity, influence, ties
+from sim.step.records import Params, TieArrays, params, tie_arrays
+
+# Parallel kernels read each TieArrays field into a local, one statement per field, before their prange
+# loop: numba's parallel lowering (0.68) loses writes made inside the loop through `t.field[...]` or
+# through locals unpacked with `a, b = t` (tests/unit/test_compiled_records.py checks that it still does).
+_JIT = {"cache": True, "nogil": True}
+bump = identity.bump
+
+
+# error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
+# config); IEEE division itself is unchanged, and the loop no longer branches to raise.
+@nb.njit(parallel=True, error_model="numpy", **_JIT)
+def _exchange(t, x, e, trust, literacy, ident_arr, critical, forum_content, u_peer, u_pick, u_broadcast, u_forum,
+              was_over, was_withdrawn, gains, episodes, withdrawals, e_t, p):
+    """Phases 1-3 (exposure, attention, influence) and 5 (identity, ledger) for every agent.
+
+    Identity and its ledger counters read only the agent's own new attention and influence outcome,
+    never the ties, so they are updated here, in place, instead of in a pass of their own after phase 4.
+    """
+    indptr = t.indptr
+    nbr = t.nbr
+    muted = t.muted
+    mutes = t.mutes
+    n = len(x)
+    x_new = np.empty(n)
+    e_new = np.empty(n, dtype=np.float32)
+    load = np.empty(n, dtype=np.float32)
+    over = np.zeros(n, dtype=np.bool_)
+    withdrawn = np.zeros(n, dtype=np.bool_)
+    n_acc = np.empty(n, dtype=np.int64)
+    rej_peer = np.empty(n, dtype=np.bool_)
+    # the agent whose message was seen (-1: none), and its slot then: a hint only, as cuts move slots
+    sender = np.empty(n, dtype=np.int64)
+    sender_slot = np.empty(n, dtype=np.int64)
+    q = np.empty(n, dtype=np.int32)  # engagement weights (< 2**21): half the bytes to gather
+    v_b0, v_f0 = exposure.broadcast_volume(e_t, p), exposure.forum_volume(e_t, p)
+    reach_b0, reach_f0 = exposure.arrival(v_b0), exposure.arrival(v_f0)  # the same for every agent below the cap
+    for i in nb.prange(n):
+        q[i] = exposure.sender_weight(e[i])
+    for i in nb.prange(n):  # agents are independent here: each writes only its own row
+        total = 0
+        check = mutes[i]
+        for s in range(indptr[i], indptr[i + 1]):
+            j = nbr[s]
+            if j < 0:  # blocks are compact: the ties end at the first free slot
+                break
+            if not (check and muted[s]):
+                total += q[j]
+        v_peer = exposure.peer_volume(total, e_t, p)
+        v_b, v_f, reach_b, reach_f = v_b0, v_f0, reach_b0, reach_f0
+        if exposure.is_capped(v_peer, v_b, v_f, p):
+            v_peer, v_b, v_f = exposure.capped(v_peer, v_b, v_f, p)
+            reach_b, reach_f = exposure.arrival(v_b), exposure.arrival(v_f)
+        # attention
+        lit = attention.literacy_factor(literacy[i], p)
+        ident = np.float64(ident_arr[i])
+        ld = attention.load(v_peer, v_b, v_f, attention.capacity(lit, ident, p))
+        is_over, p_attend, en = attention.attend(np.float64(e[i]), np.float64(trust[i]), ld, p)
+        load[i] = ld
+        over[i] = is_over
+        e_new[i] = en  # stored as float32; withdrawal reads the stored value
+        withdrawn[i] = attention.is_withdrawn(e_new[i], p)
+        seen_peer = total > 0 and attention.seen(u_peer[i], exposure.arrival(v_peer), p_attend)
+        sender[i] = -1
+        if seen_peer:  # the sender matters only for a message that is seen: no second pass over the others
+            target = exposure.sender_target(u_pick[i], total)
+            running = 0
+            for s in range(indptr[i], indptr[i + 1]):
+                j = nbr[s]
+                if not (check and muted[s]):
+                    running += q[j]
+                    if exposure.is_sender(running, target):  # before the first free slot: total counts alive ties
+                        sender[i] = j
+                        sender_slot[i] = s
+                        break
+        seen_b = attention.seen(u_broadcast[i], reach_b, p_attend)
+        seen_f = attention.seen(u_forum[i], reach_f, p_attend)
+        # influence
+        y_peer = x[sender[i]] if seen_peer else 0.0
+        x_new[i], n_acc[i], rej_peer[i] = influence.new_stance(
+            x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, p)
+        # identity and ledger
+        gained = identity.gains(n_acc[i], withdrawn[i], is_over, p)
+        ident_arr[i] = identity.next_identity(ident, gained, lit, p)
+        if gained:
+            bump(gains, i)
+        if identity.began(is_over, was_over[i]):
+            bump(episodes, i)
+        if identity.began(withdrawn[i], was_withdrawn[i]):
+            bump(withdrawals, i)
+    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot
+
+
+@nb.njit(**_JIT)
+def _apply_cuts(t, owners, others, hints, lost, owner_loses):
+    """Cut the proposed ties owners[q]-others[q] in order, skipping those already gone.
+
+    Returns (source, target) of the cuts made and the indices of the proposals that took effect;
+    the loss goes to the owner (an excluded dissenter) or to the neighbour (dropped by a rewirer).
+    Proposals name agents (with the slot they had as a hint): each cut moves the later ties of both blocks.
+    """
+    m = len(owners)
+    src = np.empty(m, dtype=np.int64)
+    dst = np.empty(m, dtype=np.int64)
+    kept = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        i, j = owners[q], others[q]
+        s = tiestore.slot_of_nb(t.indptr, t.nbr, i, j, hints[q])
+        if s >= 0:
+            src[c] = i
+            dst[c] = j
+            kept[c] = q
+            bump(lost, i if owner_loses else j)
+            tiestore.cut_nb(t.indptr, t.nbr, t.muted, t.rejections, s, i)
+            c += 1
+    return src[:c], dst[:c], kept[:c]
+
+
+_CHUNKS = 64  # fixed work split of `_movers`: its output order never depends on the number of threads
+
+
+@nb.njit(parallel=True, **_JIT)
+def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
+    """Who may act in phase 4, in agent order: excluded dissenters, tie proposers, would-be rewirers.
+
+    One pass over the agents instead of one per sub-phase; the sub-phases then visit only these few.
+    A bit per role and agent, counted per fixed chunk of agents, then the chunks write their agents in
+    place, so the lists are in agent order whatever the number of threads.
+    """
+    n = len(dissent)
+    size = (n + _CHUNKS - 1) // _CHUNKS
+    role = np.empty(n, dtype=np.uint8)
+    start = np.zeros((_CHUNKS + 1, 3), dtype=np.int64)
+    for k in nb.prange(_CHUNKS):
+        c0 = c1 = c2 = 0
+        for i in range(k * size, min(n, (k + 1) * size)):
+            r = 0
+            if ties.excluded(dissent[i], u_exclude[i], p):
+                r |= 1
+                c0 += 1
+            if ties.proposes(n_acc[i], withdrawn[i], over[i], u_form[i], p):
+                r |= 2
+                c1 += 1
+            if ties.rewires(dissent[i], u_rewire[i], p):
+                r |= 4
+                c2 += 1
+            role[i] = r
+        start[k + 1, 0], start[k + 1, 1], start[k + 1, 2] = c0, c1, c2
+    for k in range(_CHUNKS):
+        start[k + 1] += start[k]
+    out = (np.empty(start[_CHUNKS, 0], dtype=np.int64), np.empty(start[_CHUNKS, 1], dtype=np.int64),
+           np.empty(start[_CHUNKS, 2], dtype=np.int64))
+    for k in nb.prange(_CHUNKS):
+        c0, c1, c2 = start[k, 0], start[k, 1], start[k, 2]
+        for i in range(k * size, min(n, (k + 1) * size)):
+            r = role[i]
+            if r & 1:
+                out[0][c0] = i
+                c0 += 1
+            if r & 2:
+                out[1][c1] = i
+                c1 += 1
+            if r & 4:
+                out[2][c2] = i
+                c2 += 1
+    return out
+
+
+@nb.njit(parallel=True, **_JIT)
+def _exclusion_proposals(t, group, who, u_exclude, p):
+    """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
+    indptr = t.indptr
+    nbr = t.nbr
+    prop = np.full(len(who), -1, dtype=np.int64)
+    slot = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
+        i = who[q]
+        end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
+        count = 0
+        for s in range(indptr[i], end):
+            if group[nbr[s]] == group[i]:
+                count += 1
+        k = ties.exclusion_pick(u_exclude[i], count, p)
+        for s in range(indptr[i], end):
+            if group[nbr[s]] == group[i]:
+                if k == 0:
+                    prop[q] = nbr[s]
+                    slot[q] = s
+                    break
+                k -= 1
+    return prop, slot
+
+
+def _exclude(t: TieArrays, group, who, u_exclude, p: Params, lost):
+    prop, slot = _exclusion_proposals(t, group, who, u_exclude, p)
+    has = prop >= 0
+    src, dst, _ = _apply_cuts(t, who[has], prop[has], slot[has], lost, True)
+    return src, dst
+
+
+@nb.njit(parallel=True, **_JIT)
+def _count_rejections(t, sender, sender_slot, rej_peer, p):
+    """Count each rejected sender against its slot and mute it at `mute_after`; True where a mute is new.
+
+    The sender's slot lies in i's own block, so agents never write the same slot.
+    """
+    indptr = t.indptr  # one field per statement, before the parallel loop (see _JIT)
+    nbr = t.nbr
+    muted = t.muted
+    mutes = t.mutes
+    rej = t.rejections
+    n = len(sender)
+    newly = np.zeros(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        if not rej_peer[i] or sender[i] < 0:  # few agents reject their peer's message: read their sender only
+            continue
+        s = tiestore.slot_of_nb(indptr, nbr, i, sender[i], sender_slot[i])  # -1: cut in the exclusion sub-phase
+        if s >= 0:
+            rej[s] = ties.counted_rejections(rej[s])
+            if ties.mutes_sender(muted[s], rej[s], p):
+                muted[s] = True
+                mutes[i] = True
+                newly[i] = True
+    return newly
+
+
+@nb.njit(parallel=True, **_JIT)
+def _mutual(t, owners, others, hints):
+    """Which newly muted ties are muted from the other end too (read in parallel), and their slots."""
+    indptr = t.indptr
+    nbr = t.nbr
+    muted = t.muted
+    m = len(owners)
+    both = np.zeros(m, dtype=np.bool_)
+    slots = np.empty(m, dtype=np.int64)
+    for q in nb.prange(m):
+        s = tiestore.slot_of_nb(indptr, nbr, owners[q], others[q], hints[q])
+        slots[q] = s
+        both[q] = s >= 0 and muted[tiestore.reverse_slot(indptr, nbr, s, owners[q])]
+    return both, slots
+
+
+@nb.njit(**_JIT)
+def _cut_mutual(t, owners, others, hints, lost):
+    """Cut, in order, the ties muted from both ends; both ends lose the tie.
+
+    A cut changes no other tie's mutes, so these are the ties `_mutual` found, less any already gone.
+    """
+    m = len(owners)
+    c_src = np.empty(m, dtype=np.int64)
+    c_dst = np.empty(m, dtype=np.int64)
+    c = 0
+    for q in range(m):
+        i, j = owners[q], others[q]
+        s = tiestore.slot_of_nb(t.indptr, t.nbr, i, j, hints[q])
+        if s >= 0:
+            c_src[c] = i
+            c_dst[c] = j
+            bump(lost, i)
+            bump(lost, j)
+            tiestore.cut_nb(t.indptr, t.nbr, t.muted, t.rejections, s, i)
+            c += 1
+    return c_src[:c], c_dst[:c]
+
+
+def _mute(t: TieArrays, sender, sender_slot, rej_peer, p: Params, lost):
+    owners = np.flatnonzero(_count_rejections(t, sender, sender_slot, rej_peer, p))
+    others, hints = sender[owners], sender_slot[owners]
+    both, slots = _mutual(t, owners, others, hints)
+    cuts = _cut_mutual(t, owners[both], others[both], slots[both], lost)
+    return (owners, others), cuts
+
+
+@nb.njit(**_JIT)
+def _first_per_pair(a, b, n):
+    """Indices of the first occurrence of each unordered pair, in their original order."""
+    m = len(a)
+    key = np.empty(m, dtype=np.int64)
+    for q in range(m):
+        key[q] = min(a[q], b[q]) * n + max(a[q], b[q])
+    order = np.argsort(key, kind="mergesort")
+    keep = np.zeros(m, dtype=np.bool_)
+    for r in range(m):
+        if r == 0 or key[order[r]] != key[order[r - 1]]:
+            keep[order[r]] = True
+    return np.flatnonzero(keep)
+
+
+@nb.njit(parallel=True, **_JIT)
+def _formation_proposals(t, x, withdrawn, group, group_order, group_start, who, u_form, p):
+    """The agent each proposer would tie to (accepting, not yet linked), -1 for none."""
+    indptr = t.indptr
+    nbr = t.nbr
+    n = len(x)
+    prop = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):
+        i = who[q]
+        j = ties.formation_candidate(u_form[i], group[i], group_order, group_start, n, p)
+        if j != i and ties.accepts_tie(x[i], x[j], withdrawn[j], p) and not tiestore.linked_nb(indptr, nbr, i, j):
+            prop[q] = j
+    return prop
+
+
+def _form_candidates(t: TieArrays, x, withdrawn, group, group_order, group_start, who, u_form, p: Params):
+    prop = _formation_proposals(t, x, withdrawn, group, group_order, group_start, who, u_form, p)
+    has = prop >= 0
+    a, b = who[has], prop[has]
+    keep = _first_per_pair(a, b, len(x))
+    return a[keep], b[keep]
+
+
+@nb.njit(parallel=True, **_JIT)
+def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_rewire, p):
+    """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot."""
+    indptr = t.indptr
+    nbr = t.nbr
+    n = len(x)
+    to = np.full(len(who), -1, dtype=np.int64)
+    drop = np.full(len(who), -1, dtype=np.int64)
+    slot = np.full(len(who), -1, dtype=np.int64)
+    for q in nb.prange(len(who)):
+        i = who[q]
+        j = ties.rewire_candidate(u_rewire[i], group[i], group_order, group_start, n, p)
+        if j < 0 or not ties.accepts_tie(x[i], x[j], withdrawn[j], p) or tiestore.linked_nb(indptr, nbr, i, j):
+            continue
+        worst_slot, worst = ties.most_disagreeing(indptr, nbr, x, i)
+        if ties.worth_dropping(worst_slot, worst, p):
+            to[q] = j
+            drop[q] = nbr[worst_slot]
+            slot[q] = worst_slot
+    return to, drop, slot
+
+
+def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, who, u_rewire, p: Params, lost):
+    to, drop, slot = _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_rewire, p)
+    has = to >= 0
+    mi, mj = who[has], to[has]
+    c_src, c_dst, kept = _apply_cuts(t, mi, drop[has], slot[has], lost, False)
+    mi, mj = mi[kept], mj[kept]
+    keep = _first_per_pair(mi, mj, len(x))
+    return c_src, c_dst, mi[keep], mj[keep]
+
+
+@nb.njit(**_JIT)
+def _insert(t, a, b, gained):
+    for q in range(len(a)):
+        tiestore.connect_one_nb(t.indptr, t.nbr, t.muted, t.rejections, a[q], b[q])
+        bump(gained, a[q])
+        bump(gained, b[q])
+
+
+def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
+    tiestore.ensure_room(state.ties, a, b)  # may replace the arrays: read them after
+    _insert(tie_arrays(state.ties), a, b, state.ledger["ties_gained"])
+
+
+def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
+    """Advance `state` in place by one step (compiled)."""
+    state.t += 1
+    e_t = exposure.level(state.t, cfg.exposure)
+    p = params(cfg)
+    t, ledger = tie_arrays(state.ties), state.ledger
+    x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot = _exchange(
+        t, state.stance, state.engagement, state.trust, state.literacy, state.identity, state.critical,
+        draws.forum_content, draws.peer, draws.peer_pick, draws.broadcast, draws.forum, state.overloaded,
+        state.withdrawn, ledger["identity_gains"], ledger["overload_episodes"], ledger["withdrawals"], e_t, p)
+    state.stance, state.engagement, state.load = x, e, load
+    state.overloaded, state.withdrawn = over, withdrawn
+    lost = ledger["ties_lost"]
+    events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    dissent = ties.dissenters_nb(x, state.group, state.group_order, state.group_start, p.conformity)
+    excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire,
+                                            p)
+    groups = (state.group, state.group_order, state.group_start)
+    if p.exclusion:
+        events["excluded"] = _exclude(t, state.group, excluded, draws.exclude, p, lost)
+    if p.muting:
+        events["muted"], events["cut_mute"] = _mute(t, sender, sender_slot, rej_peer, p, lost)
+    if p.formation:
+        a, b = _form_candidates(t, x, withdrawn, *groups, proposers, draws.form, p)
+        _connect(state, a, b)
+        events["formed"] = (a, b)
+    if p.rewiring:
+        t = tie_arrays(state.ties)  # making room for the formed ties may have replaced the arrays
+        cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, rewirers, draws.rewire, p, lost)
+        _connect(state, a, b)
+        events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
+    return StepReport(e_t, n_acc, events)

@@ -1,0 +1,119 @@
+"""Ties (ODD 4.4): exclusion of dissenters, muting, tie formation and homophilous rewiring.
+
+Grounded in: within a group, asociality can marginalize those who do not buy in to the dominant
+discourse and polarize opinions (exclusion, rewiring); resistance shows as cutting off content
+(muting); identity work with the profession forges social ties (formation). Rewiring follows
+Kozma & Barrat (2008) and Holme & Newman (2006): a disagreeing tie moves to a like-minded agent.
+Dissent is a stance more than the conformity threshold from the group's norm, its median stance
+(`sim.core.groups`, shared with the metrics).
+
+The four sub-phases run in this order; inside each, every decision is taken on the state at the
+start of the sub-phase (synchronous), and proposals that hit the same tie keep the first in agent
+order. The rules below are numba-compiled scalar functions, called by the per-agent reference and
+the compiled step alike; the walks over the tie store are `sim.core.tiestore`'s.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from sim.core.draws import BELOW_ONE
+from sim.core.groups import dissenters_nb, dissents, group_norms_nb
+
+__all__ = ["accepts_tie", "counted_rejections", "dissenters_nb", "dissents", "excluded", "exclusion_pick",
+           "formation_candidate", "group_norms_nb", "most_disagreeing", "mutes_sender", "proposes",
+           "rewire_candidate", "rewires", "worth_dropping"]
+
+_JIT = {"cache": True, "nogil": True}
+
+
+# 4a exclusion: a dissenter loses one in-group tie, chosen uniformly, with probability exclusion_rate
+@nb.njit(**_JIT)
+def excluded(dissent, u, p):
+    """The group drops one of this dissenter's in-group ties this step."""
+    return dissent and u < p.exclusion_rate
+
+
+@nb.njit(**_JIT)
+def exclusion_pick(u, count, p):
+    """Which of the dissenter's `count` in-group ties goes (0-based, in slot order): the event's uniform, rescaled."""
+    return np.int64(math.floor(u / p.exclusion_rate * count))  # `sim.core.draws.given`
+
+
+# 4b muting: rejected content counts against its sender; muted after mute_after; cut when mutual
+@nb.njit(**_JIT)
+def counted_rejections(rejections):
+    """The tie's rejection count after one more rejected message (uint8: at most 255)."""
+    return min(np.int64(rejections) + 1, 255)
+
+
+@nb.njit(**_JIT)
+def mutes_sender(muted, rejections, p):
+    """The receiver mutes the sender now: not yet muted and mute_after rejections reached."""
+    return not muted and rejections >= p.mute_after
+
+
+# 4c formation: engaged agents with an accepted exchange propose a tie, in the group or anywhere
+@nb.njit(**_JIT)
+def proposes(n_accepted, withdrawn, overloaded, u, p):
+    """The agent proposes a new tie this step: an accepted exchange, engaged, not overloaded, and chance."""
+    return n_accepted > 0 and not withdrawn and not overloaded and u < p.formation_rate
+
+
+@nb.njit(**_JIT)
+def formation_candidate(u, g, group_order, group_start, n, p):
+    """The agent a proposer of group g asks: a member of its group (share formation_in_group) or anyone."""
+    v, share = u / p.formation_rate, p.formation_in_group  # `sim.core.draws.given`, then `split`
+    if v < share:
+        size = group_start[g + 1] - group_start[g]
+        return np.int64(group_order[group_start[g] + np.int64(math.floor(v / share * size))])
+    return np.int64(math.floor(min((v - share) / (1.0 - share), BELOW_ONE) * n))
+
+
+@nb.njit(**_JIT)
+def accepts_tie(x_i, x_j, withdrawn_j, p):
+    """j accepts a new tie from i (formed or rewired): j is engaged and i's stance lies within U of j's."""
+    return not withdrawn_j and abs(x_i - x_j) < p.acceptance
+
+
+# 4d rewiring: a dissenter moves its most disagreeing tie to a like-minded agent of another group
+@nb.njit(**_JIT)
+def rewires(dissent, u, p):
+    """The dissenter tries to rewire this step."""
+    return dissent and u < p.rewire_rate
+
+
+@nb.njit(**_JIT)
+def rewire_candidate(u, g, group_order, group_start, n, p):
+    """A uniformly drawn agent outside group g (-1 if g is everyone): the event's uniform, rescaled."""
+    start = group_start[g]
+    size = group_start[g + 1] - start
+    others = n - size
+    if others <= 0:
+        return np.int64(-1)
+    k = np.int64(math.floor(u / p.rewire_rate * others))  # `sim.core.draws.given`
+    return np.int64(group_order[k if k < start else k + size])
+
+
+@nb.njit(**_JIT)
+def most_disagreeing(indptr, nbr, x, i):
+    """The slot of i's neighbour farthest from i's stance (the first of equals) and that distance; -1 if none."""
+    worst_slot = -1
+    worst = -1.0
+    for s in range(indptr[i], indptr[i + 1]):
+        if nbr[s] < 0:  # blocks are compact: the ties end at the first free slot
+            break
+        d = abs(x[i] - x[nbr[s]])
+        if d > worst:
+            worst_slot = s
+            worst = d
+    return worst_slot, worst
+
+
+@nb.njit(**_JIT)
+def worth_dropping(slot, distance, p):
+    """The farthest neighbour is dropped only if it lies beyond the latitude of acceptance."""
+    return slot >= 0 and distance > p.acceptance

@@ -1,0 +1,212 @@
+"""What the analysis notebooks share: find (or produce) an experiment's collected sweep, and summarize it.
+
+An experiment is a Hydra config `conf/experiment/NAME.yaml` run as a multirun:
+
+    python -m sim -m +experiment=NAME
+
+Its runs land in `outputs/experiments/NAME/` and are collected there (`summary.parquet`,
+`metrics.parquet`, sim.studies.collect). A notebook calls `load(NAME)`: it reads those files, and only when
+they are missing runs that same command first, so the notebook never holds a second copy of the model.
+
+Two environment variables let tests and quick looks run the notebooks on small settings without
+editing them: `SIM_EXPERIMENTS_DIR` (where experiments live instead of outputs/experiments) and
+`SIM_EXPERIMENT_OVERRIDES` (extra overrides appended to the command, e.g. "n_agents=200 steps=60").
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def experiments_dir() -> Path:
+    return Path(os.environ.get("SIM_EXPERIMENTS_DIR", ROOT / "outputs" / "experiments")).resolve()
+
+
+def extra_overrides() -> list[str]:
+    return shlex.split(os.environ.get("SIM_EXPERIMENT_OVERRIDES", ""))
+
+
+def command(name: str, overrides: list[str] | None = None) -> list[str]:
+    """The command that produces an experiment's outputs (what the notebook would run)."""
+    out = experiments_dir() / name
+    return [sys.executable, "-m", "sim", "-m", f"+experiment={name}", f"hydra.sweep.dir={out}",
+            *(overrides or []), *extra_overrides()]
+
+
+@dataclass
+class Experiment:
+    name: str
+    path: Path
+    summary: pd.DataFrame  # one row per run: run_id, seed, the swept keys, final.* / initial.* / recovery.*
+    metrics: pd.DataFrame  # step, scope, level, metric, value for every run (run_id, seed, swept keys in front)
+
+
+def load(name: str, overrides: list[str] | None = None, run_if_missing: bool = True) -> Experiment:
+    """The collected outputs of experiment `name`, produced first by `command(name)` if missing."""
+    path = experiments_dir() / name
+    if not (path / "summary.parquet").exists():
+        if not run_if_missing:
+            raise FileNotFoundError(f"{path / 'summary.parquet'} is missing: run {shlex.join(command(name))}")
+        print("outputs missing; running:", shlex.join(command(name, overrides)), flush=True)
+        subprocess.run(command(name, overrides), check=True, cwd=ROOT)
+        if not (path / "summary.parquet").exists():  # Hydra skips the collect callback if a run failed
+            subprocess.run([sys.executable, "-m", "sim.studies.collect", str(path)], check=True, cwd=ROOT)
+    return Experiment(name, path, pd.read_parquet(path / "summary.parquet"), pd.read_parquet(path / "metrics.parquet"))
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t-interval of the mean across seeds (NaN interval for fewer than two values)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    m = float(v.mean())
+    if len(v) < 2:
+        return m, np.nan, np.nan
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return m, m - half, m + half
+
+
+def summarize(df: pd.DataFrame, by: list[str], value: str, level: float = 0.95) -> pd.DataFrame:
+    """Mean, interval and number of seeds of `value` for each combination of `by`."""
+    rows = []
+    for key, g in df.groupby(by, sort=True, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        m, lo, hi = mean_ci(g[value], level)
+        n = int(g[value].notna().sum())
+        rows.append({**dict(zip(by, key, strict=True)), "mean": m, "lo": lo, "hi": hi, "n": n})
+    return pd.DataFrame(rows)
+
+
+def effect_size(treated, control, level: float = 0.95) -> dict[str, float]:
+    """Difference of means (Welch interval) and Hedges' g (normal-approximation interval) across seeds."""
+    a = np.asarray(treated, dtype=float)
+    b = np.asarray(control, dtype=float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    na, nb = len(a), len(b)
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
+    se = float(np.sqrt(va + vb))
+    if se > 0:
+        dof = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+        half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    else:
+        half = 0.0
+    pooled = np.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
+    g = diff / pooled * (1 - 3 / (4 * (na + nb) - 9)) if pooled > 0 else np.nan
+    se_g = np.sqrt((na + nb) / (na * nb) + g**2 / (2 * (na + nb)))
+    z = stats.norm.ppf(0.5 + level / 2)
+    return {"diff": diff, "diff_lo": diff - half, "diff_hi": diff + half,
+            "hedges_g": float(g), "g_lo": float(g - z * se_g), "g_hi": float(g + z * se_g), "n_treated": na,
+            "n_control": nb}
+
+
+def series(exp: Experiment, metric: str, scope: str = "all", by: list[str] | None = None) -> pd.DataFrame:
+    """A metric's time series across seeds: mean and interval per step (and per `by` and level)."""
+    m = exp.metrics[(exp.metrics["metric"] == metric) & (exp.metrics["scope"] == scope)]
+    return summarize(m, [*(by or []), "level", "step"], "value")
+
+
+def run_config(exp: Experiment, run_id: str | None = None) -> dict:
+    """The resolved config of one run of the experiment (the first run if `run_id` is None)."""
+    from omegaconf import OmegaConf
+
+    rid = str(exp.summary["run_id"].iloc[0]) if run_id is None else run_id
+    return OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True)
+
+
+def figures_dir(exp: Experiment) -> Path:
+    """Where a notebook writes its figures: `figures/` in the experiment's output directory (created)."""
+    out = exp.path / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+_METRIC_COLUMNS = ("run_id", "step", "scope", "level", "metric", "value")
+
+
+def run_keys(exp: Experiment) -> list[str]:
+    """The columns that identify a run besides run_id: seed and the swept keys (e.g. scenario)."""
+    return [c for c in exp.metrics.columns if c not in _METRIC_COLUMNS]
+
+
+def shock_window(exp: Experiment) -> tuple[int, int] | None:
+    """(start, end) of the exposure surge, end excluded, from the config of a run under a shock (None: no shock)."""
+    for rid in exp.summary["run_id"]:
+        exposure = run_config(exp, str(rid))["exposure"]
+        if exposure["kind"] == "shock":
+            return int(exposure["start"]), int(exposure["start"] + exposure["length"])
+    return None
+
+
+def window_means(exp: Experiment, metrics: list[str], windows: dict[str, tuple[int, int]],
+                 scope: str = "all") -> pd.DataFrame:
+    """Per run, level and metric: the mean over the recorded steps of each window [start, end).
+
+    One row per run, level, metric and window (`window` column, in the order given), with run_id,
+    seed and the swept keys; windows without a recorded step are left out.
+    """
+    m = exp.metrics[(exp.metrics["scope"] == scope) & exp.metrics["metric"].isin(metrics)]
+    m = m.astype({"run_id": str, "level": str, "metric": str})
+    keys = ["run_id", *run_keys(exp), "level", "metric"]
+    parts = []
+    for name, (lo, hi) in windows.items():
+        w = m[(m["step"] >= lo) & (m["step"] < hi)]
+        part = w.groupby(keys, sort=False, dropna=False)["value"].mean().reset_index()
+        part.insert(len(keys), "window", name)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    out["window"] = pd.Categorical(out["window"], categories=list(windows), ordered=True)
+    return out
+
+
+def final_values(exp: Experiment, metrics: list[str], scope: str = "all") -> pd.DataFrame:
+    """Per run, level and metric: the value at the run's last recorded step."""
+    m = exp.metrics[(exp.metrics["scope"] == scope) & exp.metrics["metric"].isin(metrics)]
+    m = m.astype({"run_id": str, "level": str, "metric": str})
+    last = m.groupby("run_id")["step"].transform("max")
+    return m[m["step"] == last].drop(columns=["scope"]).reset_index(drop=True)
+
+
+def save_figure(exp: Experiment, fig, name: str, caption: str, fontsize: float = 9.0) -> Path:
+    """Put `caption` under the figure (wrapped to its width) and write it to figures/NAME.png of the experiment."""
+    import textwrap
+
+    width = max(40, int(fig.get_figwidth() * 72 / (0.52 * fontsize)))
+    fig.text(0.01, 0.0, textwrap.fill(caption, width), ha="left", va="top", fontsize=fontsize)
+    path = figures_dir(exp) / name
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return path
+
+
+def ci_text(mean: float, lo: float, hi: float, digits: int = 3) -> str:
+    """'mean [lo, hi]' (the interval left out when undefined)."""
+    def f(x: float) -> str:
+        return f"{x:.{digits}f}".replace(f"-{0:.{digits}f}", f"{0:.{digits}f}")  # no "-0.000"
+
+    if not np.isfinite(mean):
+        return "n/a"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f(mean)
+    return f"{f(mean)} [{f(lo)}, {f(hi)}]"
+
+
+def ci_table(summary: pd.DataFrame, index: str | list[str], columns: str | list[str], digits: int = 3) -> pd.DataFrame:
+    """A `summarize` table as 'mean [lo, hi]' text, pivoted for display (e.g. one column per scenario)."""
+    cells = [ci_text(m, lo, hi, digits) for m, lo, hi in summary[["mean", "lo", "hi"]].itertuples(index=False)]
+    table = summary.assign(cell=cells).pivot(index=index, columns=columns, values="cell")
+    order = summary[columns].drop_duplicates()  # columns and rows in the summary's order, not sorted
+    table = table[pd.MultiIndex.from_frame(order) if isinstance(columns, list) else list(order)]
+    rows = summary[index].drop_duplicates()
+    return table.loc[pd.MultiIndex.from_frame(rows) if isinstance(index, list) else list(rows)]
