@@ -26,14 +26,14 @@ import scipy.sparse as sp
 
 from benchmarks import cli_runs, ndlib_compare
 from benchmarks.common import MEAN_DEGREE, ROOT, group_size, timed
-from sim.draws import DrawSource
-from sim.fast import step_numba
-from sim.initialize import initial_state
-from sim.io import atomic_path
-from sim.params import Config
-from sim.reference import step_reference
+from sim.core.draws import DrawSource
+from sim.step.compiled import step_numba
+from sim.core.initialize import initial_state
+from sim.run.io import atomic_path
+from sim.config.params import Config
+from sim.step.reference import step_reference
 from sim.schedule import step_vectorized
-from sim.state import State
+from sim.core.state import State
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: the issue's end-to-end target: N agents x steps, under 3 minutes and 2 GiB on a 2-core, 24 GiB machine
