@@ -4,7 +4,7 @@
 works on the same `State` (stance array and ties), so a preset writes every output the full model
 writes. Each rule comes twice: `step_reference` (plain Python, one elementary update at a time, to
 be read next to the paper) and `step_compiled` (numba); given the same state and the same draws they
-give the same next state, bit for bit (tests/test_classics_equivalence.py).
+give the same next state, bit for bit (tests/unit/test_classics_equivalence.py).
 
 Each rule module provides `draw(rng, state, cfg)`, `step_reference(state, cfg, draws)`,
 `step_compiled(state, cfg, draws)` and `converged(state, cfg, stance_before_the_step)`.

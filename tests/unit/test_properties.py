@@ -8,7 +8,7 @@ from sim.model import ResocializationModel
 from sim.config.params import Config
 from sim.core.state import LEDGER
 from sim.core.report import EVENT_KINDS
-from tests.test_tiestore import check_consistent
+from tests.support.ties import check_consistent
 
 unit = st.floats(0, 1)
 

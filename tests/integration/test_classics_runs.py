@@ -19,7 +19,7 @@ from sim.metrics.regime import REGIMES
 from sim.model import ResocializationModel
 from sim.run.runner import OUTPUT_FILES, run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("deffuant", "hegselmann_krause", "jager_amblard", "kozma_barrat", "holme_newman")
 SUMMARY_KEYS = {"stopped_at_step", "regime", "n_major_clusters", "n_minor_clusters"}
 

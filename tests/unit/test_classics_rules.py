@@ -12,7 +12,7 @@ from sim.classics.experiment import preset_config
 from sim.metrics.regime import regime_label, regime_summary
 from sim.config.errors import ConfigError, InputError
 from sim.model import ResocializationModel
-from tests.conftest import make_state
+from tests.support.states import make_state
 
 BOTH = ("step_reference", "step_compiled")
 

@@ -26,7 +26,7 @@ import pytest
 from sim.run.completion import MARKER, completed, read_marker
 from sim.studies.naming import run_dirname, safe_name, sweep_name_of
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["n_agents=60", "n_groups=2", "steps=6", "output.figure=false"]
 # a loopback-only Ray: without it, Ray on Linux binds and talks to the machine's LAN address
 RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}

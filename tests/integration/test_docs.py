@@ -7,7 +7,7 @@ import pytest
 
 from sim.config.params import Config, parameter_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _same(text: str, value) -> bool:

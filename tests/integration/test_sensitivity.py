@@ -15,7 +15,7 @@ import pytest
 from sim.config.errors import InputError
 from sim.studies import sensitivity as sa
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted((ROOT / "experiments" / "sensitivity").glob("*.yaml"))
 # metrics.cluster_gap only changes how opinion clusters are counted: it cannot move the mean stance
 # or withdrawal, so its indices for those outputs must come out exactly zero if every sample point's

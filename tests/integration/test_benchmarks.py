@@ -16,7 +16,7 @@ import pytest
 from benchmarks import ndlib_compare
 from benchmarks import run as bench
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HAS_NDLIB = all(importlib.util.find_spec(m) is not None for m in ("ndlib", "sklearn"))
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 from sim.metrics.population import METRICS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json", "figure.png")
 
 

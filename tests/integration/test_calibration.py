@@ -20,7 +20,7 @@ import pytest
 from sim.studies import calibration as cb
 from sim.config.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "experiments" / "calibration" / "ledger_shares.yaml"
 NOTEBOOK = ROOT / "experiments" / "ledger_calibration.ipynb"
 TARGETS = {"final.ledger_mixed": 0.39, "final.ledger_only_positive": 0.25}

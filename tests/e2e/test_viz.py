@@ -35,7 +35,7 @@ from sim.viz.explain import MECHANISMS, explanation_html
 from sim.viz.figures import draw_network, png
 from sim.viz.history import SERIES, TeachingModel, exposure_schedule
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
