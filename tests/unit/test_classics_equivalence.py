@@ -18,7 +18,7 @@ SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[Healt
 def _pair(cfg):
     """Two models of one config, one per implementation (same seed: same network, same draws)."""
     models = []
-    for impl in ("reference", "numba"):
+    for impl in ("reference", "compiled"):
         c = validate(cfg)
         c = type(c)(**{**c.__dict__})  # shallow copy is enough: only `implementation` differs
         c.implementation, c.mesa_agents = impl, "never"
