@@ -30,7 +30,7 @@ install() {  # install the project (with extras "$1") unless already installed f
   fi
 }
 
-ensure_chromium() {  # Debian's chromium for the browser test of the teaching app (tests/test_viz.py)
+ensure_chromium() {  # Debian's chromium for the browser test of the teaching app (tests/e2e/test_viz.py)
   [ -x /usr/bin/chromium ] && return 0
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

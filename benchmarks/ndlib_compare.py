@@ -45,8 +45,8 @@ def _import_ndlib():
 
 def our_model(preset: str, network: str, n: int, group: int | None = None):
     """Our preset as `python -m sim preset=... <network overrides>` composes it (mu = 0.5: NDlib averages)."""
-    from sim.classics.experiment import preset_config
     from sim.model import ResocializationModel
+    from sim.studies.classics import preset_config
 
     net = ["network=complete", f"n_agents={n}"] if network == "complete" else sbm_overrides(n, group)
     cfg = preset_config(preset, *net, "preset.mu=0.5", "mesa_agents=never", "output.progress=off")

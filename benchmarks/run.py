@@ -26,13 +26,13 @@ import scipy.sparse as sp
 
 from benchmarks import cli_runs, ndlib_compare
 from benchmarks.common import MEAN_DEGREE, ROOT, group_size, timed
-from sim.core.draws import DrawSource
-from sim.step.compiled import step_compiled
-from sim.core.initialize import initial_state
-from sim.run.io import atomic_path
 from sim.config.params import Config
-from sim.step.reference import step_reference
+from sim.core.draws import DrawSource
+from sim.core.initialize import initial_state
 from sim.core.state import State
+from sim.run.io import atomic_path
+from sim.step.compiled import step_compiled
+from sim.step.reference import step_reference
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: the issue's end-to-end target: N agents x steps, under 3 minutes and 2 GiB on a 2-core, 24 GiB machine

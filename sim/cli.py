@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -25,15 +25,15 @@ log = logging.getLogger("sim.run")
 
 def to_config(dcfg: DictConfig) -> Config:
     """The typed, validated config (raises InputError naming the key at fault)."""
-    return validate(OmegaConf.to_object(dcfg))
+    return validate(cast(Config, OmegaConf.to_object(dcfg)))
 
 
 def job_meta(hc: DictConfig) -> dict[str, Any]:
     """What the completion marker keeps of Hydra's view of a job (sim.studies.collect reads it)."""
-    choices = OmegaConf.to_container(hc.runtime.choices)
+    choices = cast(dict[str, Any], OmegaConf.to_container(hc.runtime.choices))
     num = OmegaConf.select(hc, "job.num", default=None, throw_on_missing=False)
     return {
-        "overrides": list(OmegaConf.to_container(hc.overrides.task)),
+        "overrides": list(cast(list[str], OmegaConf.to_container(hc.overrides.task))),
         "choices": {k: v for k, v in choices.items() if not k.startswith("hydra/")},
         "job_num": num if isinstance(num, int) else None,
         "mode": str(hc.mode.name) if hc.mode is not None else None,
@@ -56,7 +56,7 @@ def main(dcfg: DictConfig) -> None:
                 return None
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
-        summary = run(cfg, out, meta=job_meta(hc))
+        summary = run(cfg, out, meta=job_meta(cast(DictConfig, hc)))  # HydraConfig.get() is a DictConfig
     except InputError as err:
         if multirun:
             raise  # the job fails; Hydra reports it once the other runs are done

@@ -19,6 +19,7 @@ same update. Making room never reorders anyone's ties.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -27,7 +28,7 @@ from sim.core import tiestore
 from sim.core.report import StepReport
 from sim.core.state import State
 
-JIT = {"cache": True, "nogil": True}
+JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 #: Two linked opinions closer than this count as equal when deciding convergence (Deffuant,
 #: Jager-Amblard, Kozma-Barrat): their remaining moves are below 1e-6 of the opinion scale.
@@ -134,7 +135,7 @@ def move_tie(state: State, s: int, i: int, k: int) -> None:
     tiestore.connect_one(state.ties, i, k)
 
 
-def rewire_reference(state: State, i: int, which: int, k: int, rewired: list) -> None:
+def rewire_reference(state: State, i: int, which: int, k: int, rewired: list[tuple[int, int, int]]) -> None:
     """Move agent i's `which`-th alive tie to k, making room in k's block first if it is full."""
     if not has_free_slot(state, k):
         make_room(state, k)  # the same ties, in the same order, some in new slots

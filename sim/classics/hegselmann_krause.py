@@ -35,6 +35,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     x = state.stance.copy()  # everyone reads the opinions before the step
     accepted = np.zeros(n, dtype=np.int64)
     for i in range(n):
+        candidates: range | list[int]
         if mean_field(cfg):
             candidates = range(n)
         else:

@@ -87,7 +87,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     G = n_opinions(cfg, n)
     g = [int(v) for v in decode(state.stance, G)]
     accepted = np.zeros(n, dtype=np.int64)
-    rewired = []
+    rewired: list[tuple[int, int, int]] = []
     for t in range(u.shape[1]):
         i = pick(u[0, t], n)
         ties = alive_slots(state, i)

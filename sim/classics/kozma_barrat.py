@@ -57,7 +57,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     d, mu, w = cfg.preset.d, cfg.preset.mu, cfg.preset.w
     x = state.stance
     accepted = np.zeros(n, dtype=np.int64)
-    rewired = []
+    rewired: list[tuple[int, int, int]] = []
     for t in range(u.shape[1]):
         i = pick(u[0, t], n)
         ties = alive_slots(state, i)

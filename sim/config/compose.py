@@ -12,7 +12,7 @@ import copy
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sim.config.params import Config, validate
 
@@ -45,7 +45,7 @@ def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
     """`python -m sim OVERRIDES` as a typed, validated Config."""
     from omegaconf import OmegaConf
 
-    return validate(OmegaConf.to_object(compose_dict(overrides)))
+    return validate(cast(Config, OmegaConf.to_object(compose_dict(overrides))))
 
 
 def get_value(obj: Any, key: str, default: Any = ...) -> Any:

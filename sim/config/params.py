@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,7 +246,7 @@ class Config:
     preset: PresetConfig = sub(PresetConfig)
 
 
-def _range_text(meta: dict) -> str:
+def _range_text(meta: Mapping[str, Any]) -> str:
     lo, hi = meta["lo"], meta["hi"]
     left = "(" if meta["lo_open"] else "["
     if lo is None:
@@ -302,8 +303,11 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-def parameter_table(cfg: Config | None = None, prefix: str = "") -> list[dict[str, Any]]:
-    """Every leaf parameter with its value, range, unit and meaning (for docs and the app)."""
+def parameter_table(cfg: Any = None, prefix: str = "") -> list[dict[str, Any]]:
+    """Every leaf parameter with its value, range, unit and meaning (for docs and the app).
+
+    `cfg` is a Config (default: the defaults) or, in the recursion, one of its sections.
+    """
     rows: list[dict[str, Any]] = []
     for f in dataclasses.fields(cfg := cfg if cfg is not None else Config()):
         value = getattr(cfg, f.name)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
-import warnings
 from pathlib import Path
 
 from sim.config.compose import CONF_DIR, register_schema, set_value
@@ -93,7 +92,7 @@ def check_key(key: str, value: str, dirs: list[Path] | None = None) -> None:
     fields = _fields_at(parts[:-1])
     if fields is None or parts[-1] not in fields:
         where = ".".join(parts[:-1]) or "top level"
-        section = _fields_at(parts[:-1]) or _fields_at([])
+        section = typing.cast(dict[str, typing.Any], _fields_at(parts[:-1]) or _fields_at([]))  # [] is a section
         raise InputError(f"unknown config key: {key}={value!r}; allowed keys at {where}: "
                          + ", ".join(sorted(section)))
 
@@ -203,7 +202,7 @@ def preflight(argv: list[str]) -> None:
             plain.append(o.input_line)
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
-    _check_configs(hydra_args, plain, sweeps, dirs)
+    _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs)
 
 
 def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any]:
@@ -224,7 +223,8 @@ def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose("config", overrides=given, return_hydra_config=True)
-        params = OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False)
+        params = typing.cast(dict[str, typing.Any],
+                             OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False))
     except Exception:
         return []
     on_line = {o.key_or_group.lstrip("+~") for o in parsed}
@@ -266,7 +266,7 @@ def _check_configs(hydra_args: list[str], plain: list[str], sweeps: list[tuple[s
         except Exception as err:
             raise InputError(_one_line(err, ov)) from None
         try:
-            return cfg, OmegaConf.to_object(cfg)
+            return cfg, typing.cast(Config, OmegaConf.to_object(cfg))
         except InputError:
             raise
         except Exception as err:
@@ -344,7 +344,7 @@ def _merge_option(base: typing.Any, plain: list[str], group: str, option: str,
         return None
     try:
         cfg = OmegaConf.merge(base, opt)
-        return cfg, OmegaConf.to_object(cfg)
+        return cfg, typing.cast(Config, OmegaConf.to_object(cfg))
     except InputError:
         raise
     except Exception as err:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
 import numba as nb
 import numpy as np
@@ -117,7 +118,8 @@ class DrawSource:
             list(self._pool.map(fill, range(len(self.streams))))
         return Draws(dict(zip(UNIFORMS, self.block, strict=True)), self.forum)
 
-    def _fill(self, c: int, messages: MessagesConfig, reach: float | None, engagement: np.ndarray | None) -> None:
+    def _fill(self, c: int, messages: MessagesConfig, reach: float | np.ndarray | None,
+              engagement: np.ndarray | None) -> None:
         lo, hi = c * self.chunk, min(self.n, (c + 1) * self.chunk)
         for row in self.block:  # row by row: the same numbers as one (rows, n) block from one stream
             self.streams[c].random(out=row[lo:hi])
@@ -125,7 +127,7 @@ class DrawSource:
         if reach is not None and engagement is not None:  # in float64, as the step computes it
             reach = reach * engagement[lo:hi].astype(np.float64)
         who = slice(None) if reach is None else np.flatnonzero(self.block[_FORUM, lo:hi] < reach)
-        size = hi - lo if reach is None else len(who)
+        size = hi - lo if reach is None else len(cast(np.ndarray, who))
         a = messages.forum_mean * messages.forum_concentration
         b = (1.0 - messages.forum_mean) * messages.forum_concentration
         forum.fill(np.nan)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core import network, tiestore
 from sim.config.params import Config, TraitDist
+from sim.core import network, tiestore
 from sim.core.state import FRACTION, LEDGER, LEDGER_DTYPE, State, as_f64
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
-from sim.core.tiestore import degrees
-from sim.core.tiestore import Ties
+from sim.core.tiestore import Ties, degrees
 
 LEDGER_POSITIVE = ("identity_gains", "ties_gained")
 LEDGER_NEGATIVE = ("overload_episodes", "withdrawals", "ties_lost")
@@ -58,9 +58,9 @@ class State:
     ledger: dict[str, np.ndarray]  # uint16 counters (saturating), keys LEDGER
     ties: Ties
     t: int = 0
-    # derived once from `group`, for sampling members of a group
-    group_order: np.ndarray = field(default=None)  # int32: agents sorted by group
-    group_start: np.ndarray = field(default=None)  # int64 [G+1]
+    # derived once from `group`, for sampling members of a group (None until __post_init__ derives them)
+    group_order: np.ndarray = field(default=cast(np.ndarray, None))  # int32: agents sorted by group
+    group_start: np.ndarray = field(default=cast(np.ndarray, None))  # int64 [G+1]
 
     def __post_init__(self) -> None:
         if self.group_order is None:

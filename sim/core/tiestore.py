@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numba as nb
 import numpy as np
@@ -36,7 +37,8 @@ class Ties:
     slack: float = 0.25
     # bool [N]: the block may hold a muted slot. Set on every mute, cleared only by a re-pack; mutes
     # are rare, so the compiled exchange reads `muted` only in these blocks (a fifth of its traffic).
-    mutes: np.ndarray | None = None
+    # Derived by __post_init__ when not given (None), so an array afterwards.
+    mutes: np.ndarray = cast(np.ndarray, None)
     # the slot arrays of the layout before the last re-pack, reused by the next one: writing into fresh
     # memory costs a page fault per 4 KiB, about half of a re-pack at a million agents
     spare: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
@@ -518,7 +520,8 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     else:  # every slot of all three is written by the re-pack
         nbr, muted, rej = np.empty(size, np.int32), np.empty(size, np.bool_), np.empty(size, np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
-    ties.spare = tuple(a if a.base is None else a.base for a in (ties.nbr, ties.muted, ties.rejections))
+    ties.spare = cast(tuple[np.ndarray, np.ndarray, np.ndarray],
+                      tuple(a if a.base is None else a.base for a in (ties.nbr, ties.muted, ties.rejections)))
     ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej  # `mutes` stays valid
 
 

@@ -18,6 +18,7 @@ parallel call instead of one Python call per level.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -36,7 +37,7 @@ __all__ = [
 ER_ALPHA_MAX = 1.6
 
 _NAN = float("nan")
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 _THREADED_SORT = 1 << 16  # stances from which partitions are sorted in threads (a pool costs ~0.5 ms)
 
 _KEYS = (

@@ -11,19 +11,19 @@ agents. Definitions and sources are in docs/metrics.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numba as nb
 import numpy as np
 
+from sim.config.params import PROFESSIONS, MetricsConfig
 from sim.core.groups import dissenters_nb
+from sim.core.report import EVENT_KINDS, StepReport
+from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
 from sim.metrics.polarization import polarization_by_level
 from sim.metrics.tiestats import scope_arcs, scope_assortativity
-from sim.config.params import PROFESSIONS, MetricsConfig
-from sim.core.report import StepReport
-from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
-from sim.core.report import EVENT_KINDS
 
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 _BITS = (len(PROFESSIONS) - 1).bit_length()  # a cell packs group and profession in (group << _BITS) | profession
 _CHUNKS = 16  # agents are summed in this many fixed chunks (at most), whatever the thread count
 
@@ -68,7 +68,7 @@ def _grew(now, then):
     """Whether each agent's total of the counters `now[:, i]` exceeds that of `then[:, i]` (no rows: 0)."""
     out = np.empty(now.shape[1], dtype=np.bool_)
     for i in nb.prange(now.shape[1]):
-        total = 0
+        total: Any = 0  # an int64 (a local annotation: not seen by numba)
         for r in range(now.shape[0]):
             total += np.int64(now[r, i])
         for r in range(then.shape[0]):
@@ -200,13 +200,13 @@ def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
     return state.profession, list(PROFESSIONS)
 
 
-def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
+def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, Any],
                   scope: str, cfg: MetricsConfig, exposure: float) -> ScopeValues:
     """Every metric of every level of one scope (see `scopes_metrics`)."""
     return scopes_metrics(state, events, ind, [scope], cfg, exposure)[0]
 
 
-def scopes_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, np.ndarray],
+def scopes_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, Any],
                    scopes: list[str], cfg: MetricsConfig, exposure: float) -> list[ScopeValues]:
     """Every metric of every level of several scopes, from `indicators`' output and the tie events.
 

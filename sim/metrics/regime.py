@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.metrics.polarization import polarization_measures
 from sim.config.params import MetricsConfig
+from sim.metrics.polarization import polarization_measures
 
 REGIMES = ("consensus", "polarization", "fragmentation")
 

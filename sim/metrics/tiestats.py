@@ -9,10 +9,12 @@ is the edge-list definition these kernels are tested against.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
 def level_assortativity(indptr, nbr, x, level, k):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
+from typing import cast
 
 import mesa
 import numpy as np
@@ -65,7 +67,7 @@ class ResocializationModel(mesa.Model):
                 observe(self)
             return
         attending = self.state.engagement if self.cfg.attention.enabled else None  # bounds who attends the forum
-        draws = self.draws.draw(self.cfg.messages, self.exposure, attending)
+        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, self.exposure, attending)  # full model: set
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)
@@ -73,7 +75,7 @@ class ResocializationModel(mesa.Model):
     def _step_classic(self) -> None:
         """One step of a classic preset: its draws, its rule, then whether it can still change."""
         before = self.state.stance.copy()
-        draws = self.classic.draw(self.rng, self.state, self.cfg)
+        draws = cast(ModuleType, self.classic).draw(self.rng, self.state, self.cfg)
         self.last_report = self._step(self.state, self.cfg, draws)
         self._before, self._converged = before, None
 
@@ -87,5 +89,5 @@ class ResocializationModel(mesa.Model):
         if self._before is None:
             return False
         if self._converged is None:
-            self._converged = bool(self.classic.converged(self.state, self.cfg, self._before))
+            self._converged = bool(cast(ModuleType, self.classic).converged(self.state, self.cfg, self._before))
         return self._converged

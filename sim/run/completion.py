@@ -25,8 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.run.io import write_json
 from sim.config.params import Config
+from sim.run.io import write_json
 
 MARKER = "_complete.json"
 # keys that change how a run is shown, not what it writes: a different value does not redo a run

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from sim.core.tiestore import degrees
 from sim.config.params import PROFESSIONS
-from sim.core.report import StepReport
+from sim.core.report import EVENT_KINDS, StepReport
 from sim.core.state import LEDGER, State
-from sim.core.report import EVENT_KINDS
+from sim.core.tiestore import degrees
 
 _PROFESSION = pa.dictionary(pa.int8(), pa.string())
 AGENT_SCHEMA = pa.schema(

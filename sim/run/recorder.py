@@ -11,11 +11,11 @@ import numba as nb
 import numpy as np
 import pyarrow as pa
 
-from sim.run.io import ParquetStream
-from sim.metrics.population import METRICS, SCOPES, indicators, scopes_metrics
 from sim.config.params import Config
 from sim.core.report import StepReport
 from sim.core.state import State
+from sim.metrics.population import METRICS, SCOPES, indicators, scopes_metrics
+from sim.run.io import ParquetStream
 from sim.step.exposure import level
 
 SCHEMA = pa.schema([

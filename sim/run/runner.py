@@ -8,17 +8,18 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from sim.run import completion, outputs
+from sim.config.params import Config
+from sim.core.report import StepReport
 from sim.metrics.regime import regime_summary
+from sim.model import ResocializationModel
+from sim.run import completion, outputs
 from sim.run.figure import draw_figure
 from sim.run.io import ParquetStream, write_json, write_table
 from sim.run.recorder import SCHEMA, MetricsRecorder
-from sim.model import ResocializationModel
-from sim.config.params import Config
 
 OUTPUT_FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json",
                 "figure.png")  # edge-list runs add nodes.parquet
@@ -81,10 +82,11 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
         with _progress(cfg, cfg.steps) as bar:
             for t in range(1, cfg.steps + 1):
                 model.step()
-                rec.observe(state, model.last_report)
+                report = cast(StepReport, model.last_report)  # set by every step
+                rec.observe(state, report)
                 last = t == cfg.steps or (cfg.stop_at_convergence and model.converged)
                 if "events" in streams:
-                    streams["events"].write(outputs.event_table(t, model.last_report))
+                    streams["events"].write(outputs.event_table(t, report))
                 if t % every == 0 or last:
                     rec.record(state, model.last_report)
                 if last or (snap and t % snap == 0):

@@ -12,10 +12,12 @@ Numba-compiled scalar functions, called by the per-agent reference and the compi
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
 @nb.njit(**_JIT)

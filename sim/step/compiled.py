@@ -13,6 +13,8 @@ next state out (tests/unit/test_equivalence.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
@@ -27,7 +29,7 @@ from sim.step.records import Params, TieArrays, params, tie_arrays
 # Parallel kernels read each TieArrays field into a local, one statement per field, before their prange
 # loop: numba's parallel lowering (0.68) loses writes made inside the loop through `t.field[...]` or
 # through locals unpacked with `a, b = t` (tests/unit/test_compiled_records.py checks that it still does).
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 bump = identity.bump
 
 

@@ -15,6 +15,7 @@ The rules are numba-compiled scalar functions, callable from Python: the per-age
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -25,7 +26,7 @@ from sim.config.params import ExposureConfig
 # cumulative sums are exact and every implementation picks the same sender.
 QUANTUM = 2**20
 
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
 def level(t: int, cfg: ExposureConfig) -> float:

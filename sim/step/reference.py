@@ -227,7 +227,7 @@ def update_identity(state: State, p: Params, s: Scratch) -> None:
 # the tie store, one tie at a time ----------------------------------------------------------------------
 
 def _block(state: State, i: int) -> range:
-    """i's alive slots: blocks are compact, the ties end at the first free slot."""
+    """Agent i's alive slots: blocks are compact, the ties end at the first free slot."""
     start = int(state.ties.indptr[i])
     return range(start, start + int(tiestore.alive_count_nb(state.ties.indptr, state.ties.nbr, i)))
 

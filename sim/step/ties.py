@@ -16,6 +16,7 @@ the compiled step alike; the walks over the tie store are `sim.core.tiestore`'s.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba as nb
 import numpy as np
@@ -27,7 +28,7 @@ __all__ = ["accepts_tie", "counted_rejections", "dissenters_nb", "dissents", "ex
            "formation_candidate", "group_norms_nb", "most_disagreeing", "mutes_sender", "proposes",
            "rewire_candidate", "rewires", "worth_dropping"]
 
-_JIT = {"cache": True, "nogil": True}
+_JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
 # 4a exclusion: a dissenter loses one in-group tie, chosen uniformly, with probability exclusion_rate
@@ -75,7 +76,7 @@ def formation_candidate(u, g, group_order, group_start, n, p):
 
 @nb.njit(**_JIT)
 def accepts_tie(x_i, x_j, withdrawn_j, p):
-    """j accepts a new tie from i (formed or rewired): j is engaged and i's stance lies within U of j's."""
+    """Agent j accepts a new tie from i (formed or rewired): j is engaged and i's stance lies within U of j's."""
     return not withdrawn_j and abs(x_i - x_j) < p.acceptance
 
 

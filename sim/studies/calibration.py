@@ -48,7 +48,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -301,7 +301,7 @@ def sweep_command(cal: Calibration, out: Path, pattern: str, seeds: list[int], e
 
 def distance(values: Any, targets: dict[str, float], scales: dict[str, float]) -> np.ndarray:
     """Standardized Euclidean distance to the targets: sqrt(sum(((y - target) / scale)^2)); NaN if any y is."""
-    total = 0.0
+    total: float | np.ndarray = 0.0
     for key, t in targets.items():
         y = np.asarray(values[key], dtype=float)
         total = total + ((y - t) / scales[key]) ** 2
@@ -432,6 +432,7 @@ def surrogate(cal: Calibration, points: pd.DataFrame, folds: int = 5, seed: int 
         rmse = np.sqrt((err ** 2).mean(axis=0))
         if best is None or rmse.mean() < best[1].mean():
             best = (s, rmse, np.sqrt((err[near] ** 2).mean(axis=0)))
+    best = cast(tuple[float, np.ndarray, np.ndarray], best)  # set by the first smoothing tried
     fit = RBFInterpolator(x, y, kernel="thin_plate_spline", degree=1, smoothing=best[0])
     info = {"kind": "RBFInterpolator(thin_plate_spline, degree=1)", "smoothing": best[0],
             "cv_rmse": dict(zip(cal.targets, map(float, best[1]), strict=True)),

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
+
+if TYPE_CHECKING:
+    from sim.studies.progress import SweepProgress
 
 log = logging.getLogger("sim.studies")
 
@@ -36,7 +39,7 @@ def sweep_jobs(config: DictConfig) -> int | None:
         return None
     params = OmegaConf.select(config, "hydra.sweeper.params") or {}
     args = [f"{k}={v}" for k, v in params.items()]
-    args += list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+    args += list(cast(list[str], OmegaConf.to_container(config.hydra.overrides.task, resolve=False)))
     sources = OmegaConf.select(config, "hydra.runtime.config_sources") or []
     dirs = [CONF_DIR] + [Path(str(s.path)) for s in sources if str(s.schema) == "file"]
     try:
@@ -56,7 +59,7 @@ class SweepCallback(Callback):
         self.scopes = list(scopes) if scopes else None
         self.slim_job_returns = slim_job_returns
         self.figure = figure
-        self._progress = None
+        self._progress: SweepProgress | None = None
 
     def __getstate__(self) -> dict[str, Any]:  # the callback travels to workers; the bar stays here
         state = dict(self.__dict__)

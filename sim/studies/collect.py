@@ -24,15 +24,15 @@ import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim.run.completion import MARKER, read_marker
 from sim.config.errors import InputError
+from sim.run.completion import MARKER, read_marker
 from sim.run.io import ParquetStream, atomic_path
 
 SUMMARY_BATCH = 2000  # summary rows held before they are written as a row group
@@ -75,7 +75,7 @@ def declared_sweeps(sweep_dir: Path) -> list[str]:
         return []
     try:
         cfg = OmegaConf.load(path)
-        task = list(OmegaConf.to_container(cfg.hydra.overrides.task, resolve=False))
+        task = list(cast(list[str], OmegaConf.to_container(cfg.hydra.overrides.task, resolve=False)))
         params = OmegaConf.select(cfg, "hydra.sweeper.params") or {}
         # the config's sweeps (an experiment's) first; a key also on the command line takes its value there
         last = {_key(o): o for o in _parse([f"{k}={v}" for k, v in params.items()] + task)}

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,8 @@ def run_config(exp: Experiment, run_id: str | None = None) -> dict:
     from omegaconf import OmegaConf
 
     rid = str(exp.summary["run_id"].iloc[0]) if run_id is None else run_id
-    return OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True)
+    return cast(dict[str, Any],
+                OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True))
 
 
 def figures_dir(exp: Experiment) -> Path:

@@ -38,8 +38,8 @@ import numpy as np
 
 from sim.config.compose import compose_dict, nested, set_value
 from sim.config.errors import InputError
-from sim.run.io import atomic_path
 from sim.config.params import Config
+from sim.run.io import atomic_path
 
 METHODS = ("sobol", "morris")
 
@@ -169,7 +169,7 @@ def check_sample(exp: Experiment, x: np.ndarray) -> None:
     from sim.config.preflight import _one_line
 
     try:
-        base = OmegaConf.to_object(compose_dict(exp.overrides))
+        base = typing.cast(Config, OmegaConf.to_object(compose_dict(exp.overrides)))
     except InputError:
         raise
     except Exception as err:

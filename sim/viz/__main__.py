@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import cast
 
 APP = "sim.viz.app"
 
@@ -39,7 +40,7 @@ def lan_addresses() -> list[str]:
     found: list[str] = []
     try:
         for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            found.append(info[4][0])
+            found.append(cast(str, info[4][0]))  # an IPv4 address
     except OSError:
         pass
     try:

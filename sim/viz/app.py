@@ -51,7 +51,7 @@ def settings_of(pending: solara.Reactive[Config], model: solara.Reactive[Teachin
 def Page():
     first = solara.use_memo(ctl.initial_config, [])
     pending = solara.use_reactive(first)
-    model = solara.use_reactive(solara.use_memo(lambda: TeachingModel(first), []))
+    model: solara.Reactive[TeachingModel] = solara.use_reactive(solara.use_memo(lambda: TeachingModel(first), []))
     model_params = solara.use_memo(lambda: {"settings": settings_of(pending, model)}, [])
     SolaraViz(model, components=list(VIEWS), model_params=model_params, name=TITLE,
               play_interval=PLAY_INTERVAL_MS)

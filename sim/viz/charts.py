@@ -10,6 +10,7 @@ line at the current step.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -128,7 +129,8 @@ def histogram_chart(model: TeachingModel) -> dict:
     k = len(h.histogram)
     centres = (np.arange(k) + 0.5) / k
     colors = stance_colors(centres)
-    total, first_total = max(h.histogram.sum(), 1.0), max(np.sum(h.first_histogram), 1.0)
+    first_histogram = cast(np.ndarray, h.first_histogram)  # recorded when the model was built
+    total, first_total = max(h.histogram.sum(), 1.0), max(np.sum(first_histogram), 1.0)
     labels = [f"{i / k:.2f}-{(i + 1) / k:.2f}" for i in range(k)]
     bars = [{"value": _num(c / total), "itemStyle": {"color": _hex(colors[i])}} for i, c in enumerate(h.histogram)]
     return {
@@ -146,7 +148,7 @@ def histogram_chart(model: TeachingModel) -> dict:
         "series": [
             {"name": "now", "type": "bar", "data": bars, "barCategoryGap": "8%", "itemStyle": {"color": "#6a8caf"}},
             {"name": "at step 0", "type": "line", "step": "middle", "showSymbol": False,
-             "data": [_num(c / first_total) for c in h.first_histogram],
+             "data": [_num(c / first_total) for c in first_histogram],
              "lineStyle": {"color": "#222", "type": "dashed", "width": 1.5}, "itemStyle": {"color": "#222"}},
         ],
     }

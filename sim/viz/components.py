@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import cast
 
 import reacton.ipywidgets as rw
 import solara
@@ -130,19 +131,22 @@ def Control(spec: ctl.ControlSpec, pending: solara.Reactive[Config]):
     with solara.Tooltip(f"{spec.key}: {spec.doc}" + (f" [{spec.unit}]" if spec.unit else "")):
         with solara.Div(classes=["sim-control", "sim-control-" + spec.key.replace(".", "-")]):
             if spec.kind == "select":
-                solara.Select(label, values=list(spec.choices), value=value, on_value=set_value, dense=True)
+                solara.Select(label, values=list(cast(tuple[str, ...], spec.choices)), value=value, on_value=set_value,
+                              dense=True)
             elif spec.kind == "bool":
                 solara.Checkbox(label=label, value=bool(value), on_value=set_value)
             elif spec.kind == "seed":
                 solara.InputInt(label, value=int(value), on_value=lambda v: set_value(v if v is not None else 0),
                                 dense=True)
             elif spec.kind == "int":
-                solara.SliderInt(label, value=int(value), on_value=set_value, min=int(spec.min),
-                                 max=int(max(spec.max, value)), step=int(spec.step), thumb_label=False,
+                lo, hi, step = cast(tuple[float, float, float], (spec.min, spec.max, spec.step))  # set for numbers
+                solara.SliderInt(label, value=int(value), on_value=set_value, min=int(lo),
+                                 max=int(max(hi, value)), step=int(step), thumb_label=False,
                                  disabled=disabled)
             else:
-                solara.SliderFloat(label, value=float(value), on_value=set_value, min=float(spec.min),
-                                   max=float(max(spec.max, value)), step=float(spec.step), thumb_label=False,
+                lo, hi, step = cast(tuple[float, float, float], (spec.min, spec.max, spec.step))  # set for numbers
+                solara.SliderFloat(label, value=float(value), on_value=set_value, min=float(lo),
+                                   max=float(max(hi, value)), step=float(step), thumb_label=False,
                                    disabled=disabled)
 
 
@@ -154,8 +158,8 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
     error = ctl.problem(cfg)
     changed = cfg != model.value.cfg
 
-    def choose(name: str) -> None:
-        pending.set(ctl.apply_preset(pending.value, name))
+    def choose(name: str | None) -> None:  # a name: the select cannot be cleared
+        pending.set(ctl.apply_preset(pending.value, cast(str, name)))
 
     solara.Style(CSS)
     with solara.Card("Scenario and parameters", classes=["sim-controls"]):

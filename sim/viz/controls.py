@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import copy
 import math
-import threading
 from dataclasses import dataclass
 from typing import Any
 
+from sim.config.compose import compose_config, get_value, with_values
 from sim.config.errors import InputError
 from sim.config.params import Config, parameter_table, validate
-from sim.config.compose import compose_config, get_value, with_values
 from sim.config.preflight import group_options
 
 # The size the app starts with (a network a class can read); the rest are the CLI's defaults.

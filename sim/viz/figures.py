@@ -7,6 +7,7 @@ and rendered to PNG by `png`. The live plots are drawn by the browser (see `char
 from __future__ import annotations
 
 import io
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.collections import LineCollection
@@ -53,7 +54,7 @@ def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4,
     fade = 1.0 if shown <= 1500 else 0.6  # many ties: lighter lines, so the agents stay readable
     for mask, color, alpha in ((same, "0.55", 0.35 * fade), (~same, BETWEEN_COLOR, 0.45 * fade)):
         if mask.any():
-            segs = np.stack([pos[u[mask]], pos[v[mask]]], axis=1)
+            segs: Any = np.stack([pos[u[mask]], pos[v[mask]]], axis=1)  # LineCollection takes an (m, 2, 2) array
             ax.add_collection(LineCollection(segs, colors=color, linewidths=lw, alpha=alpha, zorder=1))
     nu, nv = new_ties(model.last_report, edges)
     if len(nu):
@@ -65,7 +66,7 @@ def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4,
         sel = state.profession == code
         if sel.any():
             ax.scatter(pos[sel, 0], pos[sel, 1], s=size, c=face[sel], edgecolors=edge[sel],
-                       linewidths=np.where(state.withdrawn[sel], 1.4, 0.4),
+                       linewidths=cast(Any, np.where(state.withdrawn[sel], 1.4, 0.4)),
                        marker=PROFESSION_MARKER[prof], zorder=3)
     labels, centres = group_centres(pos, state.group)
     if len(labels) <= 20:

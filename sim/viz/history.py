@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sim.config.params import PROFESSIONS, Config
 from sim.metrics.population import indicators, scope_metrics
 from sim.model import ResocializationModel
-from sim.config.params import PROFESSIONS, Config
 from sim.step.exposure import level
 from sim.viz.layout import group_layout
 

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from sim.config.errors import InputError
-from sim.model import ResocializationModel
 from sim.config.params import Config, parameter_table
+from sim.model import ResocializationModel
 from sim.step.exposure import level
 from sim.viz import controls as ctl
 from sim.viz import layout as lay

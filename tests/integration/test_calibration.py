@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.studies import calibration as cb
 from sim.config.errors import InputError
+from sim.studies import calibration as cb
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "experiments" / "calibration" / "ledger_shares.yaml"

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from sim.classics.analysis import largest_community_share
-from sim.classics.experiment import preset_config, run_classic, sweep
 from sim.metrics.regime import regime_summary
+from sim.studies.classics import preset_config, run_classic, sweep
 
 slow = pytest.mark.slow
 

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from sim.classics.analysis import final_from_outputs, largest_community_share
-from sim.classics.experiment import preset_config
 from sim.metrics.regime import REGIMES
 from sim.model import ResocializationModel
 from sim.run.runner import OUTPUT_FILES, run
+from sim.studies.classics import preset_config
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("deffuant", "hegselmann_krause", "jager_amblard", "kozma_barrat", "holme_newman")

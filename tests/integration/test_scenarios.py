@@ -6,8 +6,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from sim.cli import to_config
-from sim.model import ResocializationModel
 from sim.config.preflight import CONF_DIR, register_schema
+from sim.model import ResocializationModel
 
 SCENARIOS = sorted(p.stem for p in (Path(CONF_DIR) / "scenario").glob("*.yaml"))
 

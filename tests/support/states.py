@@ -6,6 +6,7 @@ import numpy as np
 
 from sim.config.params import Config
 from sim.core import tiestore
+from sim.core.draws import BELOW_ONE, UNIFORMS, Draws
 from sim.core.state import LEDGER, State
 
 
@@ -39,3 +40,16 @@ def quiet_config() -> Config:
     cfg.ties.muting = cfg.ties.exclusion = cfg.ties.rewiring = cfg.ties.formation = False
     cfg.identity.enabled = False
     return cfg
+
+
+def make_draws(n, forum_content=np.nan, **uniforms) -> Draws:
+    """A step's draws chosen by hand: each named uniform (a scalar or n values, keys UNIFORMS).
+
+    Unnamed uniforms are the largest one below 1, so that their event does not happen (unless its
+    chance is 1); forum content is NaN (not drawn) unless given.
+    """
+    unknown = set(uniforms) - set(UNIFORMS)
+    if unknown:
+        raise KeyError(f"unknown uniforms {sorted(unknown)}; known: {UNIFORMS}")
+    u = {k: np.broadcast_to(np.asarray(uniforms.get(k, BELOW_ONE), dtype=float), (n,)).copy() for k in UNIFORMS}
+    return Draws(u, np.broadcast_to(np.asarray(forum_content, dtype=float), (n,)).copy())

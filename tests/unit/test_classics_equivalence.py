@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.classics.experiment import preset_config
-from sim.model import ResocializationModel
 from sim.config.params import validate
+from sim.model import ResocializationModel
+from sim.studies.classics import preset_config
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

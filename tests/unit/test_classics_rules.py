@@ -8,10 +8,10 @@ import pytest
 
 from sim.classics import deffuant, hegselmann_krause, holme_newman, jager_amblard, kozma_barrat
 from sim.classics.common import ClassicDraws, pick
-from sim.classics.experiment import preset_config
-from sim.metrics.regime import regime_label, regime_summary
 from sim.config.errors import ConfigError, InputError
+from sim.metrics.regime import regime_label, regime_summary
 from sim.model import ResocializationModel
+from sim.studies.classics import preset_config
 from tests.support.states import make_state
 
 BOTH = ("step_reference", "step_compiled")

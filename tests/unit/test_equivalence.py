@@ -1,17 +1,16 @@
 """The per-agent reference step and the compiled step give the same next state from the same state and draws."""
 
 import numpy as np
-
-from sim.config.compose import set_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.core.draws import draw
-from sim.step.compiled import step_compiled
-from sim.core.initialize import initial_state
+from sim.config.compose import set_value
 from sim.config.params import Config, validate
-from sim.step.reference import step_reference
+from sim.core.draws import draw
+from sim.core.initialize import initial_state
+from sim.step.compiled import step_compiled
 from sim.step.exposure import level
+from sim.step.reference import step_reference
 
 SWITCHES = ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled", "influence.enabled",
             "influence.contrast", "ties.muting", "ties.exclusion", "ties.formation", "ties.rewiring",

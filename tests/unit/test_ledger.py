@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from sim.metrics.population import ledger_effects
 from sim.config.params import Config
-from sim.run.runner import run
 from sim.core.state import LEDGER
+from sim.metrics.population import ledger_effects
+from sim.run.runner import run
 
 
 def test_effects_count_since_the_base():

@@ -1,21 +1,34 @@
-"""One hand-computed case (or a few) per submodel."""
+"""One hand-computed case (or a few) per mechanism (ODD 4): the rules the two forms of the step run.
+
+A case that checks one formula calls the mechanism's scalar rule (`sim.step.exposure`, `attention`,
+`influence`, `ties`, `identity`) with the parameter record of a quiet config that switches on only what
+it needs. A case that checks a phase on a hand-made state (the drawn sender, muted ties, the tie
+sub-phases, the ledger) runs one step of both the per-agent reference and the compiled step on it, with
+uniforms chosen to force the outcome, and checks the same hand-computed result for each.
+"""
 
 import math
 
 import numpy as np
 import pytest
 
+from sim.config.params import ExposureConfig, MessagesConfig
 from sim.core import tiestore
-from sim.config.params import (
-    AttentionConfig,
-    ExposureConfig,
-    IdentityConfig,
-    InfluenceConfig,
-    MessagesConfig,
-    TiesConfig,
-)
+from sim.core.draws import BELOW_ONE
 from sim.step import attention, exposure, identity, influence, ties
-from tests.conftest import make_state
+from sim.step.compiled import step_compiled
+from sim.step.records import params
+from sim.step.reference import step_reference
+from tests.support.states import make_draws, make_state, quiet_config
+from tests.support.ties import ties_of
+
+both_steps = pytest.mark.parametrize("step", [step_reference, step_compiled], ids=["reference", "compiled"])
+
+
+def _events(report, kind):
+    """The (sources, targets) of one kind of tie event of a step, as lists."""
+    a, b = report.events.get(kind, ((), ()))
+    return [int(v) for v in a], [int(v) for v in b]
 
 
 # exposure ---------------------------------------------------------------------------------
@@ -30,112 +43,165 @@ def test_shock_schedule_before_during_after():
     assert exposure.level(25, cfg) == pytest.approx(1.0 + 0.5 * math.exp(-1.0))
 
 
-def test_peer_volume_and_engagement_weighted_sender():
-    st = make_state([0.5, 0.5, 0.5], [(0, 1), (0, 2)], engagement=[1.0, 0.25, 0.75])
-    w = exposure.sender_weights(st)
-    total = st.ties.block_sum(w)
-    assert total[0] == exposure.QUANTUM  # 0.25 + 0.75
-    v_peer, v_b, v_f = exposure.volumes(st, total, 2.0, MessagesConfig(peer_rate=0.5, broadcast_rate=3.0,
-                                                                        forum_rate=4.0, porosity=0.5))
-    assert v_peer.tolist() == [1.0, 1.0, 1.0]  # 0.5 per tie x E=2 x sender engagement (1 for agent 0)
-    assert v_b.tolist() == [6.0] * 3 and v_f.tolist() == [4.0] * 3
-    slot = exposure.pick_senders(st, w, total, np.array([0.2, 0.0, 0.0]))
-    assert st.ties.nbr[slot[0]] == 1  # 0.2 falls in sender 1's quarter
-    slot = exposure.pick_senders(st, w, total, np.array([0.3, 0.0, 0.0]))
-    assert st.ties.nbr[slot[0]] == 2
+def _messages_config(cap=0.0):
+    cfg = quiet_config()
+    cfg.exposure.baseline = 2.0  # E = 2
+    m = cfg.messages
+    m.peer = m.broadcast = m.forum = True
+    m.peer_rate, m.broadcast_rate, m.forum_rate, m.porosity, m.cap = 0.5, 3.0, 4.0, 0.5, cap
+    return cfg
+
+
+def test_peer_volume_and_engagement_weights():
+    p = params(_messages_config())
+    total = exposure.sender_weight(0.25) + exposure.sender_weight(0.75)
+    assert total == exposure.QUANTUM  # 0.25 + 0.75
+    assert exposure.peer_volume(total, 2.0, p) == 1.0  # 0.5 per tie x E=2 x summed sender engagement 1
+    assert exposure.peer_volume(exposure.sender_weight(1.0), 2.0, p) == 1.0  # one sender at engagement 1
+    assert exposure.broadcast_volume(2.0, p) == 6.0 and exposure.forum_volume(2.0, p) == 4.0
+    # the sender: the first tie whose cumulative weight passes floor(u x total)
+    w1 = exposure.sender_weight(0.25)
+    assert exposure.is_sender(w1, exposure.sender_target(0.2, total))  # 0.2 falls in sender 1's quarter
+    assert not exposure.is_sender(w1, exposure.sender_target(0.3, total))
+    assert exposure.is_sender(total, exposure.sender_target(0.3, total))  # ... and 0.3 in sender 2's
+
+
+@both_steps
+@pytest.mark.parametrize(("pick", "sender_stance"), [(0.2, 0.6), (0.3, 0.4)])
+def test_engagement_weighted_sender_and_volumes(step, pick, sender_stance):
+    # 0 is tied to 1 (engagement 0.25, stance 0.6) and 2 (engagement 0.75, stance 0.4)
+    st = make_state([0.5, 0.6, 0.4], [(0, 1), (0, 2)], engagement=[1.0, 0.25, 0.75])
+    cfg = _messages_config()
+    cfg.influence.enabled = True
+    cfg.attention.capacity = 10.0  # attention off: the load is still computed, nothing is missed
+    # every agent sees its peer's message; the broadcast and forum arrive with chance < BELOW_ONE: never
+    report = step(st, cfg, make_draws(3, peer=0.0, peer_pick=pick))
+    # 0.2 falls in sender 1's quarter (0.5 + 0.2 x 0.1), 0.3 in sender 2's (0.5 - 0.2 x 0.1)
+    assert st.stance[0] == pytest.approx(0.5 + 0.2 * (sender_stance - 0.5))
+    assert int(report.n_accepted[0]) == 1
+    # every agent: peer 1 (0.5 x E=2 x engagement 1 of its senders) + broadcast 6 + forum 4 = 11, capacity 10
+    assert np.asarray(st.load, dtype=float).tolist() == pytest.approx([1.1] * 3)
 
 
 def test_cap_scales_every_channel_alike_and_only_above_the_cap():
-    st = make_state([0.5, 0.5, 0.5], [(0, 1), (0, 2)], engagement=[1.0, 0.25, 0.75])
-    total = st.ties.block_sum(exposure.sender_weights(st))
-    msg = MessagesConfig(peer_rate=0.5, broadcast_rate=3.0, forum_rate=4.0, porosity=0.5, cap=5.5)
-    v_peer, v_b, v_f = exposure.volumes(st, total, 2.0, msg)  # uncapped: 1 + 6 + 4 = 11 each
-    assert (v_peer + v_b + v_f).tolist() == pytest.approx([5.5] * 3)
-    assert v_b.tolist() == pytest.approx([3.0] * 3) and v_f.tolist() == pytest.approx([2.0] * 3)
-    msg.cap = 20.0  # above the volume: nothing changes
-    assert [v.tolist() for v in exposure.volumes(st, total, 2.0, msg)] == [[1.0] * 3, [6.0] * 3, [4.0] * 3]
-    assert exposure.capped(1.0, 6.0, 4.0, 5.5) == pytest.approx((0.5, 3.0, 2.0))
-    assert exposure.capped(1.0, 6.0, 4.0, 0.0) == (1.0, 6.0, 4.0)  # 0: no cap
+    p = params(_messages_config(cap=5.5))
+    assert exposure.is_capped(1.0, 6.0, 4.0, p)  # uncapped: 1 + 6 + 4 = 11
+    v_peer, v_b, v_f = exposure.capped(1.0, 6.0, 4.0, p)
+    assert v_peer + v_b + v_f == pytest.approx(5.5)
+    assert (v_peer, v_b, v_f) == pytest.approx((0.5, 3.0, 2.0))
+    p = params(_messages_config(cap=20.0))  # above the volume: nothing changes
+    assert not exposure.is_capped(1.0, 6.0, 4.0, p) and exposure.capped(1.0, 6.0, 4.0, p) == (1.0, 6.0, 4.0)
+    p = params(_messages_config(cap=0.0))  # 0: no cap
+    assert not exposure.is_capped(1.0, 6.0, 4.0, p) and exposure.capped(1.0, 6.0, 4.0, p) == (1.0, 6.0, 4.0)
 
 
-def test_muted_and_cut_ties_send_nothing():
-    st = make_state([0.5, 0.5, 0.5], [(0, 1), (0, 2)])
-    s2 = st.ties.indptr[0] + 1
-    assert st.ties.nbr[s2] == 2
-    st.ties.muted[s2] = True
-    w = exposure.sender_weights(st)
-    total = st.ties.block_sum(w)
+def _peer_config():
+    cfg = quiet_config()
+    cfg.messages.peer = True  # E = 1, 0.3 per tie: a message arrives with chance 1 - e^-0.3 at engagement 1
+    cfg.influence.enabled = True
+    return cfg
+
+
+@both_steps
+def test_muted_and_cut_ties_send_nothing(step):
     for u in (0.0, 0.5, 0.999):
-        assert st.ties.nbr[exposure.pick_senders(st, w, total, np.array([u, 0, 0]))[0]] == 1
-    tiestore.cut(st.ties, np.array([st.ties.indptr[0]]))
-    w = exposure.sender_weights(st)
-    total = st.ties.block_sum(w)
-    assert exposure.pick_senders(st, w, total, np.zeros(3))[0] == -1
+        st = make_state([0.5, 0.6, 0.4], [(0, 1), (0, 2)])
+        s2 = st.ties.indptr[0] + 1
+        assert st.ties.nbr[s2] == 2
+        st.ties.muted[s2] = st.ties.mutes[0] = True  # 0 muted 2 (`mutes`: its block holds a mute)
+        report = step(st, _peer_config(), make_draws(3, peer=0.0, peer_pick=u))
+        assert st.stance[0] == pytest.approx(0.52)  # always from 1 (0.6), never from 2 (0.4)
+        assert int(report.n_accepted[0]) == 1
+    st = make_state([0.5, 0.6, 0.4], [(0, 1), (0, 2)])
+    st.ties.muted[st.ties.indptr[0] + 1] = st.ties.mutes[0] = True
+    tiestore.cut(st.ties, np.array([st.ties.indptr[0]]))  # cut 0-1: 0 is left with its muted tie to 2
+    assert ties_of(st.ties, 0) == [2]
+    report = step(st, _peer_config(), make_draws(3, peer=0.0, peer_pick=0.0))
+    assert st.stance[0] == 0.5 and int(report.n_accepted[0]) == 0  # no sender
+    assert st.stance[2] == pytest.approx(0.4 + 0.2 * 0.1)  # 2 still hears 0: the mute is one-way
 
 
 # attention --------------------------------------------------------------------------------
 def test_overload_halves_attention_and_withdraws():
-    cfg = AttentionConfig(capacity=10.0, literacy_effect=1.0, identity_buffer=0.0, withdrawal_rate=0.2,
-                          recovery_rate=0.05)
-    one = np.ones(2)
-    load, over, att_p, att_b, att_f, e = attention.attend(
-        engagement=np.array([0.8, 0.8]), trust=np.array([0.6, 0.6]), literacy=np.array([0.5, 0.5]),
-        identity=np.zeros(2), v_peer=np.array([20.0, 5.0]), v_broadcast=np.zeros(2), v_forum=np.zeros(2),
-        u_peer=np.array([0.39, 0.39]), u_broadcast=one, u_forum=one, cfg=cfg)
-    assert load.tolist() == [2.0, 0.5]
-    assert over.tolist() == [True, False]
-    assert e[0] == pytest.approx(0.8 * (1 - 0.2))  # full overload (load - 1 >= 1)
-    assert e[1] == pytest.approx(0.8 + 0.05 * (0.6 - 0.8))  # recovers toward trust
+    cfg = quiet_config()
+    a = cfg.attention
+    a.enabled = True
+    a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate = 10.0, 1.0, 0.0, 0.2, 0.05
+    p = params(cfg)
+    cap = attention.capacity(attention.literacy_factor(0.5, p), 0.0, p)
+    assert cap == 10.0
+    loads = [attention.load(v_peer, 0.0, 0.0, cap) for v_peer in (20.0, 5.0)]
+    assert loads == [2.0, 0.5]
+    over0, p0, e0 = attention.attend(0.8, 0.6, loads[0], p)
+    over1, p1, e1 = attention.attend(0.8, 0.6, loads[1], p)
+    assert (over0, over1) == (True, False)
+    assert e0 == pytest.approx(0.8 * (1 - 0.2))  # full overload (load - 1 >= 1)
+    assert e1 == pytest.approx(0.8 + 0.05 * (0.6 - 0.8))  # recovers toward trust
+    assert (p0, p1) == pytest.approx((0.4, 0.8))  # e / max(load, 1)
     # attends with prob (1 - e^-v) * e / max(load, 1): 0.4 for agent 0, about 0.79 for agent 1
-    assert att_p.tolist() == [True, True]
-    assert not att_b.any() and not att_f.any()  # nothing arrives on empty channels
+    assert attention.seen(0.39, exposure.arrival(20.0), p0) and not attention.seen(0.41, exposure.arrival(20.0), p0)
+    assert attention.seen(0.39, exposure.arrival(5.0), p1)
+    assert exposure.arrival(5.0) * p1 == pytest.approx(0.7946, abs=1e-4)
+    assert not attention.seen(0.0, exposure.arrival(0.0), p0)  # nothing arrives on an empty channel
+    assert not attention.seen(0.0, exposure.arrival(0.0), p1)
 
 
 def test_literacy_and_identity_raise_capacity():
-    cfg = AttentionConfig(capacity=10.0, literacy_effect=1.0, identity_buffer=0.5)
-    cap = attention.capacity(np.array([0.5, 1.0, 0.0, 0.5]), np.array([0.0, 0.0, 0.0, 1.0]), cfg)
-    assert cap.tolist() == pytest.approx([10.0, 15.0, 5.0, 15.0])
+    cfg = quiet_config()
+    cfg.attention.enabled = True
+    cfg.attention.capacity, cfg.attention.literacy_effect, cfg.attention.identity_buffer = 10.0, 1.0, 0.5
+    p = params(cfg)
+    cap = [attention.capacity(attention.literacy_factor(lit, p), ident, p)
+           for lit, ident in ((0.5, 0.0), (1.0, 0.0), (0.0, 0.0), (0.5, 1.0))]
+    assert cap == pytest.approx([10.0, 15.0, 5.0, 15.0])
 
 
 # influence --------------------------------------------------------------------------------
-def _influence(x, y_peer, att_peer, att_b, critical=None, ident=None, cfg=None, y_forum=None, att_f=None):
-    n = len(x)
-    cfg = cfg or InfluenceConfig(acceptance=0.3, rejection=0.6, rate=0.2, critical_narrowing=0.5,
-                                 identity_stability=1.0)
-    return influence.influence(
-        np.array(x), np.zeros(n) if ident is None else np.array(ident),
-        np.zeros(n) if critical is None else np.array(critical), np.array(y_peer), np.array(att_peer),
-        np.array(att_b), 1.0, np.zeros(n) if y_forum is None else np.array(y_forum),
-        np.zeros(n, bool) if att_f is None else np.array(att_f), cfg)
+def _influence_params(**changes):
+    cfg = quiet_config()
+    f = cfg.influence
+    f.enabled = True
+    f.acceptance, f.rejection, f.rate, f.critical_narrowing, f.identity_stability = 0.3, 0.6, 0.2, 0.5, 1.0
+    cfg.stance.dominant = 1.0  # the broadcast's content
+    return params(cfg)._replace(**changes)
+
+
+def _new_stance(x, y_peer=0.0, peer=False, broadcast=False, critical=0.0, ident=0.0, y_forum=0.0, forum=False):
+    return influence.new_stance(x, y_peer, ident, critical, y_forum, peer, broadcast, forum, _influence_params())
 
 
 def test_assimilation_neutral_and_contrast():
-    x, acc, rej = _influence([0.5, 0.5, 0.2], [0.6, 0.0, 0.2], [True, True, False], [False, False, True])
-    assert x[0] == pytest.approx(0.52)  # assimilate: 0.5 + 0.2 (0.6 - 0.5)
-    assert x[1] == pytest.approx(0.5)  # d = 0.5: between U and T, no change
-    assert x[2] == pytest.approx(0.2 - 0.2 * 0.8)  # broadcast at 1 is 0.8 away: contrast
-    assert acc.tolist() == [1, 0, 0]
-    assert rej.tolist() == [False, False, False]  # the rejection was of the broadcast, not a peer
+    x, acc, rej = _new_stance(0.5, y_peer=0.6, peer=True)
+    assert x == pytest.approx(0.52) and (acc, rej) == (1, False)  # assimilate: 0.5 + 0.2 (0.6 - 0.5)
+    x, acc, rej = _new_stance(0.5, y_peer=0.0, peer=True)
+    assert x == 0.5 and (acc, rej) == (0, False)  # d = 0.5: between U and T, no change
+    x, acc, rej = _new_stance(0.2, y_peer=0.2, broadcast=True)  # the peer's message is not seen
+    assert x == pytest.approx(0.2 - 0.2 * 0.8)  # broadcast at 1 is 0.8 away: contrast
+    assert (acc, rej) == (0, False)  # the rejection was of the broadcast, not a peer
 
 
 def test_contrast_is_clipped_and_peer_rejection_reported():
-    x, _, rej = _influence([0.05], [0.9], [True], [False])
-    assert x[0] == 0.0 and rej.tolist() == [True]
+    x, acc, rej = _new_stance(0.05, y_peer=0.9, peer=True)
+    assert x == 0.0 and (acc, rej) == (0, True)
 
 
 def test_critical_thinking_narrows_acceptance_of_the_broadcast_only():
-    x, acc, _ = _influence([0.8, 0.8, 0.8], [0.0, 0.0, 1.0], [False, False, True], [True, True, False],
-                           critical=[0.0, 1.0, 1.0])
-    assert x[0] == pytest.approx(0.84)  # U = 0.3: accepted
-    assert x[1] == pytest.approx(0.8)  # U_b = 0.3 (1 - 0.5) = 0.15 < 0.2: not accepted
-    assert x[2] == pytest.approx(0.84)  # the same content from a peer is still accepted
-    assert acc.tolist() == [1, 0, 1]
+    p = _influence_params()
+    assert influence.broadcast_latitude(0.0, p) == pytest.approx(0.3)
+    assert influence.broadcast_latitude(1.0, p) == pytest.approx(0.15)
+    x, acc, _ = _new_stance(0.8, broadcast=True, critical=0.0)
+    assert x == pytest.approx(0.84) and acc == 1  # U = 0.3: accepted
+    x, acc, _ = _new_stance(0.8, broadcast=True, critical=1.0)
+    assert x == pytest.approx(0.8) and acc == 0  # U_b = 0.3 (1 - 0.5) = 0.15 < 0.2: not accepted
+    x, acc, _ = _new_stance(0.8, y_peer=1.0, peer=True, critical=1.0)
+    assert x == pytest.approx(0.84) and acc == 1  # the same content from a peer is still accepted
 
 
 def test_identity_damps_stance_change_and_channels_add_up():
-    x, acc, _ = _influence([0.5], [0.6], [True], [False], ident=[1.0], y_forum=[0.4], att_f=[True])
-    assert x[0] == pytest.approx(0.5 + 0.1 * 0.1 - 0.1 * 0.1)  # mu = 0.2 / 2; pulls cancel
-    assert acc.tolist() == [2]
+    assert influence.step_size(1.0, _influence_params()) == pytest.approx(0.1)  # mu = 0.2 / 2
+    x, acc, _ = _new_stance(0.5, y_peer=0.6, peer=True, ident=1.0, y_forum=0.4, forum=True)
+    assert x == pytest.approx(0.5 + 0.1 * 0.1 - 0.1 * 0.1)  # the pulls cancel
+    assert acc == 2
 
 
 # ties -------------------------------------------------------------------------------------
@@ -144,117 +210,196 @@ def _clique(stances, group=None):
     return make_state(stances, [(a, b) for a in range(n) for b in range(a + 1, n)], group)
 
 
+def _dissenters(st, conformity=0.3):
+    return ties.dissenters_nb(st.stance, st.group, st.group_order, st.group_start, conformity).tolist()
+
+
 def test_group_norm_is_the_median_and_dissenters_are_far_from_it():
     st = _clique([0.9, 0.9, 0.8, 0.1])
-    assert ties.group_norms(st, st.stance).tolist() == pytest.approx([0.85])
-    assert ties.dissenters(st, st.stance, 0.3).tolist() == [False, False, False, True]
+    assert ties.group_norms_nb(st.stance, st.group_order, st.group_start).tolist() == pytest.approx([0.85])
+    assert _dissenters(st) == [False, False, False, True]
+    assert ties.dissents(0.1, 0.85, 0.3) and not ties.dissents(0.8, 0.85, 0.3)
 
 
-def test_exclusion_cuts_the_drawn_in_group_tie_of_a_dissenter():
+def _exclusion_config(rate):
+    cfg = quiet_config()
+    cfg.ties.exclusion, cfg.ties.exclusion_rate, cfg.ties.conformity = True, rate, 0.3
+    return cfg
+
+
+@both_steps
+def test_exclusion_cuts_the_drawn_in_group_tie_of_a_dissenter(step):
     st = _clique([0.9, 0.9, 0.9, 0.1])
-    dissent = ties.dissenters(st, st.stance, 0.3)
-    u = np.array([0.0, 0.0, 0.0, 0.0])
-    src, dst = ties.exclude(st, dissent, u, np.full(4, 0.5), TiesConfig(exclusion_rate=0.1))
-    assert (src.tolist(), dst.tolist()) == ([3], [1])  # k = floor(0.5 x 3) = 1: the second in-group tie
+    assert _dissenters(st) == [False, False, False, True]
+    # u = 0.05 < 0.1: excluded; then u / 0.1 = 0.5 picks k = floor(0.5 x 3) = 1: the second in-group tie
+    # (every agent draws 0.05, but only the dissenter is excluded)
+    report = step(st, _exclusion_config(0.1), make_draws(4, exclude=0.05))
+    assert _events(report, "excluded") == ([3], [1])
     assert not tiestore.linked(st.ties, np.array([3]), np.array([1]))[0]
+    assert ties_of(st.ties, 3) == [0, 2]
     assert st.ledger["ties_lost"].tolist() == [0, 0, 0, 1]  # only the excluded dissenter counts a loss
 
 
-def test_exclusion_spares_out_group_ties_and_non_dissenters():
+@both_steps
+def test_exclusion_spares_out_group_ties_and_non_dissenters(step):
     st = make_state([0.9, 0.9, 0.1, 0.5], [(0, 2), (2, 3), (0, 1)], group=[0, 0, 0, 1])
-    dissent = ties.dissenters(st, st.stance, 0.3)
-    assert dissent.tolist() == [False, False, True, False]
-    src, dst = ties.exclude(st, dissent, np.zeros(4), np.full(4, 0.99), TiesConfig(exclusion_rate=0.5))
-    assert (src.tolist(), dst.tolist()) == ([2], [0])  # 2's only in-group tie; 2-3 crosses groups
+    assert _dissenters(st) == [False, False, True, False]
+    # u = 0.495 < 0.5: excluded; u / 0.5 = 0.99 picks floor(0.99 x 1) = 0: 2's only in-group tie
+    report = step(st, _exclusion_config(0.5), make_draws(4, exclude=0.495))
+    assert _events(report, "excluded") == ([2], [0])  # 2-3 crosses groups
     assert tiestore.linked(st.ties, np.array([2]), np.array([3]))[0]
+    assert st.ties.degree().tolist() == [1, 1, 1, 1]
 
 
-def test_muting_after_repeated_rejection_and_cut_when_mutual():
-    st = make_state([0.1, 0.9], [(0, 1)])
+@both_steps
+def test_muting_after_repeated_rejection_and_cut_when_mutual(step):
+    st = make_state([0.1, 0.9], [(0, 1)])  # 0.8 apart: beyond T = 0.6, each rejects the other's message
     slot0, slot1 = st.ties.indptr[0], st.ties.indptr[1]
-    cfg = TiesConfig(mute_after=2)
-    sender = np.array([1, 0])  # the sending agents
-    muted, cut = ties.mute(st, sender, np.array([True, False]), cfg)
-    assert muted[0].tolist() == [] and st.ties.rejections[slot0] == 1
-    muted, cut = ties.mute(st, sender, np.array([True, False]), cfg)
-    assert (muted[0].tolist(), muted[1].tolist()) == ([0], [1]) and cut[0].tolist() == []
+    cfg = _peer_config()
+    cfg.ties.muting, cfg.ties.mute_after = True, 2
+    zero_hears = make_draws(2, peer=[0.0, BELOW_ONE], peer_pick=0.0)  # only 0 sees its peer's message
+    one_hears = make_draws(2, peer=[BELOW_ONE, 0.0], peer_pick=0.0)
+    report = step(st, cfg, zero_hears)
+    assert _events(report, "muted") == ([], []) and st.ties.rejections[slot0] == 1
+    assert st.stance.tolist() == pytest.approx([0.0, 0.9])  # contrast, clipped at 0
+    report = step(st, cfg, zero_hears)
+    assert _events(report, "muted") == ([0], [1]) and _events(report, "cut_mute") == ([], [])
     assert st.ties.muted[slot0] and not st.ties.muted[slot1]
-    ties.mute(st, sender, np.array([False, True]), cfg)
-    muted, cut = ties.mute(st, sender, np.array([False, True]), cfg)
-    assert (cut[0].tolist(), cut[1].tolist()) == ([1], [0])  # muted from both ends: cut
+    step(st, cfg, one_hears)
+    assert st.ties.rejections[slot1] == 1
+    report = step(st, cfg, one_hears)
+    assert _events(report, "muted") == ([1], [0])
+    assert _events(report, "cut_mute") == ([1], [0])  # muted from both ends: cut
     assert st.ties.degree().tolist() == [0, 0]
+    assert st.ledger["ties_lost"].tolist() == [1, 1]  # both rejected it, both lose it
 
 
-def test_formation_links_like_minded_engaged_agents_once():
-    st = make_state([0.5, 0.55, 0.9, 0.52], [], group=[0, 0, 0, 1])
-    cfg = TiesConfig(formation_rate=0.5, formation_in_group=0.5)
-    eligible = np.array([True, True, True, True])
-    u = np.array([0.0, 0.0, 0.0, 0.9])  # agent 3 does not propose
-    scope = np.array([0.0, 0.0, 0.0, 0.0])  # in-group proposals
-    pick = np.array([0.4, 0.0, 0.0, 0.0])  # 0 -> member 1; 1 -> member 0 (same pair); 2 -> 0 (too far)
-    a, b = ties.form(st, st.stance, eligible, u, scope, pick, cfg, InfluenceConfig(acceptance=0.3))
-    assert (a.tolist(), b.tolist()) == ([0], [1])
+def _formation_config(rate, in_group):
+    cfg = quiet_config()
+    cfg.messages.forum = True  # E = 1, rate 2 x porosity 0.2: arrives with chance 1 - e^-0.4 at engagement 1
+    cfg.influence.enabled = True  # forum content at one's own stance: accepted, the stance stays
+    cfg.ties.formation, cfg.ties.formation_rate, cfg.ties.formation_in_group = True, rate, in_group
+    cfg.influence.acceptance = 0.3
+    return cfg
+
+
+@both_steps
+def test_formation_links_like_minded_engaged_agents_once(step):
+    x = [0.5, 0.55, 0.9, 0.52]
+    st = make_state(x, [], group=[0, 0, 0, 1])
+    # everyone accepts a forum message; u < 0.5 proposes, then v = u / 0.5 < 0.5 stays in the group and
+    # v / 0.5 picks the member: 0 -> floor(0.4 x 3) = member 1; 1 -> member 0 (same pair); 2 -> 0 (too far);
+    # agent 3 (u = 0.9) does not propose
+    draws = make_draws(4, forum=0.0, form=[0.1, 0.0, 0.0, 0.9], forum_content=x)
+    report = step(st, _formation_config(0.5, 0.5), draws)
+    assert report.n_accepted.tolist() == [1, 1, 1, 1] and st.stance.tolist() == x
+    assert _events(report, "formed") == ([0], [1])
     assert st.ties.degree().tolist() == [1, 1, 0, 0]
     assert st.ledger["ties_gained"].tolist() == [1, 1, 0, 0]
 
 
-def test_formation_anywhere_and_withdrawn_targets_refuse():
-    st = make_state([0.5, 0.5, 0.5], [], group=[0, 0, 1])
-    st.withdrawn[1] = True
-    cfg = TiesConfig(formation_rate=1.0, formation_in_group=0.0)
-    a, b = ties.form(st, st.stance, np.array([True, False, False]), np.zeros(3), np.full(3, 0.5),
-                     np.array([0.99, 0, 0]), cfg, InfluenceConfig(acceptance=0.3))
-    assert (a.tolist(), b.tolist()) == ([0], [2])  # floor(0.99 x 3) = 2, in the other group
-    a, b = ties.form(st, st.stance, np.array([False, False, True]), np.zeros(3), np.full(3, 0.5),
-                     np.array([0.5, 0, 0]), cfg, InfluenceConfig(acceptance=0.3))
-    assert a.tolist() == []  # 2 proposes 1, who is withdrawn
+@both_steps
+def test_formation_anywhere_and_withdrawn_targets_refuse(step):
+    st = make_state([0.5, 0.5, 0.5], [], group=[0, 0, 1], engagement=[1.0, 0.1, 1.0])  # 1 is withdrawn
+    cfg = _formation_config(1.0, 0.0)
+    # only 0 accepts a message (so only 0 may propose); anywhere: floor(0.99 x 3) = 2, in the other group
+    report = step(st, cfg, make_draws(3, forum=[0.0, BELOW_ONE, BELOW_ONE], form=0.99, forum_content=0.5))
+    assert st.withdrawn.tolist() == [False, True, False]
+    assert _events(report, "formed") == ([0], [2])
+    # now only 2 proposes: floor(0.5 x 3) = 1, who is withdrawn
+    report = step(st, cfg, make_draws(3, forum=[BELOW_ONE, BELOW_ONE, 0.0], form=0.5, forum_content=0.5))
+    assert int(report.n_accepted[2]) == 1
+    assert _events(report, "formed") == ([], [])
+    assert st.ties.degree().tolist() == [1, 0, 1]
 
 
-def test_rewiring_moves_the_most_disagreeing_tie_to_a_like_minded_outsider():
+def _rewiring_config():
+    cfg = quiet_config()
+    cfg.ties.rewiring, cfg.ties.rewire_rate, cfg.ties.conformity = True, 0.5, 0.3
+    cfg.influence.acceptance = 0.3
+    return cfg
+
+
+@both_steps
+def test_rewiring_moves_the_most_disagreeing_tie_to_a_like_minded_outsider(step):
     # group 0: 0 (dissenter at 0.1), 1 and 2 at 0.9; group 1: 3 at 0.15, 4 at 0.9
     st = make_state([0.1, 0.9, 0.95, 0.15, 0.9], [(0, 1), (0, 2), (1, 2)], group=[0, 0, 0, 1, 1])
-    dissent = ties.dissenters(st, st.stance, 0.3)
-    assert dissent.tolist()[:3] == [True, False, False]
-    cut, new = ties.rewire(st, st.stance, dissent, np.array([0.0, 1, 1, 1, 1]), np.array([0.1, 0, 0, 0, 0]),
-                           TiesConfig(rewire_rate=0.5), InfluenceConfig(acceptance=0.3))
-    assert (cut[0].tolist(), cut[1].tolist()) == ([0], [2])  # 0.95 is the most distant neighbour
-    assert (new[0].tolist(), new[1].tolist()) == ([0], [3])  # outsiders are [3, 4]; floor(0.1 x 2) = 0
-    assert sorted(st.ties.nbr[st.ties.indptr[0]:st.ties.indptr[1]].tolist())[-2:] == [1, 3]
+    assert _dissenters(st)[:3] == [True, False, False]
+    # only 0 tries (u = 0.05 < 0.5); outsiders are [3, 4]: floor(0.05 / 0.5 x 2) = 0 -> 3
+    report = step(st, _rewiring_config(), make_draws(5, rewire=[0.05, BELOW_ONE, BELOW_ONE, BELOW_ONE, BELOW_ONE]))
+    assert _events(report, "cut_rewire") == ([0], [2])  # 0.95 is the most distant neighbour
+    assert _events(report, "rewired") == ([0], [3])
+    assert sorted(ties_of(st.ties, 0)) == [1, 3]
+    assert st.ledger["ties_lost"].tolist() == [0, 0, 1, 0, 0]  # the dropped neighbour loses the tie
+    assert st.ledger["ties_gained"].tolist() == [1, 0, 0, 1, 0]
 
 
-def test_rewiring_needs_a_like_minded_candidate():
+@both_steps
+def test_rewiring_needs_a_like_minded_candidate(step):
     st = make_state([0.1, 0.9, 0.95, 0.9], [(0, 1), (1, 2)], group=[0, 0, 0, 1])
-    dissent = ties.dissenters(st, st.stance, 0.3)
-    cut, new = ties.rewire(st, st.stance, dissent, np.zeros(4), np.zeros(4), TiesConfig(rewire_rate=0.5),
-                           InfluenceConfig(acceptance=0.3))
-    assert cut[0].tolist() == [] and new[0].tolist() == []  # the only outsider (0.9) is too far
+    assert _dissenters(st) == [True, False, False, False]
+    report = step(st, _rewiring_config(), make_draws(4, rewire=0.0))
+    assert _events(report, "cut_rewire") == ([], []) and _events(report, "rewired") == ([], [])
+    assert st.ties.degree().tolist() == [1, 2, 1, 0]  # the only outsider (0.9) is too far
 
 
 # identity ---------------------------------------------------------------------------------
+def _identity_params(gain, decay):
+    cfg = quiet_config()
+    cfg.identity.enabled, cfg.identity.gain, cfg.identity.decay = True, gain, decay
+    cfg.attention.literacy_effect = 1.0
+    return params(cfg)
+
+
 def test_identity_gain_and_decay():
-    new, gained = identity.update_identity(
-        np.array([0.5, 0.5, 0.5]), np.array([0.5, 0.5, 1.0]), np.array([1, 0, 2]),
-        np.array([False, False, False]), np.array([False, False, False]),
-        IdentityConfig(gain=0.1, decay=0.1), AttentionConfig(literacy_effect=1.0))
-    assert new.tolist() == pytest.approx([0.55 * 0.9, 0.5 * 0.9, (0.5 + 0.15 * 0.5) * 0.9])
-    assert gained.tolist() == [True, False, True]
+    p = _identity_params(0.1, 0.1)
+    gained = [identity.gains(n_accepted, False, False, p) for n_accepted in (1, 0, 2)]
+    assert gained == [True, False, True]
+    new = [identity.next_identity(0.5, g, attention.literacy_factor(lit, p), p)
+           for g, lit in zip(gained, (0.5, 0.5, 1.0), strict=True)]
+    assert new == pytest.approx([0.55 * 0.9, 0.5 * 0.9, (0.5 + 0.15 * 0.5) * 0.9])
 
 
 def test_no_identity_gain_when_overloaded_or_withdrawn():
-    new, gained = identity.update_identity(
-        np.array([0.5, 0.5]), np.array([0.5, 0.5]), np.array([1, 1]), np.array([True, False]),
-        np.array([False, True]), IdentityConfig(gain=0.1, decay=0.0), AttentionConfig())
-    assert new.tolist() == [0.5, 0.5] and not gained.any()
+    p = _identity_params(0.1, 0.0)
+    assert identity.gains(1, False, False, p)
+    assert not identity.gains(1, False, True, p)  # overloaded
+    assert not identity.gains(1, True, False, p)  # withdrawn
+    lit = attention.literacy_factor(0.5, p)
+    assert identity.next_identity(0.5, False, lit, p) == 0.5
 
 
-def test_ledger_counts_transitions_not_states():
-    ledger = {k: np.zeros(3, dtype=np.uint32) for k in ("identity_gains", "overload_episodes", "withdrawals")}
-    identity.count_transitions(ledger, np.array([True, False, False]), np.array([True, True, False]),
-                               np.array([False, True, False]), np.array([False, True, True]),
-                               np.array([False, False, True]))
-    assert ledger["overload_episodes"].tolist() == [1, 0, 0]
-    assert ledger["withdrawals"].tolist() == [0, 1, 0]
-    assert ledger["identity_gains"].tolist() == [1, 0, 0]
+@both_steps
+def test_ledger_counts_transitions_not_states(step):
+    # 0 becomes overloaded; 1 stays overloaded and withdraws; 2 stays withdrawn; 3 gains identity clarity.
+    # (An overloaded or withdrawn agent never gains clarity, so the gain is a fourth agent's.)
+    st = make_state([0.9] * 4, [], literacy=[0.5, 0.5, 1.0, 1.0], engagement=[1.0, 0.22, 0.1, 1.0],
+                    trust=[1.0, 1.0, 0.1, 1.0])
+    st.overloaded[1] = True
+    st.withdrawn[2] = True
+    cfg = quiet_config()
+    cfg.messages.broadcast, cfg.messages.broadcast_rate = True, 2.5  # E = 1: 2.5 messages each
+    a = cfg.attention
+    a.enabled = True
+    a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate = 2.0, 1.0, 0.5, 1.0, 0.05
+    a.withdrawn_below = 0.2
+    cfg.influence.enabled = True  # the broadcast (1.0) is 0.1 from 0.9: accepted by whoever sees it
+    cfg.identity.enabled, cfg.identity.gain, cfg.identity.decay = True, 0.1, 0.0
+    draws = make_draws(4, broadcast=0.0)  # everyone sees the broadcast
+    # load 2.5 / 2 = 1.25 at literacy 0.5 (overloaded), 2.5 / 3 at literacy 1; engagement x (1 - 0.25)
+    step(st, cfg, draws)
+    assert st.overloaded.tolist() == [True, True, False, False]
+    assert st.withdrawn.tolist() == [False, True, True, False]  # 0.22 x 0.75 = 0.165 < 0.2
+    assert st.ledger["overload_episodes"].tolist() == [1, 0, 0, 0]
+    assert st.ledger["withdrawals"].tolist() == [0, 1, 0, 0]
+    assert st.ledger["identity_gains"].tolist() == [0, 0, 0, 1]
+    assert np.asarray(st.identity, dtype=float).tolist() == pytest.approx([0.0, 0.0, 0.0, 0.15])  # 0.1 x 1.5
+    step(st, cfg, draws)  # the same states again: no new episode, another gain
+    assert st.overloaded.tolist() == [True, True, False, False]
+    assert st.withdrawn.tolist() == [False, True, True, False]
+    assert st.ledger["overload_episodes"].tolist() == [1, 0, 0, 0]
+    assert st.ledger["withdrawals"].tolist() == [0, 1, 0, 0]
+    assert st.ledger["identity_gains"].tolist() == [0, 0, 0, 2]
 
 
 # draws ------------------------------------------------------------------------------------

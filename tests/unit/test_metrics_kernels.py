@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sim.config.params import Config
+from sim.core.report import EVENT_KINDS
 from sim.metrics.polarization import opinion_assortativity, polarization_by_level, polarization_measures
 from sim.metrics.population import (
     COUNT_METRICS,
@@ -18,10 +20,8 @@ from sim.metrics.population import (
     scope_levels,
     scopes_metrics,
 )
-from sim.run.recorder import HIST_BINS, stance_histogram
 from sim.model import ResocializationModel
-from sim.config.params import Config
-from sim.core.report import EVENT_KINDS
+from sim.run.recorder import HIST_BINS, stance_histogram
 
 # Stances with repeats (equal stances, one-value levels) and the ends of [0, 1].
 _stance = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.02, 0.3, 0.5, 1.0]))

@@ -4,10 +4,10 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.model.agents import Professional
 from sim.config.errors import ConfigError
-from sim.model import ResocializationModel
 from sim.config.params import Config
+from sim.model import ResocializationModel
+from sim.model.agents import Professional
 
 
 def test_agents_are_mesa_agents_viewing_the_arrays(small_cfg):
@@ -74,8 +74,8 @@ def test_persistent_state_fits_the_memory_budget():
 
 
 def test_ledger_counters_saturate_instead_of_wrapping():
-    from sim.step.compiled import bump
     from sim.core.state import LEDGER_DTYPE, LEDGER_MAX, add_saturating
+    from sim.step.compiled import bump
 
     c = np.array([LEDGER_MAX - 1, 5], dtype=LEDGER_DTYPE)
     add_saturating(c, np.array([3, 2]))

@@ -4,10 +4,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import ResocializationModel
 from sim.config.params import Config
-from sim.core.state import LEDGER
 from sim.core.report import EVENT_KINDS
+from sim.core.state import LEDGER
+from sim.model import ResocializationModel
 from tests.support.ties import check_consistent
 
 unit = st.floats(0, 1)

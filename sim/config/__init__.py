@@ -1,0 +1,1 @@
+"""Typed, validated configuration: the parameter schema, config composition, input checks and errors."""
