@@ -32,6 +32,8 @@ from sim.core.initialize import initial_state
 from sim.core.state import State
 from sim.run.io import atomic_path
 from sim.step.compiled import step_compiled
+from sim.step.exposure import forum_reach
+from sim.step.records import params
 from sim.step.reference import step_reference
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,7 +58,7 @@ def warm_state(cfg: Config, steps: int = 3) -> tuple[State, DrawSource]:
     state = initial_state(cfg, rng)
     source = DrawSource(rng, state.n_agents, rng.spawn(1)[0])
     for _ in range(steps):
-        step_compiled(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))
+        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement))
     return state, source
 
 
@@ -66,7 +68,7 @@ def bench_steps(sizes: list[int]) -> list[dict]:
     for n in sizes:
         cfg = sbm_config(n)
         state, source = warm_state(cfg)
-        draws = source.draw(cfg.messages, e_t=1.0, engagement=state.engagement)
+        draws = source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
         t = {}
         for name, fn in (("reference", step_reference), ("compiled", step_compiled)):
             t[name] = timed(lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
@@ -89,7 +91,7 @@ def bench_spmv(n: int) -> dict:
     x = state.engagement.copy()
     t_spmv = timed(lambda: a @ x, min_time=1.0)
     def draws():
-        return source.draw(cfg.messages, e_t=1.0, engagement=state.engagement)
+        return source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
 
     t_step = timed(lambda: step_compiled(state, cfg, draws()), min_time=2.0, max_reps=20)
     t_draw = timed(draws, min_time=0.5)
@@ -105,10 +107,11 @@ def _scaling_child(n: int, steps: int) -> None:
     state = initial_state(cfg, rng)
     t_init = time.perf_counter() - t0
     source = DrawSource(rng, n, rng.spawn(1)[0])
-    step_compiled(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))  # compile / warm
+    reach = forum_reach(1.0, params(cfg))
+    step_compiled(state, cfg, source.draw(cfg.messages, reach, engagement=state.engagement))  # compile / warm
     t0 = time.perf_counter()
     for _ in range(steps):
-        step_compiled(state, cfg, source.draw(cfg.messages, e_t=1.0, engagement=state.engagement))
+        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement))
     per_step = (time.perf_counter() - t0) / steps
     print(json.dumps({"n_agents": n, "ties": int(state.ties.degree().sum() // 2), "init_s": t_init,
                       "step_s": per_step, "peak_rss_mib": peak_rss_mib(),

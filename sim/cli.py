@@ -12,9 +12,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim.config.compose import CONF_DIR, register_schema
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
-from sim.config.preflight import CONF_DIR, register_schema
 from sim.run.report import summary_table
 from sim.studies.naming import register_resolvers
 

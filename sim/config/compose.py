@@ -8,9 +8,11 @@ of a Config or of a nested dict.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,15 +32,32 @@ def register_schema() -> None:
     warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema with the same name")
 
 
-def compose_dict(overrides: list[str] | tuple[str, ...] = (), *, return_hydra_config: bool = False,
-                 config_dir: Path | str | None = None) -> Any:
-    """The composed DictConfig of `python -m sim OVERRIDES` (not yet validated)."""
-    from hydra import compose, initialize_config_dir
+@contextlib.contextmanager
+def composing(config_dir: Path | str | None = None) -> Iterator[None]:
+    """Hydra initialized on conf/ (or `config_dir`) for the block: compositions inside it skip the set-up.
+
+    The checks of the command line compose one config per swept value; inside one `composing()` block
+    each `compose_dict` costs only the composition itself.
+    """
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
 
     with _HYDRA_LOCK:
         register_schema()
+        if GlobalHydra.instance().is_initialized():
+            yield
+            return
         with initialize_config_dir(str(config_dir or CONF_DIR), version_base="1.3"):
-            return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
+            yield
+
+
+def compose_dict(overrides: list[str] | tuple[str, ...] = (), *, return_hydra_config: bool = False,
+                 config_dir: Path | str | None = None) -> Any:
+    """The composed DictConfig of `python -m sim OVERRIDES` (not yet validated)."""
+    from hydra import compose
+
+    with composing(config_dir):
+        return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
 def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:

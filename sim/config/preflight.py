@@ -16,7 +16,7 @@ import functools
 import typing
 from pathlib import Path
 
-from sim.config.compose import CONF_DIR, register_schema, set_value
+from sim.config.compose import CONF_DIR, compose_dict, composing, register_schema, set_value
 from sim.config.errors import ConfigError, InputError
 from sim.config.params import Config
 
@@ -212,7 +212,6 @@ def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any
     value, so only the others are returned (parsed like command-line overrides). A config that does
     not compose returns none here: the checks of the command line then report why.
     """
-    from hydra import compose, initialize_config_dir
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
@@ -221,8 +220,7 @@ def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any
     if len(dirs) > 1:
         given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     try:
-        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-            cfg = compose("config", overrides=given, return_hydra_config=True)
+        cfg = compose_dict(given, return_hydra_config=True)
         params = typing.cast(dict[str, typing.Any],
                              OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False))
     except Exception:
@@ -255,14 +253,13 @@ def _check_configs(hydra_args: list[str], plain: list[str], sweeps: list[tuple[s
     import itertools
     import math
 
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
     from sim.config.params import _check_fields, validate
 
     def compose_obj(ov: list[str]) -> tuple[typing.Any, Config]:
         try:
-            cfg = compose("config", overrides=hydra_args + ov)
+            cfg = compose_dict(hydra_args + ov)
         except Exception as err:
             raise InputError(_one_line(err, ov)) from None
         try:
@@ -274,7 +271,7 @@ def _check_configs(hydra_args: list[str], plain: list[str], sweeps: list[tuple[s
 
     groups = [(k, vs) for k, vs, _ in sweeps if _is_group(k.lstrip("+"), dirs)]
     values = [(k, vs) for k, vs, _ in sweeps if not _is_group(k.lstrip("+"), dirs)]
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+    with composing():  # one Hydra set-up for every composition below
         plain_cfg, plain_obj = compose_obj(plain)
         if not sweeps:
             validate(plain_obj)

@@ -64,19 +64,20 @@ class Draws:
 
 
 def draw(rng: np.random.Generator, n: int, messages: MessagesConfig,
-         content_rng: np.random.Generator | None = None, e_t: float | None = None,
+         content_rng: np.random.Generator | None = None, forum_reach: float | None = None,
          engagement: np.ndarray | None = None) -> Draws:
     """Draw a step's random numbers from one stream (`rng`); forum content from `content_rng`.
 
     Beta draws consume a variable number of random numbers, so on a separate stream the forum's
-    parameters cannot shift the uniforms of later steps. Given the step's exposure `e_t`, content is
-    drawn only for the agents whose forum uniform lets a message arrive at all (u < 1 - exp(-v_f),
-    the chance before attention and the cap, which only lower it), in agent order; the others get
-    NaN, which no rule reads. Given also the engagement at the start of the step (only when attention
-    is on: the chance of attending is then at most the engagement), only for those who may attend it:
-    u < (1 - exp(-v_f)) * engagement. A Beta draw costs more than all the uniforms of an agent together.
+    parameters cannot shift the uniforms of later steps. Given `forum_reach`, the step's chance that a
+    forum message arrives at all (`sim.step.exposure.forum_reach`: before attention and the cap, which
+    only lower it), content is drawn only for the agents whose forum uniform lies below it, in agent
+    order; the others get NaN, which no rule reads. Given also the engagement at the start of the step
+    (only when attention is on: the chance of attending is then at most the engagement), only for those
+    who may attend it: u < forum_reach * engagement. A Beta draw costs more than all the uniforms of an
+    agent together.
     """
-    return DrawSource(rng, n, content_rng, chunk=max(n, 1)).draw(messages, e_t, engagement)
+    return DrawSource(rng, n, content_rng, chunk=max(n, 1)).draw(messages, forum_reach, engagement)
 
 
 class DrawSource:
@@ -101,14 +102,10 @@ class DrawSource:
         self.forum = np.empty(n)
         self._pool: ThreadPoolExecutor | None = None
 
-    def draw(self, messages: MessagesConfig, e_t: float | None = None,
+    def draw(self, messages: MessagesConfig, forum_reach: float | None = None,
              engagement: np.ndarray | None = None) -> Draws:
         """The next step's draws (valid until the next call: the arrays are reused); arguments as `draw`."""
-        if e_t is None:
-            reach = None
-        else:
-            v_f = messages.forum_rate * messages.porosity * e_t if messages.forum else 0.0
-            reach = -np.expm1(-v_f) * (1.0 + 1e-9)  # margin: never miss an agent a message can reach
+        reach = None if forum_reach is None else forum_reach * (1.0 + 1e-9)  # margin: miss no agent it can reach
         fill = partial(self._fill, messages=messages, reach=reach, engagement=None if reach is None else engagement)
         if len(self.streams) == 1:
             fill(0)

@@ -17,7 +17,8 @@ from sim.core.network import read_edge_list
 from sim.core.report import StepReport
 from sim.model.agents import Professional
 from sim.step import STEPS
-from sim.step.exposure import level
+from sim.step.exposure import forum_reach, level
+from sim.step.records import params
 
 AGENT_OBJECTS_UP_TO = 100_000
 
@@ -67,7 +68,8 @@ class ResocializationModel(mesa.Model):
                 observe(self)
             return
         attending = self.state.engagement if self.cfg.attention.enabled else None  # bounds who attends the forum
-        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, self.exposure, attending)  # full model: set
+        reach = forum_reach(self.exposure, params(self.cfg))  # the config may change between steps (the app)
+        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach, attending)  # full model: set
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

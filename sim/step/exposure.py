@@ -87,6 +87,15 @@ def arrival(volume):
     return -math.expm1(-volume)
 
 
+def forum_reach(e_t: float, p) -> float:
+    """The chance that a forum message arrives at all this step.
+
+    Before attention and the cap, which only lower it: `sim.core.draws` draws forum content only for
+    the agents whose forum uniform lies below it.
+    """
+    return float(arrival(forum_volume(e_t, p)))
+
+
 @nb.njit(**_JIT)
 def sender_target(u, total_weight):
     """Where the drawn sender falls on the cumulative weights of the agent's ties: floor(u x total)."""

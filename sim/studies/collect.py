@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.config.compose import get_value
 from sim.config.errors import InputError
 from sim.run.completion import MARKER, read_marker
 from sim.run.io import ParquetStream, atomic_path
@@ -100,13 +101,7 @@ def swept_keys(sweep_dir: Path, runs: list[tuple[Path, dict[str, Any]]]) -> list
 
 def typed_value(marker: dict[str, Any], key: str) -> Any:
     """The value of `key` in a run: from its typed config, a group's option name, or the override."""
-    node: Any = marker.get("config", {})
-    for part in key.split("."):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            node = None
-            break
+    node = get_value(marker.get("config", {}), key, default=None)
     if node is not None and not isinstance(node, dict):
         return node
     hydra = marker.get("hydra") or {}

@@ -9,7 +9,8 @@ from sim.config.params import Config, validate
 from sim.core.draws import draw
 from sim.core.initialize import initial_state
 from sim.step.compiled import step_compiled
-from sim.step.exposure import level
+from sim.step.exposure import forum_reach, level
+from sim.step.records import params
 from sim.step.reference import step_reference
 
 SWITCHES = ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled", "influence.enabled",
@@ -44,7 +45,8 @@ def run_both(cfg, seed, steps):
     n_events = 0
     for _ in range(steps):
         attending = state.engagement if cfg.attention.enabled else None  # as the model draws
-        draws = draw(rng, state.n_agents, cfg.messages, e_t=level(state.t + 1, cfg.exposure), engagement=attending)
+        reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg))
+        draws = draw(rng, state.n_agents, cfg.messages, forum_reach=reach, engagement=attending)
         a, b = state.copy(), state.copy()
         ra, rb = step_compiled(a, cfg, draws), step_reference(b, cfg, draws)
         assert_same(a, b, ra, rb)
@@ -107,7 +109,8 @@ def test_spare_room_and_its_moves_do_not_change_results():
         state = initial_state(cfg, rng)
         events = []
         for _ in range(30):
-            draws = draw(rng, state.n_agents, cfg.messages, e_t=level(state.t + 1, cfg.exposure))
+            reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg))
+            draws = draw(rng, state.n_agents, cfg.messages, forum_reach=reach)
             report = step_compiled(state, cfg, draws)
             events.append(report.event_table())
         runs.append((state, events))

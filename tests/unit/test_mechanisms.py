@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.config.params import ExposureConfig, MessagesConfig
+from sim.config.params import Config, ExposureConfig, MessagesConfig
 from sim.core import tiestore
 from sim.core.draws import BELOW_ONE
 from sim.step import attention, exposure, identity, influence, ties
@@ -402,13 +402,20 @@ def test_ledger_counts_transitions_not_states(step):
     assert st.ledger["identity_gains"].tolist() == [0, 0, 0, 2]
 
 
+def _reach(msg: MessagesConfig, e_t: float) -> float:
+    """The chance a forum message arrives at all, for a config with these messages settings."""
+    cfg = Config()
+    cfg.messages = msg
+    return exposure.forum_reach(e_t, params(cfg))
+
+
 # draws ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("e_t", [0.0, 1.0, 3.0, 40.0])
 def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     from sim.core.draws import draw
 
     msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
-    d = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), e_t=e_t)
+    d = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), forum_reach=_reach(msg, e_t))
     reach = d.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t)  # attention and the cap only lower it
     assert np.isfinite(d.forum_content[reach]).all()
     assert np.isnan(d.forum_content[~reach]).sum() >= (~reach).sum() - 2  # the rest are not drawn (bar the margin)
@@ -416,7 +423,8 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
     # given the engagement (attention on), only those who may attend: u < reach * engagement
     engagement = np.random.default_rng(3).random(5000).astype(np.float32)
-    few = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), e_t=e_t, engagement=engagement)
+    few = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), forum_reach=_reach(msg, e_t),
+               engagement=engagement)
     may = few.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t) * engagement.astype(np.float64)
     assert np.isfinite(few.forum_content[may]).all()
     assert np.isnan(few.forum_content[~may]).sum() >= (~may).sum() - 2
@@ -437,7 +445,7 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
             src = DrawSource(np.random.default_rng(7), n, np.random.default_rng(8), chunk=chunk)
             out = []
             for _ in range(steps):  # the buffers are reused: copy what a step drew
-                d = src.draw(msg, e_t=1.0)
+                d = src.draw(msg, _reach(msg, 1.0))
                 out.append((np.stack([d.u[k] for k in UNIFORMS]).copy(), d.forum_content.copy()))
             return out
         finally:
@@ -447,7 +455,7 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
     one = source_draws(3000, 4096, 2)
     rng, content = np.random.default_rng(7), np.random.default_rng(8)
     for u, forum in one:
-        d = draw(rng, 3000, msg, content, e_t=1.0)
+        d = draw(rng, 3000, msg, content, forum_reach=_reach(msg, 1.0))
         assert np.array_equal(u, np.stack([d.u[k] for k in UNIFORMS]))
         assert np.array_equal(forum, d.forum_content, equal_nan=True)
     # several chunks: the same numbers whatever the number of threads, and a new stream per chunk
