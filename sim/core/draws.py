@@ -1,7 +1,7 @@
 """All of a step's random numbers, drawn up front from the model's generator.
 
 The rules are then pure functions of (state, draws): that is what lets the per-agent reference
-step and the vectorized step be compared result for result. Every array is drawn every step, in
+step and the compiled step be compared result for result. Every array is drawn every step, in
 a fixed order and with a shape that depends only on N, so switching a mechanism on or off never
 shifts the random numbers of the others.
 """
