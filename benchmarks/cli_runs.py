@@ -48,33 +48,56 @@ def bench_e2e(n: int, steps: int) -> dict:
     reports one.
     """
     with tempfile.TemporaryDirectory(prefix="bench_e2e_") as tmp:
-        args = [*sbm_overrides(n), f"steps={steps}", "metrics.every=10", "output.progress=off",
-                f"hydra.run.dir={tmp}/run"]
+        args = [
+            *sbm_overrides(n),
+            f"steps={steps}",
+            "metrics.every=10",
+            "output.progress=off",
+            f"hydra.run.dir={tmp}/run",
+        ]
         r = run_measured([*SIM, *args])
         summary = json.loads((Path(tmp) / "run" / "summary.json").read_text())
     init = {k: v for k, v in summary.items() if k.startswith("init") and isinstance(v, int | float)}
-    return {"n_agents": n, "steps": steps, "command": "python -m sim " + " ".join(args[:-1]),
-            "ties": summary.get("n_ties"), "wall_s": r["wall_s"], "peak_rss_mib": r["peak_rss_mib"],
-            "run_wall_time_s": summary.get("wall_time_s"), "init": init}
+    return {
+        "n_agents": n,
+        "steps": steps,
+        "command": "python -m sim " + " ".join(args[:-1]),
+        "ties": summary.get("n_ties"),
+        "wall_s": r["wall_s"],
+        "peak_rss_mib": r["peak_rss_mib"],
+        "run_wall_time_s": summary.get("wall_time_s"),
+        "init": init,
+    }
 
 
 def markdown(sweep: dict | None, e2e: dict | None) -> list[str]:
     lines = []
     if sweep:
-        lines += [f"## Sweep scaling: the same {sweep['runs']}-run sweep with 1 and 2 joblib workers", "",
-                  f"`python -m sim -m seed=0,...,{sweep['runs'] - 1} {' '.join(sweep['settings'])} "
-                  "hydra.launcher.n_jobs=W` (fresh sweep dir each; wall time of the whole command)", "",
-                  "| workers | runs | wall s | speedup vs 1 worker | mean run s (summary.json) |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f} | {r['speedup']:.2f}x | {r['mean_run_s']:.2f} |"
-                  for r in sweep["rows"]]
+        lines += [
+            f"## Sweep scaling: the same {sweep['runs']}-run sweep with 1 and 2 joblib workers",
+            "",
+            f"`python -m sim -m seed=0,...,{sweep['runs'] - 1} {' '.join(sweep['settings'])} "
+            "hydra.launcher.n_jobs=W` (fresh sweep dir each; wall time of the whole command)",
+            "",
+            "| workers | runs | wall s | speedup vs 1 worker | mean run s (summary.json) |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f} | {r['speedup']:.2f}x | {r['mean_run_s']:.2f} |"
+            for r in sweep["rows"]
+        ]
         lines.append("")
     if e2e:
         init = ", ".join(f"{k} {v:.1f}" for k, v in e2e["init"].items()) or "not reported by summary.json"
-        lines += ["## End to end: one run of the full model through the command line", "",
-                  f"`{e2e['command']}`", "",
-                  "| N | ties | steps | wall s (process) | target | peak RSS MiB | target | run's wall s | init s |",
-                  "|---|---|---|---|---|---|---|---|---|",
-                  f"| {e2e['n_agents']:,} | {e2e['ties'] or 0:,} | {e2e['steps']:,} | {e2e['wall_s']:.1f} | < 180 "
-                  f"| {e2e['peak_rss_mib']:,.0f} | < 2,048 | {e2e['run_wall_time_s']} | {init} |", ""]
+        lines += [
+            "## End to end: one run of the full model through the command line",
+            "",
+            f"`{e2e['command']}`",
+            "",
+            "| N | ties | steps | wall s (process) | target | peak RSS MiB | target | run's wall s | init s |",
+            "|---|---|---|---|---|---|---|---|---|",
+            f"| {e2e['n_agents']:,} | {e2e['ties'] or 0:,} | {e2e['steps']:,} | {e2e['wall_s']:.1f} | < 180 "
+            f"| {e2e['peak_rss_mib']:,.0f} | < 2,048 | {e2e['run_wall_time_s']} | {init} |",
+            "",
+        ]
     return lines

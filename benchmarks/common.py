@@ -22,8 +22,13 @@ def group_size(n: int) -> int:
 def sbm_overrides(n: int, size: int | None = None) -> list[str]:
     """The command-line overrides of the benchmark SBM (the same network as `benchmarks.run.sbm_config`)."""
     size = size or group_size(n)
-    return [f"n_agents={n}", "network=sbm", f"n_groups={max(1, n // size)}", f"network.p_in={16 / (size - 1)}",
-            f"network.p_out={4 / max(1, n - size)}"]
+    return [
+        f"n_agents={n}",
+        "network=sbm",
+        f"n_groups={max(1, n // size)}",
+        f"network.p_in={16 / (size - 1)}",
+        f"network.p_out={4 / max(1, n - size)}",
+    ]
 
 
 def timed(fn, *args, min_time: float = 0.5, max_reps: int = 50) -> float:

@@ -98,8 +98,7 @@ def _extrapolate(nd, preset: str, n: int) -> tuple[float, list[list[float]]]:
     list(graph.nodes) at each draw; the AlgorithmicBias draw is O(degree), b ~ 0), fitted through both points
     and held to b >= 0. Caches slow down more at larger N, so this tends to underestimate NDlib.
     """
-    probes = [[m, ndlib_seconds(nd, preset, our_model(preset, "sbm", m, group_size(n)), 3)]
-              for m in (n // 10, n // 5)]
+    probes = [[m, ndlib_seconds(nd, preset, our_model(preset, "sbm", m, group_size(n)), 3)] for m in (n // 10, n // 5)]
     (n1, t1), (n2, t2) = probes
     b = max(0.0, (t2 / n2 - t1 / n1) / (n2 - n1)) if n2 != n1 else 0.0
     a = t2 / n2 - b * n2
@@ -118,8 +117,14 @@ def bench_ndlib(rows: list[tuple[str, str, int]], budget_s: float, iterations: i
         model.step()  # compile / warm
         ours = timed(model.step, min_time=1.0, max_reps=200)
         model.state.stance = start  # NDlib starts where we started
-        row = {"preset": preset, "ndlib_model": PRESETS[preset], "network": network, "n_agents": n,
-               "ties": int(len(model.state.ties.edges()[0])), "ours_s": ours}
+        row = {
+            "preset": preset,
+            "ndlib_model": PRESETS[preset],
+            "network": network,
+            "n_agents": n,
+            "ties": int(len(model.state.ties.edges()[0])),
+            "ours_s": ours,
+        }
         predicted, probes = (None, None) if network == "complete" else _extrapolate(nd, preset, n)
         if predicted is not None and predicted > budget_s:
             row |= {"ndlib_s": predicted, "ndlib_how": "extrapolated", "ndlib_iterations": 0}
@@ -135,22 +140,32 @@ def markdown(res: dict) -> list[str]:
     lines = ["## Classic presets vs NDlib (same graph, parameters and initial opinions)", ""]
     if res["status"] != "ok":
         return lines + [res["status"], ""]
-    lines += [f"NDlib {res['ndlib_version']}. Ours: one `model.step()` of the preset (its draws, the numba rule "
-              "and the convergence test). NDlib: one `iteration()` (after the first, which only reports the start).",
-              "",
-              "| preset | NDlib model | network | N | ties | compared | ours s/step | NDlib s/iteration "
-              "| NDlib timing | NDlib / ours | target >= 200x |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        f"NDlib {res['ndlib_version']}. Ours: one `model.step()` of the preset (its draws, the numba rule "
+        "and the convergence test). NDlib: one `iteration()` (after the first, which only reports the start).",
+        "",
+        "| preset | NDlib model | network | N | ties | compared | ours s/step | NDlib s/iteration "
+        "| NDlib timing | NDlib / ours | target >= 200x |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in res["rows"]:
-        what = ("per step = per N interactions (1)" if r["preset"] == "deffuant"
-                else "per iteration; NDlib's HKModel is not a faithful HK (2)")
-        how = (f"measured ({r['ndlib_iterations']} it.)" if r["ndlib_how"] == "measured"
-               else f"extrapolated from N = {r['probes'][0][0]:,} and {r['probes'][1][0]:,} (3)")
+        what = (
+            "per step = per N interactions (1)"
+            if r["preset"] == "deffuant"
+            else "per iteration; NDlib's HKModel is not a faithful HK (2)"
+        )
+        how = (
+            f"measured ({r['ndlib_iterations']} it.)"
+            if r["ndlib_how"] == "measured"
+            else f"extrapolated from N = {r['probes'][0][0]:,} and {r['probes'][1][0]:,} (3)"
+        )
         if r["ndlib_how"] == "measured" and r["ndlib_predicted_s"] is not None:
             how += f"; extrapolation (3) predicted {r['ndlib_predicted_s']:.3g} s"
-        lines.append(f"| {r['preset']} | {r['ndlib_model']} | {r['network']} | {r['n_agents']:,} | {r['ties']:,} | "
-                     f"{what} | {r['ours_s']:.3g} | {r['ndlib_s']:.3g} | {how} | {r['ratio']:,.0f}x | "
-                     f"{'met' if r['ratio'] >= 200 else 'missed'} |")
+        lines.append(
+            f"| {r['preset']} | {r['ndlib_model']} | {r['network']} | {r['n_agents']:,} | {r['ties']:,} | "
+            f"{what} | {r['ours_s']:.3g} | {r['ndlib_s']:.3g} | {how} | {r['ratio']:,.0f}x | "
+            f"{'met' if r['ratio'] >= 200 else 'missed'} |"
+        )
     return lines + [
         "",
         "(1) Both do N pairwise interactions in sequence: a uniform agent, a uniform neighbour (gamma = 0), both "

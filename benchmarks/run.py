@@ -71,14 +71,22 @@ def bench_steps(sizes: list[int]) -> list[dict]:
         draws = source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
         t = {}
         for name, fn in (("reference", step_reference), ("compiled", step_compiled)):
-            t[name] = timed(lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
-                            min_time=0.3 if name != "reference" else 0, max_reps=30 if name != "reference" else 3)
+            t[name] = timed(
+                lambda fn=fn, s=state, c=cfg, d=draws: fn(s.copy(), c, d),
+                min_time=0.3 if name != "reference" else 0,
+                max_reps=30 if name != "reference" else 3,
+            )
         copy_cost = timed(state.copy)
         for name in t:
             t[name] = max(t[name] - copy_cost, 1e-9)
-        rows.append({"n_agents": n, **{f"{k}_s": v for k, v in t.items()},
-                     **{f"{k}_agent_steps_per_s": n / v for k, v in t.items()},
-                     "compiled_vs_reference": t["reference"] / t["compiled"]})
+        rows.append(
+            {
+                "n_agents": n,
+                **{f"{k}_s": v for k, v in t.items()},
+                **{f"{k}_agent_steps_per_s": n / v for k, v in t.items()},
+                "compiled_vs_reference": t["reference"] / t["compiled"],
+            }
+        )
     return rows
 
 
@@ -90,13 +98,21 @@ def bench_spmv(n: int) -> dict:
     a = sp.csr_matrix((np.ones(2 * len(u)), (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n))
     x = state.engagement.copy()
     t_spmv = timed(lambda: a @ x, min_time=1.0)
+
     def draws():
         return source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
 
     t_step = timed(lambda: step_compiled(state, cfg, draws()), min_time=2.0, max_reps=20)
     t_draw = timed(draws, min_time=0.5)
-    return {"n_agents": n, "ties": int(len(u)), "spmv_s": t_spmv, "step_s": t_step, "draws_s": t_draw,
-            "step_vs_spmv": t_step / t_spmv, "step_without_draws_vs_spmv": (t_step - t_draw) / t_spmv}
+    return {
+        "n_agents": n,
+        "ties": int(len(u)),
+        "spmv_s": t_spmv,
+        "step_s": t_step,
+        "draws_s": t_draw,
+        "step_vs_spmv": t_step / t_spmv,
+        "step_without_draws_vs_spmv": (t_step - t_draw) / t_spmv,
+    }
 
 
 def _scaling_child(n: int, steps: int) -> None:
@@ -113,9 +129,18 @@ def _scaling_child(n: int, steps: int) -> None:
     for _ in range(steps):
         step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement))
     per_step = (time.perf_counter() - t0) / steps
-    print(json.dumps({"n_agents": n, "ties": int(state.ties.degree().sum() // 2), "init_s": t_init,
-                      "step_s": per_step, "peak_rss_mib": peak_rss_mib(),
-                      **state_bytes(state)}))
+    print(
+        json.dumps(
+            {
+                "n_agents": n,
+                "ties": int(state.ties.degree().sum() // 2),
+                "init_s": t_init,
+                "step_s": per_step,
+                "peak_rss_mib": peak_rss_mib(),
+                **state_bytes(state),
+            }
+        )
+    )
 
 
 def peak_rss_mib() -> float:
@@ -142,8 +167,13 @@ def state_bytes(state: State) -> dict:
 def bench_scaling(sizes: list[int], steps: int) -> list[dict]:
     rows = []
     for n in sizes:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--child", str(n), "--steps", str(steps)],
-                             capture_output=True, text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.run", "--child", str(n), "--steps", str(steps)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]
     for r in rows:
@@ -158,8 +188,13 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem, 1), "python": platform.python_version(),
-            "numpy": np.__version__}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
 
 
 def _verdict(ok: bool | None) -> str:
@@ -170,62 +205,112 @@ def targets(res: dict) -> list[dict]:
     """The issue's targets next to what this run measured; judged only where it measured at the target's size."""
     out = []
     at_10k = next((r for r in res["steps"] if r["n_agents"] == 10_000), None)
-    out.append({"target": "compiled step >= 100x the per-agent reference at N = 10,000",
-                "measured": f"{at_10k['compiled_vs_reference']:.0f}x" if at_10k else "not measured",
-                "ok": at_10k["compiled_vs_reference"] >= 100 if at_10k else None})
+    out.append(
+        {
+            "target": "compiled step >= 100x the per-agent reference at N = 10,000",
+            "measured": f"{at_10k['compiled_vs_reference']:.0f}x" if at_10k else "not measured",
+            "ok": at_10k["compiled_vs_reference"] >= 100 if at_10k else None,
+        }
+    )
     nd = res["ndlib"]["rows"]
-    out.append({"target": "Deffuant and HK presets >= 200x NDlib (every row)",
-                "measured": (", ".join(f"{r['preset']} {r['network']} {r['n_agents']:,}: {r['ratio']:,.0f}x"
-                                       for r in nd) if nd else res["ndlib"]["status"]),
-                "ok": all(r["ratio"] >= 200 for r in nd) if nd else None})
+    out.append(
+        {
+            "target": "Deffuant and HK presets >= 200x NDlib (every row)",
+            "measured": (
+                ", ".join(f"{r['preset']} {r['network']} {r['n_agents']:,}: {r['ratio']:,.0f}x" for r in nd)
+                if nd
+                else res["ndlib"]["status"]
+            ),
+            "ok": all(r["ratio"] >= 200 for r in nd) if nd else None,
+        }
+    )
     e2e = res["e2e"]
     full = e2e is not None and (e2e["n_agents"], e2e["steps"]) == (E2E_AGENTS, E2E_STEPS)
     size = f" (at N = {e2e['n_agents']:,}, {e2e['steps']:,} steps)" if e2e and not full else ""
-    out.append({"target": "1,000,000 agents x 1,000 steps end to end under 3 min",
-                "measured": f"{e2e['wall_s']:.1f} s{size}" if e2e else "not run (--full)",
-                "ok": e2e["wall_s"] < E2E_S if full else None})
-    out.append({"target": "... and under 2 GiB peak RSS",
-                "measured": f"{e2e['peak_rss_mib']:,.0f} MiB{size}" if e2e else "not run (--full)",
-                "ok": e2e["peak_rss_mib"] < E2E_MIB if full else None})
+    out.append(
+        {
+            "target": "1,000,000 agents x 1,000 steps end to end under 3 min",
+            "measured": f"{e2e['wall_s']:.1f} s{size}" if e2e else "not run (--full)",
+            "ok": e2e["wall_s"] < E2E_S if full else None,
+        }
+    )
+    out.append(
+        {
+            "target": "... and under 2 GiB peak RSS",
+            "measured": f"{e2e['peak_rss_mib']:,.0f} MiB{size}" if e2e else "not run (--full)",
+            "ok": e2e["peak_rss_mib"] < E2E_MIB if full else None,
+        }
+    )
     sp = res["spmv"][-1]
-    out.append({"target": "full step within 5x of one SpMV on the same graph",
-                "measured": f"{sp['step_vs_spmv']:.1f}x at N = {sp['n_agents']:,} "
-                            f"(without draws {sp['step_without_draws_vs_spmv']:.1f}x)",
-                "ok": sp["step_vs_spmv"] <= 5})
+    out.append(
+        {
+            "target": "full step within 5x of one SpMV on the same graph",
+            "measured": f"{sp['step_vs_spmv']:.1f}x at N = {sp['n_agents']:,} "
+            f"(without draws {sp['step_without_draws_vs_spmv']:.1f}x)",
+            "ok": sp["step_vs_spmv"] <= 5,
+        }
+    )
     sc = res["scaling"][-1]
-    out.append({"target": "state < 64 B/agent + 16 B/tie",
-                "measured": f"{sc['bytes_per_agent']:.0f} B/agent + {sc['bytes_per_tie']:.1f} B/tie "
-                            f"(N = {sc['n_agents']:,})",
-                "ok": sc["bytes_per_agent"] < 64 and sc["bytes_per_tie"] < 16})
+    out.append(
+        {
+            "target": "state < 64 B/agent + 16 B/tie",
+            "measured": f"{sc['bytes_per_agent']:.0f} B/agent + {sc['bytes_per_tie']:.1f} B/tie "
+            f"(N = {sc['n_agents']:,})",
+            "ok": sc["bytes_per_agent"] < 64 and sc["bytes_per_tie"] < 16,
+        }
+    )
     return out
 
 
 def markdown(res: dict) -> str:
     m = res["machine"]
-    lines = [f"# Benchmark ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, Python {m['python']})", "",
-             f"## Targets of the issue (set for a 2-core, 24 GiB machine; measured on this one: {m['cores']} cores, "
-             f"{m['memory_gib']} GiB)", "", "| target | measured | met/missed |", "|---|---|---|"]
+    lines = [
+        f"# Benchmark ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, Python {m['python']})",
+        "",
+        f"## Targets of the issue (set for a 2-core, 24 GiB machine; measured on this one: {m['cores']} cores, "
+        f"{m['memory_gib']} GiB)",
+        "",
+        "| target | measured | met/missed |",
+        "|---|---|---|",
+    ]
     lines += [f"| {t['target']} | {t['measured']} | {_verdict(t['ok'])} |" for t in res["targets"]]
-    lines += ["", "## Step: the compiled step vs the per-agent reference (same state, same draws)", "",
-              "| N | reference agent-steps/s | compiled agent-steps/s | compiled / ref |",
-              "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Step: the compiled step vs the per-agent reference (same state, same draws)",
+        "",
+        "| N | reference agent-steps/s | compiled agent-steps/s | compiled / ref |",
+        "|---|---|---|---|",
+    ]
     for r in res["steps"]:
-        lines.append(f"| {r['n_agents']:,} | {r['reference_agent_steps_per_s']:,.0f} | "
-                     f"{r['compiled_agent_steps_per_s']:,.0f} | {r['compiled_vs_reference']:.0f}x |")
-    lines += ["", "## Full step vs one scipy.sparse SpMV on the same graph", "",
-              "| N | ties | SpMV s | step s | draws s | step / SpMV | step without draws / SpMV |",
-              "|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['n_agents']:,} | {r['reference_agent_steps_per_s']:,.0f} | "
+            f"{r['compiled_agent_steps_per_s']:,.0f} | {r['compiled_vs_reference']:.0f}x |"
+        )
+    lines += [
+        "",
+        "## Full step vs one scipy.sparse SpMV on the same graph",
+        "",
+        "| N | ties | SpMV s | step s | draws s | step / SpMV | step without draws / SpMV |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in res["spmv"]:
-        lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['spmv_s']:.4f} | {r['step_s']:.4f} | "
-                     f"{r['draws_s']:.4f} | {r['step_vs_spmv']:.1f}x | {r['step_without_draws_vs_spmv']:.1f}x |")
-    lines += ["", f"## Scaling (mean degree {MEAN_DEGREE}, compiled step)", "",
-              "| N | ties | init s | step s | time per agent vs smallest | peak RSS MiB | state B/agent "
-              "| state B/tie |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['n_agents']:,} | {r['ties']:,} | {r['spmv_s']:.4f} | {r['step_s']:.4f} | "
+            f"{r['draws_s']:.4f} | {r['step_vs_spmv']:.1f}x | {r['step_without_draws_vs_spmv']:.1f}x |"
+        )
+    lines += [
+        "",
+        f"## Scaling (mean degree {MEAN_DEGREE}, compiled step)",
+        "",
+        "| N | ties | init s | step s | time per agent vs smallest | peak RSS MiB | state B/agent | state B/tie |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in res["scaling"]:
-        lines.append(f"| {r['n_agents']:,} | {r['ties']:,} | {r['init_s']:.2f} | {r['step_s']:.4f} | "
-                     f"{r['time_per_agent_vs_smallest']:.2f} | {r['peak_rss_mib']:,.0f} | "
-                     f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |")
+        lines.append(
+            f"| {r['n_agents']:,} | {r['ties']:,} | {r['init_s']:.2f} | {r['step_s']:.4f} | "
+            f"{r['time_per_agent_vs_smallest']:.2f} | {r['peak_rss_mib']:,.0f} | "
+            f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |"
+        )
     lines += ["", *ndlib_compare.markdown(res["ndlib"]), *cli_runs.markdown(res["sweep"], res["e2e"])]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -237,10 +322,15 @@ README_MARKS = ("<!-- benchmark:start -->", "<!-- benchmark:end -->")
 def readme_section(res: dict) -> str:
     """The targets table as the README shows it (rewritten by every `--full` run into results/)."""
     m = res["machine"]
-    lines = ["", f"Last `python -m benchmarks.run --full` ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, "
-             f"Python {m['python']}); every section is in "
-             "[benchmarks/results/benchmark.md](benchmarks/results/benchmark.md):", "",
-             "| target | measured | met/missed |", "|---|---|---|"]
+    lines = [
+        "",
+        f"Last `python -m benchmarks.run --full` ({m['cores']} cores, {m['memory_gib']} GiB, {m['cpu']}, "
+        f"Python {m['python']}); every section is in "
+        "[benchmarks/results/benchmark.md](benchmarks/results/benchmark.md):",
+        "",
+        "| target | measured | met/missed |",
+        "|---|---|---|",
+    ]
     lines += [f"| {t['target']} | {t['measured']} | {_verdict(t['ok'])} |" for t in res["targets"]]
     return "\n".join(lines) + "\n"
 
@@ -258,8 +348,11 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="include N = 1,000,000 and the end-to-end run")
     ap.add_argument("--quick", action="store_true", help="tiny sizes and a 4-run sweep: checks that it all runs")
     ap.add_argument("--steps", type=int, default=10, help="steps per size in the scaling runs")
-    ap.add_argument("--ndlib-budget", type=float, help="seconds one NDlib iteration may take before it is "
-                    "extrapolated instead (default 30, 300 with --full)")
+    ap.add_argument(
+        "--ndlib-budget",
+        type=float,
+        help="seconds one NDlib iteration may take before it is extrapolated instead (default 30, 300 with --full)",
+    )
     ap.add_argument("--e2e", action="store_true", help="the end-to-end run without --full (with --e2e-agents)")
     ap.add_argument("--e2e-agents", type=int, default=E2E_AGENTS, help="agents of the end-to-end run")
     ap.add_argument("--e2e-steps", type=int, default=E2E_STEPS, help="steps of the end-to-end run")
@@ -273,17 +366,27 @@ def main() -> None:
         big, steps, complete, sbm, iterations = [2_000, 10_000], min(args.steps, 3), 300, 2_000, 1
         sweep = (4, ["n_agents=300", "n_groups=3", "steps=20"])
     else:
-        big, steps, complete, sbm, iterations = [10_000, 100_000] + ([1_000_000] if args.full else []), args.steps, \
-            1_000, 100_000, 3
+        big, steps, complete, sbm, iterations = (
+            [10_000, 100_000] + ([1_000_000] if args.full else []),
+            args.steps,
+            1_000,
+            100_000,
+            3,
+        )
         sweep = (16, ["n_agents=1000", "steps=100"])
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
-    ndlib_rows = [(p, "complete", complete) for p in ndlib_compare.PRESETS] + \
-                 [(p, "sbm", sbm) for p in ndlib_compare.PRESETS]
-    res = {"machine": machine(), "steps": bench_steps([1_000, 10_000]),
-           "spmv": [bench_spmv(n) for n in big[1:]], "scaling": bench_scaling(big, steps),
-           "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
-           "sweep": cli_runs.bench_sweep(*sweep),
-           "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None}
+    ndlib_rows = [(p, "complete", complete) for p in ndlib_compare.PRESETS] + [
+        (p, "sbm", sbm) for p in ndlib_compare.PRESETS
+    ]
+    res = {
+        "machine": machine(),
+        "steps": bench_steps([1_000, 10_000]),
+        "spmv": [bench_spmv(n) for n in big[1:]],
+        "scaling": bench_scaling(big, steps),
+        "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
+        "sweep": cli_runs.bench_sweep(*sweep),
+        "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,
+    }
     res["targets"] = targets(res)
     args.out.mkdir(parents=True, exist_ok=True)
     with atomic_path(args.out / "benchmark.json") as tmp:

@@ -129,8 +129,9 @@ def _member(g, block_count, width, opinion, r):
 
 
 @nb.njit(**JIT)
-def _kernel(indptr, nbr, muted, rejections, g, count, block_count, width, deg, u, phi,
-            accepted, events, n_events, start):
+def _kernel(
+    indptr, nbr, muted, rejections, g, count, block_count, width, deg, u, phi, accepted, events, n_events, start
+):
     n = g.shape[0]
     for t in range(start, u.shape[1]):
         i = pick_nb(u[0, t], n)
@@ -177,10 +178,11 @@ def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     accepted = np.zeros(n, dtype=np.int64)
     events = np.zeros((draws.u.shape[1], 3), dtype=np.int64)
     n_events = np.zeros(1, dtype=np.int64)
-    run_with_room(_kernel, state, g, count, block_count, width, deg, draws.u, cfg.preset.phi,
-                  accepted, events, n_events)
+    run_with_room(
+        _kernel, state, g, count, block_count, width, deg, draws.u, cfg.preset.phi, accepted, events, n_events
+    )
     state.stance = encode(g, G)
-    return report(accepted, events[:n_events[0]])
+    return report(accepted, events[: n_events[0]])
 
 
 @nb.njit(**JIT)

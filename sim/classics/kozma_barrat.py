@@ -124,7 +124,7 @@ def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     events = np.zeros((draws.u.shape[1], 3), dtype=np.int64)
     n_events = np.zeros(1, dtype=np.int64)
     run_with_room(_kernel, state, state.stance, deg, draws.u, p.d, p.mu, p.w, accepted, events, n_events)
-    return report(accepted, events[:n_events[0]])
+    return report(accepted, events[: n_events[0]])
 
 
 def converged(state: State, cfg: Config, before: np.ndarray) -> bool:

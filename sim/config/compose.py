@@ -51,8 +51,12 @@ def composing(config_dir: Path | str | None = None) -> Iterator[None]:
             yield
 
 
-def compose_dict(overrides: list[str] | tuple[str, ...] = (), *, return_hydra_config: bool = False,
-                 config_dir: Path | str | None = None) -> Any:
+def compose_dict(
+    overrides: list[str] | tuple[str, ...] = (),
+    *,
+    return_hydra_config: bool = False,
+    config_dir: Path | str | None = None,
+) -> Any:
     """The composed DictConfig of `python -m sim OVERRIDES` (not yet validated)."""
     from hydra import compose
 

@@ -19,8 +19,16 @@ from sim.config.errors import ConfigError
 PROFESSIONS = ("social_work", "health_care")
 
 
-def p(default: Any, lo: float | None = None, hi: float | None = None, *, unit: str = "",
-      doc: str = "", choices: tuple[str, ...] | None = None, lo_open: bool = False) -> Any:
+def p(
+    default: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    unit: str = "",
+    doc: str = "",
+    choices: tuple[str, ...] | None = None,
+    lo_open: bool = False,
+) -> Any:
     """A parameter with its allowed range, unit and a one-line meaning (used by docs and the app)."""
     meta = {"lo": lo, "hi": hi, "unit": unit, "doc": doc, "choices": choices, "lo_open": lo_open}
     return field(default=default, metadata=meta)
@@ -32,15 +40,19 @@ def sub(cls: type) -> Any:
 
 @dataclass
 class NetworkConfig:
-    kind: str = p("sbm", choices=("sbm", "complete", "small_world", "edgelist"),
-                  doc="how ties are laid out")
+    kind: str = p("sbm", choices=("sbm", "complete", "small_world", "edgelist"), doc="how ties are laid out")
     p_in: float = p(0.1, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM)")
     p_out: float = p(0.002, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM)")
     k: int = p(10, 2, None, unit="ties", doc="lattice degree of the small world (even)")
     beta: float = p(0.1, 0.0, 1.0, unit="probability", doc="small-world rewiring probability")
     path: str = p("", doc="CSV edge list with group and profession columns (kind=edgelist)")
-    slack: float = p(0.25, 0.0, 10.0, unit="share of degree",
-                     doc="spare tie slots per agent (storage only: memory and speed, never results)")
+    slack: float = p(
+        0.25,
+        0.0,
+        10.0,
+        unit="share of degree",
+        doc="spare tie slots per agent (storage only: memory and speed, never results)",
+    )
 
 
 @dataclass
@@ -51,8 +63,7 @@ class ExposureConfig:
     length: int = p(60, 0, None, unit="steps", doc="duration of the shock")
     height: float = p(2.0, 0.0, 100.0, unit="x pre-pandemic", doc="extra exposure during the shock")
     persistence: float = p(0.3, 0.0, 1.0, unit="share of height", doc="excess kept after the shock")
-    relaxation: float = p(0.0, 0.0, None, unit="steps",
-                          doc="e-folding time of the kept excess (0 = it stays)")
+    relaxation: float = p(0.0, 0.0, None, unit="steps", doc="e-folding time of the kept excess (0 = it stays)")
 
 
 @dataclass
@@ -85,8 +96,9 @@ class HealthCareConfig:
 class ProfessionsConfig:
     heterogeneous: bool = p(True, doc="false: both professions draw from the social-work distributions")
     share_social_work: float = p(0.5, 0.0, 1.0, unit="share", doc="share of social workers")
-    segregation: float = p(0.5, 0.0, 1.0, unit="probability",
-                           doc="chance an agent takes its group's profession (else drawn by share)")
+    segregation: float = p(
+        0.5, 0.0, 1.0, unit="probability", doc="chance an agent takes its group's profession (else drawn by share)"
+    )
     social_work: SocialWorkConfig = sub(SocialWorkConfig)
     health_care: HealthCareConfig = sub(HealthCareConfig)
 
@@ -109,15 +121,26 @@ class MessagesConfig:
     porosity: float = p(0.2, 0.0, 1.0, unit="share", doc="how much general-forum content reaches professionals")
     forum_mean: float = p(0.4, 0.0, 1.0, lo_open=True, doc="mean stance of general-forum content")
     forum_concentration: float = p(2.0, 0.0, 1e6, lo_open=True, doc="a + b of forum content's Beta")
-    cap: float = p(0.0, 0.0, 1000.0, unit="messages/step",
-                   doc="cap on the messages reaching an agent, all channels scaled down alike (0: no cap)")
+    cap: float = p(
+        0.0,
+        0.0,
+        1000.0,
+        unit="messages/step",
+        doc="cap on the messages reaching an agent, all channels scaled down alike (0: no cap)",
+    )
 
 
 @dataclass
 class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
-    capacity: float = p(8.0, 0.0, None, lo_open=True, unit="messages/step",
-                        doc="attention capacity at literacy 0.5 and identity clarity 0")
+    capacity: float = p(
+        8.0,
+        0.0,
+        None,
+        lo_open=True,
+        unit="messages/step",
+        doc="attention capacity at literacy 0.5 and identity clarity 0",
+    )
     literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
     identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
     withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="1/step", doc="engagement lost per step of full overload")
@@ -167,11 +190,16 @@ class MetricsConfig:
     resister_below: float = p(1 / 3, 0.0, 1.0, unit="stance", doc="stance below which an agent resists")
     cluster_gap: float = p(0.05, 0.0, 1.0, lo_open=True, unit="stance", doc="gap that separates opinion clusters")
     minor_share: float = p(0.05, 0.0, 1.0, unit="share", doc="clusters smaller than this are minor")
-    marginalized_loss: float = p(0.5, 0.0, 1.0, unit="share",
-                                 doc="share of initial in-group ties a marginalized dissenter has lost")
-    ledger_window: int = p(0, 0, None, unit="steps",
-                           doc="the ledger counts effects of the last k steps, as a study observes a "
-                               "window (0: the whole run)")
+    marginalized_loss: float = p(
+        0.5, 0.0, 1.0, unit="share", doc="share of initial in-group ties a marginalized dissenter has lost"
+    )
+    ledger_window: int = p(
+        0,
+        0,
+        None,
+        unit="steps",
+        doc="the ledger counts effects of the last k steps, as a study observes a window (0: the whole run)",
+    )
 
 
 @dataclass
@@ -197,24 +225,61 @@ class PresetConfig:
     """The model variant. The classic presets take the papers' own parameter names (docs/classics.md)."""
 
     name: str = p("full", choices=PRESETS, doc="the model variant: full model or a classic special case")
-    d: float = p(0.3, 0.0, 1.0, unit="stance",
-                 doc="Deffuant / Kozma-Barrat confidence threshold: linked pairs closer than d (strictly) converge")
-    mu: float = p(0.5, 0.0, 1.0, unit="share",
-                  doc="Deffuant / Kozma-Barrat / Jager-Amblard convergence rate: share of the gap moved")
-    epsilon: float = p(0.2, 0.0, 1.0, unit="stance",
-                       doc="Hegselmann-Krause confidence bound: average over opinions within <= epsilon")
-    U: float = p(0.4, 0.0, 2.0, unit="opinion on [-1, 1]",
-                 doc="Jager-Amblard latitude of acceptance: assimilate when |a_i - a_j| < U")
-    T: float = p(0.6, 0.0, 2.0, unit="opinion on [-1, 1]",
-                 doc="Jager-Amblard latitude of rejection: contrast when |a_i - a_j| > T (T >= U)")
-    w: float = p(0.5, 0.0, 1.0, unit="probability",
-                 doc="Kozma-Barrat rewiring probability of an update (a disagreeing tie moves to a random agent)")
-    phi: float = p(0.458, 0.0, 1.0, unit="probability",
-                   doc="Holme-Newman probability that an update rewires a tie to a same-opinion agent")
-    gamma: float = p(10.0, 1.0, None, unit="agents per opinion",
-                     doc="Holme-Newman N / G: G = round(N / gamma) discrete opinions")
-    k: float = p(0.0, 0.0, None, unit="ties",
-                 doc="Kozma-Barrat / Holme-Newman mean degree of the Erdos-Renyi network (0: network as configured)")
+    d: float = p(
+        0.3,
+        0.0,
+        1.0,
+        unit="stance",
+        doc="Deffuant / Kozma-Barrat confidence threshold: linked pairs closer than d (strictly) converge",
+    )
+    mu: float = p(
+        0.5,
+        0.0,
+        1.0,
+        unit="share",
+        doc="Deffuant / Kozma-Barrat / Jager-Amblard convergence rate: share of the gap moved",
+    )
+    epsilon: float = p(
+        0.2, 0.0, 1.0, unit="stance", doc="Hegselmann-Krause confidence bound: average over opinions within <= epsilon"
+    )
+    U: float = p(
+        0.4,
+        0.0,
+        2.0,
+        unit="opinion on [-1, 1]",
+        doc="Jager-Amblard latitude of acceptance: assimilate when |a_i - a_j| < U",
+    )
+    T: float = p(
+        0.6,
+        0.0,
+        2.0,
+        unit="opinion on [-1, 1]",
+        doc="Jager-Amblard latitude of rejection: contrast when |a_i - a_j| > T (T >= U)",
+    )
+    w: float = p(
+        0.5,
+        0.0,
+        1.0,
+        unit="probability",
+        doc="Kozma-Barrat rewiring probability of an update (a disagreeing tie moves to a random agent)",
+    )
+    phi: float = p(
+        0.458,
+        0.0,
+        1.0,
+        unit="probability",
+        doc="Holme-Newman probability that an update rewires a tie to a same-opinion agent",
+    )
+    gamma: float = p(
+        10.0, 1.0, None, unit="agents per opinion", doc="Holme-Newman N / G: G = round(N / gamma) discrete opinions"
+    )
+    k: float = p(
+        0.0,
+        0.0,
+        None,
+        unit="ties",
+        doc="Kozma-Barrat / Holme-Newman mean degree of the Erdos-Renyi network (0: network as configured)",
+    )
 
 
 @dataclass
@@ -225,12 +290,17 @@ class Config:
     n_groups: int = p(10, 1, None, unit="groups", doc="number of groups (teams, services)")
     steps: int = p(200, 0, None, unit="steps", doc="steps to run (one step = one working day)")
     seed: int = p(0, 0, 2**63 - 1, doc="seed of the model's numpy Generator")
-    implementation: str = p("compiled", choices=("compiled", "reference"),
-                            doc="which form of the step runs (compiled or per-agent: same results)")
-    mesa_agents: str = p("auto", choices=("auto", "always", "never"),
-                         doc="create Mesa agent objects (auto: up to 100,000 agents)")
-    stop_at_convergence: bool = p(False, doc="stop before `steps` once a classic preset can no longer change "
-                                             "(rules in docs/classics.md)")
+    implementation: str = p(
+        "compiled",
+        choices=("compiled", "reference"),
+        doc="which form of the step runs (compiled or per-agent: same results)",
+    )
+    mesa_agents: str = p(
+        "auto", choices=("auto", "always", "never"), doc="create Mesa agent objects (auto: up to 100,000 agents)"
+    )
+    stop_at_convergence: bool = p(
+        False, doc="stop before `steps` once a classic preset can no longer change (rules in docs/classics.md)"
+    )
     network: NetworkConfig = sub(NetworkConfig)
     exposure: ExposureConfig = sub(ExposureConfig)
     professions: ProfessionsConfig = sub(ProfessionsConfig)
@@ -271,7 +341,7 @@ def _check_fields(obj: Any, prefix: str) -> None:
         lo, hi = meta.get("lo"), meta.get("hi")
         if isinstance(value, bool) or (lo is None and hi is None):
             continue
-        bad = (isinstance(value, float) and not math.isfinite(value))
+        bad = isinstance(value, float) and not math.isfinite(value)
         if lo is not None:
             bad = bad or (value <= lo if meta["lo_open"] else value < lo)
         if hi is not None:
@@ -290,16 +360,23 @@ def validate(cfg: Config) -> Config:
     if cfg.network.kind == "small_world" and (cfg.network.k % 2 or cfg.network.k >= cfg.n_agents):
         raise ConfigError("network.k", cfg.network.k, f"an even number below n_agents ({cfg.n_agents})")
     if cfg.influence.rejection < cfg.influence.acceptance:
-        raise ConfigError("influence.rejection", cfg.influence.rejection,
-                          f">= influence.acceptance ({cfg.influence.acceptance})")
+        raise ConfigError(
+            "influence.rejection", cfg.influence.rejection, f">= influence.acceptance ({cfg.influence.acceptance})"
+        )
     if cfg.preset.name == "jager_amblard" and cfg.preset.T < cfg.preset.U:
         raise ConfigError("preset.T", cfg.preset.T, f">= preset.U ({cfg.preset.U})")
     if cfg.metrics.ledger_window and cfg.steps > 65535:  # uint16 ledger counters saturate (sim/core/state.py)
-        raise ConfigError("metrics.ledger_window", cfg.metrics.ledger_window,
-                          f"0 when steps > 65535 (steps={cfg.steps}: the ledger's 16-bit counters saturate)")
+        raise ConfigError(
+            "metrics.ledger_window",
+            cfg.metrics.ledger_window,
+            f"0 when steps > 65535 (steps={cfg.steps}: the ledger's 16-bit counters saturate)",
+        )
     if cfg.metrics.resister_below > cfg.metrics.adopter_above:
-        raise ConfigError("metrics.resister_below", cfg.metrics.resister_below,
-                          f"<= metrics.adopter_above ({cfg.metrics.adopter_above})")
+        raise ConfigError(
+            "metrics.resister_below",
+            cfg.metrics.resister_below,
+            f"<= metrics.adopter_above ({cfg.metrics.adopter_above})",
+        )
     return cfg
 
 

@@ -21,8 +21,21 @@ from sim.config.errors import ConfigError, InputError
 from sim.config.params import Config
 
 # Hydra's own flags that take a value in the next argument
-_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
-                     "--config-dir", "-cd", "--experimental-rerun", "--shell-completion", "-sc"}
+_FLAGS_WITH_VALUE = {
+    "--cfg",
+    "-c",
+    "--package",
+    "-p",
+    "--config-path",
+    "-cp",
+    "--config-name",
+    "-cn",
+    "--config-dir",
+    "-cd",
+    "--experimental-rerun",
+    "--shell-completion",
+    "-sc",
+}
 
 
 def overrides_of(argv: list[str]) -> list[str]:
@@ -93,8 +106,7 @@ def check_key(key: str, value: str, dirs: list[Path] | None = None) -> None:
     if fields is None or parts[-1] not in fields:
         where = ".".join(parts[:-1]) or "top level"
         section = typing.cast(dict[str, typing.Any], _fields_at(parts[:-1]) or _fields_at([]))  # [] is a section
-        raise InputError(f"unknown config key: {key}={value!r}; allowed keys at {where}: "
-                         + ", ".join(sorted(section)))
+        raise InputError(f"unknown config key: {key}={value!r}; allowed keys at {where}: " + ", ".join(sorted(section)))
 
 
 # Hydra plugins behind the launcher configs, and how to install them (pyproject.toml extras)
@@ -153,7 +165,7 @@ def config_dirs(argv: list[str], parsed: list[typing.Any]) -> list[Path]:
         if o.key_or_group.lstrip("+") == "hydra.searchpath":
             for entry in o.value() or []:
                 if str(entry).startswith("file://"):
-                    dirs.append(Path(str(entry)[len("file://"):]).resolve())
+                    dirs.append(Path(str(entry)[len("file://") :]).resolve())
     return dirs
 
 
@@ -186,7 +198,7 @@ def preflight(argv: list[str]) -> None:
         if key.lstrip("+").startswith("hydra/") and not o.is_delete():
             values = values_of(o)
             for v in values:
-                check_hydra_group(key.lstrip("+")[len("hydra/"):], v)
+                check_hydra_group(key.lstrip("+")[len("hydra/") :], v)
             continue
         if key.lstrip("+").startswith("hydra") or o.is_delete():
             continue
@@ -215,14 +227,17 @@ def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    given = [o.input_line for o in parsed
-             if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"]
+    given = [
+        o.input_line for o in parsed if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"
+    ]
     if len(dirs) > 1:
         given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     try:
         cfg = compose_dict(given, return_hydra_config=True)
-        params = typing.cast(dict[str, typing.Any],
-                             OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False))
+        params = typing.cast(
+            dict[str, typing.Any],
+            OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False),
+        )
     except Exception:
         return []
     on_line = {o.key_or_group.lstrip("+~") for o in parsed}
@@ -243,12 +258,15 @@ def _check_sweep_dir(parsed: list[typing.Any]) -> None:
         return
     value = sweep_dir.get_value_element_as_str()
     if launcher.get_value_element_as_str().startswith("ray") and not (value.startswith(("/", "$"))):
-        raise InputError(f"hydra.sweep.dir={value}: give an absolute path with hydra/launcher=ray "
-                         "(Ray's workers do not run in this working directory)")
+        raise InputError(
+            f"hydra.sweep.dir={value}: give an absolute path with hydra/launcher=ray "
+            "(Ray's workers do not run in this working directory)"
+        )
 
 
-def _check_configs(hydra_args: list[str], plain: list[str], sweeps: list[tuple[str, list[str], list]],
-                   dirs: list[Path]) -> None:
+def _check_configs(
+    hydra_args: list[str], plain: list[str], sweeps: list[tuple[str, list[str], list]], dirs: list[Path]
+) -> None:
     import copy
     import itertools
     import math
@@ -317,8 +335,9 @@ def _check_configs(hydra_args: list[str], plain: list[str], sweeps: list[tuple[s
                     raise InputError(f"{err} (in the run {run})" if run else str(err)) from None
 
 
-def _merge_option(base: typing.Any, plain: list[str], group: str, option: str,
-                  dirs: list[Path]) -> tuple[typing.Any, Config] | None:
+def _merge_option(
+    base: typing.Any, plain: list[str], group: str, option: str, dirs: list[Path]
+) -> tuple[typing.Any, Config] | None:
     """A global group option merged into the composed config: what composing it gives, ~10x faster.
 
     Only for options without a defaults list, in package _global_, that set no key the command

@@ -63,9 +63,14 @@ class Draws:
             raise AttributeError(name) from None
 
 
-def draw(rng: np.random.Generator, n: int, messages: MessagesConfig,
-         content_rng: np.random.Generator | None = None, forum_reach: float | None = None,
-         engagement: np.ndarray | None = None) -> Draws:
+def draw(
+    rng: np.random.Generator,
+    n: int,
+    messages: MessagesConfig,
+    content_rng: np.random.Generator | None = None,
+    forum_reach: float | None = None,
+    engagement: np.ndarray | None = None,
+) -> Draws:
     """Draw a step's random numbers from one stream (`rng`); forum content from `content_rng`.
 
     Beta draws consume a variable number of random numbers, so on a separate stream the forum's
@@ -91,8 +96,9 @@ class DrawSource:
     uniforms per agent on one core was a quarter of a step at a million agents.
     """
 
-    def __init__(self, rng: np.random.Generator, n: int, content_rng: np.random.Generator | None = None,
-                 chunk: int = 1 << 16) -> None:
+    def __init__(
+        self, rng: np.random.Generator, n: int, content_rng: np.random.Generator | None = None, chunk: int = 1 << 16
+    ) -> None:
         content_rng = rng if content_rng is None else content_rng
         self.n, self.chunk = n, chunk
         k = max(1, -(-n // chunk))
@@ -102,8 +108,9 @@ class DrawSource:
         self.forum = np.empty(n)
         self._pool: ThreadPoolExecutor | None = None
 
-    def draw(self, messages: MessagesConfig, forum_reach: float | None = None,
-             engagement: np.ndarray | None = None) -> Draws:
+    def draw(
+        self, messages: MessagesConfig, forum_reach: float | None = None, engagement: np.ndarray | None = None
+    ) -> Draws:
         """The next step's draws (valid until the next call: the arrays are reused); arguments as `draw`."""
         reach = None if forum_reach is None else forum_reach * (1.0 + 1e-9)  # margin: miss no agent it can reach
         fill = partial(self._fill, messages=messages, reach=reach, engagement=None if reach is None else engagement)
@@ -115,8 +122,9 @@ class DrawSource:
             list(self._pool.map(fill, range(len(self.streams))))
         return Draws(dict(zip(UNIFORMS, self.block, strict=True)), self.forum)
 
-    def _fill(self, c: int, messages: MessagesConfig, reach: float | np.ndarray | None,
-              engagement: np.ndarray | None) -> None:
+    def _fill(
+        self, c: int, messages: MessagesConfig, reach: float | np.ndarray | None, engagement: np.ndarray | None
+    ) -> None:
         lo, hi = c * self.chunk, min(self.n, (c + 1) * self.chunk)
         for row in self.block:  # row by row: the same numbers as one (rows, n) block from one stream
             self.streams[c].random(out=row[lo:hi])

@@ -69,11 +69,16 @@ def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
     stance = beta_draw(stance_rng, _stance_dist(cfg), n)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)
     state = State(
-        group=group, profession=profession,
-        literacy=traits["literacy"], trust=traits["trust"], critical=traits["critical"],
+        group=group,
+        profession=profession,
+        literacy=traits["literacy"],
+        trust=traits["trust"],
+        critical=traits["critical"],
         in_group_degree0=np.zeros(n, dtype=np.int32),
-        stance=stance, engagement=traits["trust"].copy(),
-        identity=np.full(n, cfg.identity.initial, dtype=FRACTION), load=np.zeros(n, dtype=FRACTION),
+        stance=stance,
+        engagement=traits["trust"].copy(),
+        identity=np.full(n, cfg.identity.initial, dtype=FRACTION),
+        load=np.zeros(n, dtype=FRACTION),
         overloaded=np.zeros(n, dtype=bool),
         withdrawn=as_f64(traits["trust"]) < cfg.attention.withdrawn_below,
         ledger={k: np.zeros(n, dtype=LEDGER_DTYPE) for k in LEDGER},

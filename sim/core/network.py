@@ -116,9 +116,7 @@ def _in_sorted(x: np.ndarray, sorted_arr: np.ndarray) -> np.ndarray:
     return sorted_arr[pos] == x
 
 
-def _distinct_draws(
-    sizes: np.ndarray, k: np.ndarray, offsets: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
+def _distinct_draws(sizes: np.ndarray, k: np.ndarray, offsets: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Draw ``k[b]`` distinct indices uniformly from each range ``[0, sizes[b])``.
 
     Indices are returned in the concatenated space (block ``b`` starts at
@@ -130,9 +128,7 @@ def _distinct_draws(
     chosen = np.empty(0, dtype=np.int64)
     need = k.copy()
     while need.any():
-        draws = np.repeat(offsets[:-1], need) + rng.integers(
-            0, np.repeat(sizes, need), dtype=np.int64
-        )
+        draws = np.repeat(offsets[:-1], need) + rng.integers(0, np.repeat(sizes, need), dtype=np.int64)
         draws = _sorted_unique(draws)
         new = draws[~_in_sorted(draws, chosen)]
         # Block b drew need[b] values, so it never overshoots k[b]; the stable sort
@@ -201,9 +197,7 @@ def _merge_rows(
 # --------------------------------------------------------------------------- builders
 
 
-def build_sbm(
-    sizes: np.ndarray, p_in: float, p_out: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def build_sbm(sizes: np.ndarray, p_in: float, p_out: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Planted-partition network over contiguous groups.
 
     Each pair of agents in one group is tied with probability ``p_in``, each pair
@@ -267,9 +261,7 @@ def build_complete(n_agents: int) -> tuple[np.ndarray, np.ndarray]:
     if n < 0:
         raise ConfigError("n_agents", n, "an integer >= 0")
     if n > MAX_COMPLETE_AGENTS:
-        raise ConfigError(
-            "n_agents", n, f"<= {MAX_COMPLETE_AGENTS} for network.kind=complete (N^2/2 ties)"
-        )
+        raise ConfigError("n_agents", n, f"<= {MAX_COMPLETE_AGENTS} for network.kind=complete (N^2/2 ties)")
     # Built row by row rather than via np.triu_indices, which allocates an N x N mask.
     row_len = np.arange(n - 1, -1, -1, dtype=np.int64)
     u = np.repeat(np.arange(n, dtype=np.int64), row_len)
@@ -278,9 +270,7 @@ def build_complete(n_agents: int) -> tuple[np.ndarray, np.ndarray]:
     return u, v
 
 
-def build_small_world(
-    n_agents: int, k: int, beta: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def build_small_world(n_agents: int, k: int, beta: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Watts-Strogatz network: ring lattice with a fraction of ties rewired.
 
     Lattice tie ``(i, i+s mod n)``, ``s = 1..k/2``, is picked for rewiring with
@@ -344,9 +334,7 @@ def build_small_world(
     return key // nn, key % nn
 
 
-def _rewire_exactly(
-    pending: np.ndarray, src: np.ndarray, slot: np.ndarray, n: int, rng: np.random.Generator
-) -> None:
+def _rewire_exactly(pending: np.ndarray, src: np.ndarray, slot: np.ndarray, n: int, rng: np.random.Generator) -> None:
     """Finish rewiring tie by tie where rejection keeps missing (dense graphs)."""
     nodes = _sorted_unique(src[pending])
     a, b = slot // n, slot % n
@@ -465,9 +453,7 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
         it = rows()
         first = next(it, None)
         if first is None:
-            raise InputFileError(
-                path, f"file is empty; expected a header with columns {', '.join(_REQUIRED_COLUMNS)}"
-            )
+            raise InputFileError(path, f"file is empty; expected a header with columns {', '.join(_REQUIRED_COLUMNS)}")
         header_line, header = first
         dup = sorted({c for c in header if header.count(c) > 1})
         if dup:
@@ -476,8 +462,7 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
         if missing:
             raise InputFileError(
                 path,
-                f"missing column(s) {', '.join(missing)}; required columns: "
-                f"{', '.join(_REQUIRED_COLUMNS)}",
+                f"missing column(s) {', '.join(missing)}; required columns: {', '.join(_REQUIRED_COLUMNS)}",
                 line=header_line,
             )
         col = {c: header.index(c) for c in _REQUIRED_COLUMNS}
@@ -485,9 +470,7 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
 
         for line, row in it:
             if len(row) != width:
-                raise InputFileError(
-                    path, f"expected {width} fields as in the header, found {len(row)}", line=line
-                )
+                raise InputFileError(path, f"expected {width} fields as in the header, found {len(row)}", line=line)
             for end in ("source", "target"):
                 if not row[col[end]]:
                     raise InputFileError(path, f"empty {end}", line=line)
@@ -514,8 +497,7 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
                     if old != new:
                         raise InputFileError(
                             path,
-                            f"node {node!r} has {what} {new!r} here but {what} {old!r} "
-                            f"on line {seen[2]}",
+                            f"node {node!r} has {what} {new!r} here but {what} {old!r} on line {seen[2]}",
                             line=line,
                         )
             pairs.append((s, t))

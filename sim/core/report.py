@@ -31,7 +31,7 @@ class StepReport:
         """
         src, dst, kind = [], [], []
         for code, name in enumerate(EVENT_KINDS):
-            for part in ((name,) if name != "cut" else ("cut", "cut_mute", "cut_rewire")):
+            for part in (name,) if name != "cut" else ("cut", "cut_mute", "cut_rewire"):
                 a, b = self.events.get(part, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
                 src.append(np.asarray(a, dtype=np.int64))
                 dst.append(np.asarray(b, dtype=np.int64))

@@ -97,10 +97,16 @@ class State:
         """
         n, t = self.n_agents, self.ties
         arrays = [getattr(self, f.name) for f in dataclasses.fields(self)] + list(self.ledger.values())
-        per_agent = (sum(a.nbytes for a in arrays if isinstance(a, np.ndarray) and len(a) == n)
-                     + t.indptr.nbytes + t.mutes.nbytes)
-        per_slot = sum(getattr(t, f.name).nbytes for f in dataclasses.fields(t)
-                       if isinstance(getattr(t, f.name), np.ndarray) and f.name not in ("indptr", "mutes"))
+        per_agent = (
+            sum(a.nbytes for a in arrays if isinstance(a, np.ndarray) and len(a) == n)
+            + t.indptr.nbytes
+            + t.mutes.nbytes
+        )
+        per_slot = sum(
+            getattr(t, f.name).nbytes
+            for f in dataclasses.fields(t)
+            if isinstance(getattr(t, f.name), np.ndarray) and f.name not in ("indptr", "mutes")
+        )
         return per_agent / n, per_slot / max(int(t.degree().sum() // 2), 1)
 
     def in_group_degree(self) -> np.ndarray:

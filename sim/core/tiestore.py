@@ -70,8 +70,14 @@ class Ties:
         return _degree(self.indptr, self.nbr)
 
     def copy(self) -> Ties:
-        return Ties(self.indptr.copy(), self.nbr.copy(), self.muted.copy(), self.rejections.copy(), self.slack,
-                    self.mutes.copy())
+        return Ties(
+            self.indptr.copy(),
+            self.nbr.copy(),
+            self.muted.copy(),
+            self.rejections.copy(),
+            self.slack,
+            self.mutes.copy(),
+        )
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Undirected ties (u < v, sorted) with who muted whom, for outputs and metrics.
@@ -91,8 +97,7 @@ class Ties:
         nb = self.nbr[s].astype(np.int64)
         order = np.lexsort((nb, own))
         s = s[order]
-        return {"owner": own[order], "nbr": nb[order], "muted": self.muted[s],
-                "rejections": self.rejections[s]}
+        return {"owner": own[order], "nbr": nb[order], "muted": self.muted[s], "rejections": self.rejections[s]}
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -242,7 +247,7 @@ def _fill_blocks(indptr, u, v, nbr):
 def _sort_blocks(indptr, deg, nbr):
     for i in nb.prange(len(indptr) - 1):
         a = indptr[i]
-        nbr[a:a + deg[i]] = np.sort(nbr[a:a + deg[i]])
+        nbr[a : a + deg[i]] = np.sort(nbr[a : a + deg[i]])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -492,9 +497,9 @@ def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
     old = np.empty(m + 1, dtype=np.int64)
     for k in range(m + 1):
         old[k] = indptr[lo + k] - a0
-    t_nbr = nbr[a0:a0 + have].copy()
-    t_muted = muted[a0:a0 + have].copy()
-    t_rej = rej[a0:a0 + have].copy()
+    t_nbr = nbr[a0 : a0 + have].copy()
+    t_muted = muted[a0 : a0 + have].copy()
+    t_rej = rej[a0 : a0 + have].copy()
     w = a0
     for k in range(m):
         src = old[k]
@@ -520,8 +525,10 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     else:  # every slot of all three is written by the re-pack
         nbr, muted, rej = np.empty(size, np.int32), np.empty(size, np.bool_), np.empty(size, np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
-    ties.spare = cast(tuple[np.ndarray, np.ndarray, np.ndarray],
-                      tuple(a if a.base is None else a.base for a in (ties.nbr, ties.muted, ties.rejections)))
+    ties.spare = cast(
+        tuple[np.ndarray, np.ndarray, np.ndarray],
+        tuple(a if a.base is None else a.base for a in (ties.nbr, ties.muted, ties.rejections)),
+    )
     ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej  # `mutes` stays valid
 
 

@@ -94,8 +94,22 @@ def _check_bins_alpha(bins: int, alpha: float) -> tuple[int, float]:
 
 
 # Column of each measure in the compiled kernels' output rows.
-(_SPREAD, _DISPERSION, _MAD, _PAIRWISE, _COVERAGE, _N_CLUSTERS, _N_MAJOR, _N_MINOR,
- _DIVERGENCE, _CONSENSUS, _DISTINCTNESS, _PARITY, _BIMODALITY, _ER) = range(len(_KEYS))
+(
+    _SPREAD,
+    _DISPERSION,
+    _MAD,
+    _PAIRWISE,
+    _COVERAGE,
+    _N_CLUSTERS,
+    _N_MAJOR,
+    _N_MINOR,
+    _DIVERGENCE,
+    _CONSENSUS,
+    _DISTINCTNESS,
+    _PARITY,
+    _BIMODALITY,
+    _ER,
+) = range(len(_KEYS))
 
 
 @nb.njit(inline="always", **_JIT)
@@ -393,7 +407,7 @@ def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
     for w in nb.prange(workers):
         for lv in range(k):
             if task[lv] == w:
-                _measures_sorted(xs[bounds[lv]:bounds[lv + 1]], gap, minor_share, bins, alpha, out[lv])
+                _measures_sorted(xs[bounds[lv] : bounds[lv + 1]], gap, minor_share, bins, alpha, out[lv])
     return out
 
 
@@ -596,7 +610,7 @@ def polarization_by_level(
     for level, k in partitions:
         _check_levels(level, k, n)
     xs = np.empty(n * len(partitions))
-    jobs = ([arr] * len(partitions), partitions, [xs[p * n:(p + 1) * n] for p in range(len(partitions))])
+    jobs = ([arr] * len(partitions), partitions, [xs[p * n : (p + 1) * n] for p in range(len(partitions))])
     workers = min(len(partitions), nb.get_num_threads()) if n >= _THREADED_SORT else 1
     if workers > 1:  # numpy's sort and the compiled scatter release the GIL: partitions sort side by side
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -606,7 +620,7 @@ def polarization_by_level(
     bounds = np.concatenate([np.zeros(1, dtype=np.int64)] + [b[1:] + p * n for p, b in enumerate(blocks)])
     table = _level_measures(xs, bounds, *args, nb.get_num_threads())
     firsts = np.cumsum([k for _, k in partitions])[:-1]  # first row of each partition after the first
-    return [{key: part[:, c] for c, key in enumerate(_KEYS)} for part in np.split(table, firsts)][:len(partitions)]
+    return [{key: part[:, c] for c, key in enumerate(_KEYS)} for part in np.split(table, firsts)][: len(partitions)]
 
 
 def _sort_within_levels(x: np.ndarray, partition: tuple[np.ndarray, int], out: np.ndarray) -> np.ndarray:

@@ -31,18 +31,43 @@ SCOPES = ("all", "group", "profession")
 
 # per-agent indicators whose level mean is the metric
 MEAN_METRICS = (
-    "stance_mean", "adopter_share", "resister_share",
-    "dissenter_share", "marginalized_share", "isolated_share", "in_group_degree_mean",
-    "withdrawn_share", "overloaded_share", "engagement_mean", "load_mean",
-    "identity_mean", "degree_mean", "accepted_share",
-    "ledger_only_positive", "ledger_only_negative", "ledger_mixed", "ledger_none",
+    "stance_mean",
+    "adopter_share",
+    "resister_share",
+    "dissenter_share",
+    "marginalized_share",
+    "isolated_share",
+    "in_group_degree_mean",
+    "withdrawn_share",
+    "overloaded_share",
+    "engagement_mean",
+    "load_mean",
+    "identity_mean",
+    "degree_mean",
+    "accepted_share",
+    "ledger_only_positive",
+    "ledger_only_negative",
+    "ledger_mixed",
+    "ledger_none",
 )
 # events of the step counted by the scope of their source agent
 COUNT_METRICS = ("ties_cut", "ties_excluded", "ties_muted", "ties_formed", "ties_rewired")
 POLARIZATION_METRICS = (
-    "spread", "dispersion", "mean_abs_dev", "pairwise_dispersion", "coverage",
-    "n_clusters", "n_major_clusters", "n_minor_clusters", "group_divergence", "group_consensus",
-    "distinctness", "size_parity", "bimodality", "esteban_ray", "assortativity",
+    "spread",
+    "dispersion",
+    "mean_abs_dev",
+    "pairwise_dispersion",
+    "coverage",
+    "n_clusters",
+    "n_major_clusters",
+    "n_minor_clusters",
+    "group_divergence",
+    "group_consensus",
+    "distinctness",
+    "size_parity",
+    "bimodality",
+    "esteban_ray",
+    "assortativity",
 )
 RATIO_METRICS = ("marginalized_of_dissenters", "in_group_ties_lost_share")
 METRICS = MEAN_METRICS + RATIO_METRICS + COUNT_METRICS + POLARIZATION_METRICS + ("exposure",)
@@ -57,9 +82,11 @@ class ScopeValues:
 
 def ledger_effects(ledger: dict[str, np.ndarray], base: dict[str, np.ndarray] | None = None):
     """Who has positive and who has negative effects, counting since `base` (None: since step 0)."""
+
     def since(keys):
         then = np.stack([base[k] for k in keys]) if base is not None else np.zeros((0, 0), dtype=np.int64)
         return _grew(np.stack([ledger[k] for k in keys]), then)
+
     return since(LEDGER_POSITIVE), since(LEDGER_NEGATIVE)
 
 
@@ -77,8 +104,14 @@ def _grew(now, then):
     return out
 
 
-def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conformity: float,
-               ledger_base: dict[str, np.ndarray] | None = None, ledger_open: bool = True):
+def indicators(
+    state: State,
+    report: StepReport | None,
+    cfg: MetricsConfig,
+    conformity: float,
+    ledger_base: dict[str, np.ndarray] | None = None,
+    ledger_open: bool = True,
+):
     """Per-agent indicator arrays (the things whose means are the share metrics), and their sums per cell.
 
     The ledger counts since `ledger_base` (the counters when the observation window opened); before
@@ -94,8 +127,12 @@ def indicators(state: State, report: StepReport | None, cfg: MetricsConfig, conf
     deg0 = state.in_group_degree0
     marginalized = _marginalized(dissent, in_deg, deg0, cfg.marginalized_loss)
     pos, neg = ledger_effects(state.ledger, ledger_base)
-    ledger = {"ledger_only_positive": pos & ~neg, "ledger_only_negative": neg & ~pos,
-              "ledger_mixed": pos & neg, "ledger_none": ~pos & ~neg}
+    ledger = {
+        "ledger_only_positive": pos & ~neg,
+        "ledger_only_negative": neg & ~pos,
+        "ledger_mixed": pos & neg,
+        "ledger_none": ~pos & ~neg,
+    }
     if not ledger_open:
         ledger = {k: np.full(len(x), np.nan) for k in ledger}
     accepted = report.n_accepted > 0 if report is not None else np.zeros(len(x), dtype=bool)
@@ -188,7 +225,7 @@ def level_sums(cell_values: np.ndarray, scope: str) -> np.ndarray:
     by_group = cell_values.reshape(-1, 1 << _BITS)
     if scope == "all":
         return np.array([by_group.sum()])
-    return by_group.sum(axis=1) if scope == "group" else by_group.sum(axis=0)[:len(PROFESSIONS)]
+    return by_group.sum(axis=1) if scope == "group" else by_group.sum(axis=0)[: len(PROFESSIONS)]
 
 
 def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
@@ -200,14 +237,26 @@ def scope_levels(state: State, scope: str) -> tuple[np.ndarray, list[str]]:
     return state.profession, list(PROFESSIONS)
 
 
-def scope_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, Any],
-                  scope: str, cfg: MetricsConfig, exposure: float) -> ScopeValues:
+def scope_metrics(
+    state: State,
+    events: tuple[np.ndarray, np.ndarray],
+    ind: dict[str, Any],
+    scope: str,
+    cfg: MetricsConfig,
+    exposure: float,
+) -> ScopeValues:
     """Every metric of every level of one scope (see `scopes_metrics`)."""
     return scopes_metrics(state, events, ind, [scope], cfg, exposure)[0]
 
 
-def scopes_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dict[str, Any],
-                   scopes: list[str], cfg: MetricsConfig, exposure: float) -> list[ScopeValues]:
+def scopes_metrics(
+    state: State,
+    events: tuple[np.ndarray, np.ndarray],
+    ind: dict[str, Any],
+    scopes: list[str],
+    cfg: MetricsConfig,
+    exposure: float,
+) -> list[ScopeValues]:
     """Every metric of every level of several scopes, from `indicators`' output and the tie events.
 
     The compiled parts (polarization, assortativity) run once for all the scopes, so that the threads
@@ -215,23 +264,29 @@ def scopes_metrics(state: State, events: tuple[np.ndarray, np.ndarray], ind: dic
     """
     levels = [scope_levels(state, scope) for scope in scopes]
     ks = [len(names) for _, names in levels]
-    polar = polarization_by_level(state.stance, [(lv, k) for (lv, _), k in zip(levels, ks, strict=True)],
-                                  cluster_gap=cfg.cluster_gap, minor_share=cfg.minor_share)
+    polar = polarization_by_level(
+        state.stance,
+        [(lv, k) for (lv, _), k in zip(levels, ks, strict=True)],
+        cluster_gap=cfg.cluster_gap,
+        minor_share=cfg.minor_share,
+    )
     cell, arcs, far = ind["_arcs"]  # assortativity over the ties with both ends in the level
-    assort = scope_assortativity(state.stance, cell, _BITS, arcs, far,
-                                 np.array([SCOPES.index(scope) for scope in scopes]), np.array(ks))
+    assort = scope_assortativity(
+        state.stance, cell, _BITS, arcs, far, np.array([SCOPES.index(scope) for scope in scopes]), np.array(ks)
+    )
     out = []
     for r, (scope, (level, names)) in enumerate(zip(scopes, levels, strict=True)):
         values = _level_values(ind["_cells"], events, scope, level, len(names))
         values.update(polar[r])
-        values["assortativity"] = assort[r, :len(names)]
+        values["assortativity"] = assort[r, : len(names)]
         values["exposure"] = np.full(len(names), exposure)
         out.append(ScopeValues(scope, names, values))
     return out
 
 
-def _level_values(by_cell: dict[str, np.ndarray], events: tuple[np.ndarray, np.ndarray], scope: str,
-                  level: np.ndarray, k: int) -> dict[str, np.ndarray]:
+def _level_values(
+    by_cell: dict[str, np.ndarray], events: tuple[np.ndarray, np.ndarray], scope: str, level: np.ndarray, k: int
+) -> dict[str, np.ndarray]:
     """Means, ratios and event counts of each level of a scope, from the sums per cell."""
     sums = {m: level_sums(v, scope) for m, v in by_cell.items()}
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -109,5 +109,5 @@ def scope_assortativity(x, cell, bits, arcs, far, rows, ks):
         r = rows[t]
         shift = bits if r == 1 else 0
         mask = 0 if r == 0 else -1 if r == 1 else (1 << bits) - 1
-        out[t, :ks[t]] = assortativity_from_arcs(x, cell, shift, mask, ks[t], arcs[r], far[r])
+        out[t, : ks[t]] = assortativity_from_arcs(x, cell, shift, mask, ks[t], arcs[r], far[r])
     return out

@@ -60,7 +60,7 @@ class Professional(mesa.Agent):
     def neighbors(self) -> list[int]:
         """Rows of the agents this one is tied to."""
         ties = self.model.state.ties
-        block = ties.nbr[ties.indptr[self.row]:ties.indptr[self.row + 1]]
+        block = ties.nbr[ties.indptr[self.row] : ties.indptr[self.row + 1]]
         return [int(j) for j in block[block >= 0]]
 
     @property
@@ -77,5 +77,7 @@ class Professional(mesa.Agent):
         return {k: int(self.model.state.ledger[k][self.row]) for k in LEDGER}
 
     def __repr__(self) -> str:
-        return (f"Professional(row={self.row}, {self.profession}, group={self.group}, "
-                f"stance={self.stance:.3f}, engagement={self.engagement:.3f})")
+        return (
+            f"Professional(row={self.row}, {self.profession}, group={self.group}, "
+            f"stance={self.stance:.3f}, engagement={self.engagement:.3f})"
+        )

@@ -49,8 +49,11 @@ class ResocializationModel(mesa.Model):
         self.draws = DrawSource(self.rng, self.state.n_agents, self.content_rng) if self.classic is None else None
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
-        self._step = (STEPS[cfg.implementation] if self.classic is None
-                      else classics.step_function(cfg.preset.name, cfg.implementation))
+        self._step = (
+            STEPS[cfg.implementation]
+            if self.classic is None
+            else classics.step_function(cfg.preset.name, cfg.implementation)
+        )
         n = self.state.n_agents
         if cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= AGENT_OBJECTS_UP_TO):
             for row in range(n):

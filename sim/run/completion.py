@@ -81,21 +81,34 @@ def begin(out: Path, cfg: Config) -> dict[str, Any]:
     for stale in out.glob(".*.tmp"):
         stale.unlink(missing_ok=True)
     info = {"started": _now(), "t0": time.perf_counter(), "host": socket.gethostname(), "pid": os.getpid()}
-    log.info("run start: %s, seed %d, %d agents, %d steps, config %s, host %s, pid %d", out, cfg.seed,
-             cfg.n_agents, cfg.steps, config_digest(cfg)[:12], info["host"], info["pid"])
+    log.info(
+        "run start: %s, seed %d, %d agents, %d steps, config %s, host %s, pid %d",
+        out,
+        cfg.seed,
+        cfg.n_agents,
+        cfg.steps,
+        config_digest(cfg)[:12],
+        info["host"],
+        info["pid"],
+    )
     return info
 
 
-def finish(out: Path, cfg: Config, info: dict[str, Any], files: list[str],
-           meta: dict[str, Any] | None) -> dict[str, Any]:
+def finish(
+    out: Path, cfg: Config, info: dict[str, Any], files: list[str], meta: dict[str, Any] | None
+) -> dict[str, Any]:
     """Write the marker, last; returns it."""
     wall = round(time.perf_counter() - info["t0"], 3)
     marker = {
         "complete": True,
         "config_sha256": config_digest(cfg),
         "seed": cfg.seed,
-        "started": info["started"], "ended": _now(), "wall_time_s": wall,
-        "host": info["host"], "pid": info["pid"], "python": platform.python_version(),
+        "started": info["started"],
+        "ended": _now(),
+        "wall_time_s": wall,
+        "host": info["host"],
+        "pid": info["pid"],
+        "python": platform.python_version(),
         "files": {name: (out / name).stat().st_size for name in files},
         "config": config_dict(cfg),
         "hydra": meta or {},

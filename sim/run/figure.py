@@ -47,15 +47,20 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
         for prof, color in PROFESSION_COLORS.items():
             if prof in rec.by_profession:
                 ls = "-" if m == "adopter_share" else "--"
-                ax.plot(steps, rec.by_profession[prof][m], color=color, ls=ls,
-                        label=f"{label}, {prof.replace('_', ' ')}")
+                ax.plot(
+                    steps, rec.by_profession[prof][m], color=color, ls=ls, label=f"{label}, {prof.replace('_', ' ')}"
+                )
     ax.set(title="Adoption and resistance by profession", xlabel="step", ylabel="share of agents", ylim=(0, 1))
     ax.legend(fontsize=8)
 
     ax = axes[0, 2]
-    for m, label in (("esteban_ray", "Esteban-Ray"), ("bimodality", "bimodality coefficient"),
-                     ("dispersion", "dispersion (sd)"), ("assortativity", "opinion assortativity"),
-                     ("size_parity", "cluster size parity")):
+    for m, label in (
+        ("esteban_ray", "Esteban-Ray"),
+        ("bimodality", "bimodality coefficient"),
+        ("dispersion", "dispersion (sd)"),
+        ("assortativity", "opinion assortativity"),
+        ("size_parity", "cluster size parity"),
+    ):
         ax.plot(steps, s[m], label=label)
     ax.axhline(5 / 9, color="0.6", ls=":", lw=1)
     ax.set(title="Polarization", xlabel="step", ylabel="index")
@@ -67,9 +72,13 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
 
     ax = axes[1, 0]
-    for m, label in (("withdrawn_share", "withdrawn"), ("overloaded_share", "overloaded"),
-                     ("marginalized_share", "marginalized"), ("isolated_share", "isolated"),
-                     ("dissenter_share", "dissenters")):
+    for m, label in (
+        ("withdrawn_share", "withdrawn"),
+        ("overloaded_share", "overloaded"),
+        ("marginalized_share", "marginalized"),
+        ("isolated_share", "isolated"),
+        ("dissenter_share", "dissenters"),
+    ):
         ax.plot(steps, s[m], label=label)
     ax.set(title="Asociality and marginalization", xlabel="step", ylabel="share of agents", ylim=(0, 1))
     ax.legend(fontsize=8, loc="upper left")
@@ -81,20 +90,32 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     ax.set(title="Resocialization", xlabel="step", ylabel="mean (0-1)", ylim=(0, 1))
     ax2 = ax.twinx()
     width = max(1, (steps[1] - steps[0]) if len(steps) > 1 else 1)
-    ax2.bar(steps, s["ties_formed"] + s["ties_rewired"], width=width, color="#66a61e", alpha=0.5,
-            label="ties formed per step")
-    ax2.bar(steps, -(s["ties_cut"] + s["ties_excluded"]), width=width, color="#e7298a", alpha=0.5,
-            label="ties cut per step")
+    ax2.bar(
+        steps,
+        s["ties_formed"] + s["ties_rewired"],
+        width=width,
+        color="#66a61e",
+        alpha=0.5,
+        label="ties formed per step",
+    )
+    ax2.bar(
+        steps, -(s["ties_cut"] + s["ties_excluded"]), width=width, color="#e7298a", alpha=0.5, label="ties cut per step"
+    )
     ax2.set_ylabel("ties per step (formed +, cut -)")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
 
     ax = axes[1, 2]
-    parts = [("ledger_only_positive", "only positive", "#1a9850"), ("ledger_mixed", "mixed", "#fee08b"),
-             ("ledger_only_negative", "only negative", "#d73027"), ("ledger_none", "none", "0.8")]
-    ax.stackplot(steps, *[s[m] for m, _, _ in parts], labels=[lab for _, lab, _ in parts],
-                 colors=[c for _, _, c in parts])
+    parts = [
+        ("ledger_only_positive", "only positive", "#1a9850"),
+        ("ledger_mixed", "mixed", "#fee08b"),
+        ("ledger_only_negative", "only negative", "#d73027"),
+        ("ledger_none", "none", "0.8"),
+    ]
+    ax.stackplot(
+        steps, *[s[m] for m, _, _ in parts], labels=[lab for _, lab, _ in parts], colors=[c for _, _, c in parts]
+    )
     ax.axhline(0.39, color="k", ls="--", lw=1)
     ax.text(steps[-1], 0.39, " review: 39% mixed", va="bottom", ha="right", fontsize=8)
     ax.set(title="Effect ledger (share of agents)", xlabel="step", ylabel="share", ylim=(0, 1))

@@ -38,8 +38,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Strict JSON: NaN and infinities (undefined metrics) are written as null."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable,
-                                  allow_nan=False) + "\n")
+        tmp.write_text(json.dumps(_finite(data), indent=2, sort_keys=True, default=_jsonable, allow_nan=False) + "\n")
 
 
 def _finite(value: Any) -> Any:

@@ -19,10 +19,23 @@ AGENT_SCHEMA = pa.schema(
     + [(c, pa.float64()) for c in ("literacy", "trust", "critical")]
     + [(f"ledger_{k}", pa.uint32()) for k in LEDGER]
 )
-EVENT_SCHEMA = pa.schema([("step", pa.int32()), ("source", pa.int64()), ("target", pa.int64()),
-                          ("kind", pa.dictionary(pa.int8(), pa.string()))])
-EDGE_SCHEMA = pa.schema([("source", pa.int64()), ("target", pa.int64()), ("same_group", pa.bool_()),
-                         ("source_muted_target", pa.bool_()), ("target_muted_source", pa.bool_())])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("step", pa.int32()),
+        ("source", pa.int64()),
+        ("target", pa.int64()),
+        ("kind", pa.dictionary(pa.int8(), pa.string())),
+    ]
+)
+EDGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.int64()),
+        ("target", pa.int64()),
+        ("same_group", pa.bool_()),
+        ("source_muted_target", pa.bool_()),
+        ("target_muted_source", pa.bool_()),
+    ]
+)
 
 
 def _dictionary(codes: np.ndarray, names: tuple[str, ...]) -> pa.DictionaryArray:
@@ -43,12 +56,15 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
         "agent_id": rows.astype(np.int64),
         "group": state.group[rows],
         "profession": _dictionary(state.profession[rows], PROFESSIONS),
-        "stance": state.stance[rows], "engagement": state.engagement[rows].astype(np.float64),
-        "load": state.load[rows].astype(np.float64), "identity": state.identity[rows].astype(np.float64),
+        "stance": state.stance[rows],
+        "engagement": state.engagement[rows].astype(np.float64),
+        "load": state.load[rows].astype(np.float64),
+        "identity": state.identity[rows].astype(np.float64),
         "in_group_degree": in_deg.astype(np.int32),
         "in_group_degree0": state.in_group_degree0[rows].astype(np.int32),
         "degree": degree.astype(np.int32),
-        "overloaded": state.overloaded[rows], "withdrawn": state.withdrawn[rows],
+        "overloaded": state.overloaded[rows],
+        "withdrawn": state.withdrawn[rows],
         **{k: getattr(state, k)[rows].astype(np.float64) for k in ("literacy", "trust", "critical")},
     }
     cols.update({f"ledger_{k}": state.ledger[k][rows].astype(np.uint32) for k in LEDGER})
@@ -57,14 +73,29 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
 
 def event_table(step: int, report: StepReport) -> pa.Table:
     src, dst, kind = report.event_table()
-    return pa.table({"step": np.full(len(src), step, dtype=np.int32), "source": src, "target": dst,
-                     "kind": _dictionary(kind, EVENT_KINDS)}, schema=EVENT_SCHEMA)
+    return pa.table(
+        {
+            "step": np.full(len(src), step, dtype=np.int32),
+            "source": src,
+            "target": dst,
+            "kind": _dictionary(kind, EVENT_KINDS),
+        },
+        schema=EVENT_SCHEMA,
+    )
 
 
 def edge_table(state: State) -> pa.Table:
     u, v, mu, mv = state.ties.edges()
-    return pa.table({"source": u, "target": v, "same_group": state.group[u] == state.group[v],
-                     "source_muted_target": mu, "target_muted_source": mv}, schema=EDGE_SCHEMA)
+    return pa.table(
+        {
+            "source": u,
+            "target": v,
+            "same_group": state.group[u] == state.group[v],
+            "source_muted_target": mu,
+            "target_muted_source": mv,
+        },
+        schema=EDGE_SCHEMA,
+    )
 
 
 def node_table(node_labels: np.ndarray, group: np.ndarray, group_labels: np.ndarray) -> pa.Table:
@@ -73,6 +104,10 @@ def node_table(node_labels: np.ndarray, group: np.ndarray, group_labels: np.ndar
     Agents are renumbered 0..N-1 in sorted label order; without this table the ``agent_id`` in the
     other outputs could not be joined back to the user's data.
     """
-    return pa.table({"agent_id": np.arange(len(node_labels), dtype=np.int64),
-                     "node": [str(x) for x in node_labels.tolist()],
-                     "group_label": [str(x) for x in group_labels[group].tolist()]})
+    return pa.table(
+        {
+            "agent_id": np.arange(len(node_labels), dtype=np.int64),
+            "node": [str(x) for x in node_labels.tolist()],
+            "group_label": [str(x) for x in group_labels[group].tolist()],
+        }
+    )

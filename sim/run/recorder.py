@@ -18,13 +18,15 @@ from sim.metrics.population import METRICS, SCOPES, indicators, scopes_metrics
 from sim.run.io import ParquetStream
 from sim.step.exposure import level
 
-SCHEMA = pa.schema([
-    ("step", pa.int32()),
-    ("scope", pa.dictionary(pa.int8(), pa.string())),
-    ("level", pa.dictionary(pa.int32(), pa.string())),
-    ("metric", pa.dictionary(pa.int16(), pa.string())),
-    ("value", pa.float64()),
-])
+SCHEMA = pa.schema(
+    [
+        ("step", pa.int32()),
+        ("scope", pa.dictionary(pa.int8(), pa.string())),
+        ("level", pa.dictionary(pa.int32(), pa.string())),
+        ("metric", pa.dictionary(pa.int16(), pa.string())),
+        ("value", pa.float64()),
+    ]
+)
 HIST_BINS = 20
 _HIST_EDGES = np.linspace(0.0, 1.0, HIST_BINS + 1)  # np.histogram's edges for range (0, 1)
 
@@ -59,8 +61,14 @@ class MetricsRecorder:
         else:
             events = (np.zeros(0, np.int64), np.zeros(0, np.int8))
         self._events = []
-        ind = indicators(state, report, self.cfg.metrics, self.cfg.ties.conformity, self._ledger_base,
-                         ledger_open=state.t >= self.ledger_opens)
+        ind = indicators(
+            state,
+            report,
+            self.cfg.metrics,
+            self.cfg.ties.conformity,
+            self._ledger_base,
+            ledger_open=state.t >= self.ledger_opens,
+        )
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
         self.histograms.append(stance_histogram(state.stance))
@@ -88,13 +96,18 @@ class MetricsRecorder:
             index_type = SCHEMA.field(field).type.index_type
             return pa.DictionaryArray.from_arrays(pa.array(codes, type=index_type), pa.array(names, pa.string()))
 
-        self._chunks.append(pa.Table.from_arrays([
-            pa.array(np.full(n, step, dtype=np.int32)),
-            coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
-            coded(np.tile(np.arange(k), len(metric_names)), levels, "level"),
-            coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
-            pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
-        ], schema=SCHEMA))
+        self._chunks.append(
+            pa.Table.from_arrays(
+                [
+                    pa.array(np.full(n, step, dtype=np.int32)),
+                    coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
+                    coded(np.tile(np.arange(k), len(metric_names)), levels, "level"),
+                    coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
+                    pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
+                ],
+                schema=SCHEMA,
+            )
+        )
         self._rows += n
 
     def table(self) -> pa.Table:

@@ -24,9 +24,11 @@ ROWS = (
 def summary_table(summary: dict[str, Any]) -> str:
     ran = summary.get("stopped_at_step", summary["steps"])
     steps = f"{ran} steps" if ran == summary["steps"] else f"stopped at step {ran} of {summary['steps']}"
-    head = (f"{summary['scenario']} | preset {summary['preset']} | {summary['n_agents']} agents, "
-            f"{summary['n_groups']} groups | {steps} | seed {summary['seed']} | "
-            f"{summary['wall_time_s']:.1f} s")
+    head = (
+        f"{summary['scenario']} | preset {summary['preset']} | {summary['n_agents']} agents, "
+        f"{summary['n_groups']} groups | {steps} | seed {summary['seed']} | "
+        f"{summary['wall_time_s']:.1f} s"
+    )
     width = max(len(label) for _, label in ROWS)
     lines = [head, f"{'metric':<{width}}  {'step 0':>9}  {'final':>9}", "-" * (width + 22)]
     for key, label in ROWS:
@@ -35,8 +37,9 @@ def summary_table(summary: dict[str, Any]) -> str:
     rec = summary.get("recovery") or {}
     if rec.get("pre_shock_engagement") is not None:
         steps = rec["recovery_steps"]
-        lines.append(f"{'engagement recovery after shock':<{width}}  "
-                     f"{'never' if steps is None else f'{steps} steps':>20}")
+        lines.append(
+            f"{'engagement recovery after shock':<{width}}  {'never' if steps is None else f'{steps} steps':>20}"
+        )
     return "\n".join(lines)
 
 

@@ -21,8 +21,14 @@ from sim.run.figure import draw_figure
 from sim.run.io import ParquetStream, write_json, write_table
 from sim.run.recorder import SCHEMA, MetricsRecorder
 
-OUTPUT_FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json",
-                "figure.png")  # edge-list runs add nodes.parquet
+OUTPUT_FILES = (
+    "metrics.parquet",
+    "agents.parquet",
+    "edges.parquet",
+    "events.parquet",
+    "summary.json",
+    "figure.png",
+)  # edge-list runs add nodes.parquet
 
 
 def _progress(cfg: Config, total: int):
@@ -69,8 +75,10 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     init_s = time.perf_counter() - started
     state = model.state
     info = completion.begin(out, cfg)  # drops an old marker before any output is replaced
-    streams = {"metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
-               "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA)}
+    streams = {
+        "metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
+        "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA),
+    }
     if cfg.output.events:
         streams["events"] = ParquetStream(out / "events.parquet", outputs.EVENT_SCHEMA)
     rec = MetricsRecorder(cfg, streams["metrics"])
@@ -107,17 +115,22 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
         "final": rec.final(),
         "initial": {m: v[0] for m, v in rec.series.items() if v},
         "recovery": recovery_summary(cfg, rec),
-        "n_agents": state.n_agents, "n_groups": state.n_groups, "n_ties": int(state.ties.degree().sum() // 2),
-        "steps": cfg.steps, "seed": cfg.seed, "scenario": cfg.scenario.name, "preset": cfg.preset.name,
+        "n_agents": state.n_agents,
+        "n_groups": state.n_groups,
+        "n_ties": int(state.ties.degree().sum() // 2),
+        "steps": cfg.steps,
+        "seed": cfg.seed,
+        "scenario": cfg.scenario.name,
+        "preset": cfg.preset.name,
         "implementation": cfg.implementation,
-        "stopped_at_step": state.t, **regime_summary(state.stance, cfg.metrics),  # docs/classics.md
+        "stopped_at_step": state.t,
+        **regime_summary(state.stance, cfg.metrics),  # docs/classics.md
         "versions": {p: version(p) for p in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")}
         | {"sim": version("resocialization-sim"), "python": platform.python_version()},
     }
     if cfg.output.figure:
         name = cfg.scenario.name if cfg.preset.name == "full" else f"preset {cfg.preset.name}"
-        title = (f"{name}: {state.n_agents} agents, {state.n_groups} groups, "
-                 f"{cfg.steps} steps, seed {cfg.seed}")
+        title = f"{name}: {state.n_agents} agents, {state.n_groups} groups, {cfg.steps} steps, seed {cfg.seed}"
         draw_figure(rec, out / "figure.png", title)
     summary["wall_time_s"] = round(time.perf_counter() - started, 3)
     summary["init_s"] = round(init_s, 3)
@@ -156,5 +169,8 @@ def recovery_summary(cfg: Config, rec: MetricsRecorder) -> dict[str, float | Non
     during = (steps >= ex.start) & (steps < end)
     trough = float(eng[during].min()) if np.any(during) else None
     back = np.flatnonzero(after & (eng >= 0.95 * pre))
-    return {"pre_shock_engagement": pre, "trough_engagement": trough,
-            "recovery_steps": int(steps[back[0]] - end) if len(back) else None}
+    return {
+        "pre_shock_engagement": pre,
+        "trough_engagement": trough,
+        "recovery_steps": int(steps[back[0]] - end) if len(back) else None,
+    }

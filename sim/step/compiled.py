@@ -36,8 +36,27 @@ bump = identity.bump
 # error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
 # config); IEEE division itself is unchanged, and the loop no longer branches to raise.
 @nb.njit(parallel=True, error_model="numpy", **_JIT)
-def _exchange(t, x, e, trust, literacy, ident_arr, critical, forum_content, u_peer, u_pick, u_broadcast, u_forum,
-              was_over, was_withdrawn, gains, episodes, withdrawals, e_t, p):
+def _exchange(
+    t,
+    x,
+    e,
+    trust,
+    literacy,
+    ident_arr,
+    critical,
+    forum_content,
+    u_peer,
+    u_pick,
+    u_broadcast,
+    u_forum,
+    was_over,
+    was_withdrawn,
+    gains,
+    episodes,
+    withdrawals,
+    e_t,
+    p,
+):
     """Phases 1-3 (exposure, attention, influence) and 5 (identity, ledger) for every agent.
 
     Identity and its ledger counters read only the agent's own new attention and influence outcome,
@@ -104,7 +123,8 @@ def _exchange(t, x, e, trust, literacy, ident_arr, critical, forum_content, u_pe
         # influence
         y_peer = x[sender[i]] if seen_peer else 0.0
         x_new[i], n_acc[i], rej_peer[i] = influence.new_stance(
-            x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, p)
+            x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, p
+        )
         # identity and ledger
         gained = identity.gains(n_acc[i], withdrawn[i], is_over, p)
         ident_arr[i] = identity.next_identity(ident, gained, lit, p)
@@ -175,8 +195,11 @@ def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
         start[k + 1, 0], start[k + 1, 1], start[k + 1, 2] = c0, c1, c2
     for k in range(_CHUNKS):
         start[k + 1] += start[k]
-    out = (np.empty(start[_CHUNKS, 0], dtype=np.int64), np.empty(start[_CHUNKS, 1], dtype=np.int64),
-           np.empty(start[_CHUNKS, 2], dtype=np.int64))
+    out = (
+        np.empty(start[_CHUNKS, 0], dtype=np.int64),
+        np.empty(start[_CHUNKS, 1], dtype=np.int64),
+        np.empty(start[_CHUNKS, 2], dtype=np.int64),
+    )
     for k in nb.prange(_CHUNKS):
         c0, c1, c2 = start[k, 0], start[k, 1], start[k, 2]
         for i in range(k * size, min(n, (k + 1) * size)):
@@ -388,16 +411,32 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     p = params(cfg)
     t, ledger = tie_arrays(state.ties), state.ledger
     x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot = _exchange(
-        t, state.stance, state.engagement, state.trust, state.literacy, state.identity, state.critical,
-        draws.forum_content, draws.peer, draws.peer_pick, draws.broadcast, draws.forum, state.overloaded,
-        state.withdrawn, ledger["identity_gains"], ledger["overload_episodes"], ledger["withdrawals"], e_t, p)
+        t,
+        state.stance,
+        state.engagement,
+        state.trust,
+        state.literacy,
+        state.identity,
+        state.critical,
+        draws.forum_content,
+        draws.peer,
+        draws.peer_pick,
+        draws.broadcast,
+        draws.forum,
+        state.overloaded,
+        state.withdrawn,
+        ledger["identity_gains"],
+        ledger["overload_episodes"],
+        ledger["withdrawals"],
+        e_t,
+        p,
+    )
     state.stance, state.engagement, state.load = x, e, load
     state.overloaded, state.withdrawn = over, withdrawn
     lost = ledger["ties_lost"]
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dissent = ties.dissenters_nb(x, state.group, state.group_order, state.group_start, p.conformity)
-    excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire,
-                                            p)
+    excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire, p)
     groups = (state.group, state.group_order, state.group_start)
     if p.exclusion:
         events["excluded"] = _exclude(t, state.group, excluded, draws.exclude, p, lost)

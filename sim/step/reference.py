@@ -48,14 +48,20 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
     """Advance `state` in place by one step, agent by agent, phase by phase."""
     state.t += 1
     p = params(cfg)
-    s = Scratch(e_t=exposure.level(state.t, cfg.exposure), x_old=state.stance.copy(),
-                ident_old=as_f64(state.identity), was_overloaded=state.overloaded.copy(),
-                was_withdrawn=state.withdrawn.copy())
+    s = Scratch(
+        e_t=exposure.level(state.t, cfg.exposure),
+        x_old=state.stance.copy(),
+        ident_old=as_f64(state.identity),
+        was_overloaded=state.overloaded.copy(),
+        was_withdrawn=state.withdrawn.copy(),
+    )
     expose(state, p, draws, s)  # 1
     attend(state, p, draws, s)  # 2
     influence_stances(state, p, draws, s)  # 3
-    s.dissent = [bool(d) for d in ties.dissenters_nb(state.stance, state.group, state.group_order,
-                                                     state.group_start, p.conformity)]
+    s.dissent = [
+        bool(d)
+        for d in ties.dissenters_nb(state.stance, state.group, state.group_order, state.group_start, p.conformity)
+    ]
     if p.exclusion:  # 4a
         exclude(state, p, draws, s)
     if p.muting:  # 4b
@@ -71,6 +77,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
 
 # 1. exposure -------------------------------------------------------------------------------------------
 
+
 def expose(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     """Each agent's message volumes, and its peer sender drawn in proportion to engagement."""
     ties_ = state.ties
@@ -78,8 +85,12 @@ def expose(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     for i in range(state.n_agents):
         active = [int(ties_.nbr[k]) for k in _block(state, i) if not ties_.muted[k]]
         total = sum(weight[j] for j in active)
-        volumes = exposure.capped(exposure.peer_volume(total, s.e_t, p), exposure.broadcast_volume(s.e_t, p),
-                                  exposure.forum_volume(s.e_t, p), p)
+        volumes = exposure.capped(
+            exposure.peer_volume(total, s.e_t, p),
+            exposure.broadcast_volume(s.e_t, p),
+            exposure.forum_volume(s.e_t, p),
+            p,
+        )
         sender, running = NO_SENDER, 0
         if total > 0:
             target = exposure.sender_target(float(draws.peer_pick[i]), total)
@@ -95,6 +106,7 @@ def expose(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 # 2. attention ------------------------------------------------------------------------------------------
 
+
 def attend(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     """Load, overload, engagement and withdrawal; which arriving messages are attended."""
     for i in range(state.n_agents):
@@ -106,14 +118,17 @@ def attend(state: State, p: Params, draws: Draws, s: Scratch) -> None:
         state.overloaded[i] = over
         state.engagement[i] = e_next  # stored as float32: withdrawal reads the stored value
         state.withdrawn[i] = attention.is_withdrawn(state.engagement[i], p)
-        s.attended.append((
-            s.sender[i] != NO_SENDER and attention.seen(float(draws.peer[i]), exposure.arrival(v_peer), p_attend),
-            attention.seen(float(draws.broadcast[i]), exposure.arrival(v_broadcast), p_attend),
-            attention.seen(float(draws.forum[i]), exposure.arrival(v_forum), p_attend),
-        ))
+        s.attended.append(
+            (
+                s.sender[i] != NO_SENDER and attention.seen(float(draws.peer[i]), exposure.arrival(v_peer), p_attend),
+                attention.seen(float(draws.broadcast[i]), exposure.arrival(v_broadcast), p_attend),
+                attention.seen(float(draws.forum[i]), exposure.arrival(v_forum), p_attend),
+            )
+        )
 
 
 # 3. influence ------------------------------------------------------------------------------------------
+
 
 def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     """Social judgment of every attended message, from the stances at the start of the step."""
@@ -122,14 +137,23 @@ def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None
         seen_peer, seen_broadcast, seen_forum = s.attended[i]
         y_peer = float(s.x_old[s.sender[i]]) if seen_peer else 0.0
         x, accepted, rejected = influence.new_stance(
-            float(s.x_old[i]), y_peer, float(s.ident_old[i]), float(state.critical[i]),
-            float(draws.forum_content[i]), seen_peer, seen_broadcast, seen_forum, p)
+            float(s.x_old[i]),
+            y_peer,
+            float(s.ident_old[i]),
+            float(state.critical[i]),
+            float(draws.forum_content[i]),
+            seen_peer,
+            seen_broadcast,
+            seen_forum,
+            p,
+        )
         state.stance[i] = x
         s.n_accepted[i] = accepted
         s.rejected_peer.append(bool(rejected))
 
 
 # 4. ties -----------------------------------------------------------------------------------------------
+
 
 def exclude(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     """4a: an excluded dissenter loses one in-group tie, chosen uniformly; proposals read the ties before any cut."""
@@ -171,13 +195,21 @@ def form(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     """4c: an engaged agent with an accepted exchange proposes a tie; an accepting target forms it."""
     pairs: list[tuple[int, int]] = []
     for i in range(state.n_agents):
-        if not ties.proposes(int(s.n_accepted[i]), bool(state.withdrawn[i]), bool(state.overloaded[i]),
-                             float(draws.form[i]), p):
+        if not ties.proposes(
+            int(s.n_accepted[i]), bool(state.withdrawn[i]), bool(state.overloaded[i]), float(draws.form[i]), p
+        ):
             continue
-        j = int(ties.formation_candidate(float(draws.form[i]), int(state.group[i]), state.group_order,
-                                         state.group_start, state.n_agents, p))
-        if (j != i and ties.accepts_tie(float(state.stance[i]), float(state.stance[j]), bool(state.withdrawn[j]), p)
-                and not _linked(state, i, j) and not _pair_in(pairs, i, j)):
+        j = int(
+            ties.formation_candidate(
+                float(draws.form[i]), int(state.group[i]), state.group_order, state.group_start, state.n_agents, p
+            )
+        )
+        if (
+            j != i
+            and ties.accepts_tie(float(state.stance[i]), float(state.stance[j]), bool(state.withdrawn[j]), p)
+            and not _linked(state, i, j)
+            and not _pair_in(pairs, i, j)
+        ):
             pairs.append((i, j))
     _connect(state, s, pairs, "formed")
 
@@ -189,10 +221,12 @@ def rewire(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     for i in range(state.n_agents):
         if not ties.rewires(s.dissent[i], float(draws.rewire[i]), p):
             continue
-        j = int(ties.rewire_candidate(float(draws.rewire[i]), int(state.group[i]), state.group_order,
-                                      state.group_start, state.n_agents, p))
-        if j < 0 or not ties.accepts_tie(float(x[i]), float(x[j]), bool(state.withdrawn[j]), p) \
-                or _linked(state, i, j):
+        j = int(
+            ties.rewire_candidate(
+                float(draws.rewire[i]), int(state.group[i]), state.group_order, state.group_start, state.n_agents, p
+            )
+        )
+        if j < 0 or not ties.accepts_tie(float(x[i]), float(x[j]), bool(state.withdrawn[j]), p) or _linked(state, i, j):
             continue
         slot, distance = ties.most_disagreeing(state.ties.indptr, state.ties.nbr, x, i)
         if ties.worth_dropping(slot, distance, p):
@@ -208,6 +242,7 @@ def rewire(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 
 # 5. identity and ledger --------------------------------------------------------------------------------
+
 
 def update_identity(state: State, p: Params, s: Scratch) -> None:
     """Identity clarity, and the ledger's identity gains, new overload episodes and new withdrawals."""
@@ -225,6 +260,7 @@ def update_identity(state: State, p: Params, s: Scratch) -> None:
 
 
 # the tie store, one tie at a time ----------------------------------------------------------------------
+
 
 def _block(state: State, i: int) -> range:
     """Agent i's alive slots: blocks are compact, the ties end at the first free slot."""

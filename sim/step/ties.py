@@ -24,9 +24,22 @@ import numpy as np
 from sim.core.draws import BELOW_ONE
 from sim.core.groups import dissenters_nb, dissents, group_norms_nb
 
-__all__ = ["accepts_tie", "counted_rejections", "dissenters_nb", "dissents", "excluded", "exclusion_pick",
-           "formation_candidate", "group_norms_nb", "most_disagreeing", "mutes_sender", "proposes",
-           "rewire_candidate", "rewires", "worth_dropping"]
+__all__ = [
+    "accepts_tie",
+    "counted_rejections",
+    "dissenters_nb",
+    "dissents",
+    "excluded",
+    "exclusion_pick",
+    "formation_candidate",
+    "group_norms_nb",
+    "most_disagreeing",
+    "mutes_sender",
+    "proposes",
+    "rewire_candidate",
+    "rewires",
+    "worth_dropping",
+]
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 

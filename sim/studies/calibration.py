@@ -88,8 +88,11 @@ class Calibration:
 
     @property
     def problem(self) -> dict[str, Any]:
-        return {"num_vars": len(self.parameters), "names": list(self.parameters),
-                "bounds": [list(b) for b in self.parameters.values()]}
+        return {
+            "num_vars": len(self.parameters),
+            "names": list(self.parameters),
+            "bounds": [list(b) for b in self.parameters.values()],
+        }
 
     @property
     def scales(self) -> dict[str, float]:
@@ -120,14 +123,18 @@ def load_definition(path: str | os.PathLike) -> Calibration:
     for key, bounds in (raw["parameters"] or {}).items():
         params[key] = parameter_bounds(where, key, bounds, config_key=key != WINDOW_START)
         if key == "steps" and WINDOW_START in raw["parameters"]:
-            raise InputError(f"{where}: parameters.steps; allowed: not with window_start "
-                             f"(steps = window_start + metrics.ledger_window)")
+            raise InputError(
+                f"{where}: parameters.steps; allowed: not with window_start "
+                f"(steps = window_start + metrics.ledger_window)"
+            )
     if WINDOW_START in params:
         if WINDOW not in params:
             raise InputError(f"{where}: parameters.window_start needs parameters.{WINDOW} (the window's length)")
         if params[WINDOW_START][0] < 0 or params[WINDOW][0] < 1:
-            raise InputError(f"{where}: parameters.window_start >= 0 and {WINDOW} >= 1 allowed "
-                             f"(a window of 0 steps means the whole run)")
+            raise InputError(
+                f"{where}: parameters.window_start >= 0 and {WINDOW} >= 1 allowed "
+                f"(a window of 0 steps means the whole run)"
+            )
     if len(params) < 2:
         raise InputError(f"{where}: parameters: at least 2 needed")
     targets = raw["targets"]
@@ -138,8 +145,12 @@ def load_definition(path: str | os.PathLike) -> Calibration:
             raise InputError(f"{where}: targets.{key}={value!r}; allowed: a share in (0, 1)")
         if not str(key).startswith("final."):
             raise InputError(f"{where}: targets.{key}; allowed: a final.* column of summary.parquet")
-    checks = {"tolerance": (float, 0.0, 1.0), "focus_quantile": (float, 0.0, 1.0),
-              "focus_margin": (float, 0.0, 1.0), "abc_quantile": (float, 0.0, 1.0)}
+    checks = {
+        "tolerance": (float, 0.0, 1.0),
+        "focus_quantile": (float, 0.0, 1.0),
+        "focus_margin": (float, 0.0, 1.0),
+        "abc_quantile": (float, 0.0, 1.0),
+    }
     for key, (_, lo, hi) in checks.items():
         if key in raw and not (is_number(raw[key]) and lo < raw[key] <= hi):
             raise InputError(f"{where}: {key}={raw[key]!r}; allowed: a number in ({lo}, {hi}]")
@@ -149,17 +160,28 @@ def load_definition(path: str | os.PathLike) -> Calibration:
     if raw.get("method", "latin") != "latin":
         raise InputError(f"{where}: method={raw['method']!r}; allowed: latin")
     for key in ("seeds", "confirm_seeds"):
-        if key in raw and not (isinstance(raw[key], list) and (raw[key] or key == "confirm_seeds")
-                               and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                       for s in raw[key])):
-            raise InputError(f"{where}: {key}={raw[key]!r}; allowed: a list of seeds"
-                             + (" (empty: no confirmation)" if key == "confirm_seeds" else ", not empty"))
+        if key in raw and not (
+            isinstance(raw[key], list)
+            and (raw[key] or key == "confirm_seeds")
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in raw[key])
+        ):
+            raise InputError(
+                f"{where}: {key}={raw[key]!r}; allowed: a list of seeds"
+                + (" (empty: no confirmation)" if key == "confirm_seeds" else ", not empty")
+            )
     sampled = {("steps" if k == WINDOW_START else k) for k in params} | ({"steps"} if WINDOW_START in params else set())
     for o in raw.get("overrides") or []:
         if o.split("=", 1)[0].lstrip("+~") in sampled:
             raise InputError(f"{where}: overrides: {o!r} sets a calibrated key")
-    return Calibration(**{**raw, "parameters": params, "targets": {str(k): float(v) for k, v in targets.items()},
-                          "overrides": list(raw.get("overrides") or [])}, path=path)
+    return Calibration(
+        **{
+            **raw,
+            "parameters": params,
+            "targets": {str(k): float(v) for k, v in targets.items()},
+            "overrides": list(raw.get("overrides") or []),
+        },
+        path=path,
+    )
 
 
 def _is_int(key: str) -> bool:
@@ -178,8 +200,10 @@ def digest(cal: Calibration, extra: list[str] | None = None) -> str:
 
 # ---------------------------------------------------------------- the design
 
-def latin(cal: Calibration, bounds: dict[str, tuple[float, float]], n: int, seed: int,
-          round_ints: bool = True) -> np.ndarray:
+
+def latin(
+    cal: Calibration, bounds: dict[str, tuple[float, float]], n: int, seed: int, round_ints: bool = True
+) -> np.ndarray:
     """A SALib Latin hypercube of n points within `bounds` (one column per parameter, ints rounded)."""
     try:
         from SALib.sample import latin as lhs
@@ -227,8 +251,9 @@ def design_round(cal: Calibration, r: int, points: pd.DataFrame | None = None) -
             raise InputError(f"calibration {cal.name}: round {r} needs finished points from earlier rounds")
         parents = done.head(k)
         half = {key: cal.focus_margin * (hi - lo) for key, (lo, hi) in cal.parameters.items()}
-        offsets = latin(cal, {key: (-1.0, 1.0) for key in cal.parameters}, cal.N, cal.sample_seed + r - 1,
-                        round_ints=False)
+        offsets = latin(
+            cal, {key: (-1.0, 1.0) for key in cal.parameters}, cal.N, cal.sample_seed + r - 1, round_ints=False
+        )
         rows = []
         for i in range(cal.N):
             parent = parents.iloc[i % k]
@@ -239,8 +264,11 @@ def design_round(cal: Calibration, r: int, points: pd.DataFrame | None = None) -
             rows.append(row)
         df = pd.DataFrame(rows, columns=list(cal.parameters))
         df["parent"] = [str(parents["sample"].iloc[i % k]) for i in range(cal.N)]
-        info = {"parents": parents["sample"].astype(str).tolist(), "half_width": half,
-                "parents_max_distance": float(parents["distance"].max())}
+        info = {
+            "parents": parents["sample"].astype(str).tolist(),
+            "half_width": half,
+            "parents_max_distance": float(parents["distance"].max()),
+        }
     df.insert(0, "round", r)
     df.insert(0, "sample", names)
     return _with_steps(cal, df), info
@@ -282,9 +310,12 @@ def write_design(cal: Calibration, design: pd.DataFrame, out: Path) -> None:
         if stale.stem not in names and stale.stem.split("_", 1)[0] in prefixes:
             stale.unlink()  # a smaller round than last time
     for row in design.to_dict("records"):
-        write_point(group / f"{row['sample']}.yaml", config_values(cal, row),
-                    f"point {row['sample']} of calibration {cal.name} (round {row['round']}); "
-                    "generated by sim.studies.calibration")
+        write_point(
+            group / f"{row['sample']}.yaml",
+            config_values(cal, row),
+            f"point {row['sample']} of calibration {cal.name} (round {row['round']}); "
+            "generated by sim.studies.calibration",
+        )
     with atomic_path(out / "design.csv") as tmp:
         design.to_csv(tmp, index=False)
 
@@ -298,6 +329,7 @@ def sweep_command(cal: Calibration, out: Path, pattern: str, seeds: list[int], e
 
 
 # ---------------------------------------------------------------- distance, acceptance, region
+
 
 def distance(values: Any, targets: dict[str, float], scales: dict[str, float]) -> np.ndarray:
     """Standardized Euclidean distance to the targets: sqrt(sum(((y - target) / scale)^2)); NaN if any y is."""
@@ -379,9 +411,16 @@ def region(cal: Calibration, points: pd.DataFrame, accepted: str = "accepted") -
         if len(a):
             q = np.quantile(a, [0.05, 0.5, 0.95])
             ks = stats.ks_2samp(a, done[key].to_numpy(float))
-            row |= {"min": a.min(), "q05": q[0], "median": q[1], "q95": q[2], "max": a.max(),
-                    "share_of_prior": (q[2] - q[0]) / (hi - lo), "ks_D": float(ks.statistic),
-                    "ks_p": float(ks.pvalue)}
+            row |= {
+                "min": a.min(),
+                "q05": q[0],
+                "median": q[1],
+                "q95": q[2],
+                "max": a.max(),
+                "share_of_prior": (q[2] - q[0]) / (hi - lo),
+                "ks_D": float(ks.statistic),
+                "ks_p": float(ks.pvalue),
+            }
         else:
             row |= dict.fromkeys(("min", "q05", "median", "q95", "max", "share_of_prior", "ks_D", "ks_p"), np.nan)
         rows.append(row)
@@ -389,6 +428,7 @@ def region(cal: Calibration, points: pd.DataFrame, accepted: str = "accepted") -
 
 
 # ---------------------------------------------------------------- refinement: surrogate + scipy.optimize
+
 
 def _unit(cal: Calibration, df: pd.DataFrame) -> np.ndarray:
     lo = np.array([b[0] for b in cal.parameters.values()])
@@ -429,15 +469,18 @@ def surrogate(cal: Calibration, points: pd.DataFrame, folds: int = 5, seed: int 
             test = fold_of == f
             fit = RBFInterpolator(x[~test], y[~test], kernel="thin_plate_spline", degree=1, smoothing=s)
             err[test] = fit(x[test]) - y[test]
-        rmse = np.sqrt((err ** 2).mean(axis=0))
+        rmse = np.sqrt((err**2).mean(axis=0))
         if best is None or rmse.mean() < best[1].mean():
             best = (s, rmse, np.sqrt((err[near] ** 2).mean(axis=0)))
     best = cast(tuple[float, np.ndarray, np.ndarray], best)  # set by the first smoothing tried
     fit = RBFInterpolator(x, y, kernel="thin_plate_spline", degree=1, smoothing=best[0])
-    info = {"kind": "RBFInterpolator(thin_plate_spline, degree=1)", "smoothing": best[0],
-            "cv_rmse": dict(zip(cal.targets, map(float, best[1]), strict=True)),
-            "cv_rmse_closest_quarter": dict(zip(cal.targets, map(float, best[2]), strict=True)),
-            "points": len(done)}
+    info = {
+        "kind": "RBFInterpolator(thin_plate_spline, degree=1)",
+        "smoothing": best[0],
+        "cv_rmse": dict(zip(cal.targets, map(float, best[1]), strict=True)),
+        "cv_rmse_closest_quarter": dict(zip(cal.targets, map(float, best[2]), strict=True)),
+        "points": len(done),
+    }
     return (lambda u: fit(np.atleast_2d(u))), info
 
 
@@ -450,8 +493,13 @@ def refine(cal: Calibration, points: pd.DataFrame, starts: int = 5) -> dict[str,
         raise InputError(f"calibration {cal.name}: no point has a complete run yet")
     best = done.iloc[0]
     result: dict[str, Any] = {
-        "best": {"sample": best["sample"], "point": {k: _plain(best[k]) for k in cal.parameters},
-                 "shares": {k: float(best[k]) for k in cal.targets}, "distance": float(best["distance"])}}
+        "best": {
+            "sample": best["sample"],
+            "point": {k: _plain(best[k]) for k in cal.parameters},
+            "shares": {k: float(best[k]) for k in cal.targets},
+            "distance": float(best["distance"]),
+        }
+    }
     predict, info = surrogate(cal, points)
     result["surrogate"] = info
     if predict is None:
@@ -463,16 +511,21 @@ def refine(cal: Calibration, points: pd.DataFrame, starts: int = 5) -> dict[str,
     def objective(u: np.ndarray) -> float:
         return float((((predict(u)[0] - t) / s) ** 2).sum())
 
-    fits = [minimize(objective, u0, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(cal.parameters))
-            for u0 in _unit(cal, done.head(starts))]
+    fits = [
+        minimize(objective, u0, method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(cal.parameters))
+        for u0 in _unit(cal, done.head(starts))
+    ]
     top = min(fits, key=lambda f: f.fun)
     point = _from_unit(cal, top.x)
     u = _unit(cal, pd.DataFrame([point]))[0]  # rounded ints: predict where it will run
     pred = predict(u)[0]
-    result["optimum"] = {"point": point, "predicted": dict(zip(cal.targets, map(float, pred), strict=True)),
-                         "predicted_distance": float(np.sqrt(objective(u))),
-                         "method": f"scipy.optimize.minimize(L-BFGS-B) on the surrogate from the {len(fits)} "
-                                   f"closest sampled points", "converged": bool(top.success)}
+    result["optimum"] = {
+        "point": point,
+        "predicted": dict(zip(cal.targets, map(float, pred), strict=True)),
+        "predicted_distance": float(np.sqrt(objective(u))),
+        "method": f"scipy.optimize.minimize(L-BFGS-B) on the surrogate from the {len(fits)} closest sampled points",
+        "converged": bool(top.success),
+    }
     return result
 
 
@@ -483,8 +536,10 @@ def _plain(v: Any) -> int | float:
 
 def confirm_design(cal: Calibration, refined: dict[str, Any]) -> pd.DataFrame:
     """The two confirmation points as design rows (round 0): c_best and c_opt."""
-    rows = [{"sample": name, "round": 0, **refined[key]["point"]}
-            for name, key in zip(CONFIRM, ("best", "optimum"), strict=True)]
+    rows = [
+        {"sample": name, "round": 0, **refined[key]["point"]}
+        for name, key in zip(CONFIRM, ("best", "optimum"), strict=True)
+    ]
     return _with_steps(cal, pd.DataFrame(rows))
 
 
@@ -507,6 +562,7 @@ def confirm_table(cal: Calibration, runs: pd.DataFrame, level: float = 0.95) -> 
 
 
 # ---------------------------------------------------------------- reading a finished calibration
+
 
 @dataclasses.dataclass
 class Result:
@@ -561,6 +617,7 @@ def load(definition: str | os.PathLike | None = None, run_if_missing: bool = Tru
 
 # ---------------------------------------------------------------- figures
 
+
 def plot_plane(ax: Any, res: Result, color_by: str | None = WINDOW) -> None:
     """The sampled points in the (mixed, only positive) plane: target, tolerance box, accepted, confirmation."""
     from matplotlib.patches import Rectangle
@@ -569,26 +626,64 @@ def plot_plane(ax: Any, res: Result, color_by: str | None = WINDOW) -> None:
     (kx, tx), (ky, ty) = list(cal.targets.items())[:2]
     rej = pts[~pts["accepted"]]
     if color_by in pts:
-        sc = ax.scatter(rej[kx], rej[ky], c=rej[color_by], s=10, cmap="viridis", alpha=0.55, lw=0,
-                        vmin=pts[color_by].min(), vmax=pts[color_by].max())
+        sc = ax.scatter(
+            rej[kx],
+            rej[ky],
+            c=rej[color_by],
+            s=10,
+            cmap="viridis",
+            alpha=0.55,
+            lw=0,
+            vmin=pts[color_by].min(),
+            vmax=pts[color_by].max(),
+        )
         ax.figure.colorbar(sc, ax=ax, label=f"{color_by} (rejected points)", shrink=0.8)
     else:
         ax.scatter(rej[kx], rej[ky], s=10, color="0.6", alpha=0.6, lw=0)
     acc = pts[pts["accepted"]]
-    ax.scatter(acc[kx], acc[ky], s=26, facecolor="none", edgecolor="#d7301f", lw=1.2,
-               label=f"accepted ({len(acc)} of {len(pts)})")
+    ax.scatter(
+        acc[kx],
+        acc[ky],
+        s=26,
+        facecolor="none",
+        edgecolor="#d7301f",
+        lw=1.2,
+        label=f"accepted ({len(acc)} of {len(pts)})",
+    )
     tol = cal.tolerance
-    ax.add_patch(Rectangle((tx - tol, ty - tol), 2 * tol, 2 * tol, fill=False, ls="--", color="k", lw=1,
-                           label=f"tolerance box (+/- {tol:g})"))
+    ax.add_patch(
+        Rectangle(
+            (tx - tol, ty - tol),
+            2 * tol,
+            2 * tol,
+            fill=False,
+            ls="--",
+            color="k",
+            lw=1,
+            label=f"tolerance box (+/- {tol:g})",
+        )
+    )
     ax.plot(tx, ty, marker="*", ms=16, color="k", ls="none", label=f"review: {tx:.0%} mixed, {ty:.0%} only positive")
     for (_, c), marker in zip(res.confirm.iterrows(), ("s", "D"), strict=True):
         if c["n_seeds"]:
-            ax.errorbar(c[kx], c[ky], xerr=[[c[kx] - c[f"{kx}_lo"]], [c[f"{kx}_hi"] - c[kx]]],
-                        yerr=[[c[ky] - c[f"{ky}_lo"]], [c[f"{ky}_hi"] - c[ky]]], marker=marker, ms=7,
-                        color="#2166ac" if c["sample"] == "c_best" else "#e08214", capsize=2, ls="none",
-                        label=f"{c['sample']}: {c['n_seeds']} fresh seeds, 95% CI")
-    ax.set(xlabel=f"{kx} (share of agents, seed mean)", ylabel=f"{ky} (share of agents, seed mean)",
-           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02))
+            ax.errorbar(
+                c[kx],
+                c[ky],
+                xerr=[[c[kx] - c[f"{kx}_lo"]], [c[f"{kx}_hi"] - c[kx]]],
+                yerr=[[c[ky] - c[f"{ky}_lo"]], [c[f"{ky}_hi"] - c[ky]]],
+                marker=marker,
+                ms=7,
+                color="#2166ac" if c["sample"] == "c_best" else "#e08214",
+                capsize=2,
+                ls="none",
+                label=f"{c['sample']}: {c['n_seeds']} fresh seeds, 95% CI",
+            )
+    ax.set(
+        xlabel=f"{kx} (share of agents, seed mean)",
+        ylabel=f"{ky} (share of agents, seed mean)",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+    )
     ax.legend(fontsize=7, loc="upper right")
 
 
@@ -606,7 +701,7 @@ def plot_marginals(axes: Any, res: Result) -> None:
         ax.set_xlabel(key, fontsize=8)
         ax.set_ylabel("points", fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in np.ravel(axes)[len(res.cal.parameters):]:
+    for ax in np.ravel(axes)[len(res.cal.parameters) :]:
         ax.set_visible(False)
     np.ravel(axes)[0].legend(fontsize=7)
 
@@ -625,14 +720,18 @@ def plot_windows(ax: Any, res: Result, exposure: Any = None) -> None:
         ax.set_zorder(ax2.get_zorder() + 1)
         ax.patch.set_visible(False)
     rej = pts[~pts["accepted"]]
-    ax.scatter(rej[WINDOW_START] + rej[WINDOW] / 2, rej[WINDOW], s=5, color="0.55", alpha=0.5,
-               label="sampled windows (centre)")
+    ax.scatter(
+        rej[WINDOW_START] + rej[WINDOW] / 2, rej[WINDOW], s=5, color="0.55", alpha=0.5, label="sampled windows (centre)"
+    )
     for _, p in acc.iterrows():
-        ax.plot([p[WINDOW_START], p[WINDOW_START] + p[WINDOW]], [p[WINDOW], p[WINDOW]], color="#d7301f", lw=1.2,
-                alpha=0.8)
+        ax.plot(
+            [p[WINDOW_START], p[WINDOW_START] + p[WINDOW]], [p[WINDOW], p[WINDOW]], color="#d7301f", lw=1.2, alpha=0.8
+        )
     ax.plot([], [], color="#d7301f", label=f"accepted windows ({len(acc)})")
-    ax.set(xlabel="step (working day); window from window_start to window_start + window",
-           ylabel="window length metrics.ledger_window (steps)")
+    ax.set(
+        xlabel="step (working day); window from window_start to window_start + window",
+        ylabel="window length metrics.ledger_window (steps)",
+    )
     ax.legend(fontsize=7, loc="upper left")
 
 
@@ -652,8 +751,11 @@ def figure(res: Result, path: Path) -> None:
         plot_windows(fig.add_subplot(grid[0, 2:]), res)
     axes = np.array([fig.add_subplot(grid[1 + i // cols, i % cols]) for i in range(n)])
     plot_marginals(axes, res)
-    fig.suptitle(f"{res.cal.name}: {int(res.points['accepted'].sum())} of {int(res.points['distance'].notna().sum())} "
-                 f"points within +/- {res.cal.tolerance:g} of the review's shares", fontsize=10)
+    fig.suptitle(
+        f"{res.cal.name}: {int(res.points['accepted'].sum())} of {int(res.points['distance'].notna().sum())} "
+        f"points within +/- {res.cal.tolerance:g} of the review's shares",
+        fontsize=10,
+    )
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -661,6 +763,7 @@ def figure(res: Result, path: Path) -> None:
 
 
 # ---------------------------------------------------------------- the command
+
 
 def _sweep(cmd: list[str]) -> None:
     proc = subprocess.run(cmd, check=False)
@@ -683,8 +786,11 @@ def run(cal: Calibration, out: Path, extra: list[str], dry_run: bool = False) ->
         design = pd.concat([design, part], ignore_index=True)
         write_design(cal, design, out)
         cmd = sweep_command(cal, out, f"glob(r{r}_*)", cal.seeds, extra)
-        print(f"{cal.name}: round {r} of {cal.rounds}: {cal.N} points x {len(cal.seeds)} seed(s) = "
-              f"{cal.N * len(cal.seeds)} runs", flush=True)
+        print(
+            f"{cal.name}: round {r} of {cal.rounds}: {cal.N} points x {len(cal.seeds)} seed(s) = "
+            f"{cal.N * len(cal.seeds)} runs",
+            flush=True,
+        )
         if dry_run:
             print(shlex.join(cmd))
             if r < cal.rounds:
@@ -699,9 +805,16 @@ def run(cal: Calibration, out: Path, extra: list[str], dry_run: bool = False) ->
         write_design(cal, pd.concat([design, extra_rows], ignore_index=True), out)
         print(f"{cal.name}: confirmation: {len(CONFIRM)} points x {len(cal.confirm_seeds)} fresh seeds", flush=True)
         _sweep(sweep_command(cal, out, "glob(c_*)", cal.confirm_seeds, extra))
-    summary = {"name": cal.name, "digest": digest(cal, extra), "extra_overrides": extra,
-               "targets": cal.targets, "tolerance": cal.tolerance, "scales": cal.scales, "focus": focus,
-               "refine": refined}
+    summary = {
+        "name": cal.name,
+        "digest": digest(cal, extra),
+        "extra_overrides": extra,
+        "targets": cal.targets,
+        "tolerance": cal.tolerance,
+        "scales": cal.scales,
+        "focus": focus,
+        "refine": refined,
+    }
     write_json(out / "calibration.json", summary)  # written before analyze, which reads it
 
 
@@ -709,11 +822,16 @@ def report(res: Result) -> dict[str, Any]:
     """The numbers of a finished calibration (also stored in calibration.json)."""
     pts = res.points
     first = pts[pts["round"] == 1]
-    return {"points": int(pts["distance"].notna().sum()), "runs": int(len(res.runs)),
-            "accepted": int(pts["accepted"].sum()),
-            "accepted_round_1": f"{int(first['accepted'].sum())} of {int(first['distance'].notna().sum())}",
-            "abc_epsilon": abc_epsilon(res.cal, pts), "abc_accepted": int(pts["abc_accepted"].sum()),
-            "confirm": res.confirm.to_dict("records"), "region": res.region.to_dict("records")}
+    return {
+        "points": int(pts["distance"].notna().sum()),
+        "runs": int(len(res.runs)),
+        "accepted": int(pts["accepted"].sum()),
+        "accepted_round_1": f"{int(first['accepted'].sum())} of {int(first['distance'].notna().sum())}",
+        "abc_epsilon": abc_epsilon(res.cal, pts),
+        "abc_accepted": int(pts["abc_accepted"].sum()),
+        "confirm": res.confirm.to_dict("records"),
+        "region": res.region.to_dict("records"),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -745,15 +863,22 @@ def main(argv: list[str] | None = None) -> int:
     with atomic_path(out / "region.csv") as tmp:
         res.region.to_csv(tmp, index=False)
     figure(res, out / "calibration.png")
-    print(f"accepted: {numbers['accepted']} of {numbers['points']} points (round 1, the prior sample: "
-          f"{numbers['accepted_round_1']}); tolerance +/- {cal.tolerance:g} on "
-          + ", ".join(f"{k} = {v:g}" for k, v in cal.targets.items()))
+    print(
+        f"accepted: {numbers['accepted']} of {numbers['points']} points (round 1, the prior sample: "
+        f"{numbers['accepted_round_1']}); tolerance +/- {cal.tolerance:g} on "
+        + ", ".join(f"{k} = {v:g}" for k, v in cal.targets.items())
+    )
     cols = ["parameter", "prior_low", "prior_high", "accepted", "q05", "median", "q95", "ks_D", "ks_p"]
     print(res.region[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    print(res.confirm[["sample", "n_seeds", *cal.targets, "distance", "accepted"]].to_string(
-        index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"tables: {out / 'points.csv'}, {out / 'region.csv'}, {out / 'calibration.json'}; "
-          f"plot: {out / 'calibration.png'}")
+    print(
+        res.confirm[["sample", "n_seeds", *cal.targets, "distance", "accepted"]].to_string(
+            index=False, float_format=lambda v: f"{v:.3f}"
+        )
+    )
+    print(
+        f"tables: {out / 'points.csv'}, {out / 'region.csv'}, {out / 'calibration.json'}; "
+        f"plot: {out / 'calibration.png'}"
+    )
     return 0
 
 

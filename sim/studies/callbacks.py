@@ -51,8 +51,15 @@ def sweep_jobs(config: DictConfig) -> int | None:
 
 
 class SweepCallback(Callback):
-    def __init__(self, progress: str = "auto", collect: bool = True, metric: str = "final.esteban_ray",
-                 scopes: Any = None, slim_job_returns: bool = True, figure: bool = True) -> None:
+    def __init__(
+        self,
+        progress: str = "auto",
+        collect: bool = True,
+        metric: str = "final.esteban_ray",
+        scopes: Any = None,
+        slim_job_returns: bool = True,
+        figure: bool = True,
+    ) -> None:
         self.progress_mode = str(progress)
         self.collect = collect
         self.metric = metric
@@ -70,8 +77,9 @@ class SweepCallback(Callback):
         from sim.studies.progress import SweepProgress
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        self._progress = SweepProgress(sweep_dir, sweep_jobs(config), mode=self.progress_mode,
-                                       desc=f"sweep {sweep_dir.name}")
+        self._progress = SweepProgress(
+            sweep_dir, sweep_jobs(config), mode=self.progress_mode, desc=f"sweep {sweep_dir.name}"
+        )
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         if self.slim_job_returns:
@@ -93,5 +101,9 @@ class SweepCallback(Callback):
             log.warning("sweep done: no complete run in %s", sweep_dir)
             return
         figure = Path(result["figure"]).name if result["figure"] else "no figure"
-        log.info("sweep done: %d runs complete; collected into %s/ (summary.parquet, metrics.parquet, %s)",
-                 result["runs"] if done is None else max(done, result["runs"]), sweep_dir, figure)
+        log.info(
+            "sweep done: %d runs complete; collected into %s/ (summary.parquet, metrics.parquet, %s)",
+            result["runs"] if done is None else max(done, result["runs"]),
+            sweep_dir,
+            figure,
+        )

@@ -54,8 +54,7 @@ def run_classic(cfg: Config, *, history: bool = False) -> ClassicRun:
     return ClassicRun(model.state.stance.copy(), steps, model.converged, model, hist)
 
 
-def sweep(name: str, values: dict[str, list], seeds: range | list[int], *overrides: str,
-          measure=None) -> list[dict]:
+def sweep(name: str, values: dict[str, list], seeds: range | list[int], *overrides: str, measure=None) -> list[dict]:
     """Run every combination of `values` (keys like "preset.d") and seeds; one row per run.
 
     `measure(run)` adds columns (default: the regime, cluster counts, steps and convergence).
@@ -74,8 +73,13 @@ def sweep(name: str, values: dict[str, list], seeds: range | list[int], *overrid
             for key, val in zip(keys, combo, strict=True):
                 set_value(cfg, key, val)
             run = run_classic(validate(cfg))
-            row = {**dict(zip(keys, combo, strict=True)), "seed": int(seed), "steps": run.steps,
-                   "converged": run.converged, **regime_summary(run.stance, cfg.metrics)}
+            row = {
+                **dict(zip(keys, combo, strict=True)),
+                "seed": int(seed),
+                "steps": run.steps,
+                "converged": run.converged,
+                **regime_summary(run.stance, cfg.metrics),
+            }
             if measure is not None:
                 row.update(measure(run))
             rows.append(row)

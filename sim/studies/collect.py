@@ -170,8 +170,9 @@ def _summary_rows(runs: list[tuple[Path, dict[str, Any]]], front: dict[str, list
         yield row
 
 
-def collect(sweep_dir: str | Path, metric: str = "final.esteban_ray", scopes: list[str] | None = None,
-            figure: bool = True) -> dict[str, Any]:
+def collect(
+    sweep_dir: str | Path, metric: str = "final.esteban_ray", scopes: list[str] | None = None, figure: bool = True
+) -> dict[str, Any]:
     """Write SWEEP_DIR/summary.parquet, metrics.parquet and the sweep figure; returns what was done."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
@@ -182,8 +183,10 @@ def collect(sweep_dir: str | Path, metric: str = "final.esteban_ray", scopes: li
         return result
     keys = [k for k in swept_keys(sweep_dir, runs) if k not in ("run_id", "seed")]
     result["keys"] = keys
-    front: dict[str, list[Any]] = {"run_id": [str(d.relative_to(sweep_dir)) for d, _ in runs],
-                                   "seed": [int(m["seed"]) for _, m in runs]}
+    front: dict[str, list[Any]] = {
+        "run_id": [str(d.relative_to(sweep_dir)) for d, _ in runs],
+        "seed": [int(m["seed"]) for _, m in runs],
+    }
     types = {"run_id": pa.string(), "seed": pa.int64()}
     for k in keys:
         values = [typed_value(m, k) for _, m in runs]
@@ -213,8 +216,13 @@ def collect(sweep_dir: str | Path, metric: str = "final.esteban_ray", scopes: li
     return result
 
 
-def _collect_metrics(sweep_dir: Path, runs: list[tuple[Path, dict[str, Any]]], front: dict[str, list[Any]],
-                     front_schema: pa.Schema, scopes: list[str] | None) -> None:
+def _collect_metrics(
+    sweep_dir: Path,
+    runs: list[tuple[Path, dict[str, Any]]],
+    front: dict[str, list[Any]],
+    front_schema: pa.Schema,
+    scopes: list[str] | None,
+) -> None:
     from sim.run.recorder import SCHEMA
 
     run_id_type = pa.dictionary(pa.int32(), pa.string())
@@ -232,8 +240,7 @@ def _collect_metrics(sweep_dir: Path, runs: list[tuple[Path, dict[str, Any]]], f
                 n = table.num_rows
                 if not n:
                     continue
-                cols = [pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                                       pa.array([front["run_id"][i]]))]
+                cols = [pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([front["run_id"][i]]))]
                 cols += [pa.repeat(pa.scalar(front[f.name][i], type=f.type), n) for f in fields[1:]]
                 cols += [table.column(f.name) for f in SCHEMA]
                 stream.write(pa.Table.from_arrays(cols, schema=schema))
@@ -285,8 +292,15 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
         if key == "seed":  # only seeds were swept: the spread across seeds
             m, h, n = _ci95(df[metric].to_numpy(float))
             ax.plot(np.zeros(len(df)), df[metric], "o", alpha=0.4, color="0.5", label="runs")
-            ax.errorbar([0], [m], yerr=[0 if math.isnan(h) else h], fmt="s", color="C0", capsize=6,
-                        label=f"mean, 95% CI (n={n})")
+            ax.errorbar(
+                [0],
+                [m],
+                yerr=[0 if math.isnan(h) else h],
+                fmt="s",
+                color="C0",
+                capsize=6,
+                label=f"mean, 95% CI (n={n})",
+            )
             ax.set_xticks([])
             ax.set_xlabel("all seeds")
             ax.legend(fontsize=8)
@@ -294,12 +308,15 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
             _panel(ax, df, metric, key, [k for k in keys if k != key])
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(panels):]:
+    for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     lo, hi = int(seeds.min()), int(seeds.max())
     name = sweep_dir.name if len(sweep_dir.name) <= 90 else sweep_dir.name[:87] + "..."
-    fig.suptitle(f"{name}\n{metric}: mean and 95% CI of the mean across seeds "
-                 f"({lo if lo == hi else f'{lo}-{hi}'} seeds per point)", fontsize=9)
+    fig.suptitle(
+        f"{name}\n{metric}: mean and 95% CI of the mean across seeds "
+        f"({lo if lo == hi else f'{lo}-{hi}'} seeds per point)",
+        fontsize=9,
+    )
     fig.tight_layout()
     out = sweep_dir / f"sweep_{metric.replace('.', '_')}.png"
     with atomic_path(out) as tmp:
@@ -315,13 +332,13 @@ def _panel(ax: Any, df: Any, metric: str, key: str, others: list[str]) -> None:
     else:
         groups = [(None, df)]
     values = sorted(df[key].dropna().unique(), key=lambda v: (isinstance(v, str), v))
-    numeric = all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
-                  for v in values)
+    numeric = all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in values)
     pos = {v: (float(v) if numeric else i) for i, v in enumerate(values)}
     width = (max(pos.values()) - min(pos.values()) or 1) * 0.015 if numeric else 0.08
     for j, (label, sub) in enumerate(groups):
-        stats = [(pos[v], *_ci95(sub.loc[sub[key] == v, metric].to_numpy(float))) for v in values
-                 if (sub[key] == v).any()]
+        stats = [
+            (pos[v], *_ci95(sub.loc[sub[key] == v, metric].to_numpy(float))) for v in values if (sub[key] == v).any()
+        ]
         x = np.array([s[0] for s in stats]) + (j - (len(groups) - 1) / 2) * width
         m = np.array([s[1] for s in stats])
         h = np.nan_to_num(np.array([s[2] for s in stats]))
@@ -343,10 +360,17 @@ def _panel(ax: Any, df: Any, metric: str, key: str, others: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.studies.collect", description=__doc__.splitlines()[0])
     parser.add_argument("sweep_dir", type=Path)
-    parser.add_argument("--metric", default="final.esteban_ray",
-                        help="column of summary.parquet for the figure (default: final.esteban_ray)")
-    parser.add_argument("--scope", action="append", choices=("all", "group", "profession"),
-                        help="keep only these metric scopes in metrics.parquet (repeatable; default: all)")
+    parser.add_argument(
+        "--metric",
+        default="final.esteban_ray",
+        help="column of summary.parquet for the figure (default: final.esteban_ray)",
+    )
+    parser.add_argument(
+        "--scope",
+        action="append",
+        choices=("all", "group", "profession"),
+        help="keep only these metric scopes in metrics.parquet (repeatable; default: all)",
+    )
     parser.add_argument("--no-figure", action="store_true")
     args = parser.parse_args(argv)
     try:
@@ -357,8 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     if not result["runs"]:
         print(f"error: no complete run in {args.sweep_dir} ({result['incomplete']} incomplete)", file=sys.stderr)
         return 1
-    print(f"{result['runs']} complete runs ({result['incomplete']} incomplete) -> {args.sweep_dir}/summary.parquet, "
-          f"metrics.parquet" + (f", {Path(result['figure']).name}" if result["figure"] else ""))
+    print(
+        f"{result['runs']} complete runs ({result['incomplete']} incomplete) -> {args.sweep_dir}/summary.parquet, "
+        f"metrics.parquet" + (f", {Path(result['figure']).name}" if result["figure"] else "")
+    )
     print("swept keys: " + (", ".join(result["keys"]) or "(seed only)"))
     return 0
 

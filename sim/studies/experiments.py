@@ -41,8 +41,16 @@ def extra_overrides() -> list[str]:
 def command(name: str, overrides: list[str] | None = None) -> list[str]:
     """The command that produces an experiment's outputs (what the notebook would run)."""
     out = experiments_dir() / name
-    return [sys.executable, "-m", "sim", "-m", f"+experiment={name}", f"hydra.sweep.dir={out}",
-            *(overrides or []), *extra_overrides()]
+    return [
+        sys.executable,
+        "-m",
+        "sim",
+        "-m",
+        f"+experiment={name}",
+        f"hydra.sweep.dir={out}",
+        *(overrides or []),
+        *extra_overrides(),
+    ]
 
 
 @dataclass
@@ -108,9 +116,16 @@ def effect_size(treated, control, level: float = 0.95) -> dict[str, float]:
     g = diff / pooled * (1 - 3 / (4 * (na + nb) - 9)) if pooled > 0 else np.nan
     se_g = np.sqrt((na + nb) / (na * nb) + g**2 / (2 * (na + nb)))
     z = stats.norm.ppf(0.5 + level / 2)
-    return {"diff": diff, "diff_lo": diff - half, "diff_hi": diff + half,
-            "hedges_g": float(g), "g_lo": float(g - z * se_g), "g_hi": float(g + z * se_g), "n_treated": na,
-            "n_control": nb}
+    return {
+        "diff": diff,
+        "diff_lo": diff - half,
+        "diff_hi": diff + half,
+        "hedges_g": float(g),
+        "g_lo": float(g - z * se_g),
+        "g_hi": float(g + z * se_g),
+        "n_treated": na,
+        "n_control": nb,
+    }
 
 
 def series(exp: Experiment, metric: str, scope: str = "all", by: list[str] | None = None) -> pd.DataFrame:
@@ -124,8 +139,9 @@ def run_config(exp: Experiment, run_id: str | None = None) -> dict:
     from omegaconf import OmegaConf
 
     rid = str(exp.summary["run_id"].iloc[0]) if run_id is None else run_id
-    return cast(dict[str, Any],
-                OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True))
+    return cast(
+        dict[str, Any], OmegaConf.to_container(OmegaConf.load(exp.path / rid / ".hydra" / "config.yaml"), resolve=True)
+    )
 
 
 def figures_dir(exp: Experiment) -> Path:
@@ -152,8 +168,9 @@ def shock_window(exp: Experiment) -> tuple[int, int] | None:
     return None
 
 
-def window_means(exp: Experiment, metrics: list[str], windows: dict[str, tuple[int, int]],
-                 scope: str = "all") -> pd.DataFrame:
+def window_means(
+    exp: Experiment, metrics: list[str], windows: dict[str, tuple[int, int]], scope: str = "all"
+) -> pd.DataFrame:
     """Per run, level and metric: the mean over the recorded steps of each window [start, end).
 
     One row per run, level, metric and window (`window` column, in the order given), with run_id,
@@ -194,6 +211,7 @@ def save_figure(exp: Experiment, fig, name: str, caption: str, fontsize: float =
 
 def ci_text(mean: float, lo: float, hi: float, digits: int = 3) -> str:
     """'mean [lo, hi]' (the interval left out when undefined)."""
+
     def f(x: float) -> str:
         return f"{x:.{digits}f}".replace(f"-{0:.{digits}f}", f"{0:.{digits}f}")  # no "-0.000"
 

@@ -35,7 +35,7 @@ def safe_name(text: str, empty: str) -> str:
         safe = "_" + safe[1:]
     if safe != text or len(safe) > MAX_NAME:
         digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-        safe = f"{safe[:MAX_NAME - 11]}-{digest}"
+        safe = f"{safe[: MAX_NAME - 11]}-{digest}"
     return safe
 
 

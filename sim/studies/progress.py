@@ -38,8 +38,15 @@ def show_bar(mode: str) -> bool:
 class SweepProgress:
     """A tqdm bar `runs done / total` that polls the sweep directory until `close()`."""
 
-    def __init__(self, sweep_dir: str | os.PathLike, total: int | None, *, interval: float = 1.0,
-                 mode: str = "auto", desc: str = "sweep") -> None:
+    def __init__(
+        self,
+        sweep_dir: str | os.PathLike,
+        total: int | None,
+        *,
+        interval: float = 1.0,
+        mode: str = "auto",
+        desc: str = "sweep",
+    ) -> None:
         from tqdm.auto import tqdm
 
         self.sweep_dir = Path(sweep_dir)
@@ -48,9 +55,16 @@ class SweepProgress:
         self._stop = threading.Event()
         self.done_at_start = count_complete(self.sweep_dir)
         self.n = min(self.done_at_start, total if total is not None else self.done_at_start)
-        self.bar = tqdm(total=total, initial=self.n,
-                        unit="run", desc=desc, disable=not show_bar(mode), file=sys.stderr,
-                        dynamic_ncols=True, smoothing=0.1)
+        self.bar = tqdm(
+            total=total,
+            initial=self.n,
+            unit="run",
+            desc=desc,
+            disable=not show_bar(mode),
+            file=sys.stderr,
+            dynamic_ncols=True,
+            smoothing=0.1,
+        )
         self._thread = threading.Thread(target=self._poll, name="sim-sweep-progress", daemon=True)
         self._thread.start()
 

@@ -87,9 +87,12 @@ def _warm_up() -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sim.viz", description="Serve the teaching app in a browser.")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: a free port)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it "
-                             "with every machine that can reach this one, e.g. a classroom)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it "
+        "with every machine that can reach this one, e.g. a classroom)",
+    )
     return parser.parse_args(argv)
 
 
@@ -106,23 +109,44 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     port = args.port if args.port is not None else free_port(args.host)
     if not port_free(args.host, port):
-        print(f"error: cannot listen on {args.host}:{port} (in use, or not an address of this machine); "
-              "choose another --port or leave it out for a free one", file=sys.stderr)
+        print(
+            f"error: cannot listen on {args.host}:{port} (in use, or not an address of this machine); "
+            "choose another --port or leave it out for a free one",
+            file=sys.stderr,
+        )
         sys.exit(2)
     # offline and quiet: no telemetry, no version check against PyPI, assets from the local bundle
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
     if not offline_ready():
-        print(f"warning: Solara's local assets are missing ({local_assets_dir()}); the page will fetch its "
-              "JavaScript from the internet. Install the pinned 'solara-assets' to work offline.",
-              file=sys.stderr, flush=True)
+        print(
+            f"warning: Solara's local assets are missing ({local_assets_dir()}); the page will fetch its "
+            "JavaScript from the internet. Install the pinned 'solara-assets' to work offline.",
+            file=sys.stderr,
+            flush=True,
+        )
     _warm_up()
     threading.Thread(target=_announce_when_ready, args=(args.host, port), daemon=True).start()
     from solara.__main__ import cli
 
-    cli.main(["run", APP, "--host", args.host, "--port", str(port), "--production", "--no-open",
-              "--no-check-version", "--log-level-uvicorn", "warning", "--no-access-log"],
-             prog_name="python -m sim.viz", standalone_mode=True)
+    cli.main(
+        [
+            "run",
+            APP,
+            "--host",
+            args.host,
+            "--port",
+            str(port),
+            "--production",
+            "--no-open",
+            "--no-check-version",
+            "--log-level-uvicorn",
+            "warning",
+            "--no-access-log",
+        ],
+        prog_name="python -m sim.viz",
+        standalone_mode=True,
+    )
 
 
 if __name__ == "__main__":

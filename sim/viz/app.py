@@ -53,8 +53,7 @@ def Page():
     pending = solara.use_reactive(first)
     model: solara.Reactive[TeachingModel] = solara.use_reactive(solara.use_memo(lambda: TeachingModel(first), []))
     model_params = solara.use_memo(lambda: {"settings": settings_of(pending, model)}, [])
-    SolaraViz(model, components=list(VIEWS), model_params=model_params, name=TITLE,
-              play_interval=PLAY_INTERVAL_MS)
+    SolaraViz(model, components=list(VIEWS), model_params=model_params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
     SidebarControls(pending, model)
 
 

@@ -19,15 +19,28 @@ from sim.viz.history import TeachingModel
 from sim.viz.layout import stance_colors
 
 FONT = 11
-COLORS = {"mean": "#333333", "adopters": "#2166ac", "resisters": "#b2182b", "withdrawn": "#542788",
-          "overloaded": "#e66101", "marginalized": "#b2182b", "esteban_ray": "#7b3294",
-          "bimodality": "#e08214", "clusters": "#1b7837", "exposure": "#9e9e9e"}
+COLORS = {
+    "mean": "#333333",
+    "adopters": "#2166ac",
+    "resisters": "#b2182b",
+    "withdrawn": "#542788",
+    "overloaded": "#e66101",
+    "marginalized": "#b2182b",
+    "esteban_ray": "#7b3294",
+    "bimodality": "#e08214",
+    "clusters": "#1b7837",
+    "exposure": "#9e9e9e",
+}
 PROFESSION_NAME = {"social_work": "social work", "health_care": "health care"}
 # one legend entry per profession (same-name series toggle together); the colour says which measure
 PROFESSION_LEGEND = {"social_work": "social work (dotted)", "health_care": "health care (dashed)"}
 PROFESSION_DASH = {"social_work": "dotted", "health_care": "dashed"}
-LEDGER = (("ledger_only_positive", "only positive", "#4dac26"), ("ledger_mixed", "mixed", "#8073ac"),
-          ("ledger_only_negative", "only negative", "#d01c8b"), ("ledger_none", "none yet", "#999999"))
+LEDGER = (
+    ("ledger_only_positive", "only positive", "#4dac26"),
+    ("ledger_mixed", "mixed", "#8073ac"),
+    ("ledger_only_negative", "only negative", "#d01c8b"),
+    ("ledger_none", "none yet", "#999999"),
+)
 
 
 def _num(x: float, digits: int = 4) -> float | str:
@@ -48,33 +61,75 @@ def _pairs(t, y) -> list[list]:
     return [[int(a), _num(b)] for a, b in zip(t, y, strict=True)]
 
 
-def _line(name: str, t, y, color: str, *, dash: str = "solid", width: float = 2, y_axis: int = 0,
-          **extra) -> dict:
-    return {"name": name, "type": "line", "data": _pairs(t, y), "showSymbol": False, "yAxisIndex": y_axis,
-            "lineStyle": {"color": color, "type": dash, "width": width}, "itemStyle": {"color": color},
-            "emphasis": {"disabled": True}, **extra}
+def _line(name: str, t, y, color: str, *, dash: str = "solid", width: float = 2, y_axis: int = 0, **extra) -> dict:
+    return {
+        "name": name,
+        "type": "line",
+        "data": _pairs(t, y),
+        "showSymbol": False,
+        "yAxisIndex": y_axis,
+        "lineStyle": {"color": color, "type": dash, "width": width},
+        "itemStyle": {"color": color},
+        "emphasis": {"disabled": True},
+        **extra,
+    }
 
 
 def exposure_series(model: TeachingModel, y_axis: int = 1) -> dict:
     t, e = model.schedule_t, model.schedule_e
-    s = _line("exposure E(t)", t, e, COLORS["exposure"], width=1, y_axis=y_axis, step="end", z=0,
-              areaStyle={"color": COLORS["exposure"], "opacity": 0.09}, silent=True)
-    s["markLine"] = {"silent": True, "symbol": "none", "label": {"show": True, "formatter": "now", "fontSize": 9},
-                     "lineStyle": {"color": "#555", "type": "dotted"},
-                     "data": [{"xAxis": int(model.state.t)}]}
+    s = _line(
+        "exposure E(t)",
+        t,
+        e,
+        COLORS["exposure"],
+        width=1,
+        y_axis=y_axis,
+        step="end",
+        z=0,
+        areaStyle={"color": COLORS["exposure"], "opacity": 0.09},
+        silent=True,
+    )
+    s["markLine"] = {
+        "silent": True,
+        "symbol": "none",
+        "label": {"show": True, "formatter": "now", "fontSize": 9},
+        "lineStyle": {"color": "#555", "type": "dotted"},
+        "data": [{"xAxis": int(model.state.t)}],
+    }
     return s
 
 
-def _base(model: TeachingModel, title: str, y_name: str, *, y_max: float | None = 1.0,
-          legend_selected: dict | None = None, grid_top: int = 78) -> dict:
+def _base(
+    model: TeachingModel,
+    title: str,
+    y_name: str,
+    *,
+    y_max: float | None = 1.0,
+    legend_selected: dict | None = None,
+    grid_top: int = 78,
+) -> dict:
     e_max = float(np.max(model.schedule_e)) if len(model.schedule_e) else 1.0
-    y_axis = {"type": "value", "min": 0, "name": y_name, "nameLocation": "middle", "nameGap": 34,
-              "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1},
-              "splitLine": {"lineStyle": {"opacity": 0.4}}}
+    y_axis = {
+        "type": "value",
+        "min": 0,
+        "name": y_name,
+        "nameLocation": "middle",
+        "nameGap": 34,
+        "nameTextStyle": {"fontSize": FONT},
+        "axisLabel": {"fontSize": FONT - 1},
+        "splitLine": {"lineStyle": {"opacity": 0.4}},
+    }
     if y_max is not None:
         y_axis["max"] = y_max
-    legend = {"top": 22, "left": 8, "right": 8, "itemWidth": 18, "itemHeight": 8, "itemGap": 8,
-              "textStyle": {"fontSize": FONT - 1}}
+    legend = {
+        "top": 22,
+        "left": 8,
+        "right": 8,
+        "itemWidth": 18,
+        "itemHeight": 8,
+        "itemGap": 8,
+        "textStyle": {"fontSize": FONT - 1},
+    }
     if legend_selected:
         legend["selected"] = legend_selected
     return {
@@ -83,15 +138,32 @@ def _base(model: TeachingModel, title: str, y_name: str, *, y_max: float | None 
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "line"}, "textStyle": {"fontSize": FONT}},
         "legend": legend,
         "grid": {"left": 52, "right": 54, "top": grid_top, "bottom": 40},
-        "xAxis": {"type": "value", "min": 0, "max": max(int(model.cfg.steps), 1), "name": "step (working day)",
-                  "nameLocation": "middle", "nameGap": 24, "nameTextStyle": {"fontSize": FONT},
-                  "axisLabel": {"fontSize": FONT - 1}, "splitLine": {"show": False}},
-        "yAxis": [y_axis,
-                  {"type": "value", "min": 0, "max": _nice_max(e_max * 1.8), "name": "E(t)",
-                   "nameLocation": "middle", "nameGap": 30, "position": "right",
-                   "nameTextStyle": {"fontSize": FONT, "color": COLORS["exposure"]},
-                   "axisLabel": {"fontSize": FONT - 1, "color": COLORS["exposure"]},
-                   "splitLine": {"show": False}}],
+        "xAxis": {
+            "type": "value",
+            "min": 0,
+            "max": max(int(model.cfg.steps), 1),
+            "name": "step (working day)",
+            "nameLocation": "middle",
+            "nameGap": 24,
+            "nameTextStyle": {"fontSize": FONT},
+            "axisLabel": {"fontSize": FONT - 1},
+            "splitLine": {"show": False},
+        },
+        "yAxis": [
+            y_axis,
+            {
+                "type": "value",
+                "min": 0,
+                "max": _nice_max(e_max * 1.8),
+                "name": "E(t)",
+                "nameLocation": "middle",
+                "nameGap": 30,
+                "position": "right",
+                "nameTextStyle": {"fontSize": FONT, "color": COLORS["exposure"]},
+                "axisLabel": {"fontSize": FONT - 1, "color": COLORS["exposure"]},
+                "splitLine": {"show": False},
+            },
+        ],
         "series": [exposure_series(model)],
     }
 
@@ -135,21 +207,44 @@ def histogram_chart(model: TeachingModel) -> dict:
     bars = [{"value": _num(c / total), "itemStyle": {"color": _hex(colors[i])}} for i, c in enumerate(h.histogram)]
     return {
         "animation": False,
-        "title": {"text": f"Stance distribution at step {model.state.t}", "left": 8, "top": 0,
-                  "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}},
+        "title": {
+            "text": f"Stance distribution at step {model.state.t}",
+            "left": 8,
+            "top": 0,
+            "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"},
+        },
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
         "legend": {"top": 22, "left": 8, "textStyle": {"fontSize": FONT - 1}, "itemHeight": 8},
         "grid": {"left": 52, "right": 20, "top": 62, "bottom": 46},
-        "xAxis": {"type": "category", "data": labels, "name": "stance: 0 resisting ... 1 dominant discourse",
-                  "nameLocation": "middle", "nameGap": 28, "nameTextStyle": {"fontSize": FONT},
-                  "axisLabel": {"fontSize": FONT - 2, "interval": 4}},
-        "yAxis": {"type": "value", "min": 0, "name": "share of agents", "nameLocation": "middle", "nameGap": 36,
-                  "nameTextStyle": {"fontSize": FONT}, "axisLabel": {"fontSize": FONT - 1}},
+        "xAxis": {
+            "type": "category",
+            "data": labels,
+            "name": "stance: 0 resisting ... 1 dominant discourse",
+            "nameLocation": "middle",
+            "nameGap": 28,
+            "nameTextStyle": {"fontSize": FONT},
+            "axisLabel": {"fontSize": FONT - 2, "interval": 4},
+        },
+        "yAxis": {
+            "type": "value",
+            "min": 0,
+            "name": "share of agents",
+            "nameLocation": "middle",
+            "nameGap": 36,
+            "nameTextStyle": {"fontSize": FONT},
+            "axisLabel": {"fontSize": FONT - 1},
+        },
         "series": [
             {"name": "now", "type": "bar", "data": bars, "barCategoryGap": "8%", "itemStyle": {"color": "#6a8caf"}},
-            {"name": "at step 0", "type": "line", "step": "middle", "showSymbol": False,
-             "data": [_num(c / first_total) for c in first_histogram],
-             "lineStyle": {"color": "#222", "type": "dashed", "width": 1.5}, "itemStyle": {"color": "#222"}},
+            {
+                "name": "at step 0",
+                "type": "line",
+                "step": "middle",
+                "showSymbol": False,
+                "data": [_num(c / first_total) for c in first_histogram],
+                "lineStyle": {"color": "#222", "type": "dashed", "width": 1.5},
+                "itemStyle": {"color": "#222"},
+            },
         ],
     }
 
@@ -160,19 +255,38 @@ def polarization_chart(model: TeachingModel) -> dict:
     opt = _base(model, "Polarization", "index (0 to 1)")
     clusters = h.array("n_major_clusters")
     top = max(3.0, float(np.nanmax(clusters, initial=1.0)) + 1)
-    opt["yAxis"].append({"type": "value", "min": 0, "max": top, "minInterval": 1, "name": "clusters",
-                         "position": "right", "offset": 44, "nameLocation": "middle", "nameGap": 22,
-                         "nameTextStyle": {"fontSize": FONT, "color": COLORS["clusters"]},
-                         "axisLabel": {"fontSize": FONT - 1, "color": COLORS["clusters"]},
-                         "splitLine": {"show": False}})
+    opt["yAxis"].append(
+        {
+            "type": "value",
+            "min": 0,
+            "max": top,
+            "minInterval": 1,
+            "name": "clusters",
+            "position": "right",
+            "offset": 44,
+            "nameLocation": "middle",
+            "nameGap": 22,
+            "nameTextStyle": {"fontSize": FONT, "color": COLORS["clusters"]},
+            "axisLabel": {"fontSize": FONT - 1, "color": COLORS["clusters"]},
+            "splitLine": {"show": False},
+        }
+    )
     opt["grid"]["right"] = 90
     opt["series"] += [
         _line("Esteban-Ray polarization", t, h.array("esteban_ray"), COLORS["esteban_ray"]),
-        _line("bimodality coefficient", t, h.array("bimodality"), COLORS["bimodality"],
-              markLine={"silent": True, "symbol": "none", "lineStyle": {"color": COLORS["bimodality"],
-                                                                        "type": "dotted"},
-                        "label": {"formatter": "5/9: bimodal above", "fontSize": 9, "position": "insideEndTop"},
-                        "data": [{"yAxis": round(5 / 9, 4)}]}),
+        _line(
+            "bimodality coefficient",
+            t,
+            h.array("bimodality"),
+            COLORS["bimodality"],
+            markLine={
+                "silent": True,
+                "symbol": "none",
+                "lineStyle": {"color": COLORS["bimodality"], "type": "dotted"},
+                "label": {"formatter": "5/9: bimodal above", "fontSize": 9, "position": "insideEndTop"},
+                "data": [{"yAxis": round(5 / 9, 4)}],
+            },
+        ),
         _line("major opinion clusters", t, clusters, COLORS["clusters"], y_axis=2, step="end", width=1.5),
     ]
     return _finish(opt)
@@ -182,8 +296,9 @@ def withdrawal_chart(model: TeachingModel) -> dict:
     h = model.history
     t = h.steps
     values = [h.array(m) for m in ("withdrawn_share", "overloaded_share", "marginalized_share")]
-    values += [np.asarray(h.by_profession[p][m], float) for p in PROFESSIONS
-               for m in ("withdrawn_share", "overloaded_share")]
+    values += [
+        np.asarray(h.by_profession[p][m], float) for p in PROFESSIONS for m in ("withdrawn_share", "overloaded_share")
+    ]
     top = max([float(np.nanmax(v, initial=0.0)) for v in values] + [0.0])
     y_max = min(1.0, max(0.1, math.ceil(top * 1.2 * 10) / 10))
     opt = _base(model, "Withdrawal, overload and marginalization", "share of agents", y_max=y_max)
@@ -206,8 +321,16 @@ def ledger_chart(model: TeachingModel) -> dict:
     t = h.steps
     opt = _base(model, "Effect ledger: effects each agent has had so far", "share of agents")
     for key, name, color in LEDGER:
-        opt["series"].append(_line(name, t, h.array(key), color, width=2.2 if key != "ledger_none" else 1.5,
-                                   dash="solid" if key != "ledger_none" else "dashed"))
+        opt["series"].append(
+            _line(
+                name,
+                t,
+                h.array(key),
+                color,
+                width=2.2 if key != "ledger_none" else 1.5,
+                dash="solid" if key != "ledger_none" else "dashed",
+            )
+        )
     return _finish(opt)
 
 
@@ -216,5 +339,10 @@ def _hex(rgba) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-CHARTS = {"histogram": histogram_chart, "stance": stance_chart, "polarization": polarization_chart,
-          "withdrawal": withdrawal_chart, "ledger": ledger_chart}
+CHARTS = {
+    "histogram": histogram_chart,
+    "stance": stance_chart,
+    "polarization": polarization_chart,
+    "withdrawal": withdrawal_chart,
+    "ledger": ledger_chart,
+}

@@ -26,9 +26,13 @@ from sim.viz.history import TeachingModel
 ROW_PX, MARGIN_PX = 30, 10  # Solara's GridDraggable: rows of 30 px, 10 px between them
 # Where each view sits in Mesa's 12-column grid: name -> (x, y, w, h) in grid units.
 GRID: dict[str, tuple[int, int, int, int]] = {
-    "network": (0, 0, 7, 14), "stance": (7, 0, 5, 7), "histogram": (7, 7, 5, 7),
-    "polarization": (0, 14, 6, 9), "withdrawal": (6, 14, 6, 9),
-    "ledger": (0, 23, 6, 9), "explanations": (6, 23, 6, 9),
+    "network": (0, 0, 7, 14),
+    "stance": (7, 0, 5, 7),
+    "histogram": (7, 7, 5, 7),
+    "polarization": (0, 14, 6, 9),
+    "withdrawal": (6, 14, 6, 9),
+    "ledger": (0, 23, 6, 9),
+    "explanations": (6, 23, 6, 9),
 }
 
 
@@ -40,13 +44,17 @@ def cell_px(name: str) -> int:
 
 def grid_layout() -> list[dict]:
     """The initial layout of the views (in VIEWS order), for Mesa's draggable grid."""
-    return [{"i": i, "x": x, "y": y, "w": w, "h": h, "moved": False}
-            for i, (x, y, w, h) in enumerate(GRID[name] for name in VIEW_NAMES)]
+    return [
+        {"i": i, "x": x, "y": y, "w": w, "h": h, "moved": False}
+        for i, (x, y, w, h) in enumerate(GRID[name] for name in VIEW_NAMES)
+    ]
 
 
-NETWORK_NOTE = ("Colour: stance toward the dominant discourse (blue adopts, red resists). Hollow: withdrawn "
-                "from digital exchange. Green: ties made this step. Muted and cut ties are not drawn. "
-                "Positions stay fixed; only ties and colours change.")
+NETWORK_NOTE = (
+    "Colour: stance toward the dominant discourse (blue adopts, red resists). Hollow: withdrawn "
+    "from digital exchange. Green: ties made this step. Muted and cut ties are not drawn. "
+    "Positions stay fixed; only ties and colours change."
+)
 
 
 @solara.component
@@ -61,11 +69,11 @@ def NetworkView(model: TeachingModel):
     image, ms = solara.use_memo(render, [model, model.steps])
     height = cell_px("network") - 22
     with solara.Column(gap="0px", style={"width": "100%"}, classes=["sim-network"]):
-        rw.Image(value=image, format="png",
-                 layout=Layout(width="100%", max_height=f"{height}px", object_fit="contain"))
+        rw.Image(value=image, format="png", layout=Layout(width="100%", max_height=f"{height}px", object_fit="contain"))
         solara.HTML(tag="div", classes=["sim-network-note"], unsafe_innerHTML=NETWORK_NOTE)
-        solara.Text(f"network drawn in {ms:.0f} ms", classes=["sim-render-time"],
-                    style={"font-size": "11px", "color": "#888"})
+        solara.Text(
+            f"network drawn in {ms:.0f} ms", classes=["sim-render-time"], style={"font-size": "11px", "color": "#888"}
+        )
 
 
 def chart_component(name: str) -> Callable:
@@ -75,9 +83,14 @@ def chart_component(name: str) -> Callable:
     def ChartView(model: TeachingModel):
         update_counter.get()
         option = solara.use_memo(lambda: make(model), [model, model.steps])
-        solara.FigureEcharts(option=option, responsive=True,
-                             attributes={"style": f"height: {cell_px(name) - 8}px; width: 100%;",
-                                         "class": f"sim-chart sim-chart-{name}"})
+        solara.FigureEcharts(
+            option=option,
+            responsive=True,
+            attributes={
+                "style": f"height: {cell_px(name) - 8}px; width: 100%;",
+                "class": f"sim-chart sim-chart-{name}",
+            },
+        )
 
     ChartView.__name__ = f"{name.capitalize()}Chart"
     return ChartView
@@ -86,9 +99,13 @@ def chart_component(name: str) -> Callable:
 @solara.component
 def Explanations(model: TeachingModel):
     text = solara.use_memo(explanation_html, [])
-    solara.HTML(tag="div", unsafe_innerHTML=text, classes=["sim-explain"],
-                style=f"height: {cell_px('explanations') - 8}px; overflow-y: auto; font-size: 13px; line-height: 1.4; "
-                      "padding: 4px 8px;")
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=text,
+        classes=["sim-explain"],
+        style=f"height: {cell_px('explanations') - 8}px; overflow-y: auto; font-size: 13px; line-height: 1.4; "
+        "padding: 4px 8px;",
+    )
 
 
 def _fmt(value) -> str:
@@ -131,23 +148,39 @@ def Control(spec: ctl.ControlSpec, pending: solara.Reactive[Config]):
     with solara.Tooltip(f"{spec.key}: {spec.doc}" + (f" [{spec.unit}]" if spec.unit else "")):
         with solara.Div(classes=["sim-control", "sim-control-" + spec.key.replace(".", "-")]):
             if spec.kind == "select":
-                solara.Select(label, values=list(cast(tuple[str, ...], spec.choices)), value=value, on_value=set_value,
-                              dense=True)
+                solara.Select(
+                    label, values=list(cast(tuple[str, ...], spec.choices)), value=value, on_value=set_value, dense=True
+                )
             elif spec.kind == "bool":
                 solara.Checkbox(label=label, value=bool(value), on_value=set_value)
             elif spec.kind == "seed":
-                solara.InputInt(label, value=int(value), on_value=lambda v: set_value(v if v is not None else 0),
-                                dense=True)
+                solara.InputInt(
+                    label, value=int(value), on_value=lambda v: set_value(v if v is not None else 0), dense=True
+                )
             elif spec.kind == "int":
                 lo, hi, step = cast(tuple[float, float, float], (spec.min, spec.max, spec.step))  # set for numbers
-                solara.SliderInt(label, value=int(value), on_value=set_value, min=int(lo),
-                                 max=int(max(hi, value)), step=int(step), thumb_label=False,
-                                 disabled=disabled)
+                solara.SliderInt(
+                    label,
+                    value=int(value),
+                    on_value=set_value,
+                    min=int(lo),
+                    max=int(max(hi, value)),
+                    step=int(step),
+                    thumb_label=False,
+                    disabled=disabled,
+                )
             else:
                 lo, hi, step = cast(tuple[float, float, float], (spec.min, spec.max, spec.step))  # set for numbers
-                solara.SliderFloat(label, value=float(value), on_value=set_value, min=float(lo),
-                                   max=float(max(hi, value)), step=float(step), thumb_label=False,
-                                   disabled=disabled)
+                solara.SliderFloat(
+                    label,
+                    value=float(value),
+                    on_value=set_value,
+                    min=float(lo),
+                    max=float(max(hi, value)),
+                    step=float(step),
+                    thumb_label=False,
+                    disabled=disabled,
+                )
 
 
 @solara.component
@@ -163,15 +196,21 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
 
     solara.Style(CSS)
     with solara.Card("Scenario and parameters", classes=["sim-controls"]):
-        solara.Select("Scenario preset", values=names, value=cfg.scenario.name if cfg.scenario.name in names
-                      else None, on_value=choose, classes=["sim-preset"])
+        solara.Select(
+            "Scenario preset",
+            values=names,
+            value=cfg.scenario.name if cfg.scenario.name in names else None,
+            on_value=choose,
+            classes=["sim-preset"],
+        )
         solara.Text(cfg.scenario.description or "", style={"font-size": "12px", "color": "#666"})
         with solara.Column(gap="0px"):  # always present, so the controls below keep their widgets
             if error:
                 solara.Error(error + " (Reset keeps the last valid settings)", dense=True, classes=["sim-error"])
             elif changed:
-                solara.Warning("Settings changed: press Reset to start a run with them.", dense=True,
-                               classes=["sim-pending"])
+                solara.Warning(
+                    "Settings changed: press Reset to start a run with them.", dense=True, classes=["sim-pending"]
+                )
         for title, specs in ctl.sections():
             if title.startswith("Mechanisms"):
                 with solara.Details(title, expand=False):
@@ -186,4 +225,5 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
 VIEW_NAMES = ("network", "stance", "histogram", "polarization", "withdrawal", "ledger", "explanations")
 VIEWS: list[tuple[Callable, int]] = [
     (NetworkView if name == "network" else Explanations if name == "explanations" else chart_component(name), 0)
-    for name in VIEW_NAMES]
+    for name in VIEW_NAMES
+]

@@ -28,17 +28,42 @@ SIZE_KEYS = ("n_agents", "n_groups", "seed", "steps")
 # Which parameters the class plays with, in the order of the sidebar.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Population", ("n_agents", "n_groups", "seed", "steps")),
-    ("Digital exposure", ("exposure.kind", "exposure.baseline", "exposure.height", "exposure.start",
-                          "exposure.length", "exposure.persistence", "messages.porosity")),
+    (
+        "Digital exposure",
+        (
+            "exposure.kind",
+            "exposure.baseline",
+            "exposure.height",
+            "exposure.start",
+            "exposure.length",
+            "exposure.persistence",
+            "messages.porosity",
+        ),
+    ),
     ("Attention", ("attention.capacity",)),
-    ("Critical thinking by profession", ("professions.social_work.critical.mean",
-                                         "professions.health_care.critical.mean")),
+    (
+        "Critical thinking by profession",
+        ("professions.social_work.critical.mean", "professions.health_care.critical.mean"),
+    ),
     ("Social judgment", ("influence.acceptance", "influence.rejection")),
     ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate")),
-    ("Mechanisms on / off", ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled",
-                             "influence.enabled", "influence.contrast", "ties.muting", "ties.exclusion",
-                             "ties.rewiring", "ties.formation", "identity.enabled",
-                             "professions.heterogeneous")),
+    (
+        "Mechanisms on / off",
+        (
+            "messages.peer",
+            "messages.broadcast",
+            "messages.forum",
+            "attention.enabled",
+            "influence.enabled",
+            "influence.contrast",
+            "ties.muting",
+            "ties.exclusion",
+            "ties.rewiring",
+            "ties.formation",
+            "identity.enabled",
+            "professions.heterogeneous",
+        ),
+    ),
 )
 
 # Short labels (the schema's one-line meaning is shown as the help text).
@@ -135,9 +160,17 @@ def _kind(key: str, row: dict[str, Any]) -> str:
 def _spec(key: str, row: dict[str, Any]) -> ControlSpec:
     kind = _kind(key, row)
     lo, hi = row.get("lo"), row.get("hi")
-    common = {"key": key, "label": LABELS.get(key, key), "kind": kind, "default": row["default"],
-              "unit": row.get("unit", ""), "doc": row.get("doc", ""), "schema_lo": lo, "schema_hi": hi,
-              "lo_open": bool(row.get("lo_open"))}
+    common = {
+        "key": key,
+        "label": LABELS.get(key, key),
+        "kind": kind,
+        "default": row["default"],
+        "unit": row.get("unit", ""),
+        "doc": row.get("doc", ""),
+        "schema_lo": lo,
+        "schema_hi": hi,
+        "lo_open": bool(row.get("lo_open")),
+    }
     if kind == "select":
         return ControlSpec(**common, choices=tuple(row["choices"]))
     if kind == "bool":
@@ -180,6 +213,7 @@ def problem(cfg: Config) -> str | None:
 
 
 # --- presets: composed with Hydra from conf/, as the command line does ---------------------------
+
 
 def scenario_names() -> list[str]:
     return group_options("scenario")

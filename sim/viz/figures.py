@@ -36,8 +36,7 @@ def node_size(n: int) -> float:
     return float(np.clip(9000.0 / max(n, 1), 10.0, 70.0))
 
 
-def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4,
-                 edge_cap: int = EDGE_CAP) -> Figure:
+def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4, edge_cap: int = EDGE_CAP) -> Figure:
     """Agents at their fixed positions, coloured by stance; withdrawn hollow; muted ties hidden; new ties green."""
     state = model.state
     pos = model.layout
@@ -65,22 +64,48 @@ def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4,
     for code, prof in enumerate(PROFESSIONS):
         sel = state.profession == code
         if sel.any():
-            ax.scatter(pos[sel, 0], pos[sel, 1], s=size, c=face[sel], edgecolors=edge[sel],
-                       linewidths=cast(Any, np.where(state.withdrawn[sel], 1.4, 0.4)),
-                       marker=PROFESSION_MARKER[prof], zorder=3)
+            ax.scatter(
+                pos[sel, 0],
+                pos[sel, 1],
+                s=size,
+                c=face[sel],
+                edgecolors=edge[sel],
+                linewidths=cast(Any, np.where(state.withdrawn[sel], 1.4, 0.4)),
+                marker=PROFESSION_MARKER[prof],
+                zorder=3,
+            )
     labels, centres = group_centres(pos, state.group)
     if len(labels) <= 20:
         for g, c in zip(labels, centres, strict=True):
             r = np.linalg.norm(pos[state.group == g] - c, axis=1).max(initial=0.0)
-            ax.annotate(f"group {g + 1}", c + np.array([0.0, r + 0.02]), ha="center", va="bottom", fontsize=8,
-                        color="0.25", zorder=4)
+            ax.annotate(
+                f"group {g + 1}",
+                c + np.array([0.0, r + 0.02]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+                color="0.25",
+                zorder=4,
+            )
     ax.set_xlim(-1.08, 1.08)
     ax.set_ylim(-1.08, 1.14)
     sample = f", {shown:,} drawn" if shown < visible else ""
-    fig.text(0.01, 0.985, f"Step {state.t}    E(t) = {model.history.series['exposure'][-1]:.2f}", fontsize=11,
-             fontweight="bold", va="top")
-    fig.text(0.01, 0.945, f"{n:,} agents in {len(labels)} groups, {visible:,} active ties{sample}",
-             fontsize=9, va="top", color="0.3")
+    fig.text(
+        0.01,
+        0.985,
+        f"Step {state.t}    E(t) = {model.history.series['exposure'][-1]:.2f}",
+        fontsize=11,
+        fontweight="bold",
+        va="top",
+    )
+    fig.text(
+        0.01,
+        0.945,
+        f"{n:,} agents in {len(labels)} groups, {visible:,} active ties{sample}",
+        fontsize=9,
+        va="top",
+        color="0.3",
+    )
     withdrawn = int(state.withdrawn.sum())
     handles = [
         Line2D([], [], ls="", marker="o", ms=7, mfc="0.65", mec="0.2", label="social work"),
@@ -90,8 +115,15 @@ def draw_network(model: TeachingModel, width: float = 7.2, height: float = 5.4,
         Line2D([], [], color="0.55", lw=1.2, alpha=0.7, label="tie in a group"),
         Line2D([], [], color=BETWEEN_COLOR, lw=1.2, alpha=0.7, label="tie between groups"),
     ]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(side + 0.005, 0.88), fontsize=8.5,
-               frameon=False, handlelength=1.6, borderaxespad=0.0)
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(side + 0.005, 0.88),
+        fontsize=8.5,
+        frameon=False,
+        handlelength=1.6,
+        borderaxespad=0.0,
+    )
     cax = fig.add_axes((side + 0.03, 0.08, 0.035, 0.38))
     bar = fig.colorbar(_mappable(), cax=cax, orientation="vertical")
     bar.set_ticks([0, 0.5, 1])

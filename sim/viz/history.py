@@ -20,10 +20,22 @@ from sim.viz.layout import group_layout
 
 # The whole population's metrics the plots show, and the ones also kept per profession.
 SERIES = (
-    "stance_mean", "adopter_share", "resister_share", "withdrawn_share", "overloaded_share",
-    "marginalized_share", "identity_mean", "engagement_mean",
-    "esteban_ray", "bimodality", "n_major_clusters",
-    "ledger_only_positive", "ledger_only_negative", "ledger_mixed", "ledger_none", "exposure",
+    "stance_mean",
+    "adopter_share",
+    "resister_share",
+    "withdrawn_share",
+    "overloaded_share",
+    "marginalized_share",
+    "identity_mean",
+    "engagement_mean",
+    "esteban_ray",
+    "bimodality",
+    "n_major_clusters",
+    "ledger_only_positive",
+    "ledger_only_negative",
+    "ledger_mixed",
+    "ledger_none",
+    "exposure",
 )
 BY_PROFESSION = ("stance_mean", "adopter_share", "resister_share", "withdrawn_share", "overloaded_share")
 HIST_BINS = 20
@@ -44,8 +56,7 @@ class History:
         self.cfg = cfg
         self.steps: list[int] = []
         self.series: dict[str, list[float]] = {m: [] for m in SERIES}
-        self.by_profession: dict[str, dict[str, list[float]]] = {
-            p: {m: [] for m in BY_PROFESSION} for p in PROFESSIONS}
+        self.by_profession: dict[str, dict[str, list[float]]] = {p: {m: [] for m in BY_PROFESSION} for p in PROFESSIONS}
         self.histogram: np.ndarray = np.zeros(HIST_BINS)
         self.first_histogram: np.ndarray | None = None
 

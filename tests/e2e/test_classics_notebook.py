@@ -10,8 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "classics.ipynb"
-FIGURES = {"deffuant_opinions_vs_d.png", "hk_trajectories.png", "ja_regime_map.png", "kb_clusters_vs_d.png",
-           "hn_largest_community_vs_phi.png"}
+FIGURES = {
+    "deffuant_opinions_vs_d.png",
+    "hk_trajectories.png",
+    "ja_regime_map.png",
+    "kb_clusters_vs_d.png",
+    "hn_largest_community_vs_phi.png",
+}
 
 
 def test_notebook_is_saved_without_outputs():
@@ -30,8 +35,9 @@ def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
     monkeypatch.setenv("CLASSICS_FIG_DIR", str(tmp_path))  # the kernel inherits it: figures go here
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("CLASSICS_SMALL", "1")  # small settings: fewer agents, seeds and sweep points
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     client.execute()
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]

@@ -67,7 +67,8 @@ def test_preflight_checks_the_sweeps_a_config_declares(tmp_path):
     preflight(["-m", "+experiment=interventions", "n_agents=150"])
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "bad.yaml").write_text(
-        "# @package _global_\nhydra:\n  sweeper:\n    params:\n      scenario: baseline,nope\n      seed: range(2)\n")
+        "# @package _global_\nhydra:\n  sweeper:\n    params:\n      scenario: baseline,nope\n      seed: range(2)\n"
+    )
     with pytest.raises(InputError, match="nope"):
         preflight(["-m", "--config-dir", str(tmp_path), "+experiment=bad"])
     preflight(["-m", "--config-dir", str(tmp_path), "+experiment=bad", "scenario=baseline"])  # the command line wins
@@ -78,11 +79,18 @@ def test_sweep_size_and_swept_keys_count_the_command_line_over_the_config(tmp_pa
     from sim.studies.callbacks import sweep_jobs
     from sim.studies.collect import declared_sweeps
 
-    cfg = OmegaConf.create({"hydra": {
-        "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
-                    "params": {"scenario": "baseline,pandemic_shock", "seed": "range(0,50)"}},
-        "overrides": {"task": ["+experiment=x", "seed=range(0,3)", "n_agents=100"]},
-        "runtime": {"config_sources": []}}})
+    cfg = OmegaConf.create(
+        {
+            "hydra": {
+                "sweeper": {
+                    "_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
+                    "params": {"scenario": "baseline,pandemic_shock", "seed": "range(0,50)"},
+                },
+                "overrides": {"task": ["+experiment=x", "seed=range(0,3)", "n_agents=100"]},
+                "runtime": {"config_sources": []},
+            }
+        }
+    )
     assert sweep_jobs(cfg) == 6
     OmegaConf.save(cfg, tmp_path / "multirun.yaml")
     assert declared_sweeps(tmp_path) == ["scenario", "seed"]
@@ -98,7 +106,8 @@ def test_experiment_dir_resolver(monkeypatch, tmp_path):
     assert _experiment_dir("forums") == str(tmp_path / "forums")
     monkeypatch.delenv("SIM_EXPERIMENTS_DIR")
     assert Path(_experiment_dir("forums")).is_absolute() and _experiment_dir("forums").endswith(
-        "outputs/experiments/forums")
+        "outputs/experiments/forums"
+    )
 
 
 @pytest.mark.slow
@@ -113,8 +122,9 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", SMALL)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(EXPERIMENTS)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
+    )
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
@@ -144,14 +154,30 @@ def test_window_means_final_values_and_ci_tables():
 
     from sim.studies.experiments import Experiment, ci_table, ci_text, final_values, run_keys, summarize, window_means
 
-    rows = [{"run_id": f"r{seed}", "seed": seed, "scenario": "a", "step": step, "scope": "all", "level": "all",
-             "metric": "m", "value": float(step + seed)} for seed in (0, 1) for step in range(0, 10, 2)]
+    rows = [
+        {
+            "run_id": f"r{seed}",
+            "seed": seed,
+            "scenario": "a",
+            "step": step,
+            "scope": "all",
+            "level": "all",
+            "metric": "m",
+            "value": float(step + seed),
+        }
+        for seed in (0, 1)
+        for step in range(0, 10, 2)
+    ]
     exp = Experiment("x", Path("."), pd.DataFrame({"run_id": ["r0", "r1"]}), pd.DataFrame(rows))
     assert run_keys(exp) == ["seed", "scenario"]
     w = window_means(exp, ["m"], {"before": (0, 4), "after": (4, 9)})
     assert list(w["window"].cat.categories) == ["before", "after"]
     assert w.set_index(["run_id", "window"])["value"].to_dict() == {
-        ("r0", "before"): 1.0, ("r1", "before"): 2.0, ("r0", "after"): 6.0, ("r1", "after"): 7.0}
+        ("r0", "before"): 1.0,
+        ("r1", "before"): 2.0,
+        ("r0", "after"): 6.0,
+        ("r1", "after"): 7.0,
+    }
     f = final_values(exp, ["m"])
     assert f.set_index("run_id")["value"].to_dict() == {"r0": 8.0, "r1": 9.0} and set(f["step"]) == {8}
     table = ci_table(summarize(w, ["scenario", "window"], "value"), index="scenario", columns="window")

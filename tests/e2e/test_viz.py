@@ -37,8 +37,16 @@ from sim.viz.history import SERIES, TeachingModel, exposure_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def small(n: int = 120, groups: int = 4, **values) -> Config:
@@ -46,6 +54,7 @@ def small(n: int = 120, groups: int = 4, **values) -> Config:
 
 
 # --- layout ---------------------------------------------------------------------------------------
+
 
 def test_layout_is_computed_once_and_stays_while_ties_change():
     cfg = small(**{"ties.exclusion_rate": 0.2, "ties.rewire_rate": 0.2})
@@ -55,8 +64,9 @@ def test_layout_is_computed_once_and_stays_while_ties_change():
     for _ in range(15):
         model.step()
     ties1 = model.state.ties.canonical()
-    assert not (len(ties0["owner"]) == len(ties1["owner"]) and np.array_equal(ties0["nbr"], ties1["nbr"])), \
+    assert not (len(ties0["owner"]) == len(ties1["owner"]) and np.array_equal(ties0["nbr"], ties1["nbr"])), (
         "the ties should have changed in 15 steps with these rates"
+    )
     assert np.array_equal(model.layout, pos)
     # the same config gives the same layout; another seed another one
     assert np.array_equal(TeachingModel(cfg).layout, pos)
@@ -69,7 +79,7 @@ def test_layout_shows_groups_as_separate_clusters():
     assert pos.shape == (240, 2) and np.abs(pos).max() <= 1.0 + 1e-12
     labels, centres = lay.group_centres(pos, group)
     radius = max(np.linalg.norm(pos[group == g] - c, axis=1).max() for g, c in zip(labels, centres, strict=True))
-    gaps = [np.linalg.norm(a - b) for i, a in enumerate(centres) for b in centres[i + 1:]]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(centres) for b in centres[i + 1 :]]
     assert min(gaps) > 2 * radius  # discs do not overlap
     assert len(np.unique(pos.round(9), axis=0)) == 240  # nobody sits on somebody else
 
@@ -96,8 +106,9 @@ def test_history_keeps_one_row_per_step_from_the_metric_functions():
     assert h.series["stance_mean"][-1] == pytest.approx(model.state.stance.mean())
     assert h.series["withdrawn_share"][-1] == pytest.approx(model.state.withdrawn.mean())
     assert h.series["exposure"] == [level(t, cfg.exposure) for t in range(11)]
-    ledger = sum(np.asarray(h.series[k]) for k in ("ledger_only_positive", "ledger_only_negative",
-                                                      "ledger_mixed", "ledger_none"))
+    ledger = sum(
+        np.asarray(h.series[k]) for k in ("ledger_only_positive", "ledger_only_negative", "ledger_mixed", "ledger_none")
+    )
     assert np.allclose(ledger, 1.0)
     t, e = exposure_schedule(cfg)
     assert t[-1] == cfg.steps and e[5] == cfg.exposure.baseline + cfg.exposure.height
@@ -112,6 +123,7 @@ def test_model_stops_after_the_configured_steps():
 
 
 # --- colours and ties -------------------------------------------------------------------------------
+
 
 def test_stance_colour_scale_diverges_from_resisting_to_dominant():
     rgba = lay.stance_colors(np.array([0.0, 0.5, 1.0]))
@@ -164,6 +176,7 @@ def test_new_ties_are_this_steps_formed_and_rewired_ties():
 
 # --- controls from the schema --------------------------------------------------------------------------
 
+
 def test_controls_carry_the_schema_ranges_defaults_and_meanings():
     rows = {r["key"]: r for r in parameter_table()}
     specs = ctl.control_specs()
@@ -185,17 +198,33 @@ def test_controls_carry_the_schema_ranges_defaults_and_meanings():
         if s.key not in ctl.SPANS:  # no classroom span: exactly the schema's range
             assert (s.min, s.max) == (lo, hi), s.key
         # every slider end is a value the CLI accepts (with the other end of a rule tying two keys)
-        companion = {"influence.acceptance": {"influence.rejection": 1.0},
-                     "influence.rejection": {"influence.acceptance": 0.0}}.get(s.key, {})
+        companion = {
+            "influence.acceptance": {"influence.rejection": 1.0},
+            "influence.rejection": {"influence.acceptance": 0.0},
+        }.get(s.key, {})
         for value in (s.min, s.max):
             assert ctl.problem(ctl.with_values(base, {s.key: value, **companion})) is None
     kinds = {s.key: s.kind for s in specs}
     assert kinds["influence.acceptance"] == "float" and kinds["n_agents"] == "int"
     assert kinds["exposure.kind"] == "select" and kinds["ties.exclusion"] == "bool"
-    wanted = {"exposure.baseline", "exposure.height", "exposure.start", "exposure.length", "exposure.kind",
-              "attention.capacity", "professions.social_work.critical.mean",
-              "professions.health_care.critical.mean", "influence.acceptance", "influence.rejection",
-              "ties.exclusion_rate", "ties.rewire_rate", "messages.porosity", "n_groups", "n_agents", "seed"}
+    wanted = {
+        "exposure.baseline",
+        "exposure.height",
+        "exposure.start",
+        "exposure.length",
+        "exposure.kind",
+        "attention.capacity",
+        "professions.social_work.critical.mean",
+        "professions.health_care.critical.mean",
+        "influence.acceptance",
+        "influence.rejection",
+        "ties.exclusion_rate",
+        "ties.rewire_rate",
+        "messages.porosity",
+        "n_groups",
+        "n_agents",
+        "seed",
+    }
     assert wanted <= set(kinds)
 
 
@@ -212,8 +241,14 @@ def _cli_config(overrides: list[str]) -> Config:
     """The Config the command line composes (`python -m sim OVERRIDES --cfg job`)."""
     from omegaconf import OmegaConf
 
-    out = subprocess.run([sys.executable, "-m", "sim", *overrides, "--cfg", "job"], cwd=ROOT, check=True,
-                         capture_output=True, text=True, timeout=120).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", *overrides, "--cfg", "job"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     merged = OmegaConf.merge(OmegaConf.structured(Config), OmegaConf.create(yaml.safe_load(out)))
     return OmegaConf.to_object(merged)
 
@@ -224,8 +259,9 @@ def test_scenario_presets_are_the_clis_configs(name):
 
 
 def test_preset_sets_every_control_but_keeps_the_class_size():
-    current = ctl.with_values(ctl.initial_config(), {"n_agents": 300, "n_groups": 6, "seed": 7,
-                                                     "influence.acceptance": 0.1})
+    current = ctl.with_values(
+        ctl.initial_config(), {"n_agents": 300, "n_groups": 6, "seed": 7, "influence.acceptance": 0.1}
+    )
     for name in ctl.scenario_names():
         out = ctl.apply_preset(current, name)
         preset = ctl.load_scenario(name)
@@ -236,11 +272,11 @@ def test_preset_sets_every_control_but_keeps_the_class_size():
         ctl.load_scenario("no_such_scenario")
     first = ctl.initial_config()
     assert (first.n_agents, first.n_groups) == (ctl.APP_SIZE["n_agents"], ctl.APP_SIZE["n_groups"])
-    assert dataclasses.replace(first, n_agents=Config().n_agents, n_groups=Config().n_groups) == \
-        ctl.compose_config([])
+    assert dataclasses.replace(first, n_agents=Config().n_agents, n_groups=Config().n_groups) == ctl.compose_config([])
 
 
 # --- drawings ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("n, groups", [(200, 5), (1000, 10)])
 def test_views_render_fast_enough(n, groups):
@@ -295,6 +331,7 @@ def test_the_model_never_imports_the_app():
 
 # --- the app in a real browser ------------------------------------------------------------------------------
 
+
 def _read_lines(stream, out: queue.Queue) -> None:
     for line in iter(stream.readline, ""):
         out.put(line)
@@ -307,10 +344,22 @@ def server():
     from sim.viz.__main__ import free_port
 
     port = free_port()
-    env = {**os.environ, "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/", "PYTHONUNBUFFERED": "1",
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    proc = subprocess.Popen([sys.executable, "-m", "sim.viz", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = {
+        **os.environ,
+        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
+        "PYTHONUNBUFFERED": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.viz", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
     log: list[str] = []
@@ -377,8 +426,10 @@ def test_app_in_a_real_browser(server, tmp_path):
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)
         outside = []
-        page.route(re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
-                   lambda route: (outside.append(route.request.url), route.abort()))
+        page.route(
+            re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
+            lambda route: (outside.append(route.request.url), route.abort()),
+        )
         page.goto(url)
         step = page.get_by_role("button", name="Step", exact=True)
         step.wait_for(timeout=60_000)
@@ -406,8 +457,11 @@ def test_app_in_a_real_browser(server, tmp_path):
             t0 = time.monotonic()
             step.click()
             _wait_time(page, k)
-            page.wait_for_function("([sel, old]) => document.querySelector(sel).src !== old",
-                                   arg=[".sim-network img", shown], timeout=10_000)
+            page.wait_for_function(
+                "([sel, old]) => document.querySelector(sel).src !== old",
+                arg=[".sim-network img", shown],
+                timeout=10_000,
+            )
             latencies.append(time.monotonic() - t0)
         assert _network_src(page) != net0
         page.wait_for_timeout(300)

@@ -25,9 +25,25 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--quick", "--e2e", "--e2e-agents", "2000",
-                           "--e2e-steps", "20", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--quick",
+            "--e2e",
+            "--e2e-agents",
+            "2000",
+            "--e2e-steps",
+            "20",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
 
@@ -41,7 +57,8 @@ def test_ndlib_section(quick):
         return
     assert nd["status"] == "ok"
     assert {(r["preset"], r["network"]) for r in nd["rows"]} == {
-        (p, k) for p in ("deffuant", "hegselmann_krause") for k in ("complete", "sbm")}
+        (p, k) for p in ("deffuant", "hegselmann_krause") for k in ("complete", "sbm")
+    }
     for r in nd["rows"]:
         assert r["ours_s"] > 0 and r["ndlib_s"] > 0 and r["ratio"] == pytest.approx(r["ndlib_s"] / r["ours_s"])
         assert r["ndlib_how"] in ("measured", "extrapolated")
@@ -92,5 +109,5 @@ def test_readme_shows_the_targets_table_of_the_committed_results():
 
     text = README.read_text()
     start, end = README_MARKS
-    shown = text[text.index(start) + len(start):text.index(end)]
+    shown = text[text.index(start) + len(start) : text.index(end)]
     assert shown == readme_section(json.loads((RESULTS / "benchmark.json").read_text()))

@@ -52,6 +52,7 @@ def cal_of(text: str, tmp_path: Path, name: str = "cal.yaml") -> cb.Calibration:
 
 # ---------------------------------------------------------------- distance and acceptance by hand
 
+
 def test_distance_by_hand():
     at = {"final.ledger_mixed": 0.39, "final.ledger_only_positive": 0.25}
     assert cb.distance(at, TARGETS, SCALES) == 0
@@ -59,8 +60,10 @@ def test_distance_by_hand():
     assert cb.distance(one_se, TARGETS, SCALES) == pytest.approx(1.0)
     both = {"final.ledger_mixed": 0.29, "final.ledger_only_positive": 0.35}  # 1 SE and 2 SE off
     assert cb.distance(both, TARGETS, SCALES) == pytest.approx(math.sqrt(1 + 4))
-    cols = {"final.ledger_mixed": np.array([0.39, np.nan, 0.59]),
-            "final.ledger_only_positive": np.array([0.3, 0.25, 0.25])}
+    cols = {
+        "final.ledger_mixed": np.array([0.39, np.nan, 0.59]),
+        "final.ledger_only_positive": np.array([0.3, 0.25, 0.25]),
+    }
     d = cb.distance(cols, TARGETS, SCALES)
     assert d[0] == pytest.approx(1.0) and np.isnan(d[1]) and d[2] == pytest.approx(2.0)
 
@@ -75,8 +78,10 @@ def test_acceptance_rule_by_hand():
         ((0.50, 0.10), False),
         ((np.nan, 0.25), False),  # an undefined share is never accepted
     ]
-    values = {"final.ledger_mixed": np.array([c[0][0] for c in cases]),
-              "final.ledger_only_positive": np.array([c[0][1] for c in cases])}
+    values = {
+        "final.ledger_mixed": np.array([c[0][0] for c in cases]),
+        "final.ledger_only_positive": np.array([c[0][1] for c in cases]),
+    }
     assert cb.accept(values, TARGETS, 0.07).tolist() == [c[1] for c in cases]
     assert cb.accept(values, TARGETS, 0.2).tolist() == [True] * 6 + [False]
     assert bool(cb.accept({"final.ledger_mixed": 0.39, "final.ledger_only_positive": 0.25}, TARGETS, 0.0))
@@ -92,17 +97,36 @@ def test_scales_are_the_binomial_standard_errors_of_51_studies(tmp_path):
 
 # ---------------------------------------------------------------- tables from runs
 
+
 def _design_and_runs():
-    design = pd.DataFrame({"sample": ["r1_a", "r1_b", "r1_c", "r2_d"], "round": [1, 1, 1, 2],
-                           "window_start": [10, 20, 30, 25], "metrics.ledger_window": [5, 10, 15, 12],
-                           "attention.capacity": [4.0, 6.0, 8.0, 7.0], "parent": [None, None, None, "r1_b"]})
+    design = pd.DataFrame(
+        {
+            "sample": ["r1_a", "r1_b", "r1_c", "r2_d"],
+            "round": [1, 1, 1, 2],
+            "window_start": [10, 20, 30, 25],
+            "metrics.ledger_window": [5, 10, 15, 12],
+            "attention.capacity": [4.0, 6.0, 8.0, 7.0],
+            "parent": [None, None, None, "r1_b"],
+        }
+    )
     design["steps"] = design["window_start"] + design["metrics.ledger_window"]
     rows = []
-    for sample, mixed, pos in [("r1_a", (0.38, 0.42), (0.24, 0.28)), ("r1_b", (0.9, 0.8), (0.05, 0.1)),
-                               ("r2_d", (0.40, 0.44), (0.20, 0.20))]:  # r1_c never finished
+    for sample, mixed, pos in [
+        ("r1_a", (0.38, 0.42), (0.24, 0.28)),
+        ("r1_b", (0.9, 0.8), (0.05, 0.1)),
+        ("r2_d", (0.40, 0.44), (0.20, 0.20)),
+    ]:  # r1_c never finished
         for seed, (m, p) in enumerate(zip(mixed, pos, strict=True)):
-            rows.append({"sample": sample, "seed": seed, "final.ledger_mixed": m, "final.ledger_only_positive": p,
-                         "final.ledger_only_negative": 1 - m - p, "final.ledger_none": 0.0})
+            rows.append(
+                {
+                    "sample": sample,
+                    "seed": seed,
+                    "final.ledger_mixed": m,
+                    "final.ledger_only_positive": p,
+                    "final.ledger_only_negative": 1 - m - p,
+                    "final.ledger_none": 0.0,
+                }
+            )
     rows.append({**rows[0], "seed": 7, "final.ledger_mixed": 0.0})  # a seed the calibration does not use
     return design, pd.DataFrame(rows)
 
@@ -117,8 +141,9 @@ def test_point_table_averages_seeds_and_applies_the_rule(tmp_path):
     assert pts["accepted"].to_dict() == {"r1_a": True, "r1_b": False, "r1_c": False, "r2_d": True}
     assert np.isnan(pts.loc["r1_c", "distance"])
     assert pts["lineage"].to_dict() == {"r1_a": "r1_a", "r1_b": "r1_b", "r1_c": "r1_c", "r2_d": "r1_b"}
-    assert pts.loc["r1_a", "distance"] == pytest.approx(cb.distance(
-        {"final.ledger_mixed": 0.40, "final.ledger_only_positive": 0.26}, cal.targets, cal.scales))
+    assert pts.loc["r1_a", "distance"] == pytest.approx(
+        cb.distance({"final.ledger_mixed": 0.40, "final.ledger_only_positive": 0.26}, cal.targets, cal.scales)
+    )
     # the ABC view: the closest abc_quantile of round 1 (a and b) sets the threshold; d qualifies too
     eps = cb.abc_epsilon(cal, pts.reset_index())
     assert pts.loc["r1_a", "distance"] <= eps < pts.loc["r1_b", "distance"]
@@ -176,6 +201,7 @@ def test_surrogate_refinement_finds_a_known_optimum(tmp_path):
 
 # ---------------------------------------------------------------- definitions and design
 
+
 def test_shipped_definition_makes_a_valid_design(tmp_path):
     cal = cb.load_definition(SHIPPED)
     design, _ = cb.design_round(cal, 1)
@@ -232,8 +258,9 @@ def test_load_runs_the_calibration_command_only_when_outputs_are_missing(tmp_pat
     monkeypatch.setattr(cb, "analyze", lambda cal, out: ("analyzed", out))
     out = tmp_path / "exp" / "tiny_calibration"
     assert cb.load(path) == ("analyzed", out)
-    assert calls == [[sys.executable, "-m", "sim.studies.calibration", str(path), "--out", str(out),
-                      "hydra.launcher.n_jobs=1"]]
+    assert calls == [
+        [sys.executable, "-m", "sim.studies.calibration", str(path), "--out", str(out), "hydra.launcher.n_jobs=1"]
+    ]
     with pytest.raises(FileNotFoundError, match="sim.studies.calibration"):
         cb.load(path, run_if_missing=False)
     out.mkdir(parents=True)  # outputs of this definition and these overrides: nothing runs
@@ -260,6 +287,7 @@ def test_notebook_is_saved_without_outputs():
 
 # ---------------------------------------------------------------- end to end through the CLI
 
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A tiny calibration run by the real command into a temporary experiments directory."""
@@ -267,9 +295,21 @@ def tiny(tmp_path_factory):
     definition = base / "tiny.yaml"
     definition.write_text(TINY)
     out = base / "experiments" / "tiny_calibration"
-    proc = subprocess.run([sys.executable, "-m", "sim.studies.calibration", str(definition), "--out", str(out),
-                           "hydra.launcher.n_jobs=2"],
-                          capture_output=True, text=True, timeout=300, cwd=base)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.studies.calibration",
+            str(definition),
+            "--out",
+            str(out),
+            "hydra.launcher.n_jobs=2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=base,
+    )
     return definition, out, proc
 
 
@@ -318,8 +358,9 @@ def test_notebook_executes_on_the_collected_outputs(tiny, tmp_path, monkeypatch)
     monkeypatch.setenv("SIM_FIG_DIR", str(tmp_path))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     before = (out / "runs" / "summary.parquet").stat().st_mtime_ns
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
     client.execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
@@ -327,5 +368,11 @@ def test_notebook_executes_on_the_collected_outputs(tiny, tmp_path, monkeypatch)
     assert "outputs missing" not in text  # read, not rerun
     assert (out / "runs" / "summary.parquet").stat().st_mtime_ns == before
     figures = sorted(p.name for p in tmp_path.glob("*.png"))
-    assert figures == ["ledger_marginals.png", "ledger_pairs.png", "ledger_plane.png", "ledger_pressure.png",
-                       "ledger_tolerance.png", "ledger_windows.png"]
+    assert figures == [
+        "ledger_marginals.png",
+        "ledger_pairs.png",
+        "ledger_plane.png",
+        "ledger_pressure.png",
+        "ledger_tolerance.png",
+        "ledger_windows.png",
+    ]

@@ -48,8 +48,7 @@ def test_deffuant_cluster_counts_follow_one_over_2d():
     # 0.2 -> 2, 0.25 -> 2, 0.3 -> 1, 0.5 -> 1. Tolerance: every run has floor(1/2d) or one less major cluster
     # (finite N merges an edge cluster now and then); consensus in every run at d >= 0.3; exactly
     # two clusters in at least 80% of the runs at d = 0.2.
-    df = _table("deffuant", {"preset.d": [0.1, 0.15, 0.2, 0.25, 0.3, 0.5]}, range(10), "n_agents=1000",
-                "steps=5000")
+    df = _table("deffuant", {"preset.d": [0.1, 0.15, 0.2, 0.25, 0.3, 0.5]}, range(10), "n_agents=1000", "steps=5000")
     for d, runs in df.groupby("preset.d"):
         expected = _deffuant_expected(d)
         counts = runs["n_major_clusters"]
@@ -214,8 +213,7 @@ def _largest(run):
 
 
 def test_hn_largest_community_large_then_small_quick():
-    df = _table("holme_newman", {"preset.phi": [0.2, 0.8]}, range(2), "n_agents=400", "steps=100000",
-                measure=_largest)
+    df = _table("holme_newman", {"preset.phi": [0.2, 0.8]}, range(2), "n_agents=400", "steps=100000", measure=_largest)
     assert df["converged"].all()
     s = df.groupby("preset.phi")["S"].mean()
     assert s[0.2] >= 0.7 and s[0.8] <= 0.15, s.to_dict()

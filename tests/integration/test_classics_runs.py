@@ -66,8 +66,16 @@ def test_full_model_summary_has_a_regime_too(tmp_path):
 
 @pytest.mark.parametrize("name", ["hegselmann_krause", "holme_newman", "deffuant"])
 def test_stop_at_convergence(tmp_path, name):
-    cfg = preset_config(name, "n_agents=100", "steps=100000", "seed=4", "stop_at_convergence=true",
-                        "output.progress=off", "output.figure=false", "output.snapshot_every=0")
+    cfg = preset_config(
+        name,
+        "n_agents=100",
+        "steps=100000",
+        "seed=4",
+        "stop_at_convergence=true",
+        "output.progress=off",
+        "output.figure=false",
+        "output.snapshot_every=0",
+    )
     cfg.preset.d = 0.5
     summary = run(cfg, tmp_path / name)
     stopped = summary["stopped_at_step"]
@@ -92,8 +100,15 @@ def test_stop_at_convergence_off_runs_every_step(tmp_path):
 
 
 def test_largest_community_from_outputs_alone(tmp_path):
-    cfg = preset_config("holme_newman", "n_agents=200", "steps=300", "seed=1", "output.progress=off",
-                        "output.figure=false", "output.snapshot_every=0")
+    cfg = preset_config(
+        "holme_newman",
+        "n_agents=200",
+        "steps=300",
+        "seed=1",
+        "output.progress=off",
+        "output.figure=false",
+        "output.snapshot_every=0",
+    )
     run(cfg, tmp_path / "hn")
     model = ResocializationModel(cfg)
     for _ in range(300):
@@ -113,15 +128,38 @@ def test_jager_amblard_stance_is_the_attitude_mapped_to_0_1(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,param", [("deffuant", "preset.d=0.2"), ("hegselmann_krause", "preset.epsilon=0.1"),
-                                        ("jager_amblard", "preset.U=0.3"), ("kozma_barrat", "preset.w=0.9"),
-                                        ("holme_newman", "preset.phi=0.6")])
+@pytest.mark.parametrize(
+    "name,param",
+    [
+        ("deffuant", "preset.d=0.2"),
+        ("hegselmann_krause", "preset.epsilon=0.1"),
+        ("jager_amblard", "preset.U=0.3"),
+        ("kozma_barrat", "preset.w=0.9"),
+        ("holme_newman", "preset.phi=0.6"),
+    ],
+)
 def test_cli(tmp_path, name, param):
     out = tmp_path / "run"
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    proc = subprocess.run([sys.executable, "-m", "sim", f"preset={name}", "n_agents=150", "seed=1", "steps=30",
-                           param, "stop_at_convergence=true", f"hydra.run.dir={out}"],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            f"preset={name}",
+            "n_agents=150",
+            "seed=1",
+            "steps=30",
+            param,
+            "stop_at_convergence=true",
+            f"hydra.run.dir={out}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["preset"] == name and SUMMARY_KEYS <= set(summary)
@@ -131,9 +169,21 @@ def test_cli(tmp_path, name, param):
 
 @pytest.mark.slow
 def test_cli_refuses_bad_preset_input(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "sim", "preset=jager_amblard", "preset.U=0.5", "preset.T=0.2",
-                           f"hydra.run.dir={tmp_path / 'bad'}"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "preset=jager_amblard",
+            "preset.U=0.5",
+            "preset.T=0.2",
+            f"hydra.run.dir={tmp_path / 'bad'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     assert "preset.T=0.2; allowed: >= preset.U (0.5)" in proc.stderr
     assert not (tmp_path / "bad").exists()

@@ -19,8 +19,14 @@ FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet",
 def run_cli(tmp_path, *args, check=True):
     out = tmp_path / "run"
     env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
-    proc = subprocess.run([sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc, out
@@ -65,8 +71,17 @@ def test_agents_edges_and_events_tables(default_run):
     _, out = default_run
     agents = pd.read_parquet(out / "agents.parquet")
     assert sorted(agents["step"].unique()) == [0, 50, 100, 150, 200]
-    assert {"agent_id", "group", "profession", "stance", "engagement", "load", "identity",
-            "in_group_degree", "degree"} <= set(agents.columns)
+    assert {
+        "agent_id",
+        "group",
+        "profession",
+        "stance",
+        "engagement",
+        "load",
+        "identity",
+        "in_group_degree",
+        "degree",
+    } <= set(agents.columns)
     assert len(agents[agents.step == 200]) == 1000
     edges = pd.read_parquet(out / "edges.parquet")
     assert (edges.source < edges.target).all() and not edges.duplicated(["source", "target"]).any()
@@ -79,8 +94,16 @@ def test_agents_edges_and_events_tables(default_run):
 
 
 def test_overrides_and_scenario(tmp_path):
-    proc, out = run_cli(tmp_path, "n_agents=300", "steps=30", "seed=3", "scenario=pandemic_shock",
-                        "exposure.start=10", "metrics.by_group=false", "output.events=false")
+    proc, out = run_cli(
+        tmp_path,
+        "n_agents=300",
+        "steps=30",
+        "seed=3",
+        "scenario=pandemic_shock",
+        "exposure.start=10",
+        "metrics.by_group=false",
+        "output.events=false",
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["n_agents"], summary["steps"], summary["seed"]) == (300, 30, 3)
     assert summary["scenario"] == "pandemic_shock"
@@ -91,17 +114,20 @@ def test_overrides_and_scenario(tmp_path):
     assert not (out / "events.parquet").exists()
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["foo=1"], "unknown config key: foo='1'"),
-    (["influence.rate=1.5"], "influence.rate=1.5; allowed: [0.0, 1.0]"),
-    (["n_agents=-3"], "n_agents=-3; allowed: >= 2"),
-    (["n_groups=50", "n_agents=20"], "n_groups=50; allowed: <= n_agents (20)"),
-    (["scenario=nope"], "scenario='nope'; allowed: one of baseline, capped_hyperconnectivity, literacy_training"),
-    (["preset=nope"], "preset='nope'; allowed: one of deffuant, full, hegselmann_krause"),
-    (["n_agents=abc"], "n_agents=abc"),
-    (["network=edgelist", "network.path=/no/such.csv"], "/no/such.csv: file not found"),
-    (["-m", "seed=1,2", "ties.exclusion_rate=0.1,-1"], "ties.exclusion_rate=-1.0; allowed: [0.0, 1.0]"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["foo=1"], "unknown config key: foo='1'"),
+        (["influence.rate=1.5"], "influence.rate=1.5; allowed: [0.0, 1.0]"),
+        (["n_agents=-3"], "n_agents=-3; allowed: >= 2"),
+        (["n_groups=50", "n_agents=20"], "n_groups=50; allowed: <= n_agents (20)"),
+        (["scenario=nope"], "scenario='nope'; allowed: one of baseline, capped_hyperconnectivity, literacy_training"),
+        (["preset=nope"], "preset='nope'; allowed: one of deffuant, full, hegselmann_krause"),
+        (["n_agents=abc"], "n_agents=abc"),
+        (["network=edgelist", "network.path=/no/such.csv"], "/no/such.csv: file not found"),
+        (["-m", "seed=1,2", "ties.exclusion_rate=0.1,-1"], "ties.exclusion_rate=-1.0; allowed: [0.0, 1.0]"),
+    ],
+)
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):
     proc, out = run_cli(tmp_path, *args, check=False)
     assert proc.returncode != 0
@@ -112,9 +138,11 @@ def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):
 
 def test_malformed_edge_list_names_the_line(tmp_path):
     f = tmp_path / "net.csv"
-    f.write_text("source,target,source_group,target_group,source_profession,target_profession\n"
-                 "a,b,g1,g1,social_work,health_care\n"
-                 "b,c,g1,g2,health_care,nurse\n")
+    f.write_text(
+        "source,target,source_group,target_group,source_profession,target_profession\n"
+        "a,b,g1,g1,social_work,health_care\n"
+        "b,c,g1,g2,health_care,nurse\n"
+    )
     proc, out = run_cli(tmp_path, "network=edgelist", f"network.path={f}", check=False)
     assert proc.returncode == 2 and "line 3" in proc.stderr and "nurse" in proc.stderr
     assert not any((out / x).exists() for x in FILES)
@@ -125,8 +153,10 @@ def test_user_edge_list_runs(tmp_path):
     rows = ["source,target,source_group,target_group,source_profession,target_profession"]
     for i in range(40):
         j = (i + 1) % 40
-        rows.append(f"n{i},n{j},g{i // 10},g{j // 10},{'social_work' if i % 2 else 'health_care'},"
-                    f"{'social_work' if j % 2 else 'health_care'}")
+        rows.append(
+            f"n{i},n{j},g{i // 10},g{j // 10},{'social_work' if i % 2 else 'health_care'},"
+            f"{'social_work' if j % 2 else 'health_care'}"
+        )
     f.write_text("\n".join(rows) + "\n")
     _, out = run_cli(tmp_path, "network=edgelist", f"network.path={f}", "steps=5")
     summary = json.loads((out / "summary.json").read_text())

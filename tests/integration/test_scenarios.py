@@ -19,8 +19,16 @@ def scenario_config(name: str, *overrides: str):
 
 
 def test_the_brief_scenarios_exist():
-    assert {"baseline", "pandemic_shock", "shock_recovery", "social_work_vs_health_care", "literacy_training",
-            "capped_hyperconnectivity", "porous_forums", "sealed_forums"} <= set(SCENARIOS)
+    assert {
+        "baseline",
+        "pandemic_shock",
+        "shock_recovery",
+        "social_work_vs_health_care",
+        "literacy_training",
+        "capped_hyperconnectivity",
+        "porous_forums",
+        "sealed_forums",
+    } <= set(SCENARIOS)
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -39,8 +39,13 @@ def run_experiment(tmp_path: Path, method: str, n: int, *extra: str) -> tuple[su
     path = tmp_path / f"{method}.yaml"
     path.write_text(TINY.format(method=method, N=n))
     out = tmp_path / f"out_{method}"
-    proc = subprocess.run([sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out), *extra],
-                          capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     return proc, out
 
 
@@ -64,8 +69,17 @@ def test_sobol_indices_from_a_small_sweep(tmp_path):
     proc, out = run_experiment(tmp_path, "sobol", 4)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out / "indices.csv")
-    assert list(table.columns) == ["output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf",
-                                   "conf_level", "runs"]
+    assert list(table.columns) == [
+        "output",
+        "parameter",
+        "method",
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+        "conf_level",
+        "runs",
+    ]
     assert len(table) == 6 and (table.runs == 4 * 5 * 2).all() and (table.method == "sobol").all()
     assert table.equals(pd.read_parquet(out / "indices.parquet"))
     dummy = table[table.parameter == "metrics.cluster_gap"]
@@ -88,8 +102,17 @@ def test_morris_screening_from_a_small_sweep(tmp_path):
     proc, out = run_experiment(tmp_path, "morris", 3, "hydra.launcher.n_jobs=2")
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_parquet(out / "indices.parquet")
-    assert list(table.columns) == ["output", "parameter", "method", "mu_star", "mu_star_conf", "sigma", "mu",
-                                   "conf_level", "runs"]
+    assert list(table.columns) == [
+        "output",
+        "parameter",
+        "method",
+        "mu_star",
+        "mu_star_conf",
+        "sigma",
+        "mu",
+        "conf_level",
+        "runs",
+    ]
     assert (table.runs == 3 * 4 * 2).all()
     dummy = table[table.parameter == "metrics.cluster_gap"]
     assert (dummy.mu_star.abs() < 1e-12).all() and (dummy.sigma.abs() < 1e-12).all(), dummy
@@ -105,8 +128,10 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
         "not a power of 2": (good.replace("N: 4", "N: 6"), "N=6; allowed: a power of 2"),
         "method": (good.replace("method: sobol", "method: fast"), "method='fast'; allowed: one of sobol, morris"),
         # acceptance up to 0.9 crosses the default rejection (0.6) for some sample points
-        "rule": (good.replace("metrics.cluster_gap: [0.02, 0.2]", "influence.acceptance: [0.1, 0.9]"),
-                 "allowed: >= influence.acceptance"),
+        "rule": (
+            good.replace("metrics.cluster_gap: [0.02, 0.2]", "influence.acceptance: [0.1, 0.9]"),
+            "allowed: >= influence.acceptance",
+        ),
     }
     for name, (text, message) in cases.items():
         path = tmp_path / f"{name.replace(' ', '_')}.yaml"
@@ -115,7 +140,11 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
             exp = sa.load(path)
             sa.check_sample(exp, sa.sample(exp))
         assert message in str(err.value), (name, str(err.value))
-    proc = subprocess.run([sys.executable, "-m", "sim.studies.sensitivity", str(tmp_path / "rule.yaml"),
-                           "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.sensitivity", str(tmp_path / "rule.yaml"), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "sample point" in proc.stderr
     assert not (tmp_path / "o").exists()  # nothing written, nothing run

@@ -35,8 +35,14 @@ RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"
 def sweep(cwd: Path, *args: str, check: bool = True, env: dict | None = None, timeout: int = 300):
     """`python -m sim -m ARGS` in `cwd`: the sweep dir is cwd/outputs/multirun/<derived name>."""
     cwd.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "sim", "-m", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})}, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "-m", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})},
+        timeout=timeout,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
@@ -54,6 +60,7 @@ def run_dirs(sdir: Path) -> dict[str, Path]:
 
 # ---------------------------------------------------------------- names of sweep and run directories
 
+
 def test_sweep_and_run_dir_names_are_deterministic_and_safe():
     a = sweep_name_of(["seed=range(3)", "scenario=baseline,pandemic_shock", "hydra/launcher=ray"])
     b = sweep_name_of(["scenario=baseline,pandemic_shock", "hydra.launcher.n_jobs=2", "seed=range(3)"])
@@ -66,6 +73,7 @@ def test_sweep_and_run_dir_names_are_deterministic_and_safe():
 
 
 # ---------------------------------------------------------------- launcher configs (point 1)
+
 
 def _compose(*overrides: str):
     from hydra import compose, initialize_config_dir
@@ -101,8 +109,13 @@ def test_slurm_launcher_config_gives_a_valid_sbatch_script(tmp_path, monkeypatch
     (fake / "srun").write_text("#!/bin/sh\nexit 0\n")
     (fake / "srun").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
-    cfg = _compose("hydra/launcher=submitit_slurm", "hydra.launcher.partition=compute",
-                   "hydra.launcher.account=my-lab", f"hydra.sweep.dir={tmp_path / 'sweep'}", "hydra.job.name=sim")
+    cfg = _compose(
+        "hydra/launcher=submitit_slurm",
+        "hydra.launcher.partition=compute",
+        "hydra.launcher.account=my-lab",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "hydra.job.name=sim",
+    )
     launcher = instantiate(cfg.hydra.launcher)
     launcher.setup(hydra_context=None, task_function=None, config=cfg)
     seen = {}
@@ -120,14 +133,21 @@ def test_slurm_launcher_config_gives_a_valid_sbatch_script(tmp_path, monkeypatch
         launcher.launch([["seed=0"], ["seed=1"], ["seed=2"]], initial_job_idx=0)
     script = seen["script"]
     assert seen["n"] == 3
-    for line in ("#SBATCH --partition=compute", "#SBATCH --account=my-lab", "#SBATCH --cpus-per-task=1",
-                 "#SBATCH --mem=4GB", "#SBATCH --time=240", "#SBATCH --job-name=sim",
-                 "export NUMBA_NUM_THREADS=$(( SLURM_CPUS_PER_TASK > 0 ? SLURM_CPUS_PER_TASK : 1 ))"):
+    for line in (
+        "#SBATCH --partition=compute",
+        "#SBATCH --account=my-lab",
+        "#SBATCH --cpus-per-task=1",
+        "#SBATCH --mem=4GB",
+        "#SBATCH --time=240",
+        "#SBATCH --job-name=sim",
+        "export NUMBA_NUM_THREADS=$(( SLURM_CPUS_PER_TASK > 0 ? SLURM_CPUS_PER_TASK : 1 ))",
+    ):
         assert line in script, (line, script)
     assert str(tmp_path / "sweep" / ".submitit") in script
 
 
 # ---------------------------------------------------------------- determinism across launchers (points 1, 2)
+
 
 @pytest.fixture(scope="module")
 def ray_cluster():
@@ -138,11 +158,25 @@ def ray_cluster():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = open(tmp / "head.log", "w")
-    head = subprocess.Popen([str(ray_bin), "start", "--head", "--block", f"--port={port}",
-                             "--node-ip-address=127.0.0.1", "--num-cpus=2", "--include-dashboard=false",
-                             "--disable-usage-stats", f"--temp-dir={tmp}"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **RAY_ENV},
-                            cwd=tmp, start_new_session=True)
+    head = subprocess.Popen(
+        [
+            str(ray_bin),
+            "start",
+            "--head",
+            "--block",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={tmp}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **RAY_ENV},
+        cwd=tmp,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 90
         while "Ray runtime started" not in (tmp / "head.log").read_text():
@@ -204,11 +238,19 @@ def test_every_launcher_gives_byte_identical_runs(tmp_path, ray_cluster):
 
 # ---------------------------------------------------------------- collected results, progress, run log (3, 5)
 
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("collect")
-    proc = sweep(cwd, *SMALL, "seed=0,1", "influence.rate=0.1,0.3", "scenario=baseline,pandemic_shock",
-                 "hydra/launcher=basic", "output.progress=on")
+    proc = sweep(
+        cwd,
+        *SMALL,
+        "seed=0,1",
+        "influence.rate=0.1,0.3",
+        "scenario=baseline,pandemic_shock",
+        "hydra/launcher=basic",
+        "output.progress=on",
+    )
     return proc, sweep_dir(cwd)
 
 
@@ -222,7 +264,8 @@ def test_collected_tables_have_one_typed_column_per_swept_key(collected):
     df = summary.to_pandas()
     assert len(df) == 8 and df.run_id.is_unique
     assert set(zip(df.seed, df["influence.rate"], df.scenario, strict=True)) == {
-        (s, r, c) for s in (0, 1) for r in (0.1, 0.3) for c in ("baseline", "pandemic_shock")}
+        (s, r, c) for s in (0, 1) for r in (0.1, 0.3) for c in ("baseline", "pandemic_shock")
+    }
     for row in df.itertuples():
         own = json.loads((sdir / row.run_id / "summary.json").read_text())
         assert own["seed"] == row.seed and own["scenario"] == row.scenario
@@ -244,15 +287,23 @@ def test_collect_by_hand_gives_the_same_tables_and_never_reads_agent_snapshots(c
     for run in run_dirs(sdir).values():  # garbage of the same size: a reader of agents.parquet would fail
         agents = run / "agents.parquet"
         agents.write_bytes(b"\0" * agents.stat().st_size)
-    proc = subprocess.run([sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "withdrawn_share"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "withdrawn_share"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "8 complete runs" in proc.stdout and "influence.rate, scenario" in proc.stdout
     for f, data in before.items():
         assert (sdir / f).read_bytes() == data, f
     assert (sdir / "sweep_final_withdrawn_share.png").exists()
-    bad = subprocess.run([sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "nope"],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "sim.studies.collect", str(sdir), "--metric", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "unknown sweep metric: 'nope'; allowed: final." in bad.stderr
 
 
@@ -268,14 +319,27 @@ def test_one_progress_bar_over_runs_and_a_run_log_in_each_run_dir(collected):
 
 # ---------------------------------------------------------------- resume after SIGKILL (point 4)
 
+
 @pytest.mark.slow
 def test_a_killed_sweep_resumes_skipping_complete_runs(tmp_path):
     cwd = tmp_path / "work"
     cwd.mkdir()
-    args = ["-m", "n_agents=1500", "n_groups=6", "steps=120", "seed=range(6)", "output.figure=false",
-            "hydra.launcher.n_jobs=2"]
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    args = [
+        "-m",
+        "n_agents=1500",
+        "n_groups=6",
+        "steps=120",
+        "seed=range(6)",
+        "output.figure=false",
+        "hydra.launcher.n_jobs=2",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     sdir = cwd / "outputs" / "multirun" / sweep_name_of(args[1:])
     try:
         deadline = time.time() + 240
@@ -296,8 +360,7 @@ def test_a_killed_sweep_resumes_skipping_complete_runs(tmp_path):
         assert not (runs[name] / MARKER).exists()
     first = {n: json.loads((runs[n] / MARKER).read_text())["started"] for n in done}
 
-    again = subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True,
-                           timeout=300)
+    again = subprocess.run([sys.executable, "-m", "sim", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     runs = run_dirs(sdir)
     assert len(runs) == 6 and all(read_marker(p) is not None for p in runs.values())
@@ -314,9 +377,23 @@ def test_a_killed_sweep_resumes_skipping_complete_runs(tmp_path):
     redone = sorted(set(runs) - done)[0]
     seed = json.loads((runs[redone] / "summary.json").read_text())["seed"]
     ref = tmp_path / "ref"
-    single = subprocess.run([sys.executable, "-m", "sim", "n_agents=1500", "n_groups=6", "steps=120", f"seed={seed}",
-                             "output.figure=false", f"hydra.run.dir={ref}"], cwd=cwd, capture_output=True, text=True,
-                            timeout=300)
+    single = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "n_agents=1500",
+            "n_groups=6",
+            "steps=120",
+            f"seed={seed}",
+            "output.figure=false",
+            f"hydra.run.dir={ref}",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stderr
     for f in ("metrics.parquet", "agents.parquet", "events.parquet"):
         assert (ref / f).read_bytes() == (runs[redone] / f).read_bytes(), f
@@ -333,8 +410,13 @@ def test_completion_marker_belongs_to_one_config_and_complete_files(tmp_path):
     run(cfg, tmp_path, meta={"overrides": ["seed=5"]})
     marker = completed(tmp_path, cfg)
     assert marker is not None and marker["hydra"]["overrides"] == ["seed=5"] and marker["seed"] == 5
-    assert set(marker["files"]) == {"metrics.parquet", "agents.parquet", "events.parquet", "edges.parquet",
-                                    "summary.json"}
+    assert set(marker["files"]) == {
+        "metrics.parquet",
+        "agents.parquet",
+        "events.parquet",
+        "edges.parquet",
+        "summary.json",
+    }
     assert not list(tmp_path.glob(".*.tmp"))
     other = Config(n_agents=40, n_groups=2, steps=3, seed=6)
     assert completed(tmp_path, other) is None  # another config: not this run
@@ -357,6 +439,7 @@ def test_runs_use_one_blas_thread_so_results_do_not_depend_on_cores():
 
 # ---------------------------------------------------------------- bad input (point 7)
 
+
 def test_a_sweep_with_one_bad_value_fails_before_launching_anything(tmp_path):
     proc = sweep(tmp_path, *SMALL, "seed=0,1,2", "influence.rate=0.2,1.5", check=False)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
@@ -378,8 +461,11 @@ def test_rules_between_keys_are_checked_on_the_sweeps_real_runs():
     from sim.config.errors import InputError
     from sim.config.preflight import preflight
 
-    with pytest.raises(InputError, match=r"influence.rejection=0.6; allowed: >= influence.acceptance \(0.7\) "
-                                         r"\(in the run influence.acceptance=0.7 influence.rejection=0.6\)"):
+    with pytest.raises(
+        InputError,
+        match=r"influence.rejection=0.6; allowed: >= influence.acceptance \(0.7\) "
+        r"\(in the run influence.acceptance=0.7 influence.rejection=0.6\)",
+    ):
         preflight(["-m", "influence.acceptance=0.3,0.7", "influence.rejection=0.6,0.8"])
     # every run valid, though 0.7 alone with the default rejection (0.6) would not be
     preflight(["-m", "influence.acceptance=0.7,0.75", "influence.rejection=0.8,0.9", "seed=range(50)"])
@@ -398,13 +484,17 @@ def test_a_launcher_whose_plugin_is_missing_says_how_to_install_it(monkeypatch):
     from sim.config.preflight import preflight
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "hydra_plugins.hydra_ray_launcher" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "hydra_plugins.hydra_ray_launcher" else real(name, *a),
+    )
     with pytest.raises(InputError, match=r"hydra/launcher=ray needs the plugin hydra-ray-launcher.*\.\[ray\]"):
         preflight(["-m", "seed=0,1", "hydra/launcher=ray"])
 
 
 # ---------------------------------------------------------------- bounded memory (point 8)
+
 
 def _fake_run(d: Path, i: int, metrics: Path) -> None:
     d.mkdir()
@@ -413,10 +503,17 @@ def _fake_run(d: Path, i: int, metrics: Path) -> None:
         f.truncate(2 << 30)
     (d / "summary.json").write_text(json.dumps({"final": {"esteban_ray": i / 10}, "seed": i}))
     files = {f: (d / f).stat().st_size for f in ("metrics.parquet", "agents.parquet", "summary.json")}
-    (d / MARKER).write_text(json.dumps({"config_sha256": str(i), "seed": i, "files": files,
-                                        "config": {"seed": i, "influence": {"rate": 0.1 * (i % 3)}},
-                                        "hydra": {"overrides": [f"seed={i}", f"influence.rate={0.1 * (i % 3)}"],
-                                                  "job_num": i}}))
+    (d / MARKER).write_text(
+        json.dumps(
+            {
+                "config_sha256": str(i),
+                "seed": i,
+                "files": files,
+                "config": {"seed": i, "influence": {"rate": 0.1 * (i % 3)}},
+                "hydra": {"overrides": [f"seed={i}", f"influence.rate={0.1 * (i % 3)}"], "job_num": i},
+            }
+        )
+    )
 
 
 @pytest.mark.slow
@@ -425,11 +522,15 @@ def test_collect_streams_runs_its_memory_does_not_grow_with_their_number(tmp_pat
 
     n = 1_000_000  # rows per run: ~20 MB in memory each
     rng = np.random.default_rng(0)
-    table = pa.table({"step": pa.array(np.arange(n, dtype=np.int32) // 100),
-                      "scope": pa.array(np.full(n, "all", dtype=object)).dictionary_encode(),
-                      "level": pa.array(np.full(n, "all", dtype=object)).dictionary_encode(),
-                      "metric": pa.array(np.array(["a", "b"], dtype=object)[np.arange(n) % 2]).dictionary_encode(),
-                      "value": pa.array(rng.random(n))}).cast(SCHEMA)
+    table = pa.table(
+        {
+            "step": pa.array(np.arange(n, dtype=np.int32) // 100),
+            "scope": pa.array(np.full(n, "all", dtype=object)).dictionary_encode(),
+            "level": pa.array(np.full(n, "all", dtype=object)).dictionary_encode(),
+            "metric": pa.array(np.array(["a", "b"], dtype=object)[np.arange(n) % 2]).dictionary_encode(),
+            "value": pa.array(rng.random(n)),
+        }
+    ).cast(SCHEMA)
     metrics = tmp_path / "metrics.parquet"
     pq.write_table(table, metrics)
     peaks = {}
@@ -438,9 +539,11 @@ def test_collect_streams_runs_its_memory_does_not_grow_with_their_number(tmp_pat
         sdir.mkdir()
         for i in range(k):
             _fake_run(sdir / f"seed={i}", i, metrics)
-        code = ("import resource, sys; from sim.studies.collect import collect; "
-                f"r = collect({str(sdir)!r}, metric='final.esteban_ray'); assert r['runs'] == {k}, r; "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+        code = (
+            "import resource, sys; from sim.studies.collect import collect; "
+            f"r = collect({str(sdir)!r}, metric='final.esteban_ray'); assert r['runs'] == {k}, r; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-3000:]
         peaks[k] = int(proc.stdout.split()[-1]) / 1024  # MB
@@ -455,8 +558,7 @@ def test_hydra_keeps_no_config_copy_per_run():
 
     from sim.studies.callbacks import SweepCallback
 
-    ret = JobReturn(cfg=OmegaConf.create({"a": 1}), hydra_cfg=OmegaConf.create({"b": 2}),
-                    status=JobStatus.COMPLETED)
+    ret = JobReturn(cfg=OmegaConf.create({"a": 1}), hydra_cfg=OmegaConf.create({"b": 2}), status=JobStatus.COMPLETED)
     SweepCallback().on_job_end(config=OmegaConf.create(), job_return=ret)
     assert ret.cfg is None and ret.hydra_cfg is None and ret.status == JobStatus.COMPLETED
     import pickle

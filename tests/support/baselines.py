@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     changed = []
     for case in args.cases:
         new[case] = compute(case)
-        same = old.get(case, {}).get("metrics") == new[case]["metrics"] and \
-            old.get(case, {}).get("agents") == new[case]["agents"]
+        same = (
+            old.get(case, {}).get("metrics") == new[case]["metrics"]
+            and old.get(case, {}).get("agents") == new[case]["agents"]
+        )
         print(f"{case}: {'unchanged' if same else 'CHANGED'}")
         if not same:
             changed.append(case)

@@ -10,8 +10,19 @@ from sim.core.draws import BELOW_ONE, UNIFORMS, Draws
 from sim.core.state import LEDGER, State
 
 
-def make_state(stance, edges, group=None, *, engagement=None, trust=None, literacy=None,
-               identity=None, critical=None, profession=None, slack=0.25) -> State:
+def make_state(
+    stance,
+    edges,
+    group=None,
+    *,
+    engagement=None,
+    trust=None,
+    literacy=None,
+    identity=None,
+    critical=None,
+    profession=None,
+    slack=0.25,
+) -> State:
     """A state from explicit arrays; unspecified traits take neutral values."""
     x = np.asarray(stance, dtype=float)
     n = len(x)
@@ -21,10 +32,17 @@ def make_state(stance, edges, group=None, *, engagement=None, trust=None, litera
     st = State(
         group=np.asarray(group if group is not None else np.zeros(n), dtype=np.int32),
         profession=np.asarray(profession if profession is not None else np.zeros(n), dtype=np.int8),
-        literacy=full(literacy, 0.5), trust=full(trust, 1.0), critical=full(critical, 0.0),
-        in_group_degree0=np.zeros(n, dtype=np.int32), stance=x, engagement=full(engagement, 1.0),
-        identity=full(identity, 0.0), load=np.zeros(n), overloaded=np.zeros(n, dtype=bool),
-        withdrawn=np.zeros(n, dtype=bool), ledger={k: np.zeros(n, dtype=np.uint32) for k in LEDGER},
+        literacy=full(literacy, 0.5),
+        trust=full(trust, 1.0),
+        critical=full(critical, 0.0),
+        in_group_degree0=np.zeros(n, dtype=np.int32),
+        stance=x,
+        engagement=full(engagement, 1.0),
+        identity=full(identity, 0.0),
+        load=np.zeros(n),
+        overloaded=np.zeros(n, dtype=bool),
+        withdrawn=np.zeros(n, dtype=bool),
+        ledger={k: np.zeros(n, dtype=np.uint32) for k in LEDGER},
         ties=tiestore.from_edges(n, u, v, slack),
     )
     st.in_group_degree0 = st.in_group_degree().astype(np.int32)

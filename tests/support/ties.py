@@ -24,10 +24,10 @@ def check_consistent(t: tiestore.Ties) -> None:
     assert len(np.unique(key)) == len(key)  # no duplicate arcs
     deg = t.degree()
     for i in range(t.n_agents):  # compact blocks: the ties first, then only free slots
-        block = t.nbr[t.indptr[i]:t.indptr[i + 1]]
-        assert np.all(block[:deg[i]] >= 0) and np.all(block[deg[i]:] < 0)
+        block = t.nbr[t.indptr[i] : t.indptr[i + 1]]
+        assert np.all(block[: deg[i]] >= 0) and np.all(block[deg[i] :] < 0)
 
 
 def ties_of(t: tiestore.Ties, i: int) -> list[int]:
     """Agent i's neighbours in block order (the order its picks follow)."""
-    return [j for j in t.nbr[t.indptr[i]:t.indptr[i + 1]].tolist() if j >= 0]
+    return [j for j in t.nbr[t.indptr[i] : t.indptr[i + 1]].tolist() if j >= 0]

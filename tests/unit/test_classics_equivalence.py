@@ -59,8 +59,15 @@ def _network(cfg, kind, n, p_in):
 
 
 @SETTINGS
-@given(n=st.integers(3, 40), seed=st.integers(0, 2**32 - 1), kind=network, p_in=st.floats(0, 1),
-       d=st.floats(0, 1), mu=st.floats(0, 1), steps=st.integers(1, 4))
+@given(
+    n=st.integers(3, 40),
+    seed=st.integers(0, 2**32 - 1),
+    kind=network,
+    p_in=st.floats(0, 1),
+    d=st.floats(0, 1),
+    mu=st.floats(0, 1),
+    steps=st.integers(1, 4),
+)
 def test_deffuant(n, seed, kind, p_in, d, mu, steps):
     cfg = preset_config("deffuant")
     cfg.n_agents, cfg.seed = n, seed
@@ -70,8 +77,14 @@ def test_deffuant(n, seed, kind, p_in, d, mu, steps):
 
 
 @SETTINGS
-@given(n=st.integers(2, 40), seed=st.integers(0, 2**32 - 1), kind=network, p_in=st.floats(0, 1),
-       eps=st.floats(0, 1), steps=st.integers(1, 4))
+@given(
+    n=st.integers(2, 40),
+    seed=st.integers(0, 2**32 - 1),
+    kind=network,
+    p_in=st.floats(0, 1),
+    eps=st.floats(0, 1),
+    steps=st.integers(1, 4),
+)
 def test_hegselmann_krause(n, seed, kind, p_in, eps, steps):
     cfg = preset_config("hegselmann_krause")
     cfg.n_agents, cfg.seed = n, seed
@@ -83,8 +96,16 @@ def test_hegselmann_krause(n, seed, kind, p_in, eps, steps):
 
 
 @SETTINGS
-@given(n=st.integers(3, 40), seed=st.integers(0, 2**32 - 1), kind=network, p_in=st.floats(0, 1),
-       U=st.floats(0, 2), extra=st.floats(0, 2), mu=st.floats(0, 1), steps=st.integers(1, 4))
+@given(
+    n=st.integers(3, 40),
+    seed=st.integers(0, 2**32 - 1),
+    kind=network,
+    p_in=st.floats(0, 1),
+    U=st.floats(0, 2),
+    extra=st.floats(0, 2),
+    mu=st.floats(0, 1),
+    steps=st.integers(1, 4),
+)
 def test_jager_amblard(n, seed, kind, p_in, U, extra, mu, steps):
     cfg = preset_config("jager_amblard")
     cfg.n_agents, cfg.seed = n, seed
@@ -94,8 +115,16 @@ def test_jager_amblard(n, seed, kind, p_in, U, extra, mu, steps):
 
 
 @SETTINGS
-@given(n=st.integers(3, 40), seed=st.integers(0, 2**32 - 1), k=st.floats(0.5, 8), d=st.floats(0, 1),
-       mu=st.floats(0, 1), w=st.floats(0, 1), slack=st.sampled_from([0.0, 0.25]), steps=st.integers(1, 5))
+@given(
+    n=st.integers(3, 40),
+    seed=st.integers(0, 2**32 - 1),
+    k=st.floats(0.5, 8),
+    d=st.floats(0, 1),
+    mu=st.floats(0, 1),
+    w=st.floats(0, 1),
+    slack=st.sampled_from([0.0, 0.25]),
+    steps=st.integers(1, 5),
+)
 def test_kozma_barrat(n, seed, k, d, mu, w, slack, steps):
     cfg = preset_config("kozma_barrat")
     cfg.n_agents, cfg.seed = n, seed
@@ -105,8 +134,15 @@ def test_kozma_barrat(n, seed, k, d, mu, w, slack, steps):
 
 
 @SETTINGS
-@given(n=st.integers(4, 40), seed=st.integers(0, 2**32 - 1), k=st.floats(0.5, 8), phi=st.floats(0, 1),
-       gamma_share=st.floats(0, 1), slack=st.sampled_from([0.0, 0.25]), steps=st.integers(1, 5))
+@given(
+    n=st.integers(4, 40),
+    seed=st.integers(0, 2**32 - 1),
+    k=st.floats(0.5, 8),
+    phi=st.floats(0, 1),
+    gamma_share=st.floats(0, 1),
+    slack=st.sampled_from([0.0, 0.25]),
+    steps=st.integers(1, 5),
+)
 def test_holme_newman(n, seed, k, phi, gamma_share, slack, steps):
     cfg = preset_config("holme_newman")
     cfg.n_agents, cfg.seed = n, seed

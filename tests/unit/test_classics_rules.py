@@ -64,13 +64,17 @@ def test_ja_assimilation_contrast_noncommitment_and_clip(impl):
     cfg.preset.U, cfg.preset.T, cfg.preset.mu = 0.5, 1.0, 0.5
     # attitudes -0.75, -0.5, 0.25, 1.0 (stances 0.125, 0.25, 0.625, 1.0)
     st = make_state([0.125, 0.25, 0.625, 1.0], _complete(4))
-    getattr(jager_amblard, impl)(st, cfg, _draws(
-        (0.0, 0.0),    # agent 0 <- agent 1: gap 0.25 < U: assimilate to -0.625
-        (0.25, 0.5),   # agent 1 <- agent 2 (others of 1: 0, 2, 3): gap 0.75: no change
-        (0.5, 0.99),   # agent 2 <- agent 3: gap 0.75: no change
-        (0.75, 0.0),   # agent 3 <- agent 0 (now -0.625): gap 1.625 > T: contrast, 1 + 0.8125, clipped to 1
-        (0.0, 0.99),   # agent 0 <- agent 3: gap 1.625 > T: contrast: -0.625 - 0.8125 -> clipped to -1
-    ))
+    getattr(jager_amblard, impl)(
+        st,
+        cfg,
+        _draws(
+            (0.0, 0.0),  # agent 0 <- agent 1: gap 0.25 < U: assimilate to -0.625
+            (0.25, 0.5),  # agent 1 <- agent 2 (others of 1: 0, 2, 3): gap 0.75: no change
+            (0.5, 0.99),  # agent 2 <- agent 3: gap 0.75: no change
+            (0.75, 0.0),  # agent 3 <- agent 0 (now -0.625): gap 1.625 > T: contrast, 1 + 0.8125, clipped to 1
+            (0.0, 0.99),  # agent 0 <- agent 3: gap 1.625 > T: contrast: -0.625 - 0.8125 -> clipped to -1
+        ),
+    )
     attitude = 2 * st.stance - 1
     assert attitude.tolist() == [-1.0, -0.5, 0.25, 1.0]
 
@@ -80,10 +84,14 @@ def test_kb_rewires_a_disagreeing_tie_or_interacts(impl):
     cfg = preset_config("kozma_barrat")
     cfg.preset.d, cfg.preset.mu, cfg.preset.w = 0.3, 0.5, 0.5
     st = make_state([0.0, 0.9, 0.1, 0.2], [(0, 1), (0, 2)])
-    report = getattr(kozma_barrat, impl)(st, cfg, _draws(
-        (0.0, 0.0, 0.1, 0.99),  # agent 0, tie 0 (to 1), rewire (0.1 < w): |0 - 0.9| > d -> to agent 3
-        (0.0, 0.99, 0.9, 0.0),  # agent 0, its second tie is now 3 (appended after 2): interact, |0 - 0.2| < d
-    ))
+    report = getattr(kozma_barrat, impl)(
+        st,
+        cfg,
+        _draws(
+            (0.0, 0.0, 0.1, 0.99),  # agent 0, tie 0 (to 1), rewire (0.1 < w): |0 - 0.9| > d -> to agent 3
+            (0.0, 0.99, 0.9, 0.0),  # agent 0, its second tie is now 3 (appended after 2): interact, |0 - 0.2| < d
+        ),
+    )
     u, v, _, _ = st.ties.edges()
     assert sorted(zip(u.tolist(), v.tolist(), strict=True)) == [(0, 2), (0, 3)]
     assert st.stance.tolist() == [0.1, 0.9, 0.1, 0.1]
@@ -96,10 +104,14 @@ def test_hn_copies_a_neighbour_or_rewires_to_its_own_opinion(impl):
     cfg = preset_config("holme_newman")
     cfg.preset.gamma, cfg.preset.phi = 2.0, 0.5  # 4 agents, G = 2 opinions: stance 0 or 1
     st = make_state([0.0, 1.0, 0.0, 1.0], [(0, 1), (2, 3)])
-    report = getattr(holme_newman, impl)(st, cfg, _draws(
-        (0.0, 0.1, 0.0, 0.99),  # agent 0 rewires its tie to 1 (0.1 < phi) to the 2nd agent of opinion 0: 2
-        (0.5, 0.9, 0.0, 0.0),   # agent 2 copies (0.9 >= phi) its first tie, 3: opinion 1
-    ))
+    report = getattr(holme_newman, impl)(
+        st,
+        cfg,
+        _draws(
+            (0.0, 0.1, 0.0, 0.99),  # agent 0 rewires its tie to 1 (0.1 < phi) to the 2nd agent of opinion 0: 2
+            (0.5, 0.9, 0.0, 0.0),  # agent 2 copies (0.9 >= phi) its first tie, 3: opinion 1
+        ),
+    )
     assert st.stance.tolist() == [0.0, 1.0, 1.0, 1.0]
     u, v, _, _ = st.ties.edges()
     assert list(zip(u.tolist(), v.tolist(), strict=True)) == [(0, 2), (2, 3)]
@@ -120,12 +132,16 @@ def test_pick_stays_in_range():
 
 
 def test_regime_rule():
-    assert [regime_label(k) for k in range(5)] == ["fragmentation", "consensus", "polarization",
-                                                   "fragmentation", "fragmentation"]
+    assert [regime_label(k) for k in range(5)] == [
+        "fragmentation",
+        "consensus",
+        "polarization",
+        "fragmentation",
+        "fragmentation",
+    ]
     cfg = preset_config("deffuant")
     x = np.r_[np.full(50, 0.2), np.full(48, 0.8), [0.5, 0.5]]
-    assert regime_summary(x, cfg.metrics) == {"regime": "polarization", "n_major_clusters": 2,
-                                              "n_minor_clusters": 1}
+    assert regime_summary(x, cfg.metrics) == {"regime": "polarization", "n_major_clusters": 2, "n_minor_clusters": 1}
 
 
 # --------------------------------------------------------------------------- configs
@@ -146,8 +162,12 @@ def test_presets_switch_the_seed_specific_mechanisms_off(name):
 
 def test_er_presets_build_an_erdos_renyi_graph_of_mean_degree_k():
     for name, k in (("kozma_barrat", 5), ("holme_newman", 4)):
-        degrees = [ResocializationModel(preset_config(name, "n_agents=2000", f"seed={s}", "mesa_agents=never"))
-                   .state.ties.degree().mean() for s in range(10)]
+        degrees = [
+            ResocializationModel(preset_config(name, "n_agents=2000", f"seed={s}", "mesa_agents=never"))
+            .state.ties.degree()
+            .mean()
+            for s in range(10)
+        ]
         assert abs(np.mean(degrees) - k) < 0.15, (name, degrees)  # the mean of 10 has sd 0.02
 
 

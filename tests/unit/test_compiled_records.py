@@ -52,8 +52,13 @@ def test_numba_still_loses_parallel_writes_through_record_fields():
 
 def test_rejections_kernel_mutes_and_flags_the_block():
     p = params(Config())  # mute_after = 3
-    t = TieArrays(np.array([0, 2, 4], dtype=np.int32), np.array([1, -1, 0, -1], dtype=np.int32),
-                  np.zeros(4, bool), np.zeros(2, bool), np.array([2, 0, 0, 0], np.uint8))
+    t = TieArrays(
+        np.array([0, 2, 4], dtype=np.int32),
+        np.array([1, -1, 0, -1], dtype=np.int32),
+        np.zeros(4, bool),
+        np.zeros(2, bool),
+        np.array([2, 0, 0, 0], np.uint8),
+    )
     newly = compiled._count_rejections(t, np.array([1, -1]), np.array([0, -1]), np.array([True, False]), p)
     assert newly.tolist() == [True, False]
     assert t.rejections.tolist() == [3, 0, 0, 0]
@@ -66,5 +71,10 @@ def test_params_carry_every_step_key_of_the_config():
     p = params(cfg)
     assert isinstance(p, Params)
     assert (p.capacity, p.acceptance, p.mute_after, p.gain, p.dominant) == (
-        cfg.attention.capacity, cfg.influence.acceptance, cfg.ties.mute_after, cfg.identity.gain, cfg.stance.dominant)
+        cfg.attention.capacity,
+        cfg.influence.acceptance,
+        cfg.ties.mute_after,
+        cfg.identity.gain,
+        cfg.stance.dominant,
+    )
     assert isinstance(p.mute_after, int) and isinstance(p.peer, bool) and isinstance(p.cap, float)

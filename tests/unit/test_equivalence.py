@@ -13,9 +13,20 @@ from sim.step.exposure import forum_reach, level
 from sim.step.records import params
 from sim.step.reference import step_reference
 
-SWITCHES = ("messages.peer", "messages.broadcast", "messages.forum", "attention.enabled", "influence.enabled",
-            "influence.contrast", "ties.muting", "ties.exclusion", "ties.formation", "ties.rewiring",
-            "identity.enabled", "professions.heterogeneous")
+SWITCHES = (
+    "messages.peer",
+    "messages.broadcast",
+    "messages.forum",
+    "attention.enabled",
+    "influence.enabled",
+    "influence.contrast",
+    "ties.muting",
+    "ties.exclusion",
+    "ties.formation",
+    "ties.rewiring",
+    "identity.enabled",
+    "professions.heterogeneous",
+)
 
 
 _set = set_value
@@ -58,9 +69,13 @@ def run_both(cfg, seed, steps):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     switches=st.lists(st.booleans(), min_size=len(SWITCHES), max_size=len(SWITCHES)),
-    n=st.integers(3, 60), groups=st.integers(1, 6), seed=st.integers(0, 2**32 - 1),
+    n=st.integers(3, 60),
+    groups=st.integers(1, 6),
+    seed=st.integers(0, 2**32 - 1),
     kind=st.sampled_from(["sbm", "complete", "small_world"]),
-    shock=st.booleans(), mute_after=st.integers(1, 3), slack=st.sampled_from([0.0, 0.25]),
+    shock=st.booleans(),
+    mute_after=st.integers(1, 3),
+    slack=st.sampled_from([0.0, 0.25]),
     rates=st.lists(st.floats(0, 1), min_size=4, max_size=4),
     cap=st.sampled_from([0.0, 0.5, 3.0]),
 )
@@ -72,10 +87,18 @@ def test_reference_and_compiled_agree(switches, n, groups, seed, kind, shock, mu
     for name, on in zip(SWITCHES, switches, strict=True):
         _set(cfg, name, on)
     cfg.exposure.kind, cfg.exposure.start, cfg.exposure.length, cfg.exposure.height = (
-        "shock" if shock else "constant"), 1, 2, 4.0
+        ("shock" if shock else "constant"),
+        1,
+        2,
+        4.0,
+    )
     cfg.ties.mute_after = mute_after
     cfg.ties.exclusion_rate, cfg.ties.rewire_rate, cfg.ties.formation_rate, cfg.attention.capacity = (
-        rates[0], rates[1], rates[2], 1.0 + 10 * rates[3])
+        rates[0],
+        rates[1],
+        rates[2],
+        1.0 + 10 * rates[3],
+    )
     cfg.messages.cap = cap
     validate(cfg)
     run_both(cfg, seed, steps=4)

@@ -32,8 +32,9 @@ def test_window_shares_match_the_counters_of_the_window(tmp_path):
     assert mixed.loc[:19].isna().all() and mixed.loc[20:].notna().all()
     agents = pd.read_parquet(tmp_path / "agents.parquet").set_index(["step", "agent_id"]).sort_index()
     start, end = agents.loc[20], agents.loc[30]
-    pos, neg = ledger_effects({k: end[f"ledger_{k}"].to_numpy() for k in LEDGER},
-                              {k: start[f"ledger_{k}"].to_numpy() for k in LEDGER})
+    pos, neg = ledger_effects(
+        {k: end[f"ledger_{k}"].to_numpy() for k in LEDGER}, {k: start[f"ledger_{k}"].to_numpy() for k in LEDGER}
+    )
     assert mixed.loc[30] == (pos & neg).mean()
     whole = ledger_effects({k: end[f"ledger_{k}"].to_numpy() for k in LEDGER})
     assert (whole[0] & whole[1]).mean() > (pos & neg).mean()  # the whole run holds more mixed cases

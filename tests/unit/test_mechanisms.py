@@ -151,8 +151,10 @@ def test_literacy_and_identity_raise_capacity():
     cfg.attention.enabled = True
     cfg.attention.capacity, cfg.attention.literacy_effect, cfg.attention.identity_buffer = 10.0, 1.0, 0.5
     p = params(cfg)
-    cap = [attention.capacity(attention.literacy_factor(lit, p), ident, p)
-           for lit, ident in ((0.5, 0.0), (1.0, 0.0), (0.0, 0.0), (0.5, 1.0))]
+    cap = [
+        attention.capacity(attention.literacy_factor(lit, p), ident, p)
+        for lit, ident in ((0.5, 0.0), (1.0, 0.0), (0.0, 0.0), (0.5, 1.0))
+    ]
     assert cap == pytest.approx([10.0, 15.0, 5.0, 15.0])
 
 
@@ -355,8 +357,10 @@ def test_identity_gain_and_decay():
     p = _identity_params(0.1, 0.1)
     gained = [identity.gains(n_accepted, False, False, p) for n_accepted in (1, 0, 2)]
     assert gained == [True, False, True]
-    new = [identity.next_identity(0.5, g, attention.literacy_factor(lit, p), p)
-           for g, lit in zip(gained, (0.5, 0.5, 1.0), strict=True)]
+    new = [
+        identity.next_identity(0.5, g, attention.literacy_factor(lit, p), p)
+        for g, lit in zip(gained, (0.5, 0.5, 1.0), strict=True)
+    ]
     assert new == pytest.approx([0.55 * 0.9, 0.5 * 0.9, (0.5 + 0.15 * 0.5) * 0.9])
 
 
@@ -373,8 +377,9 @@ def test_no_identity_gain_when_overloaded_or_withdrawn():
 def test_ledger_counts_transitions_not_states(step):
     # 0 becomes overloaded; 1 stays overloaded and withdraws; 2 stays withdrawn; 3 gains identity clarity.
     # (An overloaded or withdrawn agent never gains clarity, so the gain is a fourth agent's.)
-    st = make_state([0.9] * 4, [], literacy=[0.5, 0.5, 1.0, 1.0], engagement=[1.0, 0.22, 0.1, 1.0],
-                    trust=[1.0, 1.0, 0.1, 1.0])
+    st = make_state(
+        [0.9] * 4, [], literacy=[0.5, 0.5, 1.0, 1.0], engagement=[1.0, 0.22, 0.1, 1.0], trust=[1.0, 1.0, 0.1, 1.0]
+    )
     st.overloaded[1] = True
     st.withdrawn[2] = True
     cfg = quiet_config()
@@ -423,8 +428,14 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
     # given the engagement (attention on), only those who may attend: u < reach * engagement
     engagement = np.random.default_rng(3).random(5000).astype(np.float32)
-    few = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), forum_reach=_reach(msg, e_t),
-               engagement=engagement)
+    few = draw(
+        np.random.default_rng(1),
+        5000,
+        msg,
+        np.random.default_rng(2),
+        forum_reach=_reach(msg, e_t),
+        engagement=engagement,
+    )
     may = few.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t) * engagement.astype(np.float64)
     assert np.isfinite(few.forum_content[may]).all()
     assert np.isnan(few.forum_content[~may]).sum() >= (~may).sum() - 2
@@ -467,7 +478,6 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
     assert np.array_equal(u[:, :1024], np.stack([head.random(1024) for _ in UNIFORMS]))  # chunk 0: the model's stream
     assert not np.array_equal(u[:, 1024:2048], u[:, :1024])
     assert 0.49 < u.mean() < 0.51 and not np.array_equal(serial[0][0], serial[1][0])
-
 
 
 def test_a_reused_uniform_is_uniform_and_independent_of_its_event():

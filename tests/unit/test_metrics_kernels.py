@@ -34,8 +34,9 @@ def partitions(draw):
     parts = []
     for _ in range(draw(st.integers(1, 3))):
         k = draw(st.integers(1, 6))
-        level = draw(hnp.arrays(draw(st.sampled_from([np.int8, np.int32, np.int64])), x.size,
-                                elements=st.integers(0, k - 1)))
+        level = draw(
+            hnp.arrays(draw(st.sampled_from([np.int8, np.int32, np.int64])), x.size, elements=st.integers(0, k - 1))
+        )
         parts.append((level, k))
     return x, parts
 
@@ -84,8 +85,9 @@ def _reference_scope(state, ind, events, scope, cfg):
     level = level.astype(np.int64)
     k = len(names)
     counts = np.bincount(level, minlength=k).astype(float)
-    total = {m: np.bincount(level, weights=np.asarray(ind[m], dtype=float), minlength=k)
-             for m in (*MEAN_METRICS, "_deg0")}
+    total = {
+        m: np.bincount(level, weights=np.asarray(ind[m], dtype=float), minlength=k) for m in (*MEAN_METRICS, "_deg0")
+    }
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {m: total[m] / counts for m in MEAN_METRICS}
         out["marginalized_of_dissenters"] = total["marginalized_share"] / total["dissenter_share"]
@@ -99,8 +101,9 @@ def _reference_scope(state, ind, events, scope, cfg):
     for key in POLARIZATION_METRICS:
         out[key] = np.full(k, np.nan)
     for lv in range(k):
-        for key, val in polarization_measures(state.stance[level == lv], cluster_gap=cfg.cluster_gap,
-                                              minor_share=cfg.minor_share).items():
+        for key, val in polarization_measures(
+            state.stance[level == lv], cluster_gap=cfg.cluster_gap, minor_share=cfg.minor_share
+        ).items():
             out[key][lv] = val
         inside = (level[u] == lv) & (level[v] == lv)
         out["assortativity"][lv] = opinion_assortativity(state.stance, u[inside], v[inside])
@@ -151,8 +154,15 @@ def test_scope_metrics_do_not_depend_on_the_threads():
 def test_stance_histogram_is_numpys():
     rng = np.random.default_rng(2)
     edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
-    cases = [rng.random(10_000), edges, np.nextafter(edges, 2.0), np.nextafter(edges, -1.0),
-             np.array([0.0, 1.0, 1e-300, 0.15, 0.35, 0.85]), np.array([-0.1, 1.5, np.nan, 0.5]), np.zeros(0)]
+    cases = [
+        rng.random(10_000),
+        edges,
+        np.nextafter(edges, 2.0),
+        np.nextafter(edges, -1.0),
+        np.array([0.0, 1.0, 1e-300, 0.15, 0.35, 0.85]),
+        np.array([-0.1, 1.5, np.nan, 0.5]),
+        np.zeros(0),
+    ]
     for x in cases:
         want = np.histogram(x, bins=HIST_BINS, range=(0.0, 1.0))[0]
         np.testing.assert_array_equal(stance_histogram(x), want)

@@ -68,9 +68,7 @@ def _split_counts(u, v, sizes):
     return int(same.sum()), int((~same).sum())
 
 
-@pytest.mark.parametrize(
-    "sizes", [[200] * 5, [1, 7, 0, 30, 2, 50], [60], [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]]
-)
+@pytest.mark.parametrize("sizes", [[200] * 5, [1, 7, 0, 30, 2, 50], [60], [3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]])
 @pytest.mark.parametrize(("p_in", "p_out"), [(0.1, 0.01), (0.8, 0.6), (0.5, 0.5)])
 def test_sbm_invariants(sizes, p_in, p_out):
     sizes = np.array(sizes)
@@ -337,9 +335,7 @@ def test_edge_list_line_numbers_count_physical_lines(tmp_path):
     err = _error(
         write(
             tmp_path,
-            "note," + HEADER + "\n"
-            '"two\nline note",1,2,a,a,social_work,social_work\n'
-            "x,1,3,a,a,social_work,nurse\n",
+            "note," + HEADER + '\n"two\nline note",1,2,a,a,social_work,social_work\nx,1,3,a,a,social_work,nurse\n',
         )
     )
     assert err.line == 4
@@ -349,9 +345,7 @@ def test_edge_list_error_in_multiline_record_names_its_first_line(tmp_path):
     err = _error(
         write(
             tmp_path,
-            "note," + HEADER + "\n"
-            "ok,1,2,a,a,social_work,social_work\n"
-            '"two\nline note",1,3,a,a,social_work,nurse\n',
+            "note," + HEADER + '\nok,1,2,a,a,social_work,social_work\n"two\nline note",1,3,a,a,social_work,nurse\n',
         )
     )
     assert err.line == 3
@@ -367,9 +361,7 @@ def test_edge_list_empty_node(tmp_path, row, needle):
 
 
 def test_edge_list_unknown_profession(tmp_path):
-    err = _error(
-        write(tmp_path, HEADER + "\n1,2,a,a,social_work,social_work\n2,3,a,a,social_work,nursing\n")
-    )
+    err = _error(write(tmp_path, HEADER + "\n1,2,a,a,social_work,social_work\n2,3,a,a,social_work,nursing\n"))
     assert err.line == 3
     msg = str(err)
     assert "'nursing'" in msg and "social_work" in msg and "health_care" in msg
@@ -394,9 +386,7 @@ def test_edge_list_profession_conflict(tmp_path):
     err = _error(
         write(
             tmp_path,
-            HEADER + "\n"
-            "1,2,a,a,social_work,social_work\n"
-            "3,1,a,a,health_care,health_care\n",
+            HEADER + "\n1,2,a,a,social_work,social_work\n3,1,a,a,health_care,health_care\n",
         )
     )
     assert err.line == 3
@@ -406,9 +396,7 @@ def test_edge_list_profession_conflict(tmp_path):
 
 
 def test_edge_list_self_loop(tmp_path):
-    err = _error(
-        write(tmp_path, HEADER + "\n1,2,a,a,social_work,social_work\n5,5,a,a,social_work,social_work\n")
-    )
+    err = _error(write(tmp_path, HEADER + "\n1,2,a,a,social_work,social_work\n5,5,a,a,social_work,social_work\n"))
     assert err.line == 3 and "self-loop" in str(err) and "'5'" in str(err)
 
 

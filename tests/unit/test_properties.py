@@ -14,12 +14,42 @@ unit = st.floats(0, 1)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**9), n=st.integers(2, 80), groups=st.integers(1, 8),
-       acceptance=unit, gap=unit, rate=unit, height=st.floats(0, 20), capacity=st.floats(0.1, 50),
-       exclusion=unit, rewire=unit, formation=unit, withdrawal=unit, recovery=unit, gain=unit, decay=unit,
-       mean=st.floats(0.01, 0.99))
-def test_invariants_hold_over_a_run(seed, n, groups, acceptance, gap, rate, height, capacity, exclusion,
-                                    rewire, formation, withdrawal, recovery, gain, decay, mean):
+@given(
+    seed=st.integers(0, 10**9),
+    n=st.integers(2, 80),
+    groups=st.integers(1, 8),
+    acceptance=unit,
+    gap=unit,
+    rate=unit,
+    height=st.floats(0, 20),
+    capacity=st.floats(0.1, 50),
+    exclusion=unit,
+    rewire=unit,
+    formation=unit,
+    withdrawal=unit,
+    recovery=unit,
+    gain=unit,
+    decay=unit,
+    mean=st.floats(0.01, 0.99),
+)
+def test_invariants_hold_over_a_run(
+    seed,
+    n,
+    groups,
+    acceptance,
+    gap,
+    rate,
+    height,
+    capacity,
+    exclusion,
+    rewire,
+    formation,
+    withdrawal,
+    recovery,
+    gain,
+    decay,
+    mean,
+):
     cfg = Config()
     cfg.seed, cfg.n_agents, cfg.n_groups = seed, n, min(groups, n)
     cfg.network.p_in, cfg.network.p_out = 0.3, 0.05

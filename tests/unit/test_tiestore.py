@@ -27,9 +27,9 @@ def test_cut_empties_both_arcs_and_ignores_empty_slots():
 
 def test_connect_repacks_when_a_block_is_full_and_keeps_order():
     t = tiestore.from_edges(5, np.array([0, 0]), np.array([1, 2]), slack=0.0)
-    before = [j for j in t.nbr[t.indptr[0]:t.indptr[1]].tolist() if j >= 0]
+    before = [j for j in t.nbr[t.indptr[0] : t.indptr[1]].tolist() if j >= 0]
     tiestore.connect(t, np.array([0, 0]), np.array([3, 4]))
-    block = t.nbr[t.indptr[0]:t.indptr[1]]
+    block = t.nbr[t.indptr[0] : t.indptr[1]]
     assert block[block >= 0].tolist() == before + [3, 4]  # old ties keep their order, new ones follow
     assert pairs_of(t) == {(0, 1), (0, 2), (0, 3), (0, 4)}
     check_consistent(t)
@@ -88,12 +88,16 @@ def test_linked_scans_blocks():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 30), st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80),
-       st.lists(st.integers(0, 10_000), max_size=20), st.floats(0, 2))
+@given(
+    st.integers(2, 30),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80),
+    st.lists(st.integers(0, 10_000), max_size=20),
+    st.floats(0, 2),
+)
 def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack):
     pairs = {(min(a % n, b % n), max(a % n, b % n)) for a, b in raw if a % n != b % n}
     half = sorted(pairs)[: len(pairs) // 2]
-    rest = sorted(pairs)[len(pairs) // 2:]
+    rest = sorted(pairs)[len(pairs) // 2 :]
     u = np.array([a for a, _ in half], dtype=np.int64)
     v = np.array([b for _, b in half], dtype=np.int64)
     t = tiestore.from_edges(n, u, v, slack)
