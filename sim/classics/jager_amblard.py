@@ -16,9 +16,13 @@ stance scale are U / 2 and T / 2). One step is N elementary updates, in sequence
         a_i is then clipped to [-1, 1]
 
 Influence runs one way, j on i (the reading of the paper in defSim's implementation note); a pair
-meets in both roles over a step. Converged (`stop_at_convergence`) when no partner pair can change
-any more: no pair with TOL < |a_i - a_j| < U, and every pair farther apart than T is a pair at
--1 and +1 (clipped, contrast can no longer move them).
+meets in both roles over a step. With `preset.two_way` both move at the meeting, each by the same
+rule applied to the other's attitude before the meeting (assimilation and contrast are symmetric in
+the gap, so both take the same branch), and both are clipped.
+
+Converged (`stop_at_convergence`) when no partner pair can change any more (either reading): no
+pair with TOL < |a_i - a_j| < U, and every pair farther apart than T is a pair at -1 and +1
+(clipped, contrast can no longer move them).
 """
 
 from __future__ import annotations
@@ -60,7 +64,7 @@ def to_stance(opinion: np.ndarray) -> np.ndarray:
 def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     state.t += 1
     n, u = state.n_agents, draws.u
-    U, T, mu = cfg.preset.U, cfg.preset.T, cfg.preset.mu
+    U, T, mu, two_way = cfg.preset.U, cfg.preset.T, cfg.preset.mu, cfg.preset.two_way
     a = [float(v) for v in to_opinion(state.stance)]
     accepted = np.zeros(n, dtype=np.int64)
     for t in range(u.shape[1]):
@@ -68,31 +72,46 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
         j = partner(state, mean_field(cfg), i, u[1, t])
         if j < 0:
             continue
-        gap = abs(a[i] - a[j])
+        ai, aj = a[i], a[j]
+        gap = abs(ai - aj)
         if gap < U:
-            a[i] = a[i] + mu * (a[j] - a[i])
+            a[i] = ai + mu * (aj - ai)
             accepted[i] += 1
+            if two_way:
+                a[j] = aj + mu * (ai - aj)
+                accepted[j] += 1
         elif gap > T:
-            a[i] = a[i] - mu * (a[j] - a[i])
+            a[i] = ai - mu * (aj - ai)
+            if two_way:
+                a[j] = aj - mu * (ai - aj)
         a[i] = min(1.0, max(-1.0, a[i]))
+        if two_way:
+            a[j] = min(1.0, max(-1.0, a[j]))
     state.stance = to_stance(np.array(a))
     return report(accepted)
 
 
 @nb.njit(**JIT)
-def _kernel(agent, other, a, U, T, mu, accepted):
+def _kernel(agent, other, a, U, T, mu, two_way, accepted):
     for t in range(len(agent)):
         i, j = agent[t], other[t]
         if j < 0:
             continue
-        ai = a[i]
-        gap = abs(ai - a[j])
+        ai, aj = a[i], a[j]
+        ni, nj = ai, aj
+        gap = abs(ai - aj)
         if gap < U:
-            ai = ai + mu * (a[j] - ai)
+            ni = ai + mu * (aj - ai)
+            nj = aj + mu * (ai - aj)
             accepted[i] += 1
+            if two_way:
+                accepted[j] += 1
         elif gap > T:
-            ai = ai - mu * (a[j] - ai)
-        a[i] = min(1.0, max(-1.0, ai))
+            ni = ai - mu * (aj - ai)
+            nj = aj - mu * (ai - aj)
+        a[i] = min(1.0, max(-1.0, ni))
+        if two_way:
+            a[j] = min(1.0, max(-1.0, nj))
 
 
 def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
@@ -101,7 +120,7 @@ def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     accepted = np.zeros(state.n_agents, dtype=np.int64)
     p = cfg.preset
     agent, other = pairs_nb(state.ties.indptr, state.ties.nbr, mean_field(cfg), draws.u)
-    _kernel(agent, other, a, p.U, p.T, p.mu, accepted)
+    _kernel(agent, other, a, p.U, p.T, p.mu, p.two_way, accepted)
     state.stance = to_stance(a)
     return report(accepted)
 

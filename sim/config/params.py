@@ -256,6 +256,7 @@ class PresetConfig:
         unit="opinion on [-1, 1]",
         doc="Jager-Amblard latitude of rejection: contrast when |a_i - a_j| > T (T >= U)",
     )
+    two_way: bool = p(False, doc="Jager-Amblard: both agents of a meeting move (false: only the chosen one, j on i)")
     w: float = p(
         0.5,
         0.0,

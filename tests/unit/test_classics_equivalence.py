@@ -104,13 +104,14 @@ def test_hegselmann_krause(n, seed, kind, p_in, eps, steps):
     U=st.floats(0, 2),
     extra=st.floats(0, 2),
     mu=st.floats(0, 1),
+    two_way=st.booleans(),
     steps=st.integers(1, 4),
 )
-def test_jager_amblard(n, seed, kind, p_in, U, extra, mu, steps):
+def test_jager_amblard(n, seed, kind, p_in, U, extra, mu, two_way, steps):
     cfg = preset_config("jager_amblard")
     cfg.n_agents, cfg.seed = n, seed
     _network(cfg, kind, n, p_in)
-    cfg.preset.U, cfg.preset.T, cfg.preset.mu = U, min(2.0, U + extra), mu
+    cfg.preset.U, cfg.preset.T, cfg.preset.mu, cfg.preset.two_way = U, min(2.0, U + extra), mu, two_way
     _run_both(cfg, steps)
 
 

@@ -80,6 +80,26 @@ def test_ja_assimilation_contrast_noncommitment_and_clip(impl):
 
 
 @pytest.mark.parametrize("impl", BOTH)
+def test_ja_two_way_moves_both_agents_of_a_meeting(impl):
+    cfg = preset_config("jager_amblard")
+    cfg.preset.U, cfg.preset.T, cfg.preset.mu, cfg.preset.two_way = 0.5, 1.0, 0.5, True
+    st = make_state([0.125, 0.25, 0.625, 1.0], _complete(4))  # attitudes -0.75, -0.5, 0.25, 1.0
+    getattr(jager_amblard, impl)(
+        st,
+        cfg,
+        _draws(
+            (0.0, 0.0),  # 0 meets 1: gap 0.25 < U: both assimilate, to -0.625 each
+            (0.25, 0.5),  # 1 (-0.625) meets 2 (0.25): gap 0.875: no change
+            (0.5, 0.99),  # 2 meets 3: gap 0.75: no change
+            (0.75, 0.0),  # 3 meets 0 (-0.625): gap 1.625 > T: contrast, 3 to 1.8125 and 0 to -1.4375, both clipped
+            (0.0, 0.99),  # 0 (-1) meets 3 (1): gap 2 > T: contrast, both stay clipped at -1 and 1
+        ),
+    )
+    attitude = 2 * st.stance - 1
+    assert attitude.tolist() == [-1.0, -0.625, 0.25, 1.0]  # one way, agent 1 would keep -0.5
+
+
+@pytest.mark.parametrize("impl", BOTH)
 def test_kb_rewires_a_disagreeing_tie_or_interacts(impl):
     cfg = preset_config("kozma_barrat")
     cfg.preset.d, cfg.preset.mu, cfg.preset.w = 0.3, 0.5, 0.5
