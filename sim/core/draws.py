@@ -33,22 +33,24 @@ _FORUM = UNIFORMS.index("forum")
 BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
+@nb.njit(cache=True, nogil=True)
 def given(u, p):
     """The uniform u of an event u < p, rescaled to a fresh uniform on [0, 1) for the choice that follows.
 
     Given u < p, u / p is uniform on [0, 1) and independent of the event (and stays below 1 in
     floating point), so a tie sub-phase draws one uniform per agent, not one for the event and one per
-    choice: four uniform arrays fewer per step. Entries with u >= p are never read (0 here). The
-    compiled kernels and the per-agent reference write the same division.
+    choice: four uniform arrays fewer per step. Meaningful only where u < p (the event happened). The
+    tie rules (`sim.step.ties`) call it in both forms of the step.
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return np.where(u < p, u / p, 0.0)  # 0 where there is no event: never read
+    return u / p
 
 
+@nb.njit(cache=True, nogil=True)
 def split(v, g):
     """A uniform v split at g: (v < g, a fresh uniform on [0, 1) inside the part v fell in)."""
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        return v < g, np.where(v < g, v / g, np.minimum((v - g) / (1.0 - g), BELOW_ONE))
+    if v < g:
+        return True, v / g
+    return False, min((v - g) / (1.0 - g), BELOW_ONE)
 
 
 @dataclass(frozen=True)

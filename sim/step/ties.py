@@ -21,7 +21,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from sim.core.draws import BELOW_ONE
+from sim.core.draws import given, split
 from sim.core.groups import dissenters_nb, dissents, group_norms_nb
 
 __all__ = [
@@ -54,7 +54,7 @@ def excluded(dissent, u, p):
 @nb.njit(**_JIT)
 def exclusion_pick(u, count, p):
     """Which of the dissenter's `count` in-group ties goes (0-based, in slot order): the event's uniform, rescaled."""
-    return np.int64(math.floor(u / p.exclusion_rate * count))  # `sim.core.draws.given`
+    return np.int64(math.floor(given(u, p.exclusion_rate) * count))
 
 
 # 4b muting: rejected content counts against its sender; muted after mute_after; cut when mutual
@@ -80,11 +80,11 @@ def proposes(n_accepted, withdrawn, overloaded, u, p):
 @nb.njit(**_JIT)
 def formation_candidate(u, g, group_order, group_start, n, p):
     """The agent a proposer of group g asks: a member of its group (share formation_in_group) or anyone."""
-    v, share = u / p.formation_rate, p.formation_in_group  # `sim.core.draws.given`, then `split`
-    if v < share:
+    inside, w = split(given(u, p.formation_rate), p.formation_in_group)
+    if inside:
         size = group_start[g + 1] - group_start[g]
-        return np.int64(group_order[group_start[g] + np.int64(math.floor(v / share * size))])
-    return np.int64(math.floor(min((v - share) / (1.0 - share), BELOW_ONE) * n))
+        return np.int64(group_order[group_start[g] + np.int64(math.floor(w * size))])
+    return np.int64(math.floor(w * n))
 
 
 @nb.njit(**_JIT)
@@ -108,7 +108,7 @@ def rewire_candidate(u, g, group_order, group_start, n, p):
     others = n - size
     if others <= 0:
         return np.int64(-1)
-    k = np.int64(math.floor(u / p.rewire_rate * others))  # `sim.core.draws.given`
+    k = np.int64(math.floor(given(u, p.rewire_rate) * others))
     return np.int64(group_order[k if k < start else k + size])
 
 

@@ -46,10 +46,10 @@ def table_digest(path: Path) -> str:
 
 def compute(case: str) -> dict:
     """Run one case into a temporary directory and return its digests and final metrics."""
+    from sim.config.compose import compose_config
     from sim.run.runner import run
-    from tests.support.configs import compose
 
-    cfg = compose(CASES[case])
+    cfg = compose_config(CASES[case])
     with tempfile.TemporaryDirectory() as tmp:
         summary = run(cfg, tmp)
         out = {t: table_digest(Path(tmp) / f"{t}.parquet") for t in TABLES}

@@ -483,8 +483,11 @@ def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independen
 def test_a_reused_uniform_is_uniform_and_independent_of_its_event():
     from scipy import stats
 
-    from sim.core.draws import BELOW_ONE, given, split
+    from sim.core.draws import BELOW_ONE
+    from sim.core.draws import given as given_one
+    from sim.core.draws import split as split_one
 
+    given, split = np.vectorize(given_one), np.vectorize(split_one)  # the scalar rules, over arrays
     u = np.random.default_rng(5).random(400_000)
     for p in (0.003, 0.2, 0.9):
         w = given(u, p)[u < p]
