@@ -387,19 +387,6 @@ def cut(ties: Ties, slots: np.ndarray) -> None:
     _compact(ties.indptr, ties.nbr, ties.muted, ties.rejections, blocks)
 
 
-def find_slots(ties: Ties, owners: np.ndarray, nbrs: np.ndarray) -> np.ndarray:
-    """The slot of owners[k]'s block holding nbrs[k]; -1 where they are not tied."""
-    return _find_slots(ties.indptr, ties.nbr, np.asarray(owners, dtype=np.int64), np.asarray(nbrs, dtype=np.int64))
-
-
-@nb.njit(parallel=True, cache=True, nogil=True)
-def _find_slots(indptr, nbr, owners, nbrs):
-    out = np.empty(len(owners), dtype=np.int64)
-    for q in nb.prange(len(owners)):
-        out[q] = find_slot_nb(indptr, nbr, owners[q], nbrs[q])
-    return out
-
-
 def free_slots(ties: Ties) -> np.ndarray:
     """Free slots per agent."""
     return ties.block_sum((ties.nbr < 0).astype(np.int64))
@@ -589,29 +576,22 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
-    """Form ties a[k]-b[k] (distinct, not yet linked), appended to both blocks in the given order."""
+    """Form ties a[k]-b[k] (distinct, not yet linked), appended to both blocks in the given order.
+
+    Makes room first (`ensure_room`, which may replace the arrays), then appends with `connect_one_nb`.
+    """
     a = np.asarray(a, dtype=np.int64)
     b = np.asarray(b, dtype=np.int64)
-    m = len(a)
-    if m == 0:
+    if len(a) == 0:
         return
     ensure_room(ties, a, b)
-    # arcs in pair order: a->b then b->a for each pair; owner of arc 2k is a[k], of 2k+1 is b[k]
-    owners = np.empty(2 * m, dtype=np.int64)
-    owners[0::2], owners[1::2] = a, b
-    holds = np.empty(2 * m, dtype=np.int64)
-    holds[0::2], holds[1::2] = b, a
-    order = np.argsort(owners, kind="stable")
-    so = owners[order]
-    rank = np.arange(2 * m) - np.searchsorted(so, so, side="left")
-    free = np.flatnonzero(ties.nbr < 0)
-    first_free = np.searchsorted(free, ties.indptr[so])
-    slot_sorted = free[first_free + rank]
-    slot = np.empty(2 * m, dtype=np.int64)
-    slot[order] = slot_sorted
-    ties.nbr[slot] = holds
-    ties.muted[slot] = False
-    ties.rejections[slot] = 0
+    _connect_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b)
+
+
+@nb.njit(cache=True, nogil=True)
+def _connect_all(indptr, nbr, muted, rejections, a, b):
+    for q in range(len(a)):
+        connect_one_nb(indptr, nbr, muted, rejections, a[q], b[q])
 
 
 def connect_one(ties: Ties, a: int, b: int) -> None:
@@ -628,22 +608,3 @@ def _first_free(ties: Ties, i: int) -> int:
         if ties.nbr[s] < 0:
             return s
     raise RuntimeError(f"no free slot for agent {i}: ensure_capacity first")
-
-
-def block_slots(ties: Ties, agents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All slots of the given agents' blocks, with the index into `agents` each belongs to."""
-    agents = np.asarray(agents, dtype=np.int64)
-    if len(agents) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    lens = ties.indptr[agents + 1] - ties.indptr[agents]
-    which = np.repeat(np.arange(len(agents)), lens)
-    offset = np.repeat(ties.indptr[agents] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-    return which, offset + np.arange(len(which))
-
-
-def linked(ties: Ties, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether a[k] and b[k] are tied, scanning only a's block (cost: sum of their degrees)."""
-    b = np.asarray(b, dtype=np.int64)
-    which, slots = block_slots(ties, a)
-    hit = ties.nbr[slots] == b[which]
-    return np.bincount(which[hit], minlength=len(b)) > 0

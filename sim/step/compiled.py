@@ -392,16 +392,16 @@ def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, w
 
 
 @nb.njit(**_JIT)
-def _insert(t, a, b, gained):
+def _count_gains(gained, a, b):
     for q in range(len(a)):
-        tiestore.connect_one_nb(t.indptr, t.nbr, t.muted, t.rejections, a[q], b[q])
         bump(gained, a[q])
         bump(gained, b[q])
 
 
 def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
-    tiestore.ensure_room(state.ties, a, b)  # may replace the arrays: read them after
-    _insert(tie_arrays(state.ties), a, b, state.ledger["ties_gained"])
+    """Form the ties a[k]-b[k] (`sim.core.tiestore.connect`); both ends count a gained tie."""
+    tiestore.connect(state.ties, a, b)
+    _count_gains(state.ledger["ties_gained"], a, b)
 
 
 def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:

@@ -237,7 +237,7 @@ def test_exclusion_cuts_the_drawn_in_group_tie_of_a_dissenter(step):
     # (every agent draws 0.05, but only the dissenter is excluded)
     report = step(st, _exclusion_config(0.1), make_draws(4, exclude=0.05))
     assert _events(report, "excluded") == ([3], [1])
-    assert not tiestore.linked(st.ties, np.array([3]), np.array([1]))[0]
+    assert not tiestore.linked_nb(st.ties.indptr, st.ties.nbr, 3, 1)
     assert ties_of(st.ties, 3) == [0, 2]
     assert st.ledger["ties_lost"].tolist() == [0, 0, 0, 1]  # only the excluded dissenter counts a loss
 
@@ -249,7 +249,7 @@ def test_exclusion_spares_out_group_ties_and_non_dissenters(step):
     # u = 0.495 < 0.5: excluded; u / 0.5 = 0.99 picks floor(0.99 x 1) = 0: 2's only in-group tie
     report = step(st, _exclusion_config(0.5), make_draws(4, exclude=0.495))
     assert _events(report, "excluded") == ([2], [0])  # 2-3 crosses groups
-    assert tiestore.linked(st.ties, np.array([2]), np.array([3]))[0]
+    assert tiestore.linked_nb(st.ties.indptr, st.ties.nbr, 2, 3)
     assert st.ties.degree().tolist() == [1, 1, 1, 1]
 
 
