@@ -35,7 +35,6 @@ class Scratch:
     was_overloaded: np.ndarray
     was_withdrawn: np.ndarray
     volumes: list[tuple[float, float, float]] = field(default_factory=list)  # peer, broadcast, forum
-    total_weight: list[int] = field(default_factory=list)  # summed sender weights of the unmuted ties
     sender: list[int] = field(default_factory=list)  # the drawn peer sender (an agent), NO_SENDER if none
     attended: list[tuple[bool, bool, bool]] = field(default_factory=list)  # peer, broadcast, forum
     n_accepted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -100,7 +99,6 @@ def expose(state: State, p: Params, draws: Draws, s: Scratch) -> None:
                     sender = j
                     break
         s.volumes.append(volumes)
-        s.total_weight.append(total)
         s.sender.append(sender)
 
 
