@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.threads import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "classics.ipynb"
 FIGURES = {
@@ -38,7 +40,7 @@ def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
     client = nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     )
-    client.execute()
+    client.execute(env=child_env())  # the kernel: one numba thread under xdist
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from tests.support.threads import child_env
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
 FIGURES = {
@@ -125,7 +127,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     client = nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
     )
-    client.execute()
+    client.execute(env=child_env())  # the kernel: one numba thread under xdist
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("outputs missing; running" in o.get("text", "") for o in outputs)  # the first load ran the sweep
