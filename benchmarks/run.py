@@ -58,7 +58,7 @@ def warm_state(cfg: Config, steps: int = 3) -> tuple[State, DrawSource]:
     state = initial_state(cfg, rng)
     source = DrawSource(rng, state.n_agents, rng.spawn(1)[0])
     for _ in range(steps):
-        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement))
+        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg), state.engagement)))
     return state, source
 
 
@@ -68,7 +68,7 @@ def bench_steps(sizes: list[int]) -> list[dict]:
     for n in sizes:
         cfg = sbm_config(n)
         state, source = warm_state(cfg)
-        draws = source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
+        draws = source.draw(cfg.messages, forum_reach(1.0, params(cfg), state.engagement))
         t = {}
         for name, fn in (("reference", step_reference), ("compiled", step_compiled)):
             t[name] = timed(
@@ -100,7 +100,7 @@ def bench_spmv(n: int) -> dict:
     t_spmv = timed(lambda: a @ x, min_time=1.0)
 
     def draws():
-        return source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement)
+        return source.draw(cfg.messages, forum_reach(1.0, params(cfg), state.engagement))
 
     t_step = timed(lambda: step_compiled(state, cfg, draws()), min_time=2.0, max_reps=20)
     t_draw = timed(draws, min_time=0.5)
@@ -123,11 +123,10 @@ def _scaling_child(n: int, steps: int) -> None:
     state = initial_state(cfg, rng)
     t_init = time.perf_counter() - t0
     source = DrawSource(rng, n, rng.spawn(1)[0])
-    reach = forum_reach(1.0, params(cfg))
-    step_compiled(state, cfg, source.draw(cfg.messages, reach, engagement=state.engagement))  # compile / warm
+    step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg), state.engagement)))  # warm
     t0 = time.perf_counter()
     for _ in range(steps):
-        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg)), engagement=state.engagement))
+        step_compiled(state, cfg, source.draw(cfg.messages, forum_reach(1.0, params(cfg), state.engagement)))
     per_step = (time.perf_counter() - t0) / steps
     print(
         json.dumps(

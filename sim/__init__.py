@@ -1,1 +1,54 @@
-"""Professional resocialization simulator: a Mesa agent-based model (see README.md and docs/ODD.md)."""
+"""Professional resocialization simulator: a Mesa agent-based model (see README.md and docs/ODD.md).
+
+Importing the package first points numba's on-disk cache at a directory named after a hash of the
+compiled modules' sources (`sim/core`, `sim/step`, `sim/metrics`, `sim/classics`). numba invalidates a
+cached function only when its own file changes, not when a function it calls from another file does
+(numba's documented limitation): after an edit to, say, `sim/step/attention.py`, the fused kernels of
+`sim/step/compiled.py` would otherwise keep running the old rule. A new hash starts an empty cache
+instead, so an edited rule is always the rule that runs. `NUMBA_CACHE_DIR`, if set, is kept as the
+parent of that directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numba
+
+_HERE = Path(__file__).resolve().parent
+_COMPILED = ("core", "step", "metrics", "classics")  # the packages that hold numba-compiled functions
+
+
+def _source_hash() -> str:
+    h = hashlib.sha256()
+    for sub in _COMPILED:
+        for path in sorted((_HERE / sub).glob("*.py")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            return True
+    except OSError:
+        return False
+
+
+def _cache_dir() -> str:
+    name = f"numba-{_source_hash()}"
+    user = os.environ.get("NUMBA_CACHE_DIR")
+    if user:
+        return str(Path(user) / name)
+    here = _HERE / "__pycache__" / name
+    if _writable(here):
+        return str(here)
+    return str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "resocialization-sim" / name)
+
+
+numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]

@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import Any, cast
 
 from sim.config.params import Config, validate
+from sim.config.resolvers import register_resolvers
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 _HYDRA_LOCK = threading.RLock()  # Hydra's global state: one composition at a time
 
 
 def register_schema() -> None:
-    """Make the typed schema available to Hydra as the config `schema` (idempotent)."""
+    """Make the typed schema available to Hydra as the config `schema`, and the resolvers (idempotent)."""
     from hydra.core.config_store import ConfigStore
 
+    register_resolvers()  # ${sim.half:...} in conf/docking/
     ConfigStore.instance().store(name="schema", node=Config)
     # conf/hydra/launcher/*.yaml carry the launcher plugins' own names (joblib, ray, ...), so Hydra
     # checks them against the plugins' schemas, as intended, with a deprecation notice on each run

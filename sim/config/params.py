@@ -134,7 +134,7 @@ class MessagesConfig:
 class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
     capacity: float = p(
-        8.0,
+        2.5,
         0.0,
         None,
         lo_open=True,
@@ -143,20 +143,29 @@ class AttentionConfig:
     )
     literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
     identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
-    withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="1/step", doc="engagement lost per step of full overload")
+    withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="share/step", doc="share of engagement lost per step of overload")
     recovery_rate: float = p(0.05, 0.0, 1.0, unit="1/step", doc="pull of engagement back to tech trust")
     withdrawn_below: float = p(0.2, 0.0, 1.0, unit="engagement", doc="engagement under which an agent is withdrawn")
+    trust_dynamics: bool = p(
+        True, doc="tech trust evolves: good exchanges raise it, overload and broadcasts not accepted lower it"
+    )
+    trust_rate: float = p(
+        0.02, 0.0, 1.0, unit="share/step", doc="share of the way trust moves toward 1 (good step) or 0 (bad step)"
+    )
 
 
 @dataclass
 class InfluenceConfig:
     enabled: bool = p(True, doc="social-judgment influence")
     acceptance: float = p(0.3, 0.0, 1.0, unit="stance", doc="latitude of acceptance U")
-    rejection: float = p(0.6, 0.0, 1.0, unit="stance", doc="latitude of rejection T (contrast beyond)")
+    rejection: float = p(0.7, 0.0, 1.0, unit="stance", doc="latitude of rejection T (contrast beyond)")
     rate: float = p(0.2, 0.0, 1.0, unit="share", doc="convergence rate mu")
     contrast: bool = p(True, doc="move away from content beyond T")
     critical_narrowing: float = p(0.5, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
     identity_stability: float = p(1.0, 0.0, 100.0, doc="how much identity clarity damps stance change")
+    hardening: float = p(
+        0.8, 0.0, 1.0, doc="how much losing in-group ties narrows the latitude of acceptance (rejection-identification)"
+    )
 
 
 @dataclass
@@ -165,9 +174,27 @@ class TiesConfig:
     mute_after: int = p(3, 1, 255, unit="rejections", doc="rejections from one sender before muting")
     exclusion: bool = p(True, doc="groups cut in-group ties of dissenters")
     conformity: float = p(0.3, 0.0, 1.0, unit="stance", doc="distance from the group norm that makes a dissenter")
-    exclusion_rate: float = p(0.01, 0.0, 1.0, unit="probability/step", doc="chance a dissenter loses an in-group tie")
+    exclusion_rate: float = p(
+        0.1, 0.0, 1.0, unit="probability/step", doc="chance a fully asocial dissenter loses an in-group tie"
+    )
+    asocial_exclusion: bool = p(
+        True,
+        doc="asociality (low engagement, muting) makes a dissenter's exclusion likelier (false: base rate for all)",
+    )
+    exclusion_base: float = p(
+        0.02, 0.0, 1.0, unit="share of exclusion_rate", doc="the exclusion chance of a fully engaged dissenter"
+    )
     rewiring: bool = p(True, doc="dissenters rewire toward like-minded agents elsewhere")
-    rewire_rate: float = p(0.02, 0.0, 1.0, unit="probability/step", doc="chance a dissenter tries to rewire")
+    rewire_rate: float = p(
+        0.5, 0.0, 1.0, unit="probability/step", doc="chance a fully marginalized dissenter tries to rewire"
+    )
+    homophily: float = p(
+        0.15,
+        0.0,
+        1.0,
+        unit="stance",
+        doc="stance distance under which a new tie is accepted (beyond it a tie may be dropped)",
+    )
     formation: bool = p(True, doc="engaged agents with accepted exchanges form new ties")
     formation_rate: float = p(0.02, 0.0, 1.0, unit="probability/step", doc="chance of proposing a new tie")
     formation_in_group: float = p(0.8, 0.0, 1.0, unit="probability", doc="chance the proposal stays in the group")
@@ -283,6 +310,56 @@ class PresetConfig:
     )
 
 
+DOCKINGS = ("none", "deffuant", "hegselmann_krause", "jager_amblard")
+
+
+@dataclass
+class DockingConfig:
+    """The full model set up to dock to a classic (docs/classics.md, "Docking"), with the classic's names.
+
+    `docking=NAME` (conf/docking/NAME.yaml) switches the full model's other mechanisms off and maps these
+    keys onto the full model's own (`influence.acceptance: ${docking.d}`, ...), so the composed config
+    shows the values the model uses. The step stays the full model's; only preset=full docks.
+    """
+
+    name: str = p("none", choices=DOCKINGS, doc="the classic the full model is docked to (none: no docking)")
+    d: float = p(
+        0.3,
+        0.0,
+        1.0,
+        unit="stance",
+        doc="Deffuant confidence threshold, mapped to influence.acceptance (assimilate when |y - x| < d)",
+    )
+    mu: float = p(
+        0.5,
+        0.0,
+        1.0,
+        unit="share",
+        doc="Deffuant / Jager-Amblard convergence rate, mapped to influence.rate",
+    )
+    epsilon: float = p(
+        0.2,
+        0.0,
+        1.0,
+        unit="stance",
+        doc="Hegselmann-Krause confidence bound, mapped to influence.acceptance (one message at a time)",
+    )
+    U: float = p(
+        0.4,
+        0.0,
+        2.0,
+        unit="opinion on [-1, 1]",
+        doc="Jager-Amblard latitude of acceptance, mapped to influence.acceptance = U / 2 (stance scale)",
+    )
+    T: float = p(
+        0.6,
+        0.0,
+        2.0,
+        unit="opinion on [-1, 1]",
+        doc="Jager-Amblard latitude of rejection (T >= U), mapped to influence.rejection = T / 2 (stance scale)",
+    )
+
+
 @dataclass
 class Config:
     """Everything a run depends on; the resolved YAML becomes one of these."""
@@ -315,6 +392,7 @@ class Config:
     output: OutputConfig = sub(OutputConfig)
     scenario: ScenarioConfig = sub(ScenarioConfig)
     preset: PresetConfig = sub(PresetConfig)
+    docking: DockingConfig = sub(DockingConfig)
 
 
 def _range_text(meta: Mapping[str, Any]) -> str:
@@ -360,6 +438,15 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("network.path", cfg.network.path, "a CSV file path when network.kind=edgelist")
     if cfg.network.kind == "small_world" and (cfg.network.k % 2 or cfg.network.k >= cfg.n_agents):
         raise ConfigError("network.k", cfg.network.k, f"an even number below n_agents ({cfg.n_agents})")
+    if cfg.docking.name != "none" and cfg.preset.name != "full":
+        raise ConfigError(
+            "docking",
+            cfg.docking.name,
+            f"none with preset={cfg.preset.name} (docking runs the full model's step: preset=full; "
+            f"preset={cfg.preset.name} runs the classic's own rule)",
+        )
+    if cfg.docking.name == "jager_amblard" and cfg.docking.T < cfg.docking.U:
+        raise ConfigError("docking.T", cfg.docking.T, f">= docking.U ({cfg.docking.U})")
     if cfg.influence.rejection < cfg.influence.acceptance:
         raise ConfigError(
             "influence.rejection", cfg.influence.rejection, f">= influence.acceptance ({cfg.influence.acceptance})"

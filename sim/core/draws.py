@@ -70,21 +70,19 @@ def draw(
     n: int,
     messages: MessagesConfig,
     content_rng: np.random.Generator | None = None,
-    forum_reach: float | None = None,
-    engagement: np.ndarray | None = None,
+    forum_reach: float | np.ndarray | None = None,
 ) -> Draws:
     """Draw a step's random numbers from one stream (`rng`); forum content from `content_rng`.
 
     Beta draws consume a variable number of random numbers, so on a separate stream the forum's
-    parameters cannot shift the uniforms of later steps. Given `forum_reach`, the step's chance that a
-    forum message arrives at all (`sim.step.exposure.forum_reach`: before attention and the cap, which
-    only lower it), content is drawn only for the agents whose forum uniform lies below it, in agent
-    order; the others get NaN, which no rule reads. Given also the engagement at the start of the step
-    (only when attention is on: the chance of attending is then at most the engagement), only for those
-    who may attend it: u < forum_reach * engagement. A Beta draw costs more than all the uniforms of an
-    agent together.
+    parameters cannot shift the uniforms of later steps. Given `forum_reach`, the chance that a forum
+    message reaches each agent this step (`sim.step.exposure.forum_reach`: one value, or one per agent
+    when attention makes it depend on the agent's engagement; before attending and the cap, which only
+    lower it), content is drawn only for the agents whose forum uniform lies below it, in agent order;
+    the others get NaN, which no rule reads. A Beta draw costs more than all the uniforms of an agent
+    together.
     """
-    return DrawSource(rng, n, content_rng, chunk=max(n, 1)).draw(messages, forum_reach, engagement)
+    return DrawSource(rng, n, content_rng, chunk=max(n, 1)).draw(messages, forum_reach)
 
 
 class DrawSource:
@@ -110,12 +108,10 @@ class DrawSource:
         self.forum = np.empty(n)
         self._pool: ThreadPoolExecutor | None = None
 
-    def draw(
-        self, messages: MessagesConfig, forum_reach: float | None = None, engagement: np.ndarray | None = None
-    ) -> Draws:
+    def draw(self, messages: MessagesConfig, forum_reach: float | np.ndarray | None = None) -> Draws:
         """The next step's draws (valid until the next call: the arrays are reused); arguments as `draw`."""
         reach = None if forum_reach is None else forum_reach * (1.0 + 1e-9)  # margin: miss no agent it can reach
-        fill = partial(self._fill, messages=messages, reach=reach, engagement=None if reach is None else engagement)
+        fill = partial(self._fill, messages=messages, reach=reach)
         if len(self.streams) == 1:
             fill(0)
         else:
@@ -124,15 +120,13 @@ class DrawSource:
             list(self._pool.map(fill, range(len(self.streams))))
         return Draws(dict(zip(UNIFORMS, self.block, strict=True)), self.forum)
 
-    def _fill(
-        self, c: int, messages: MessagesConfig, reach: float | np.ndarray | None, engagement: np.ndarray | None
-    ) -> None:
+    def _fill(self, c: int, messages: MessagesConfig, reach: float | np.ndarray | None) -> None:
         lo, hi = c * self.chunk, min(self.n, (c + 1) * self.chunk)
         for row in self.block:  # row by row: the same numbers as one (rows, n) block from one stream
             self.streams[c].random(out=row[lo:hi])
         forum = self.forum[lo:hi]
-        if reach is not None and engagement is not None:  # in float64, as the step computes it
-            reach = reach * engagement[lo:hi].astype(np.float64)
+        if isinstance(reach, np.ndarray):
+            reach = reach[lo:hi]
         who = slice(None) if reach is None else np.flatnonzero(self.block[_FORUM, lo:hi] < reach)
         size = hi - lo if reach is None else len(cast(np.ndarray, who))
         a = messages.forum_mean * messages.forum_concentration

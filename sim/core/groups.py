@@ -23,6 +23,31 @@ def dissents(x, norm, conformity):
     return abs(x - norm) > conformity
 
 
+@nb.njit(**_JIT)
+def lost_share(in_degree, in_degree0):
+    """The share of its initial in-group ties an agent has lost, net of new ones (0 if it had none).
+
+    Marginalization, as the metrics count it (a dissenter that lost more than `metrics.marginalized_loss`)
+    and as the rewiring rule reads it (`sim.step.ties.rewire_chance`).
+    """
+    if in_degree0 <= 0:
+        return 0.0
+    return max(0.0, 1.0 - np.float64(in_degree) / np.float64(in_degree0))
+
+
+@nb.njit(**_JIT)
+def in_group_degree(indptr, nbr, group, i):
+    """Agent i's alive ties to members of its own group (a walk over its block)."""
+    count = 0
+    for s in range(indptr[i], indptr[i + 1]):
+        j = nbr[s]
+        if j < 0:  # blocks are compact: the ties end at the first free slot
+            break
+        if group[j] == group[i]:
+            count += 1
+    return count
+
+
 @nb.njit(parallel=True, **_JIT)
 def group_norms_nb(x, group_order, group_start):
     """The median stance of each group (NaN for an empty group), by selection, O(size) per group."""

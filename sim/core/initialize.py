@@ -81,6 +81,7 @@ def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
         load=np.zeros(n, dtype=FRACTION),
         overloaded=np.zeros(n, dtype=bool),
         withdrawn=as_f64(traits["trust"]) < cfg.attention.withdrawn_below,
+        overload_withdrawn=np.zeros(n, dtype=bool),
         ledger={k: np.zeros(n, dtype=LEDGER_DTYPE) for k in LEDGER},
         ties=ties,
     )

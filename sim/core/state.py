@@ -45,7 +45,7 @@ class State:
     group: np.ndarray  # int32
     profession: np.ndarray  # int8: 0 social work, 1 health care
     literacy: np.ndarray  # float32 in [0, 1]
-    trust: np.ndarray  # float32 in [0, 1]: tech trust, the engagement an agent recovers to
+    trust: np.ndarray  # float32 in [0, 1]: tech trust, the engagement an agent recovers to (dynamic, ODD 7.5)
     critical: np.ndarray  # float32 in [0, 1]
     in_group_degree0: np.ndarray  # int32: in-group ties at the start
     # dynamic state
@@ -55,6 +55,7 @@ class State:
     load: np.ndarray  # float32 >= 0: arriving messages / attention capacity
     overloaded: np.ndarray  # bool
     withdrawn: np.ndarray  # bool
+    overload_withdrawn: np.ndarray  # bool: withdrawn, and the withdrawal began in a step of overload
     ledger: dict[str, np.ndarray]  # uint16 counters (saturating), keys LEDGER
     ties: Ties
     t: int = 0

@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.params import PROFESSIONS, MetricsConfig
-from sim.core.groups import dissenters_nb
+from sim.core.groups import dissenters_nb, lost_share
 from sim.core.report import EVENT_KINDS, StepReport
 from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
 from sim.metrics.polarization import polarization_by_level
@@ -39,8 +39,11 @@ MEAN_METRICS = (
     "isolated_share",
     "in_group_degree_mean",
     "withdrawn_share",
+    "overload_withdrawn_share",
+    "disengaged_share",
     "overloaded_share",
     "engagement_mean",
+    "trust_mean",
     "load_mean",
     "identity_mean",
     "degree_mean",
@@ -145,6 +148,9 @@ def indicators(
         "isolated_share": degree == 0,
         "in_group_degree_mean": in_deg,
         "withdrawn_share": state.withdrawn,
+        "overload_withdrawn_share": state.overload_withdrawn,
+        "disengaged_share": state.withdrawn & ~state.overload_withdrawn,
+        "trust_mean": state.trust,
         "overloaded_share": state.overloaded,
         "engagement_mean": state.engagement,
         "load_mean": state.load,
@@ -164,7 +170,7 @@ def _marginalized(dissent, in_deg, deg0, loss):
     """Dissenters that had in-group ties and lost more than `loss` of them (net), in one pass."""
     out = np.empty(len(dissent), dtype=np.bool_)
     for i in nb.prange(len(dissent)):
-        out[i] = dissent[i] and deg0[i] > 0 and 1.0 - in_deg[i] / deg0[i] > loss
+        out[i] = dissent[i] and lost_share(in_deg[i], deg0[i]) > loss
     return out
 
 

@@ -42,6 +42,7 @@ class Professional(mesa.Agent):
     load = _Column()
     overloaded = _Column()
     withdrawn = _Column()
+    overload_withdrawn = _Column()
     literacy = _Column()
     trust = _Column()
     critical = _Column()

@@ -70,9 +70,9 @@ class ResocializationModel(mesa.Model):
             for observe in self.observers:
                 observe(self)
             return
-        attending = self.state.engagement if self.cfg.attention.enabled else None  # bounds who attends the forum
-        reach = forum_reach(self.exposure, params(self.cfg))  # the config may change between steps (the app)
-        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach, attending)  # full model: set
+        # the config may change between steps (the app); with attention on, reach depends on engagement
+        reach = forum_reach(self.exposure, params(self.cfg), self.state.engagement)
+        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach)  # full model: set
         self.last_report = self._step(self.state, self.cfg, draws)
         for observe in self.observers:
             observe(self)

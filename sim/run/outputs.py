@@ -15,7 +15,7 @@ AGENT_SCHEMA = pa.schema(
     [("step", pa.int32()), ("agent_id", pa.int64()), ("group", pa.int32()), ("profession", _PROFESSION)]
     + [(c, pa.float64()) for c in ("stance", "engagement", "load", "identity")]
     + [(c, pa.int32()) for c in ("in_group_degree", "in_group_degree0", "degree")]
-    + [("overloaded", pa.bool_()), ("withdrawn", pa.bool_())]
+    + [("overloaded", pa.bool_()), ("withdrawn", pa.bool_()), ("overload_withdrawn", pa.bool_())]
     + [(c, pa.float64()) for c in ("literacy", "trust", "critical")]
     + [(f"ledger_{k}", pa.uint32()) for k in LEDGER]
 )
@@ -65,6 +65,7 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
         "degree": degree.astype(np.int32),
         "overloaded": state.overloaded[rows],
         "withdrawn": state.withdrawn[rows],
+        "overload_withdrawn": state.overload_withdrawn[rows],
         **{k: getattr(state, k)[rows].astype(np.float64) for k in ("literacy", "trust", "critical")},
     }
     cols.update({f"ledger_{k}": state.ledger[k][rows].astype(np.uint32) for k in LEDGER})

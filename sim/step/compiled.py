@@ -44,6 +44,8 @@ def _exchange(
     literacy,
     ident_arr,
     critical,
+    group,
+    deg0,
     forum_content,
     u_peer,
     u_pick,
@@ -51,16 +53,19 @@ def _exchange(
     u_forum,
     was_over,
     was_withdrawn,
+    ow,
     gains,
     episodes,
     withdrawals,
     e_t,
     p,
 ):
-    """Phases 1-3 (exposure, attention, influence) and 5 (identity, ledger) for every agent.
+    """Phases 1-3 (exposure, attention, influence) and 5 (identity, trust, ledger) for every agent.
 
-    Identity and its ledger counters read only the agent's own new attention and influence outcome,
-    never the ties, so they are updated here, in place, instead of in a pass of their own after phase 4.
+    Identity, trust and the ledger counters read only the agent's own new attention and influence
+    outcome, never the ties, so they are updated here, in place, instead of in a pass of their own after
+    phase 4; so is the overload attribution of withdrawal (`ow`). Also returns each agent's asociality
+    (its new engagement, and its mutes at the start of the step) for the exclusion of phase 4a.
     """
     indptr = t.indptr
     nbr = t.nbr
@@ -77,34 +82,47 @@ def _exchange(
     # the agent whose message was seen (-1: none), and its slot then: a hint only, as cuts move slots
     sender = np.empty(n, dtype=np.int64)
     sender_slot = np.empty(n, dtype=np.int64)
+    asocial = np.empty(n)
     q = np.empty(n, dtype=np.int32)  # engagement weights (< 2**21): half the bytes to gather
     v_b0, v_f0 = exposure.broadcast_volume(e_t, p), exposure.forum_volume(e_t, p)
-    reach_b0, reach_f0 = exposure.arrival(v_b0), exposure.arrival(v_f0)  # the same for every agent below the cap
     for i in nb.prange(n):
         q[i] = exposure.sender_weight(e[i])
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
         total = 0
+        degree = 0
+        n_muted = 0
+        in_deg = 0
         check = mutes[i]
+        g = group[i]
         for s in range(indptr[i], indptr[i + 1]):
             j = nbr[s]
             if j < 0:  # blocks are compact: the ties end at the first free slot
                 break
-            if not (check and muted[s]):
+            degree += 1
+            if group[j] == g:
+                in_deg += 1
+            if check and muted[s]:
+                n_muted += 1
+            else:
                 total += q[j]
         v_peer = exposure.peer_volume(total, e_t, p)
-        v_b, v_f, reach_b, reach_f = v_b0, v_f0, reach_b0, reach_f0
+        v_b, v_f = v_b0, v_f0
         if exposure.is_capped(v_peer, v_b, v_f, p):
             v_peer, v_b, v_f = exposure.capped(v_peer, v_b, v_f, p)
-            reach_b, reach_f = exposure.arrival(v_b), exposure.arrival(v_f)
         # attention
+        e_i = np.float64(e[i])
+        v_peer, v_b, v_f = attention.taken_in(v_peer, v_b, v_f, e_i, p)
+        reach_b, reach_f = exposure.arrival(v_b), exposure.arrival(v_f)
         lit = attention.literacy_factor(literacy[i], p)
         ident = np.float64(ident_arr[i])
         ld = attention.load(v_peer, v_b, v_f, attention.capacity(lit, ident, p))
-        is_over, p_attend, en = attention.attend(np.float64(e[i]), np.float64(trust[i]), ld, p)
+        is_over, p_attend, en = attention.attend(e_i, np.float64(trust[i]), ld, p)
         load[i] = ld
         over[i] = is_over
         e_new[i] = en  # stored as float32; withdrawal reads the stored value
         withdrawn[i] = attention.is_withdrawn(e_new[i], p)
+        ow[i] = attention.withdrawn_by_overload(withdrawn[i], was_withdrawn[i], ow[i], is_over)
+        asocial[i] = ties.asociality(e_new[i], n_muted, degree)
         seen_peer = total > 0 and attention.seen(u_peer[i], exposure.arrival(v_peer), p_attend)
         sender[i] = -1
         if seen_peer:  # the sender matters only for a message that is seen: no second pass over the others
@@ -122,10 +140,20 @@ def _exchange(
         seen_f = attention.seen(u_forum[i], reach_f, p_attend)
         # influence
         y_peer = x[sender[i]] if seen_peer else 0.0
-        x_new[i], n_acc[i], rej_peer[i] = influence.new_stance(
-            x[i], y_peer, ident, np.float64(critical[i]), forum_content[i], seen_peer, seen_b, seen_f, p
+        x_new[i], n_acc[i], rej_peer[i], resisted = influence.new_stance(
+            x[i],
+            y_peer,
+            ident,
+            np.float64(critical[i]),
+            ties.lost_share(in_deg, deg0[i]),
+            forum_content[i],
+            seen_peer,
+            seen_b,
+            seen_f,
+            p,
         )
-        # identity and ledger
+        # identity, trust and ledger
+        trust[i] = attention.next_trust(trust[i], n_acc[i], is_over, resisted, p)
         gained = identity.gains(n_acc[i], withdrawn[i], is_over, p)
         ident_arr[i] = identity.next_identity(ident, gained, lit, p)
         if gained:
@@ -134,7 +162,7 @@ def _exchange(
             bump(episodes, i)
         if identity.began(withdrawn[i], was_withdrawn[i]):
             bump(withdrawals, i)
-    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot
+    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot, asocial
 
 
 @nb.njit(**_JIT)
@@ -167,8 +195,11 @@ _CHUNKS = 64  # fixed work split of `_movers`: its output order never depends on
 
 
 @nb.njit(parallel=True, **_JIT)
-def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
+def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
     """Who may act in phase 4, in agent order: excluded dissenters, tie proposers, would-be rewirers.
+
+    Would-be rewirers are the dissenters whose uniform lies below the rewiring rate; `_rewire_proposals`
+    keeps those below their own chance, which needs their ties.
 
     One pass over the agents instead of one per sub-phase; the sub-phases then visit only these few.
     A bit per role and agent, counted per fixed chunk of agents, then the chunks write their agents in
@@ -182,13 +213,13 @@ def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
         c0 = c1 = c2 = 0
         for i in range(k * size, min(n, (k + 1) * size)):
             r = 0
-            if ties.excluded(dissent[i], u_exclude[i], p):
+            if ties.excluded(dissent[i], asocial[i], u_exclude[i], p):
                 r |= 1
                 c0 += 1
             if ties.proposes(n_acc[i], withdrawn[i], over[i], u_form[i], p):
                 r |= 2
                 c1 += 1
-            if ties.rewires(dissent[i], u_rewire[i], p):
+            if ties.may_rewire(dissent[i], u_rewire[i], p):
                 r |= 4
                 c2 += 1
             role[i] = r
@@ -217,7 +248,7 @@ def _movers(dissent, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
 
 
 @nb.njit(parallel=True, **_JIT)
-def _exclusion_proposals(t, group, who, u_exclude, p):
+def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
     indptr = t.indptr
     nbr = t.nbr
@@ -230,7 +261,7 @@ def _exclusion_proposals(t, group, who, u_exclude, p):
         for s in range(indptr[i], end):
             if group[nbr[s]] == group[i]:
                 count += 1
-        k = ties.exclusion_pick(u_exclude[i], count, p)
+        k = ties.exclusion_pick(u_exclude[i], count, asocial[i], p)
         for s in range(indptr[i], end):
             if group[nbr[s]] == group[i]:
                 if k == 0:
@@ -241,8 +272,8 @@ def _exclusion_proposals(t, group, who, u_exclude, p):
     return prop, slot
 
 
-def _exclude(t: TieArrays, group, who, u_exclude, p: Params, lost):
-    prop, slot = _exclusion_proposals(t, group, who, u_exclude, p)
+def _exclude(t: TieArrays, group, who, asocial, u_exclude, p: Params, lost):
+    prop, slot = _exclusion_proposals(t, group, who, asocial, u_exclude, p)
     has = prop >= 0
     src, dst, _ = _apply_cuts(t, who[has], prop[has], slot[has], lost, True)
     return src, dst
@@ -360,8 +391,11 @@ def _form_candidates(t: TieArrays, x, withdrawn, group, group_order, group_start
 
 
 @nb.njit(parallel=True, **_JIT)
-def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_rewire, p):
-    """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot."""
+def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p):
+    """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot.
+
+    A would-be rewirer rewires only if its uniform also lies below its chance, set by its loss of in-group ties.
+    """
     indptr = t.indptr
     nbr = t.nbr
     n = len(x)
@@ -370,7 +404,10 @@ def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_r
     slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):
         i = who[q]
-        j = ties.rewire_candidate(u_rewire[i], group[i], group_order, group_start, n, p)
+        chance = ties.rewire_chance(ties.lost_share(ties.in_group_degree(indptr, nbr, group, i), deg0[i]), p)
+        if not ties.rewires(True, u_rewire[i], chance):
+            continue
+        j = ties.rewire_candidate(u_rewire[i], chance, group[i], group_order, group_start, n)
         if j < 0 or not ties.accepts_tie(x[i], x[j], withdrawn[j], p) or tiestore.linked_nb(indptr, nbr, i, j):
             continue
         worst_slot, worst = ties.most_disagreeing(indptr, nbr, x, i)
@@ -381,8 +418,8 @@ def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_r
     return to, drop, slot
 
 
-def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, who, u_rewire, p: Params, lost):
-    to, drop, slot = _rewire_proposals(t, x, withdrawn, group, group_order, group_start, who, u_rewire, p)
+def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p: Params, lost):
+    to, drop, slot = _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p)
     has = to >= 0
     mi, mj = who[has], to[has]
     c_src, c_dst, kept = _apply_cuts(t, mi, drop[has], slot[has], lost, False)
@@ -410,7 +447,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     e_t = exposure.level(state.t, cfg.exposure)
     p = params(cfg)
     t, ledger = tie_arrays(state.ties), state.ledger
-    x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot = _exchange(
+    x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot, asocial = _exchange(
         t,
         state.stance,
         state.engagement,
@@ -418,6 +455,8 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         state.literacy,
         state.identity,
         state.critical,
+        state.group,
+        state.in_group_degree0,
         draws.forum_content,
         draws.peer,
         draws.peer_pick,
@@ -425,6 +464,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         draws.forum,
         state.overloaded,
         state.withdrawn,
+        state.overload_withdrawn,
         ledger["identity_gains"],
         ledger["overload_episodes"],
         ledger["withdrawals"],
@@ -436,10 +476,12 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     lost = ledger["ties_lost"]
     events: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     dissent = ties.dissenters_nb(x, state.group, state.group_order, state.group_start, p.conformity)
-    excluded, proposers, rewirers = _movers(dissent, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire, p)
+    excluded, proposers, rewirers = _movers(
+        dissent, asocial, n_acc, withdrawn, over, draws.exclude, draws.form, draws.rewire, p
+    )
     groups = (state.group, state.group_order, state.group_start)
     if p.exclusion:
-        events["excluded"] = _exclude(t, state.group, excluded, draws.exclude, p, lost)
+        events["excluded"] = _exclude(t, state.group, excluded, asocial, draws.exclude, p, lost)
     if p.muting:
         events["muted"], events["cut_mute"] = _mute(t, sender, sender_slot, rej_peer, p, lost)
     if p.formation:
@@ -448,7 +490,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         events["formed"] = (a, b)
     if p.rewiring:
         t = tie_arrays(state.ties)  # making room for the formed ties may have replaced the arrays
-        cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, rewirers, draws.rewire, p, lost)
+        cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, state.in_group_degree0, rewirers, draws.rewire, p, lost)
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     return StepReport(e_t, n_acc, events)

@@ -87,13 +87,17 @@ def arrival(volume):
     return -math.expm1(-volume)
 
 
-def forum_reach(e_t: float, p) -> float:
-    """The chance that a forum message arrives at all this step.
+def forum_reach(e_t: float, p, engagement: np.ndarray | None = None) -> float | np.ndarray:
+    """The chance that a forum message reaches an agent this step, before attending and the cap (which only lower it).
 
-    Before attention and the cap, which only lower it: `sim.core.draws` draws forum content only for
-    the agents whose forum uniform lies below it.
+    One value, or with attention on and `engagement` given (at the start of the step) one per agent,
+    from the agent's intake (`sim.step.attention.intake`): `sim.core.draws` draws forum content only
+    for the agents whose forum uniform lies below it.
     """
-    return float(arrival(forum_volume(e_t, p)))
+    v = forum_volume(e_t, p)
+    if engagement is None or not p.attention:
+        return float(arrival(v))
+    return -np.expm1(-(v * engagement.astype(np.float64)))
 
 
 @nb.njit(**_JIT)

@@ -7,8 +7,11 @@ content in between leaves the stance as it is (Jager & Amblard 2005). Critical t
 acceptance of the broadcast discourse, U_b = U (1 - critical_narrowing c), and identity clarity damps
 stance change, mu_i = mu / (1 + identity_stability I_i) (modelling choices). All changes are computed
 from the old stances and summed over the channels (synchronous update), then clipped to [0, 1].
-Only contrasted peer content counts as rejected, so switching contrast off also leaves nothing to
-mute.
+Peer content beyond T counts as rejected (and may lead to muting, `sim.step.ties`) whether or not
+the agent also moves away from it: `influence.contrast` switches the boomerang move only. A seen
+broadcast that is not accepted (rejected, or left in the latitude of non-commitment) is resistance
+to the dominant discourse, not buying in to it (KF9, KF10); its consequence is a loss of tech trust
+(`sim.step.attention.next_trust`).
 
 Numba-compiled scalar functions, called by the per-agent reference and the compiled step alike.
 """
@@ -23,9 +26,15 @@ _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
 @nb.njit(**_JIT)
+def damping(identity, p):
+    """How identity clarity damps every stance change: 1 / (1 + identity_stability I)."""
+    return 1.0 / (1.0 + p.identity_stability * identity)
+
+
+@nb.njit(**_JIT)
 def step_size(identity, p):
     """mu_i: the convergence rate, damped by identity clarity."""
-    return p.rate / (1.0 + p.identity_stability * identity)
+    return p.rate * damping(identity, p)
 
 
 @nb.njit(**_JIT)
@@ -35,28 +44,36 @@ def broadcast_latitude(critical, p):
 
 
 @nb.njit(**_JIT)
+def hardened(accept, loss, p):
+    """A latitude of acceptance narrowed by marginalization: accept x (1 - hardening x loss of in-group ties)."""
+    return accept * (1.0 - p.hardening * loss)
+
+
+@nb.njit(**_JIT)
 def judge(x, y, accept, p):
-    """Social judgment of content y by an agent at x: 1 assimilate, -1 contrast, 0 neither."""
+    """Social judgment of content y by an agent at x: 1 accept, -1 reject (beyond T), 0 neither."""
     d = abs(y - x)
     if d < accept:
         return 1
-    if p.contrast and d > p.rejection:
+    if d > p.rejection:
         return -1
     return 0
 
 
 @nb.njit(**_JIT)
-def new_stance(x, y_peer, identity, critical, y_forum, seen_peer, seen_broadcast, seen_forum, p):
+def new_stance(x, y_peer, identity, critical, loss, y_forum, seen_peer, seen_broadcast, seen_forum, p):
     """An agent's next stance from the messages it attended, summed over peer, broadcast and forum.
 
-    Returns (stance, messages accepted, whether the peer's message was rejected).
+    Returns (stance, messages accepted, whether the peer's message was rejected, whether a seen broadcast
+    was not accepted: the agent does not buy in to the dominant discourse, it resists it).
     """
     if not p.influence:
-        return x, 0, False
+        return x, 0, False, False
     mu = step_size(identity, p)
     delta = 0.0
     accepted = 0
     rejected_peer = False
+    resisted = False
     for channel in range(3):
         if channel == 0:
             if not seen_peer:
@@ -70,11 +87,13 @@ def new_stance(x, y_peer, identity, critical, y_forum, seen_peer, seen_broadcast
             if not seen_forum:
                 continue
             y, accept = y_forum, p.acceptance
-        verdict = judge(x, y, accept, p)
+        verdict = judge(x, y, hardened(accept, loss, p), p)
+        resisted = resisted or (channel == 1 and verdict != 1)
         if verdict == 1:
             delta += mu * (y - x)
             accepted += 1
         elif verdict == -1:
-            delta -= mu * (y - x)
+            if p.contrast:  # the boomerang: move away from rejected content
+                delta -= mu * (y - x)
             rejected_peer = rejected_peer or channel == 0
-    return min(1.0, max(0.0, x + delta)), accepted, rejected_peer
+    return min(1.0, max(0.0, x + delta)), accepted, rejected_peer, resisted

@@ -35,6 +35,8 @@ class Params(NamedTuple):
     withdrawal_rate: float  # attention.withdrawal_rate
     recovery_rate: float  # attention.recovery_rate
     withdrawn_below: float  # attention.withdrawn_below
+    trust_dynamics: bool  # attention.trust_dynamics
+    trust_rate: float  # attention.trust_rate
     # influence (ODD 4.3)
     influence: bool  # influence.enabled
     acceptance: float  # influence.acceptance
@@ -43,6 +45,7 @@ class Params(NamedTuple):
     contrast: bool  # influence.contrast
     critical_narrowing: float  # influence.critical_narrowing
     identity_stability: float  # influence.identity_stability
+    hardening: float  # influence.hardening
     dominant: float  # stance.dominant
     # ties (ODD 4.4)
     muting: bool  # ties.muting
@@ -50,8 +53,11 @@ class Params(NamedTuple):
     exclusion: bool  # ties.exclusion
     conformity: float  # ties.conformity
     exclusion_rate: float  # ties.exclusion_rate
+    asocial_exclusion: bool  # ties.asocial_exclusion
+    exclusion_base: float  # ties.exclusion_base
     rewiring: bool  # ties.rewiring
     rewire_rate: float  # ties.rewire_rate
+    homophily: float  # ties.homophily
     formation: bool  # ties.formation
     formation_rate: float  # ties.formation_rate
     formation_in_group: float  # ties.formation_in_group
@@ -80,6 +86,8 @@ def params(cfg: Config) -> Params:
         float(a.withdrawal_rate),
         float(a.recovery_rate),
         float(a.withdrawn_below),
+        bool(a.trust_dynamics),
+        float(a.trust_rate),
         bool(f.enabled),
         float(f.acceptance),
         float(f.rejection),
@@ -87,14 +95,18 @@ def params(cfg: Config) -> Params:
         bool(f.contrast),
         float(f.critical_narrowing),
         float(f.identity_stability),
+        float(f.hardening),
         float(cfg.stance.dominant),
         bool(t.muting),
         int(t.mute_after),
         bool(t.exclusion),
         float(t.conformity),
         float(t.exclusion_rate),
+        bool(t.asocial_exclusion),
+        float(t.exclusion_base),
         bool(t.rewiring),
         float(t.rewire_rate),
+        float(t.homophily),
         bool(t.formation),
         float(t.formation_rate),
         float(t.formation_in_group),

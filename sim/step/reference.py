@@ -34,11 +34,13 @@ class Scratch:
     ident_old: np.ndarray  # identity clarity at the start of the step (float64)
     was_overloaded: np.ndarray
     was_withdrawn: np.ndarray
+    was_overload_withdrawn: np.ndarray
     volumes: list[tuple[float, float, float]] = field(default_factory=list)  # peer, broadcast, forum
     sender: list[int] = field(default_factory=list)  # the drawn peer sender (an agent), NO_SENDER if none
     attended: list[tuple[bool, bool, bool]] = field(default_factory=list)  # peer, broadcast, forum
     n_accepted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     rejected_peer: list[bool] = field(default_factory=list)
+    resisted: list[bool] = field(default_factory=list)  # a seen broadcast not accepted
     dissent: list[bool] = field(default_factory=list)
     events: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # (source, target) by kind
 
@@ -53,6 +55,7 @@ def step_reference(state: State, cfg: Config, draws: Draws) -> StepReport:
         ident_old=as_f64(state.identity),
         was_overloaded=state.overloaded.copy(),
         was_withdrawn=state.withdrawn.copy(),
+        was_overload_withdrawn=state.overload_withdrawn.copy(),
     )
     expose(state, p, draws, s)  # 1
     attend(state, p, draws, s)  # 2
@@ -106,16 +109,20 @@ def expose(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 
 def attend(state: State, p: Params, draws: Draws, s: Scratch) -> None:
-    """Load, overload, engagement and withdrawal; which arriving messages are attended."""
+    """Intake, load, overload, engagement and withdrawal; which arriving messages are attended."""
     for i in range(state.n_agents):
-        v_peer, v_broadcast, v_forum = s.volumes[i]
+        e = float(state.engagement[i])
+        v_peer, v_broadcast, v_forum = attention.taken_in(*s.volumes[i], e, p)
         lit = attention.literacy_factor(float(state.literacy[i]), p)
         ld = attention.load(v_peer, v_broadcast, v_forum, attention.capacity(lit, float(s.ident_old[i]), p))
-        over, p_attend, e_next = attention.attend(float(state.engagement[i]), float(state.trust[i]), ld, p)
+        over, p_attend, e_next = attention.attend(e, float(state.trust[i]), ld, p)
         state.load[i] = ld
         state.overloaded[i] = over
         state.engagement[i] = e_next  # stored as float32: withdrawal reads the stored value
         state.withdrawn[i] = attention.is_withdrawn(state.engagement[i], p)
+        state.overload_withdrawn[i] = attention.withdrawn_by_overload(
+            bool(state.withdrawn[i]), bool(s.was_withdrawn[i]), bool(s.was_overload_withdrawn[i]), over
+        )
         s.attended.append(
             (
                 s.sender[i] != NO_SENDER and attention.seen(float(draws.peer[i]), exposure.arrival(v_peer), p_attend),
@@ -129,16 +136,22 @@ def attend(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 
 def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None:
-    """Social judgment of every attended message, from the stances at the start of the step."""
+    """Social judgment of every attended message, from the stances at the start of the step.
+
+    An agent's latitudes of acceptance narrow with the share of its in-group ties it has lost.
+    """
     s.n_accepted = np.zeros(state.n_agents, dtype=np.int64)
     for i in range(state.n_agents):
+        in_deg = sum(1 for j in _neighbours(state, i) if state.group[j] == state.group[i])
+        loss = float(ties.lost_share(in_deg, int(state.in_group_degree0[i])))
         seen_peer, seen_broadcast, seen_forum = s.attended[i]
         y_peer = float(s.x_old[s.sender[i]]) if seen_peer else 0.0
-        x, accepted, rejected = influence.new_stance(
+        x, accepted, rejected, resisted = influence.new_stance(
             float(s.x_old[i]),
             y_peer,
             float(s.ident_old[i]),
             float(state.critical[i]),
+            loss,
             float(draws.forum_content[i]),
             seen_peer,
             seen_broadcast,
@@ -148,19 +161,27 @@ def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None
         state.stance[i] = x
         s.n_accepted[i] = accepted
         s.rejected_peer.append(bool(rejected))
+        s.resisted.append(bool(resisted))
 
 
 # 4. ties -----------------------------------------------------------------------------------------------
 
 
 def exclude(state: State, p: Params, draws: Draws, s: Scratch) -> None:
-    """4a: an excluded dissenter loses one in-group tie, chosen uniformly; proposals read the ties before any cut."""
+    """4a: an excluded dissenter loses one in-group tie, chosen uniformly; proposals read the ties before any cut.
+
+    A dissenter's chance grows with its asociality: its engagement after attention, and the share of
+    its ties it had muted at the start of the step.
+    """
     proposals = []
     for i in range(state.n_agents):
-        if not ties.excluded(s.dissent[i], float(draws.exclude[i]), p):
+        block = _block(state, i)
+        n_muted = sum(1 for k in block if state.ties.muted[k])
+        asocial = float(ties.asociality(float(state.engagement[i]), n_muted, len(block)))
+        if not ties.excluded(s.dissent[i], asocial, float(draws.exclude[i]), p):
             continue
         in_group = [int(j) for j in _neighbours(state, i) if state.group[j] == state.group[i]]
-        k = int(ties.exclusion_pick(float(draws.exclude[i]), len(in_group), p))
+        k = int(ties.exclusion_pick(float(draws.exclude[i]), len(in_group), asocial, p))
         if in_group:
             proposals.append((i, in_group[k]))
     _record(s, "excluded")
@@ -213,15 +234,25 @@ def form(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 
 def rewire(state: State, p: Params, draws: Draws, s: Scratch) -> None:
-    """4d: a dissenter moves its most disagreeing tie (beyond U) to an accepting agent of another group."""
+    """4d: a marginalized dissenter moves its most disagreeing tie (beyond homophily) to an accepting outsider.
+
+    Its chance grows with the share of its initial in-group ties it has lost, on the ties at the start of 4d.
+    """
     x = state.stance
     moves = []
     for i in range(state.n_agents):
-        if not ties.rewires(s.dissent[i], float(draws.rewire[i]), p):
+        in_deg = sum(1 for j in _neighbours(state, i) if state.group[j] == state.group[i])
+        chance = float(ties.rewire_chance(ties.lost_share(in_deg, int(state.in_group_degree0[i])), p))
+        if not ties.rewires(s.dissent[i], float(draws.rewire[i]), chance):
             continue
         j = int(
             ties.rewire_candidate(
-                float(draws.rewire[i]), int(state.group[i]), state.group_order, state.group_start, state.n_agents, p
+                float(draws.rewire[i]),
+                chance,
+                int(state.group[i]),
+                state.group_order,
+                state.group_start,
+                state.n_agents,
             )
         )
         if j < 0 or not ties.accepts_tie(float(x[i]), float(x[j]), bool(state.withdrawn[j]), p) or _linked(state, i, j):
@@ -243,9 +274,12 @@ def rewire(state: State, p: Params, draws: Draws, s: Scratch) -> None:
 
 
 def update_identity(state: State, p: Params, s: Scratch) -> None:
-    """Identity clarity, and the ledger's identity gains, new overload episodes and new withdrawals."""
+    """Identity clarity, tech trust, and the ledger's identity gains, new overload episodes and new withdrawals."""
     ledger = state.ledger
     for i in range(state.n_agents):
+        state.trust[i] = attention.next_trust(
+            float(state.trust[i]), int(s.n_accepted[i]), bool(state.overloaded[i]), s.resisted[i], p
+        )
         gained = identity.gains(int(s.n_accepted[i]), bool(state.withdrawn[i]), bool(state.overloaded[i]), p)
         lit = attention.literacy_factor(float(state.literacy[i]), p)
         state.identity[i] = identity.next_identity(float(s.ident_old[i]), gained, lit, p)

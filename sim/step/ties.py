@@ -1,11 +1,17 @@
 """Ties (ODD 4.4): exclusion of dissenters, muting, tie formation and homophilous rewiring.
 
-Grounded in: within a group, asociality can marginalize those who do not buy in to the dominant
-discourse and polarize opinions (exclusion, rewiring); resistance shows as cutting off content
-(muting); identity work with the profession forges social ties (formation). Rewiring follows
-Kozma & Barrat (2008) and Holme & Newman (2006): a disagreeing tie moves to a like-minded agent.
-Dissent is a stance more than the conformity threshold from the group's norm, its median stance
-(`sim.core.groups`, shared with the metrics).
+Grounded in: "within a group, asociality can contribute to marginalizing people who do not buy in to
+a dominant discourse. This can end up polarizing opinions" (KF10). The chain is the mechanism:
+asociality, 1 - e (1 - m) from an agent's engagement e and the share m of its ties it has muted
+(withdrawal, low engagement and muting, KF9 and KF11), raises a dissenter's chance of being excluded
+by its group (exclusion); the share of in-group ties a dissenter has lost (its marginalization)
+sets its chance of rewiring a disagreeing tie to a like-minded agent elsewhere (Kozma & Barrat 2008;
+Holme & Newman 2006), which sorts the network by stance and feeds polarization. Resistance shows as
+cutting off content (muting); identity work with the profession forges social ties (formation,
+KF8). Which ties are accepted or worth dropping is set by homophily, a stance distance of its own,
+separate from the latitude of acceptance of influence. Dissent is a stance more than the conformity
+threshold from the group's norm, its median stance (`sim.core.groups`, shared with the metrics).
+Functional forms (linear in asociality and in the loss) are modelling choices.
 
 The four sub-phases run in this order; inside each, every decision is taken on the state at the
 start of the sub-phase (synchronous), and proposals that hit the same tie keep the first in agent
@@ -22,10 +28,16 @@ import numba as nb
 import numpy as np
 
 from sim.core.draws import given, split
-from sim.core.groups import dissenters_nb, dissents, group_norms_nb
+from sim.core.groups import dissenters_nb, dissents, group_norms_nb, in_group_degree, lost_share
 
 __all__ = [
     "accepts_tie",
+    "asociality",
+    "exclusion_chance",
+    "in_group_degree",
+    "lost_share",
+    "may_rewire",
+    "rewire_chance",
     "counted_rejections",
     "dissenters_nb",
     "dissents",
@@ -44,17 +56,31 @@ __all__ = [
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
-# 4a exclusion: a dissenter loses one in-group tie, chosen uniformly, with probability exclusion_rate
+# 4a exclusion: the group drops one in-group tie of a dissenter, chosen uniformly; asocial ones likelier
 @nb.njit(**_JIT)
-def excluded(dissent, u, p):
+def asociality(engagement, n_muted, degree):
+    """Asociality in [0, 1]: 1 - e (1 - m), e the engagement, m the share of the agent's ties it has muted."""
+    m = n_muted / degree if degree > 0 else 0.0
+    return 1.0 - np.float64(engagement) * (1.0 - m)
+
+
+@nb.njit(**_JIT)
+def exclusion_chance(asocial, p):
+    """A dissenter's chance of exclusion: rate x (base + (1 - base) x asociality); rate x base without the chain."""
+    a = asocial if p.asocial_exclusion else 0.0
+    return p.exclusion_rate * (p.exclusion_base + (1.0 - p.exclusion_base) * a)
+
+
+@nb.njit(**_JIT)
+def excluded(dissent, asocial, u, p):
     """The group drops one of this dissenter's in-group ties this step."""
-    return dissent and u < p.exclusion_rate
+    return dissent and u < exclusion_chance(asocial, p)
 
 
 @nb.njit(**_JIT)
-def exclusion_pick(u, count, p):
+def exclusion_pick(u, count, asocial, p):
     """Which of the dissenter's `count` in-group ties goes (0-based, in slot order): the event's uniform, rescaled."""
-    return np.int64(math.floor(given(u, p.exclusion_rate) * count))
+    return np.int64(math.floor(given(u, exclusion_chance(asocial, p)) * count))
 
 
 # 4b muting: rejected content counts against its sender; muted after mute_after; cut when mutual
@@ -89,26 +115,38 @@ def formation_candidate(u, g, group_order, group_start, n, p):
 
 @nb.njit(**_JIT)
 def accepts_tie(x_i, x_j, withdrawn_j, p):
-    """Agent j accepts a new tie from i (formed or rewired): j is engaged and i's stance lies within U of j's."""
-    return not withdrawn_j and abs(x_i - x_j) < p.acceptance
+    """Agent j accepts a new tie from i (formed or rewired): j is engaged and i's stance is within homophily of j's."""
+    return not withdrawn_j and abs(x_i - x_j) < p.homophily
 
 
-# 4d rewiring: a dissenter moves its most disagreeing tie to a like-minded agent of another group
+# 4d rewiring: a marginalized dissenter moves its most disagreeing tie to a like-minded agent of another group
 @nb.njit(**_JIT)
-def rewires(dissent, u, p):
-    """The dissenter tries to rewire this step."""
+def rewire_chance(loss, p):
+    """A dissenter's chance of rewiring: rate x the share of its initial in-group ties it has lost."""
+    return p.rewire_rate * loss
+
+
+@nb.njit(**_JIT)
+def may_rewire(dissent, u, p):
+    """A dissenter whose uniform lies below the rate: it rewires if it also lies below `rewire_chance`."""
     return dissent and u < p.rewire_rate
 
 
 @nb.njit(**_JIT)
-def rewire_candidate(u, g, group_order, group_start, n, p):
+def rewires(dissent, u, chance):
+    """The dissenter tries to rewire this step."""
+    return dissent and u < chance
+
+
+@nb.njit(**_JIT)
+def rewire_candidate(u, chance, g, group_order, group_start, n):
     """A uniformly drawn agent outside group g (-1 if g is everyone): the event's uniform, rescaled."""
     start = group_start[g]
     size = group_start[g + 1] - start
     others = n - size
     if others <= 0:
         return np.int64(-1)
-    k = np.int64(math.floor(given(u, p.rewire_rate) * others))
+    k = np.int64(math.floor(given(u, chance) * others))
     return np.int64(group_order[k if k < start else k + size])
 
 
@@ -129,5 +167,5 @@ def most_disagreeing(indptr, nbr, x, i):
 
 @nb.njit(**_JIT)
 def worth_dropping(slot, distance, p):
-    """The farthest neighbour is dropped only if it lies beyond the latitude of acceptance."""
-    return slot >= 0 and distance > p.acceptance
+    """The farthest neighbour is dropped only if it lies beyond homophily's distance."""
+    return slot >= 0 and distance > p.homophily

@@ -128,6 +128,115 @@ def effect_size(treated, control, level: float = 0.95) -> dict[str, float]:
     }
 
 
+MC_LABEL = "95% Monte Carlo interval"  # of a paired difference's mean over seeds: simulation precision, not a test
+
+
+def paired_effects(
+    table: pd.DataFrame,
+    by: str,
+    baseline: Any,
+    outcomes: list[str],
+    pair_on: str = "seed",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Each variant's effect on each outcome as a paired difference from `baseline`, in the outcome's units.
+
+    `table` has one row per run: the column `by` (the variant, e.g. `ablation` or `scenario`), the column
+    `pair_on` (runs sharing it share their random numbers: common random numbers) and the outcomes. For
+    every variant other than `baseline` and every outcome, the differences variant - baseline are taken
+    pair by pair, and their mean is reported with a t interval over the pairs (`lo`, `hi`): a Monte
+    Carlo interval, which says how precisely the runs pin the mean effect down, and shrinks with more
+    seeds; it is not a significance test, and no standardized effect size is formed from it. Rows:
+    variant, outcome, baseline (its mean), value (the variant's mean), effect, lo, hi, n (pairs), and
+    `share_positive` (the share of pairs with a positive difference).
+    """
+    rows = []
+    base = table[table[by] == baseline].set_index(pair_on)
+    if base.index.has_duplicates:
+        raise ValueError(f"more than one run per {pair_on} for {by}={baseline!r}")
+    for variant, g in table[table[by] != baseline].groupby(by, sort=False):
+        g = g.set_index(pair_on)
+        common = g.index.intersection(base.index)
+        for outcome in outcomes:
+            d = (g.loc[common, outcome] - base.loc[common, outcome]).astype(float)
+            d = d[np.isfinite(d)]
+            m, lo, hi = mean_ci(d, level)
+            rows.append(
+                {
+                    "variant": variant,
+                    "outcome": outcome,
+                    "baseline": float(base.loc[common, outcome].astype(float).mean()),
+                    "value": float(g.loc[common, outcome].astype(float).mean()),
+                    "effect": m,
+                    "lo": lo,
+                    "hi": hi,
+                    "n": len(d),
+                    "share_positive": float((d > 0).mean()) if len(d) else np.nan,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def effects_table(effects: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """`paired_effects` as text, 'effect [lo, hi]', one row per variant and one column per outcome."""
+    cells = effects.assign(cell=[ci_text(m, lo, hi, digits) for m, lo, hi in effects[["effect", "lo", "hi"]].values])
+    table = cells.pivot(index="variant", columns="outcome", values="cell")
+    return table.loc[list(dict.fromkeys(effects["variant"])), list(dict.fromkeys(effects["outcome"]))]
+
+
+def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
+    """A DataFrame as a Markdown (GitHub) table, cells as they print; for results written into docs/."""
+    frame = df.reset_index() if index else df
+    head = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def effects_heatmap(effects: pd.DataFrame, labels: dict[str, str] | None = None, ax=None, digits: int = 2):
+    """A heat map of `paired_effects`: variants as rows, outcomes as columns, the effect written in each cell.
+
+    Outcomes have different units, so each column's colours are scaled by its largest absolute effect
+    (red: the variant raises the outcome, blue: lowers it); a cell whose Monte Carlo interval contains 0
+    is left white with its value in grey. The colour is for reading the table, not a standardized effect.
+    """
+    import matplotlib.pyplot as plt
+
+    variants = list(dict.fromkeys(effects["variant"]))
+    outcomes = list(dict.fromkeys(effects["outcome"]))
+    e = effects.set_index(["variant", "outcome"])
+    val = np.array([[e.loc[(v, o), "effect"] for o in outcomes] for v in variants], dtype=float)
+    lo = np.array([[e.loc[(v, o), "lo"] for o in outcomes] for v in variants], dtype=float)
+    hi = np.array([[e.loc[(v, o), "hi"] for o in outcomes] for v in variants], dtype=float)
+    clear = ~((lo <= 0) & (hi >= 0))
+    scale = np.nanmax(np.abs(val), axis=0)
+    scale[~(scale > 0)] = 1.0
+    shade = np.where(clear, val / scale, 0.0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.1 * len(outcomes) + 2.5, 0.42 * len(variants) + 1.6))
+    ax.imshow(shade, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    for r in range(len(variants)):
+        for c in range(len(outcomes)):
+            if np.isfinite(val[r, c]):
+                ax.text(
+                    c,
+                    r,
+                    f"{val[r, c]:+.{digits}f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="black" if clear[r, c] else "0.55",
+                )
+    names = labels or {}
+    ax.set_xticks(range(len(outcomes)), [names.get(o, o) for o in outcomes], rotation=35, ha="right")
+    ax.set_yticks(range(len(variants)), variants)
+    ax.set_xticks(np.arange(len(outcomes) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(variants) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    return ax
+
+
 def series(exp: Experiment, metric: str, scope: str = "all", by: list[str] | None = None) -> pd.DataFrame:
     """A metric's time series across seeds: mean and interval per step (and per `by` and level)."""
     m = exp.metrics[(exp.metrics["metric"] == metric) & (exp.metrics["scope"] == scope)]

@@ -25,10 +25,10 @@ name: tiny_{method}
 method: {method}
 N: {N}
 seeds: [0, 1]
-overrides: [n_agents=50, n_groups=2, steps=8, output.figure=false, output.events=false, output.snapshot_every=0]
+overrides: [n_agents=50, n_groups=2, steps=20, output.figure=false, output.events=false, output.snapshot_every=0]
 parameters:
   influence.rate: [0.05, 0.4]
-  attention.capacity: [1.0, 12.0]
+  attention.capacity: [0.3, 12.0]
   metrics.cluster_gap: [0.02, 0.2]
 outputs: [final.stance_mean, final.withdrawn_share]
 num_resamples: 200

@@ -42,6 +42,7 @@ def make_state(
         load=np.zeros(n),
         overloaded=np.zeros(n, dtype=bool),
         withdrawn=np.zeros(n, dtype=bool),
+        overload_withdrawn=np.zeros(n, dtype=bool),
         ledger={k: np.zeros(n, dtype=np.uint32) for k in LEDGER},
         ties=tiestore.from_edges(n, u, v, slack),
     )

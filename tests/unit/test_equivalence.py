@@ -18,10 +18,12 @@ SWITCHES = (
     "messages.broadcast",
     "messages.forum",
     "attention.enabled",
+    "attention.trust_dynamics",
     "influence.enabled",
     "influence.contrast",
     "ties.muting",
     "ties.exclusion",
+    "ties.asocial_exclusion",
     "ties.formation",
     "ties.rewiring",
     "identity.enabled",
@@ -33,9 +35,9 @@ _set = set_value
 
 
 def assert_same(a, b, ra, rb):
-    for f in ("stance", "engagement", "identity", "load"):
+    for f in ("stance", "engagement", "identity", "load", "trust"):
         np.testing.assert_allclose(getattr(a, f), getattr(b, f), rtol=0, atol=1e-12, err_msg=f)
-    for f in ("overloaded", "withdrawn"):
+    for f in ("overloaded", "withdrawn", "overload_withdrawn"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
     for k in a.ledger:
         assert np.array_equal(a.ledger[k], b.ledger[k]), k
@@ -55,9 +57,8 @@ def run_both(cfg, seed, steps):
     state = initial_state(cfg, rng)
     n_events = 0
     for _ in range(steps):
-        attending = state.engagement if cfg.attention.enabled else None  # as the model draws
-        reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg))
-        draws = draw(rng, state.n_agents, cfg.messages, forum_reach=reach, engagement=attending)
+        reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg), state.engagement)  # as the model draws
+        draws = draw(rng, state.n_agents, cfg.messages, forum_reach=reach)
         a, b = state.copy(), state.copy()
         ra, rb = step_compiled(a, cfg, draws), step_reference(b, cfg, draws)
         assert_same(a, b, ra, rb)
@@ -76,7 +77,7 @@ def run_both(cfg, seed, steps):
     shock=st.booleans(),
     mute_after=st.integers(1, 3),
     slack=st.sampled_from([0.0, 0.25]),
-    rates=st.lists(st.floats(0, 1), min_size=4, max_size=4),
+    rates=st.lists(st.floats(0, 1), min_size=8, max_size=8),
     cap=st.sampled_from([0.0, 0.5, 3.0]),
 )
 def test_reference_and_compiled_agree(switches, n, groups, seed, kind, shock, mute_after, slack, rates, cap):
@@ -99,6 +100,7 @@ def test_reference_and_compiled_agree(switches, n, groups, seed, kind, shock, mu
         rates[2],
         1.0 + 10 * rates[3],
     )
+    cfg.ties.exclusion_base, cfg.ties.homophily, cfg.influence.hardening, cfg.attention.trust_rate = rates[4:]
     cfg.messages.cap = cap
     validate(cfg)
     run_both(cfg, seed, steps=4)
@@ -132,7 +134,7 @@ def test_spare_room_and_its_moves_do_not_change_results():
         state = initial_state(cfg, rng)
         events = []
         for _ in range(30):
-            reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg))
+            reach = forum_reach(level(state.t + 1, cfg.exposure), params(cfg), state.engagement)
             draws = draw(rng, state.n_agents, cfg.messages, forum_reach=reach)
             report = step_compiled(state, cfg, draws)
             events.append(report.event_table())

@@ -130,20 +130,29 @@ def test_overload_halves_attention_and_withdraws():
     p = params(cfg)
     cap = attention.capacity(attention.literacy_factor(0.5, p), 0.0, p)
     assert cap == 10.0
-    loads = [attention.load(v_peer, 0.0, 0.0, cap) for v_peer in (20.0, 5.0)]
+    # at engagement 0.8 an agent takes in 0.8 of what is offered: 25 -> 20, 6.25 -> 5 peer messages
+    assert attention.intake(0.8, p) == 0.8
+    taken = [attention.taken_in(v_peer, 0.0, 0.0, 0.8, p) for v_peer in (25.0, 6.25)]
+    assert taken == [(20.0, 0.0, 0.0), (5.0, 0.0, 0.0)]
+    loads = [attention.load(*v, cap) for v in taken]
     assert loads == [2.0, 0.5]
     over0, p0, e0 = attention.attend(0.8, 0.6, loads[0], p)
     over1, p1, e1 = attention.attend(0.8, 0.6, loads[1], p)
     assert (over0, over1) == (True, False)
     assert e0 == pytest.approx(0.8 * (1 - 0.2))  # full overload (load - 1 >= 1)
     assert e1 == pytest.approx(0.8 + 0.05 * (0.6 - 0.8))  # recovers toward trust
-    assert (p0, p1) == pytest.approx((0.4, 0.8))  # e / max(load, 1)
-    # attends with prob (1 - e^-v) * e / max(load, 1): 0.4 for agent 0, about 0.79 for agent 1
-    assert attention.seen(0.39, exposure.arrival(20.0), p0) and not attention.seen(0.41, exposure.arrival(20.0), p0)
-    assert attention.seen(0.39, exposure.arrival(5.0), p1)
-    assert exposure.arrival(5.0) * p1 == pytest.approx(0.7946, abs=1e-4)
+    assert (p0, p1) == (0.5, 1.0)  # 1 / load when overloaded (load 2: half), else all it takes in
+    # attends with prob (1 - e^-v) / max(load, 1), v the volume taken in: about 0.5 for agent 0, 0.9933 for 1
+    assert exposure.arrival(20.0) * p0 == pytest.approx(0.5 * (1 - math.exp(-20.0)))
+    assert attention.seen(0.49, exposure.arrival(20.0), p0) and not attention.seen(0.51, exposure.arrival(20.0), p0)
+    assert exposure.arrival(5.0) * p1 == pytest.approx(1 - math.exp(-5.0))
+    assert attention.seen(0.99, exposure.arrival(5.0), p1) and not attention.seen(0.994, exposure.arrival(5.0), p1)
     assert not attention.seen(0.0, exposure.arrival(0.0), p0)  # nothing arrives on an empty channel
     assert not attention.seen(0.0, exposure.arrival(0.0), p1)
+    # with attention off every offered message is taken in and attended, and engagement stays
+    p_off = params(quiet_config())
+    assert attention.intake(0.8, p_off) == 1.0 and attention.taken_in(25.0, 1.0, 2.0, 0.8, p_off) == (25.0, 1.0, 2.0)
+    assert attention.attend(0.8, 0.6, 2.0, p_off) == (False, 1.0, 0.8)
 
 
 def test_literacy_and_identity_raise_capacity():
@@ -168,42 +177,53 @@ def _influence_params(**changes):
     return params(cfg)._replace(**changes)
 
 
-def _new_stance(x, y_peer=0.0, peer=False, broadcast=False, critical=0.0, ident=0.0, y_forum=0.0, forum=False):
-    return influence.new_stance(x, y_peer, ident, critical, y_forum, peer, broadcast, forum, _influence_params())
+def _new_stance(
+    x, y_peer=0.0, peer=False, broadcast=False, critical=0.0, ident=0.0, y_forum=0.0, forum=False, loss=0.0, **changes
+):
+    """(stance, accepted, rejected peer, resisted broadcast) of one agent, by `influence.new_stance`."""
+    p = _influence_params(**changes)
+    return influence.new_stance(x, y_peer, ident, critical, loss, y_forum, peer, broadcast, forum, p)
 
 
 def test_assimilation_neutral_and_contrast():
-    x, acc, rej = _new_stance(0.5, y_peer=0.6, peer=True)
-    assert x == pytest.approx(0.52) and (acc, rej) == (1, False)  # assimilate: 0.5 + 0.2 (0.6 - 0.5)
-    x, acc, rej = _new_stance(0.5, y_peer=0.0, peer=True)
-    assert x == 0.5 and (acc, rej) == (0, False)  # d = 0.5: between U and T, no change
-    x, acc, rej = _new_stance(0.2, y_peer=0.2, broadcast=True)  # the peer's message is not seen
+    x, acc, rej, res = _new_stance(0.5, y_peer=0.6, peer=True)
+    assert x == pytest.approx(0.52) and (acc, rej, res) == (1, False, False)  # assimilate: 0.5 + 0.2 (0.6 - 0.5)
+    x, acc, rej, res = _new_stance(0.5, y_peer=0.0, peer=True)
+    assert x == 0.5 and (acc, rej, res) == (0, False, False)  # d = 0.5: between U and T, no change
+    x, acc, rej, res = _new_stance(0.2, y_peer=0.2, broadcast=True)  # the peer's message is not seen
     assert x == pytest.approx(0.2 - 0.2 * 0.8)  # broadcast at 1 is 0.8 away: contrast
     assert (acc, rej) == (0, False)  # the rejection was of the broadcast, not a peer
+    assert res  # ... which the agent resisted
 
 
 def test_contrast_is_clipped_and_peer_rejection_reported():
-    x, acc, rej = _new_stance(0.05, y_peer=0.9, peer=True)
-    assert x == 0.0 and (acc, rej) == (0, True)
+    x, acc, rej, res = _new_stance(0.05, y_peer=0.9, peer=True)
+    assert x == 0.0 and (acc, rej, res) == (0, True, False)
+    # without contrast the stance stays, but content beyond T still counts as rejected (for muting)
+    assert influence.judge(0.05, 0.9, 0.3, _influence_params(contrast=False)) == -1
+    x, acc, rej, res = _new_stance(0.05, y_peer=0.9, peer=True, contrast=False)
+    assert x == 0.05 and (acc, rej, res) == (0, True, False)
 
 
 def test_critical_thinking_narrows_acceptance_of_the_broadcast_only():
     p = _influence_params()
     assert influence.broadcast_latitude(0.0, p) == pytest.approx(0.3)
     assert influence.broadcast_latitude(1.0, p) == pytest.approx(0.15)
-    x, acc, _ = _new_stance(0.8, broadcast=True, critical=0.0)
-    assert x == pytest.approx(0.84) and acc == 1  # U = 0.3: accepted
-    x, acc, _ = _new_stance(0.8, broadcast=True, critical=1.0)
+    x, acc, _, res = _new_stance(0.8, broadcast=True, critical=0.0)
+    assert x == pytest.approx(0.84) and acc == 1 and not res  # U = 0.3: accepted
+    x, acc, _, res = _new_stance(0.8, broadcast=True, critical=1.0)
     assert x == pytest.approx(0.8) and acc == 0  # U_b = 0.3 (1 - 0.5) = 0.15 < 0.2: not accepted
-    x, acc, _ = _new_stance(0.8, y_peer=1.0, peer=True, critical=1.0)
+    assert res  # seen and not accepted: resisted
+    x, acc, _, res = _new_stance(0.8, y_peer=1.0, peer=True, critical=1.0)
     assert x == pytest.approx(0.84) and acc == 1  # the same content from a peer is still accepted
+    assert not res  # no broadcast seen
 
 
 def test_identity_damps_stance_change_and_channels_add_up():
     assert influence.step_size(1.0, _influence_params()) == pytest.approx(0.1)  # mu = 0.2 / 2
-    x, acc, _ = _new_stance(0.5, y_peer=0.6, peer=True, ident=1.0, y_forum=0.4, forum=True)
+    x, acc, rej, res = _new_stance(0.5, y_peer=0.6, peer=True, ident=1.0, y_forum=0.4, forum=True)
     assert x == pytest.approx(0.5 + 0.1 * 0.1 - 0.1 * 0.1)  # the pulls cancel
-    assert acc == 2
+    assert (acc, rej, res) == (2, False, False)
 
 
 # ties -------------------------------------------------------------------------------------
@@ -223,9 +243,10 @@ def test_group_norm_is_the_median_and_dissenters_are_far_from_it():
     assert ties.dissents(0.1, 0.85, 0.3) and not ties.dissents(0.8, 0.85, 0.3)
 
 
-def _exclusion_config(rate):
+def _exclusion_config(rate, base):
     cfg = quiet_config()
-    cfg.ties.exclusion, cfg.ties.exclusion_rate, cfg.ties.conformity = True, rate, 0.3
+    cfg.ties.exclusion, cfg.ties.exclusion_rate, cfg.ties.exclusion_base, cfg.ties.conformity = True, rate, base, 0.3
+    cfg.ties.asocial_exclusion = True  # asociality counts: 1 - engagement (1 - share muted)
     return cfg
 
 
@@ -233,9 +254,10 @@ def _exclusion_config(rate):
 def test_exclusion_cuts_the_drawn_in_group_tie_of_a_dissenter(step):
     st = _clique([0.9, 0.9, 0.9, 0.1])
     assert _dissenters(st) == [False, False, False, True]
+    # fully engaged, nothing muted: asociality 1 - 1 x (1 - 0) = 0, chance 0.2 x (0.5 + 0.5 x 0) = 0.1
     # u = 0.05 < 0.1: excluded; then u / 0.1 = 0.5 picks k = floor(0.5 x 3) = 1: the second in-group tie
     # (every agent draws 0.05, but only the dissenter is excluded)
-    report = step(st, _exclusion_config(0.1), make_draws(4, exclude=0.05))
+    report = step(st, _exclusion_config(0.2, 0.5), make_draws(4, exclude=0.05))
     assert _events(report, "excluded") == ([3], [1])
     assert not tiestore.linked_nb(st.ties.indptr, st.ties.nbr, 3, 1)
     assert ties_of(st.ties, 3) == [0, 2]
@@ -244,10 +266,13 @@ def test_exclusion_cuts_the_drawn_in_group_tie_of_a_dissenter(step):
 
 @both_steps
 def test_exclusion_spares_out_group_ties_and_non_dissenters(step):
-    st = make_state([0.9, 0.9, 0.1, 0.5], [(0, 2), (2, 3), (0, 1)], group=[0, 0, 0, 1])
+    # 2 is half engaged (attention is off: its engagement stays 0.5): asociality 1 - 0.5 = 0.5
+    st = make_state([0.9, 0.9, 0.1, 0.5], [(0, 2), (2, 3), (0, 1)], group=[0, 0, 0, 1], engagement=[1, 1, 0.5, 1])
     assert _dissenters(st) == [False, False, True, False]
-    # u = 0.495 < 0.5: excluded; u / 0.5 = 0.99 picks floor(0.99 x 1) = 0: 2's only in-group tie
-    report = step(st, _exclusion_config(0.5), make_draws(4, exclude=0.495))
+    # chance 0.9 x (0.1 + 0.9 x 0.5) = 0.495; u = 0.49 < 0.495: excluded;
+    # u / 0.495 = 0.9899 picks floor(0.9899 x 1) = 0: 2's only in-group tie
+    assert ties.exclusion_chance(0.5, params(_exclusion_config(0.9, 0.1))) == pytest.approx(0.495)
+    report = step(st, _exclusion_config(0.9, 0.1), make_draws(4, exclude=0.49))
     assert _events(report, "excluded") == ([2], [0])  # 2-3 crosses groups
     assert tiestore.linked_nb(st.ties.indptr, st.ties.nbr, 2, 3)
     assert st.ties.degree().tolist() == [1, 1, 1, 1]
@@ -317,8 +342,7 @@ def test_formation_anywhere_and_withdrawn_targets_refuse(step):
 
 def _rewiring_config():
     cfg = quiet_config()
-    cfg.ties.rewiring, cfg.ties.rewire_rate, cfg.ties.conformity = True, 0.5, 0.3
-    cfg.influence.acceptance = 0.3
+    cfg.ties.rewiring, cfg.ties.rewire_rate, cfg.ties.conformity, cfg.ties.homophily = True, 1.0, 0.3, 0.15
     return cfg
 
 
@@ -326,10 +350,11 @@ def _rewiring_config():
 def test_rewiring_moves_the_most_disagreeing_tie_to_a_like_minded_outsider(step):
     # group 0: 0 (dissenter at 0.1), 1 and 2 at 0.9; group 1: 3 at 0.15, 4 at 0.9
     st = make_state([0.1, 0.9, 0.95, 0.15, 0.9], [(0, 1), (0, 2), (1, 2)], group=[0, 0, 0, 1, 1])
+    st.in_group_degree0[0] = 4  # 0 had 4 in-group ties and has 2 left: it lost 1 - 2 / 4 = 0.5 of them
     assert _dissenters(st)[:3] == [True, False, False]
-    # only 0 tries (u = 0.05 < 0.5); outsiders are [3, 4]: floor(0.05 / 0.5 x 2) = 0 -> 3
+    # only 0 tries (u = 0.05 < 1.0 x 0.5); outsiders are [3, 4]: floor(0.05 / 0.5 x 2) = 0 -> 3 (0.05 < 0.15)
     report = step(st, _rewiring_config(), make_draws(5, rewire=[0.05, BELOW_ONE, BELOW_ONE, BELOW_ONE, BELOW_ONE]))
-    assert _events(report, "cut_rewire") == ([0], [2])  # 0.95 is the most distant neighbour
+    assert _events(report, "cut_rewire") == ([0], [2])  # 0.95 is the most distant neighbour (0.85 > 0.15)
     assert _events(report, "rewired") == ([0], [3])
     assert sorted(ties_of(st.ties, 0)) == [1, 3]
     assert st.ledger["ties_lost"].tolist() == [0, 0, 1, 0, 0]  # the dropped neighbour loses the tie
@@ -339,10 +364,11 @@ def test_rewiring_moves_the_most_disagreeing_tie_to_a_like_minded_outsider(step)
 @both_steps
 def test_rewiring_needs_a_like_minded_candidate(step):
     st = make_state([0.1, 0.9, 0.95, 0.9], [(0, 1), (1, 2)], group=[0, 0, 0, 1])
+    st.in_group_degree0[0] = 2  # 0 lost half its in-group ties: it tries with chance 0.5 > u = 0
     assert _dissenters(st) == [True, False, False, False]
     report = step(st, _rewiring_config(), make_draws(4, rewire=0.0))
     assert _events(report, "cut_rewire") == ([], []) and _events(report, "rewired") == ([], [])
-    assert st.ties.degree().tolist() == [1, 2, 1, 0]  # the only outsider (0.9) is too far
+    assert st.ties.degree().tolist() == [1, 2, 1, 0]  # the only outsider (0.9) is 0.8 > 0.15 away
 
 
 # identity ---------------------------------------------------------------------------------
@@ -378,28 +404,36 @@ def test_ledger_counts_transitions_not_states(step):
     # 0 becomes overloaded; 1 stays overloaded and withdraws; 2 stays withdrawn; 3 gains identity clarity.
     # (An overloaded or withdrawn agent never gains clarity, so the gain is a fourth agent's.)
     st = make_state(
-        [0.9] * 4, [], literacy=[0.5, 0.5, 1.0, 1.0], engagement=[1.0, 0.22, 0.1, 1.0], trust=[1.0, 1.0, 0.1, 1.0]
+        [0.9] * 4, [], literacy=[0.5, 0.1, 1.0, 1.0], engagement=[1.0, 0.24, 0.1, 1.0], trust=[1.0, 1.0, 0.1, 1.0]
     )
     st.overloaded[1] = True
     st.withdrawn[2] = True
     cfg = quiet_config()
-    cfg.messages.broadcast, cfg.messages.broadcast_rate = True, 2.5  # E = 1: 2.5 messages each
+    cfg.messages.broadcast, cfg.messages.broadcast_rate = True, 3.0  # E = 1: 3 messages offered to each
     a = cfg.attention
     a.enabled = True
-    a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate = 2.0, 1.0, 0.5, 1.0, 0.05
-    a.withdrawn_below = 0.2
+    a.capacity, a.literacy_effect, a.identity_buffer, a.withdrawal_rate, a.recovery_rate = 2.0, 2.0, 0.5, 0.2, 0.05
+    a.withdrawn_below, a.trust_dynamics, a.trust_rate = 0.2, True, 0.02
     cfg.influence.enabled = True  # the broadcast (1.0) is 0.1 from 0.9: accepted by whoever sees it
     cfg.identity.enabled, cfg.identity.gain, cfg.identity.decay = True, 0.1, 0.0
     draws = make_draws(4, broadcast=0.0)  # everyone sees the broadcast
-    # load 2.5 / 2 = 1.25 at literacy 0.5 (overloaded), 2.5 / 3 at literacy 1; engagement x (1 - 0.25)
+    # capacity 2 x (1 + 2 (literacy - 0.5)): 2, 0.4, 4, 4; load = 3 x engagement / capacity
+    # 0: 3 / 2 = 1.5, engagement 1 x (1 - 0.2) = 0.8; 1: 0.72 / 0.4 = 1.8, 0.24 x 0.8 = 0.192 < 0.2
+    # 2: 0.3 / 4 = 0.075, engagement 0.1 + 0.05 (0.1 - 0.1) = 0.1 (still withdrawn); 3: 3 / 4 = 0.75
     step(st, cfg, draws)
+    assert np.asarray(st.load, dtype=float).tolist() == pytest.approx([1.5, 1.8, 0.075, 0.75], rel=1e-6)
+    assert np.asarray(st.engagement, dtype=float).tolist() == pytest.approx([0.8, 0.192, 0.1, 1.0], rel=1e-6)
     assert st.overloaded.tolist() == [True, True, False, False]
-    assert st.withdrawn.tolist() == [False, True, True, False]  # 0.22 x 0.75 = 0.165 < 0.2
+    assert st.withdrawn.tolist() == [False, True, True, False]
     assert st.ledger["overload_episodes"].tolist() == [1, 0, 0, 0]
     assert st.ledger["withdrawals"].tolist() == [0, 1, 0, 0]
     assert st.ledger["identity_gains"].tolist() == [0, 0, 0, 1]
-    assert np.asarray(st.identity, dtype=float).tolist() == pytest.approx([0.0, 0.0, 0.0, 0.15])  # 0.1 x 1.5
-    step(st, cfg, draws)  # the same states again: no new episode, another gain
+    assert np.asarray(st.identity, dtype=float).tolist() == pytest.approx([0.0, 0.0, 0.0, 0.2])  # 0.1 x 2
+    # the same states again, no new episode, another gain: 0 at load 0.8 x 1.5 = 1.2, 1 at 0.192 x 7.5 = 1.44,
+    # 2 at engagement 0.1 + 0.05 (0.118 - 0.1) = 0.1009 (its trust rose to 0.1 + 0.02 x 0.9 after its accepted message)
+    step(st, cfg, draws)
+    assert np.asarray(st.load, dtype=float).tolist()[:2] == pytest.approx([1.2, 1.44], rel=1e-6)
+    assert float(st.engagement[2]) == pytest.approx(0.1009, rel=1e-6)
     assert st.overloaded.tolist() == [True, True, False, False]
     assert st.withdrawn.tolist() == [False, True, True, False]
     assert st.ledger["overload_episodes"].tolist() == [1, 0, 0, 0]
@@ -407,11 +441,15 @@ def test_ledger_counts_transitions_not_states(step):
     assert st.ledger["identity_gains"].tolist() == [0, 0, 0, 2]
 
 
-def _reach(msg: MessagesConfig, e_t: float) -> float:
-    """The chance a forum message arrives at all, for a config with these messages settings."""
+def _reach(msg: MessagesConfig, e_t: float, engagement=None, attention: bool = True):
+    """The chance a forum message reaches an agent, for a config with these messages settings.
+
+    One chance, or one per agent given the engagement with attention on.
+    """
     cfg = Config()
     cfg.messages = msg
-    return exposure.forum_reach(e_t, params(cfg))
+    cfg.attention.enabled = attention
+    return exposure.forum_reach(e_t, params(cfg), engagement)
 
 
 # draws ------------------------------------------------------------------------------------
@@ -426,20 +464,18 @@ def test_forum_content_is_drawn_for_every_agent_a_forum_message_can_reach(e_t):
     assert np.isnan(d.forum_content[~reach]).sum() >= (~reach).sum() - 2  # the rest are not drawn (bar the margin)
     full = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2))
     assert np.isfinite(full.forum_content).all() and np.array_equal(full.forum, d.forum)
-    # given the engagement (attention on), only those who may attend: u < reach * engagement
+    # with attention on, an agent takes in a share of the volume equal to its engagement (stored as float32):
+    # a message reaches it with chance 1 - exp(-volume x engagement), one chance per agent
     engagement = np.random.default_rng(3).random(5000).astype(np.float32)
-    few = draw(
-        np.random.default_rng(1),
-        5000,
-        msg,
-        np.random.default_rng(2),
-        forum_reach=_reach(msg, e_t),
-        engagement=engagement,
-    )
-    may = few.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t) * engagement.astype(np.float64)
+    per_agent = _reach(msg, e_t, engagement)
+    assert isinstance(per_agent, np.ndarray) and per_agent.shape == (5000,)
+    few = draw(np.random.default_rng(1), 5000, msg, np.random.default_rng(2), forum_reach=per_agent)
+    may = few.forum < -np.expm1(-msg.forum_rate * msg.porosity * e_t * engagement.astype(np.float64))
     assert np.isfinite(few.forum_content[may]).all()
     assert np.isnan(few.forum_content[~may]).sum() >= (~may).sum() - 2
     assert 0 < may.sum() < reach.sum() or e_t == 0.0
+    # with attention off every offered message is taken in: one chance for all, whatever the engagement
+    assert _reach(msg, e_t, engagement, attention=False) == _reach(msg, e_t)
 
 
 def test_draw_source_in_one_chunk_is_one_stream_and_chunks_are_thread_independent():
