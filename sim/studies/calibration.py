@@ -57,7 +57,7 @@ from sim.config.errors import InputError
 from sim.run.io import atomic_path, write_json
 from sim.studies.sensitivity import field_type, is_number, parameter_bounds, read_definition, write_point
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (this file is sim/studies/NAME.py)
 DEFAULT_DEFINITION = ROOT / "experiments" / "calibration" / "ledger_shares.yaml"
 WINDOW_START = "window_start"  # not a config key: steps = window_start + metrics.ledger_window
 WINDOW = "metrics.ledger_window"

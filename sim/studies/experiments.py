@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the repository (this file is sim/studies/NAME.py)
 
 
 def experiments_dir() -> Path:
@@ -96,36 +96,6 @@ def summarize(df: pd.DataFrame, by: list[str], value: str, level: float = 0.95) 
         n = int(g[value].notna().sum())
         rows.append({**dict(zip(by, key, strict=True)), "mean": m, "lo": lo, "hi": hi, "n": n})
     return pd.DataFrame(rows)
-
-
-def effect_size(treated, control, level: float = 0.95) -> dict[str, float]:
-    """Difference of means (Welch interval) and Hedges' g (normal-approximation interval) across seeds."""
-    a = np.asarray(treated, dtype=float)
-    b = np.asarray(control, dtype=float)
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    na, nb = len(a), len(b)
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
-    se = float(np.sqrt(va + vb))
-    if se > 0:
-        dof = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
-        half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
-    else:
-        half = 0.0
-    pooled = np.sqrt(((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / (na + nb - 2))
-    g = diff / pooled * (1 - 3 / (4 * (na + nb) - 9)) if pooled > 0 else np.nan
-    se_g = np.sqrt((na + nb) / (na * nb) + g**2 / (2 * (na + nb)))
-    z = stats.norm.ppf(0.5 + level / 2)
-    return {
-        "diff": diff,
-        "diff_lo": diff - half,
-        "diff_hi": diff + half,
-        "hedges_g": float(g),
-        "g_lo": float(g - z * se_g),
-        "g_hi": float(g + z * se_g),
-        "n_treated": na,
-        "n_control": nb,
-    }
 
 
 MC_LABEL = "95% Monte Carlo interval"  # of a paired difference's mean over seeds: simulation precision, not a test
