@@ -55,6 +55,9 @@ def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator)
 
 def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None) -> State:
     net_rng, profession_rng, trait_rng, stance_rng = rng.spawn(4)
+    # one stream per trait and profession: Beta draws consume a variable number of random numbers, so on a
+    # shared stream changing one distribution (literacy training) would shift every later trait's draws
+    trait_rngs = iter(trait_rng.spawn(6))
     u, v, group, profession = build_network(cfg, net_rng, edge_list)
     n = len(group)
     if profession is None:
@@ -63,8 +66,8 @@ def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
     dists = [pc.social_work, pc.health_care if pc.heterogeneous else pc.social_work]
     traits = {}
     for name in ("literacy", "trust", "critical"):
-        sw = beta_draw(trait_rng, getattr(dists[0], name), n)
-        hc = beta_draw(trait_rng, getattr(dists[1], name), n)
+        sw = beta_draw(next(trait_rngs), getattr(dists[0], name), n)
+        hc = beta_draw(next(trait_rngs), getattr(dists[1], name), n)
         traits[name] = np.where(profession == 0, sw, hc).astype(FRACTION)
     stance = beta_draw(stance_rng, _stance_dist(cfg), n)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)

@@ -50,12 +50,12 @@ def hardened(accept, loss, p):
 
 
 @nb.njit(**_JIT)
-def judge(x, y, accept, p):
-    """Social judgment of content y by an agent at x: 1 accept, -1 reject (beyond T), 0 neither."""
+def judge(x, y, accept, reject):
+    """Social judgment of content y by an agent at x: 1 accept (closer than `accept`), -1 reject (beyond `reject`)."""
     d = abs(y - x)
     if d < accept:
         return 1
-    if d > p.rejection:
+    if d > reject:
         return -1
     return 0
 
@@ -78,16 +78,16 @@ def new_stance(x, y_peer, identity, critical, loss, y_forum, seen_peer, seen_bro
         if channel == 0:
             if not seen_peer:
                 continue
-            y, accept = y_peer, p.acceptance
+            y, accept, reject = y_peer, p.acceptance, p.rejection
         elif channel == 1:
             if not seen_broadcast:
                 continue
-            y, accept = p.dominant, broadcast_latitude(critical, p)
+            y, accept, reject = p.dominant, broadcast_latitude(critical, p), p.rejection
         else:
             if not seen_forum:
                 continue
-            y, accept = y_forum, p.acceptance
-        verdict = judge(x, y, hardened(accept, loss, p), p)
+            y, accept, reject = y_forum, p.acceptance, p.rejection
+        verdict = judge(x, y, hardened(accept, loss, p), reject)
         resisted = resisted or (channel == 1 and verdict != 1)
         if verdict == 1:
             delta += mu * (y - x)

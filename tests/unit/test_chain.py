@@ -518,7 +518,7 @@ def test_a_seen_broadcast_not_accepted_is_resisted_with_contrast_on_and_off(cont
     x, acc, rej, res = b(0.8)  # 0.2 away: accepted
     assert x == pytest.approx(0.84) and (acc, res) == (1, False)
     assert b(0.2, seen=False) == (0.2, 0, False, False)  # not seen: nothing to resist
-    assert influence.judge(0.2, 1.0, 0.3, p) == -1  # rejected beyond T whatever contrast
+    assert influence.judge(0.2, 1.0, 0.3, p.rejection) == -1  # rejected beyond T whatever contrast
 
 
 # invariants ---------------------------------------------------------------------------------------------

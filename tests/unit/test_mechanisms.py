@@ -200,7 +200,7 @@ def test_contrast_is_clipped_and_peer_rejection_reported():
     x, acc, rej, res = _new_stance(0.05, y_peer=0.9, peer=True)
     assert x == 0.0 and (acc, rej, res) == (0, True, False)
     # without contrast the stance stays, but content beyond T still counts as rejected (for muting)
-    assert influence.judge(0.05, 0.9, 0.3, _influence_params(contrast=False)) == -1
+    assert influence.judge(0.05, 0.9, 0.3, _influence_params(contrast=False).rejection) == -1
     x, acc, rej, res = _new_stance(0.05, y_peer=0.9, peer=True, contrast=False)
     assert x == 0.05 and (acc, rej, res) == (0, True, False)
 
