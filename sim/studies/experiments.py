@@ -195,7 +195,7 @@ def effects_heatmap(effects: pd.DataFrame, labels: dict[str, str] | None = None,
                     ha="center",
                     va="center",
                     fontsize=7.5,
-                    color="black" if clear[r, c] else "0.55",
+                    color=("white" if abs(shade[r, c]) > 0.6 else "black") if clear[r, c] else "0.55",
                 )
     names = labels or {}
     ax.set_xticks(range(len(outcomes)), [names.get(o, o) for o in outcomes], rotation=35, ha="right")
