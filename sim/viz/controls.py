@@ -46,7 +46,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("professions.social_work.critical.mean", "professions.health_care.critical.mean"),
     ),
     ("Social judgment", ("influence.acceptance", "influence.rejection")),
-    ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate")),
+    ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate", "ties.homophily", "influence.hardening")),
     (
         "Mechanisms on / off",
         (
@@ -54,10 +54,12 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "messages.broadcast",
             "messages.forum",
             "attention.enabled",
+            "attention.trust_dynamics",
             "influence.enabled",
             "influence.contrast",
             "ties.muting",
             "ties.exclusion",
+            "ties.asocial_exclusion",
             "ties.rewiring",
             "ties.formation",
             "identity.enabled",
@@ -86,6 +88,10 @@ LABELS = {
     "influence.rejection": "latitude of rejection",
     "ties.exclusion_rate": "exclusion rate",
     "ties.rewire_rate": "rewiring rate",
+    "ties.homophily": "homophily (new ties within)",
+    "influence.hardening": "hardening of the marginalized",
+    "attention.trust_dynamics": "tech trust moves with experience",
+    "ties.asocial_exclusion": "asocial dissenters excluded more (the review's chain)",
     "messages.peer": "peer messages",
     "messages.broadcast": "broadcast of the dominant discourse",
     "messages.forum": "general forums",
@@ -113,7 +119,7 @@ SPANS: dict[str, tuple[float, float, float]] = {
     "professions.social_work.critical.mean": (0.05, 0.95, 0.05),
     "professions.health_care.critical.mean": (0.05, 0.95, 0.05),
     "ties.exclusion_rate": (0.0, 0.2, 0.005),
-    "ties.rewire_rate": (0.0, 0.2, 0.005),
+    "ties.rewire_rate": (0.0, 1.0, 0.01),
 }
 DEFAULT_STEP = {"int": 1, "float": 0.01}
 

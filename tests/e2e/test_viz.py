@@ -195,6 +195,7 @@ def test_controls_carry_the_schema_ranges_defaults_and_meanings():
         assert lo is None or (s.min > lo if row["lo_open"] else s.min >= lo), s.key
         assert hi is None or s.max <= hi, s.key
         assert s.min < s.max and s.step > 0
+        assert s.min <= s.default <= s.max, (s.key, s.default, s.min, s.max)  # the slider can show the default
         if s.key not in ctl.SPANS:  # no classroom span: exactly the schema's range
             assert (s.min, s.max) == (lo, hi), s.key
         # every slider end is a value the CLI accepts (with the other end of a rule tying two keys)
@@ -220,6 +221,10 @@ def test_controls_carry_the_schema_ranges_defaults_and_meanings():
         "influence.rejection",
         "ties.exclusion_rate",
         "ties.rewire_rate",
+        "ties.homophily",
+        "influence.hardening",
+        "ties.asocial_exclusion",
+        "attention.trust_dynamics",
         "messages.porosity",
         "n_groups",
         "n_agents",
