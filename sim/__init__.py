@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numba
@@ -34,10 +33,9 @@ def _source_hash() -> str:
 def _writable(path: Path) -> bool:
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            return True
     except OSError:
         return False
+    return os.access(path, os.W_OK)
 
 
 def _cache_dir() -> str:

@@ -395,6 +395,26 @@ class Config:
     docking: DockingConfig = sub(DockingConfig)
 
 
+# The switches that turn one mechanism off each (boolean keys), in the order the app lists them; the
+# equivalence test flips them at random and conf/ablation/ has a variant for each.
+SWITCHES = (
+    "messages.peer",
+    "messages.broadcast",
+    "messages.forum",
+    "attention.enabled",
+    "attention.trust_dynamics",
+    "influence.enabled",
+    "influence.contrast",
+    "ties.muting",
+    "ties.exclusion",
+    "ties.asocial_exclusion",
+    "ties.rewiring",
+    "ties.formation",
+    "identity.enabled",
+    "professions.heterogeneous",
+)
+
+
 def _range_text(meta: Mapping[str, Any]) -> str:
     lo, hi = meta["lo"], meta["hi"]
     left = "(" if meta["lo_open"] else "["

@@ -40,7 +40,7 @@ _NAN = float("nan")
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 _THREADED_SORT = 1 << 16  # stances from which partitions are sorted in threads (a pool costs ~0.5 ms)
 
-_KEYS = (
+KEYS = (  # the measures of one stance array, in the columns' order (the metrics add assortativity)
     "spread",
     "dispersion",
     "mean_abs_dev",
@@ -109,7 +109,7 @@ def _check_bins_alpha(bins: int, alpha: float) -> tuple[int, float]:
     _PARITY,
     _BIMODALITY,
     _ER,
-) = range(len(_KEYS))
+) = range(len(KEYS))
 
 
 @nb.njit(inline="always", **_JIT)
@@ -379,7 +379,7 @@ def _group_senses(xs, gap, minor_share, out):
 
 @nb.njit(**_JIT)
 def _measures_sorted(xs, gap, minor_share, bins, alpha, out):
-    """All measures (columns in `_KEYS` order) of one sorted stance array, into `out`."""
+    """All measures (columns in `KEYS` order) of one sorted stance array, into `out`."""
     if xs.size == 0:
         out[:] = np.nan
         out[_COVERAGE] = out[_N_CLUSTERS] = out[_N_MAJOR] = out[_N_MINOR] = 0.0
@@ -398,7 +398,7 @@ def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
     after them. Who computes a level never changes its value.
     """
     k = bounds.size - 1
-    out = np.empty((k, len(_KEYS)))
+    out = np.empty((k, len(KEYS)))
     task = np.zeros(k, dtype=np.int64)
     load = np.zeros(workers, dtype=np.int64)
     for lv in np.argsort(bounds[:-1] - bounds[1:]):
@@ -573,7 +573,7 @@ def polarization_measures(
     args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
     xs = np.sort(_as_stances(x, unit_interval=True))
     row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args)[0]
-    return dict(zip(_KEYS, row.tolist(), strict=True))
+    return dict(zip(KEYS, row.tolist(), strict=True))
 
 
 def polarization_by_level(
@@ -620,7 +620,7 @@ def polarization_by_level(
     bounds = np.concatenate([np.zeros(1, dtype=np.int64)] + [b[1:] + p * n for p, b in enumerate(blocks)])
     table = _level_measures(xs, bounds, *args, nb.get_num_threads())
     firsts = np.cumsum([k for _, k in partitions])[:-1]  # first row of each partition after the first
-    return [{key: part[:, c] for c, key in enumerate(_KEYS)} for part in np.split(table, firsts)][: len(partitions)]
+    return [{key: part[:, c] for c, key in enumerate(KEYS)} for part in np.split(table, firsts)][: len(partitions)]
 
 
 def _sort_within_levels(x: np.ndarray, partition: tuple[np.ndarray, int], out: np.ndarray) -> np.ndarray:

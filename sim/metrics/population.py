@@ -20,6 +20,7 @@ from sim.config.params import PROFESSIONS, MetricsConfig
 from sim.core.groups import dissenters_nb, lost_share
 from sim.core.report import EVENT_KINDS, StepReport
 from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
+from sim.metrics import polarization
 from sim.metrics.polarization import polarization_by_level
 from sim.metrics.tiestats import scope_arcs, scope_assortativity
 
@@ -55,23 +56,7 @@ MEAN_METRICS = (
 )
 # events of the step counted by the scope of their source agent
 COUNT_METRICS = ("ties_cut", "ties_excluded", "ties_muted", "ties_formed", "ties_rewired")
-POLARIZATION_METRICS = (
-    "spread",
-    "dispersion",
-    "mean_abs_dev",
-    "pairwise_dispersion",
-    "coverage",
-    "n_clusters",
-    "n_major_clusters",
-    "n_minor_clusters",
-    "group_divergence",
-    "group_consensus",
-    "distinctness",
-    "size_parity",
-    "bimodality",
-    "esteban_ray",
-    "assortativity",
-)
+POLARIZATION_METRICS = (*polarization.KEYS, "assortativity")
 RATIO_METRICS = ("marginalized_of_dissenters", "in_group_ties_lost_share")
 METRICS = MEAN_METRICS + RATIO_METRICS + COUNT_METRICS + POLARIZATION_METRICS + ("exposure",)
 

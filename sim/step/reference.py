@@ -142,8 +142,7 @@ def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None
     """
     s.n_accepted = np.zeros(state.n_agents, dtype=np.int64)
     for i in range(state.n_agents):
-        in_deg = sum(1 for j in _neighbours(state, i) if state.group[j] == state.group[i])
-        loss = float(ties.lost_share(in_deg, int(state.in_group_degree0[i])))
+        loss = _loss(state, i)
         seen_peer, seen_broadcast, seen_forum = s.attended[i]
         y_peer = float(s.x_old[s.sender[i]]) if seen_peer else 0.0
         x, accepted, rejected, resisted = influence.new_stance(
@@ -241,8 +240,7 @@ def rewire(state: State, p: Params, draws: Draws, s: Scratch) -> None:
     x = state.stance
     moves = []
     for i in range(state.n_agents):
-        in_deg = sum(1 for j in _neighbours(state, i) if state.group[j] == state.group[i])
-        chance = float(ties.rewire_chance(ties.lost_share(in_deg, int(state.in_group_degree0[i])), p))
+        chance = float(ties.rewire_chance(_loss(state, i), p))
         if not ties.rewires(s.dissent[i], float(draws.rewire[i]), chance):
             continue
         j = int(
@@ -298,6 +296,12 @@ def _block(state: State, i: int) -> range:
     """Agent i's alive slots: blocks are compact, the ties end at the first free slot."""
     start = int(state.ties.indptr[i])
     return range(start, start + int(tiestore.alive_count_nb(state.ties.indptr, state.ties.nbr, i)))
+
+
+def _loss(state: State, i: int) -> float:
+    """The share of its initial in-group ties agent i has lost, on the ties as they are now."""
+    in_deg = ties.in_group_degree(state.ties.indptr, state.ties.nbr, state.group, i)
+    return float(ties.lost_share(in_deg, int(state.in_group_degree0[i])))
 
 
 def _neighbours(state: State, i: int) -> list[int]:

@@ -127,15 +127,15 @@ def rewire_chance(loss, p):
 
 
 @nb.njit(**_JIT)
-def may_rewire(dissent, u, p):
-    """A dissenter whose uniform lies below the rate: it rewires if it also lies below `rewire_chance`."""
-    return dissent and u < p.rewire_rate
-
-
-@nb.njit(**_JIT)
 def rewires(dissent, u, chance):
     """The dissenter tries to rewire this step."""
     return dissent and u < chance
+
+
+@nb.njit(**_JIT)
+def may_rewire(dissent, u, p):
+    """A dissenter whose uniform lies below the rate: it rewires if it also lies below `rewire_chance`."""
+    return rewires(dissent, u, p.rewire_rate)
 
 
 @nb.njit(**_JIT)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.config.compose import compose_config, get_value, with_values
 from sim.config.errors import InputError
-from sim.config.params import Config, parameter_table, validate
+from sim.config.params import SWITCHES, Config, parameter_table, validate
 from sim.config.preflight import group_options
 
 # The size the app starts with (a network a class can read); the rest are the CLI's defaults.
@@ -47,25 +47,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Social judgment", ("influence.acceptance", "influence.rejection")),
     ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate", "ties.homophily", "influence.hardening")),
-    (
-        "Mechanisms on / off",
-        (
-            "messages.peer",
-            "messages.broadcast",
-            "messages.forum",
-            "attention.enabled",
-            "attention.trust_dynamics",
-            "influence.enabled",
-            "influence.contrast",
-            "ties.muting",
-            "ties.exclusion",
-            "ties.asocial_exclusion",
-            "ties.rewiring",
-            "ties.formation",
-            "identity.enabled",
-            "professions.heterogeneous",
-        ),
-    ),
+    ("Mechanisms on / off", SWITCHES),
 )
 
 # Short labels (the schema's one-line meaning is shown as the help text).

@@ -154,6 +154,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
 def test_ablation_config_switches_one_mechanism_per_variant():
     """Each ablation variant switches exactly one key away from the defaults; every listed switch has one."""
     from sim.config.compose import compose_dict
+    from sim.config.params import SWITCHES
 
     cfg = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "experiment" / "ablation.yaml"), resolve=False)
     params = cfg["hydra"]["sweeper"]["params"]
@@ -183,6 +184,7 @@ def test_ablation_config_switches_one_mechanism_per_variant():
         )
     )
     assert listed <= switched, listed - switched
+    assert set(SWITCHES) <= switched, set(SWITCHES) - switched
 
 
 @pytest.mark.slow

@@ -5,31 +5,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.config.compose import set_value
-from sim.config.params import Config, validate
+from sim.config.params import SWITCHES, Config, validate
 from sim.core.draws import draw
 from sim.core.initialize import initial_state
 from sim.step.compiled import step_compiled
 from sim.step.exposure import forum_reach, level
 from sim.step.records import params
 from sim.step.reference import step_reference
-
-SWITCHES = (
-    "messages.peer",
-    "messages.broadcast",
-    "messages.forum",
-    "attention.enabled",
-    "attention.trust_dynamics",
-    "influence.enabled",
-    "influence.contrast",
-    "ties.muting",
-    "ties.exclusion",
-    "ties.asocial_exclusion",
-    "ties.formation",
-    "ties.rewiring",
-    "identity.enabled",
-    "professions.heterogeneous",
-)
-
 
 _set = set_value
 
