@@ -28,3 +28,17 @@ def regime_summary(stance: np.ndarray, metrics: MetricsConfig) -> dict[str, obje
     m = polarization_measures(stance, cluster_gap=metrics.cluster_gap, minor_share=metrics.minor_share)
     n_major, n_minor = int(m["n_major_clusters"]), int(m["n_minor_clusters"])
     return {"regime": regime_label(n_major), "n_major_clusters": n_major, "n_minor_clusters": n_minor}
+
+
+def ja_regime(stance: np.ndarray, metrics: MetricsConfig) -> str:
+    """Jager & Amblard's regime of final stances: "U", "B" or "P".
+
+    U uniformity (one major cluster), B bipolarization (two major clusters, at least 90% of the agents
+    at exactly -1 or +1 on the attitude scale), P pluriformity (anything else). The classics notebook's
+    regime map and the docking measurement (`sim.studies.docking`) both read it.
+    """
+    n_major = regime_summary(stance, metrics)["n_major_clusters"]
+    if n_major == 1:
+        return "U"
+    attitude = 2 * np.asarray(stance, dtype=np.float64) - 1
+    return "B" if n_major == 2 and np.mean(np.abs(attitude) == 1.0) >= 0.9 else "P"

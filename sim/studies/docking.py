@@ -28,8 +28,8 @@ from typing import cast
 import numpy as np
 
 from sim.config.compose import compose_config
-from sim.config.params import Config, MetricsConfig
-from sim.metrics.regime import regime_summary
+from sim.config.params import Config
+from sim.metrics.regime import ja_regime, regime_summary
 
 
 @functools.lru_cache(maxsize=256)
@@ -52,19 +52,6 @@ def run_docked(cfg: Config) -> np.ndarray:
     for _ in range(cfg.steps):
         model.step()
     return model.state.stance.copy()
-
-
-def ja_letter(stance: np.ndarray, metrics: MetricsConfig) -> str:
-    """Jager-Amblard's regime of final stances, as the classics notebook reads it.
-
-    U uniformity (one major cluster), B bipolarization (two major clusters, at least 90% of the agents
-    at exactly -1 or +1 on the attitude scale), P pluriformity (anything else).
-    """
-    n_major = regime_summary(stance, metrics)["n_major_clusters"]
-    if n_major == 1:
-        return "U"
-    attitude = 2 * np.asarray(stance, dtype=np.float64) - 1
-    return "B" if n_major == 2 and np.mean(np.abs(attitude) == 1.0) >= 0.9 else "P"
 
 
 # --------------------------------------------------------------------------- the measurement
@@ -158,10 +145,10 @@ def ja_maps(n: int, seeds: range, steps: int) -> list[str]:
             if t < u:
                 continue
             classic[u, t] = "".join(
-                ja_letter(x, c.metrics) for c, x in (_classic("jager_amblard", n, s, steps, U=u, T=t) for s in seeds)
+                ja_regime(x, c.metrics) for c, x in (_classic("jager_amblard", n, s, steps, U=u, T=t) for s in seeds)
             )
             docked[u, t] = "".join(
-                ja_letter(x, c.metrics) for c, x in (_docked("jager_amblard", n, s, steps, U=u, T=t) for s in seeds)
+                ja_regime(x, c.metrics) for c, x in (_docked("jager_amblard", n, s, steps, U=u, T=t) for s in seeds)
             )
     width = max(len(seeds), 3) + 2
     out = []

@@ -18,8 +18,8 @@ from omegaconf import OmegaConf
 
 from sim.config.compose import compose_config, compose_dict
 from sim.config.errors import ConfigError
-from sim.metrics.regime import regime_summary
-from sim.studies.docking import docking_config, ja_letter, run_docked
+from sim.metrics.regime import ja_regime, regime_summary
+from sim.studies.docking import docking_config, run_docked
 from tests.support.threads import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,7 +177,7 @@ def test_ja_docking_three_regimes():
             )
             x = run_docked(cfg)
             s = regime_summary(x, cfg.metrics)
-            assert ja_letter(x, cfg.metrics) == letter, (U, T, seed, s)
+            assert ja_regime(x, cfg.metrics) == letter, (U, T, seed, s)
             if letter == "B":
                 attitude = 2 * x.astype(np.float64) - 1  # the paper's scale
                 assert np.mean(np.abs(attitude) == 1.0) >= 0.95, (seed, s)
