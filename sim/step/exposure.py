@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.params import ExposureConfig
+from sim.step import attention
 
 # Engagement is quantized to integer weights for drawing a sender, so that block sums and
 # cumulative sums are exact and every implementation picks the same sender.
@@ -97,7 +98,16 @@ def forum_reach(e_t: float, p, engagement: np.ndarray | None = None) -> float | 
     v = forum_volume(e_t, p)
     if engagement is None or not p.attention:
         return float(arrival(v))
-    return -np.expm1(-(v * engagement.astype(np.float64)))
+    return _reach_each(v, engagement, p)
+
+
+@nb.njit(parallel=True, **_JIT)
+def _reach_each(v, engagement, p):
+    """arrival(v x intake) for each agent: the forum's volume as the step takes it in (`attention.intake`)."""
+    out = np.empty(len(engagement))
+    for i in nb.prange(len(engagement)):
+        out[i] = arrival(v * attention.intake(engagement[i], p))
+    return out
 
 
 @nb.njit(**_JIT)
