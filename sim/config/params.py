@@ -162,6 +162,12 @@ class InfluenceConfig:
     rate: float = p(0.2, 0.0, 1.0, unit="share", doc="convergence rate mu")
     contrast: bool = p(True, doc="move away from content beyond T")
     critical_narrowing: float = p(0.5, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
+    mistrust: float = p(
+        0.2,
+        0.0,
+        1.0,
+        doc="how much critical mistrust brings the broadcast's rejection closer, T_b = T (1 - m critical (1 - trust))",
+    )
     identity_stability: float = p(1.0, 0.0, 100.0, doc="how much identity clarity damps stance change")
     hardening: float = p(
         0.8, 0.0, 1.0, doc="how much losing in-group ties narrows the latitude of acceptance (rejection-identification)"

@@ -145,6 +145,7 @@ def _exchange(
             y_peer,
             ident,
             np.float64(critical[i]),
+            np.float64(trust[i]),
             ties.lost_share(in_deg, deg0[i]),
             forum_content[i],
             seen_peer,

@@ -4,7 +4,8 @@ Grounded in: the ability to reflect and resist (identity work; resistance as the
 asociality), and social work's critical-thinking ethos. Content within the latitude of acceptance U
 is assimilated, content beyond the latitude of rejection T is contrasted (the agent moves away),
 content in between leaves the stance as it is (Jager & Amblard 2005). Critical thinking c narrows
-acceptance of the broadcast discourse, U_b = U (1 - critical_narrowing c), and identity clarity damps
+acceptance of the broadcast discourse, U_b = U (1 - critical_narrowing c); mistrust of technology brings
+its rejection closer, T_b = T (1 - mistrust c (1 - trust)) (KF12); identity clarity damps
 stance change, mu_i = mu / (1 + identity_stability I_i) (modelling choices). All changes are computed
 from the old stances and summed over the channels (synchronous update), then clipped to [0, 1].
 Peer content beyond T counts as rejected (and may lead to muting, `sim.step.ties`) whether or not
@@ -44,6 +45,12 @@ def broadcast_latitude(critical, p):
 
 
 @nb.njit(**_JIT)
+def broadcast_rejection(critical, trust, p):
+    """T_b: the latitude of rejection for the broadcast, brought closer by critical mistrust of technology."""
+    return p.rejection * (1.0 - p.mistrust * critical * (1.0 - trust))
+
+
+@nb.njit(**_JIT)
 def hardened(accept, loss, p):
     """A latitude of acceptance narrowed by marginalization: accept x (1 - hardening x loss of in-group ties)."""
     return accept * (1.0 - p.hardening * loss)
@@ -61,7 +68,7 @@ def judge(x, y, accept, reject):
 
 
 @nb.njit(**_JIT)
-def new_stance(x, y_peer, identity, critical, loss, y_forum, seen_peer, seen_broadcast, seen_forum, p):
+def new_stance(x, y_peer, identity, critical, trust, loss, y_forum, seen_peer, seen_broadcast, seen_forum, p):
     """An agent's next stance from the messages it attended, summed over peer, broadcast and forum.
 
     Returns (stance, messages accepted, whether the peer's message was rejected, whether a seen broadcast
@@ -82,7 +89,7 @@ def new_stance(x, y_peer, identity, critical, loss, y_forum, seen_peer, seen_bro
         elif channel == 1:
             if not seen_broadcast:
                 continue
-            y, accept, reject = p.dominant, broadcast_latitude(critical, p), p.rejection
+            y, accept, reject = p.dominant, broadcast_latitude(critical, p), broadcast_rejection(critical, trust, p)
         else:
             if not seen_forum:
                 continue

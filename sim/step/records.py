@@ -44,6 +44,7 @@ class Params(NamedTuple):
     rate: float  # influence.rate
     contrast: bool  # influence.contrast
     critical_narrowing: float  # influence.critical_narrowing
+    mistrust: float  # influence.mistrust
     identity_stability: float  # influence.identity_stability
     hardening: float  # influence.hardening
     dominant: float  # stance.dominant
@@ -94,6 +95,7 @@ def params(cfg: Config) -> Params:
         float(f.rate),
         bool(f.contrast),
         float(f.critical_narrowing),
+        float(f.mistrust),
         float(f.identity_stability),
         float(f.hardening),
         float(cfg.stance.dominant),

@@ -150,6 +150,7 @@ def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None
             y_peer,
             float(s.ident_old[i]),
             float(state.critical[i]),
+            float(state.trust[i]),
             loss,
             float(draws.forum_content[i]),
             seen_peer,

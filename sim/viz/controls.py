@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Attention", ("attention.capacity",)),
     (
         "Critical thinking by profession",
-        ("professions.social_work.critical.mean", "professions.health_care.critical.mean"),
+        ("professions.social_work.critical.mean", "professions.health_care.critical.mean", "influence.mistrust"),
     ),
     ("Social judgment", ("influence.acceptance", "influence.rejection")),
     ("Exclusion and rewiring", ("ties.exclusion_rate", "ties.rewire_rate", "ties.homophily", "influence.hardening")),
@@ -66,6 +66,7 @@ LABELS = {
     "attention.capacity": "attention capacity",
     "professions.social_work.critical.mean": "critical thinking, social work",
     "professions.health_care.critical.mean": "critical thinking, health care",
+    "influence.mistrust": "critical mistrust of the broadcast",
     "influence.acceptance": "latitude of acceptance",
     "influence.rejection": "latitude of rejection",
     "ties.exclusion_rate": "exclusion rate",

@@ -458,8 +458,8 @@ def _influence_params(**changes):
 
 
 def _stance(x, p, loss=0.0, y_peer=0.0, y_forum=0.0, peer=False, broadcast=False, forum=False):
-    """`influence.new_stance` of an agent at x, identity clarity 0, critical thinking 0, by keyword."""
-    return influence.new_stance(x, y_peer, 0.0, 0.0, loss, y_forum, peer, broadcast, forum, p)
+    """`influence.new_stance` of an agent at x, identity clarity 0, critical thinking 0, full trust, by keyword."""
+    return influence.new_stance(x, y_peer, 0.0, 0.0, 1.0, loss, y_forum, peer, broadcast, forum, p)
 
 
 def _judged(x, loss, channel, **changes):

@@ -178,11 +178,21 @@ def _influence_params(**changes):
 
 
 def _new_stance(
-    x, y_peer=0.0, peer=False, broadcast=False, critical=0.0, ident=0.0, y_forum=0.0, forum=False, loss=0.0, **changes
+    x,
+    y_peer=0.0,
+    peer=False,
+    broadcast=False,
+    critical=0.0,
+    ident=0.0,
+    y_forum=0.0,
+    forum=False,
+    loss=0.0,
+    trust=1.0,
+    **changes,
 ):
     """(stance, accepted, rejected peer, resisted broadcast) of one agent, by `influence.new_stance`."""
     p = _influence_params(**changes)
-    return influence.new_stance(x, y_peer, ident, critical, loss, y_forum, peer, broadcast, forum, p)
+    return influence.new_stance(x, y_peer, ident, critical, trust, loss, y_forum, peer, broadcast, forum, p)
 
 
 def test_assimilation_neutral_and_contrast():
@@ -217,6 +227,27 @@ def test_critical_thinking_narrows_acceptance_of_the_broadcast_only():
     x, acc, _, res = _new_stance(0.8, y_peer=1.0, peer=True, critical=1.0)
     assert x == pytest.approx(0.84) and acc == 1  # the same content from a peer is still accepted
     assert not res  # no broadcast seen
+
+
+def test_critical_mistrust_brings_rejection_of_the_broadcast_closer_only():
+    p = _influence_params(mistrust=0.3)
+    assert influence.broadcast_rejection(1.0, 1.0, p) == pytest.approx(0.6)  # full trust: T
+    assert influence.broadcast_rejection(0.0, 0.0, p) == pytest.approx(0.6)  # no critical thinking: T
+    assert influence.broadcast_rejection(1.0, 0.0, p) == pytest.approx(0.42)  # T (1 - 0.3)
+    assert influence.broadcast_rejection(0.5, 0.5, p) == pytest.approx(0.6 * (1 - 0.3 * 0.25))
+    # the broadcast 0.55 away: left alone by a trusting agent, rejected (and contrasted) by a mistrustful one
+    x, acc, _, res = _new_stance(0.45, broadcast=True, critical=1.0, trust=1.0, mistrust=0.3)
+    assert acc == 0 and res and x == pytest.approx(0.45)
+    x, acc, _, res = _new_stance(0.45, broadcast=True, critical=1.0, trust=0.0, mistrust=0.3)
+    assert x == pytest.approx(0.45 - 0.2 * 0.55) and acc == 0 and res
+    # ... but not by an uncritical one, nor with mistrust 0
+    x, *_ = _new_stance(0.45, broadcast=True, critical=0.0, trust=0.0, mistrust=0.3)
+    assert x == pytest.approx(0.45)
+    x, *_ = _new_stance(0.45, broadcast=True, critical=1.0, trust=0.0, mistrust=0.0)
+    assert x == pytest.approx(0.45)
+    # the same content from a peer is judged against T, whatever the agent's tech trust
+    x, acc, rej, _ = _new_stance(0.45, y_peer=1.0, peer=True, critical=1.0, trust=0.0, mistrust=0.3)
+    assert x == pytest.approx(0.45) and (acc, rej) == (0, False)
 
 
 def test_identity_damps_stance_change_and_channels_add_up():
