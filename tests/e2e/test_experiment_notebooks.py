@@ -248,3 +248,56 @@ def test_window_means_final_values_and_ci_tables():
     assert table.loc["a", "before"].startswith("1.500 [")
     assert ci_text(-1e-9, -0.01, 0.01) == "0.000 [-0.010, 0.010]" and ci_text(np.nan, 0, 1) == "n/a"
     assert ci_text(0.5, np.nan, np.nan, digits=1) == "0.5"
+
+
+@pytest.mark.slow
+def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkeypatch):
+    """experiments/review_calibration.ipynb on a tiny definition: it runs the calibration, reads it, writes no docs."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    pytest.importorskip("pyabc")
+    import yaml
+
+    tiny = {
+        "name": "tiny_review",
+        "model": [
+            "scenario=pandemic_shock",
+            "n_agents=80",
+            "n_groups=4",
+            "steps=40",
+            "exposure.start=10",
+            "exposure.length=10",
+        ],
+        "corpora": 3,
+        "particles": 6,
+        "generations": 2,
+        "predictive": 4,
+        "parameters": {"attention.capacity": [1.5, 4.0], "obs.examined": [0.3, 1.0]},
+        "patterns": [
+            {"stat": "review_mixed", "target": 0.39, "scale": 0.068, "why": "KF6"},
+            {"stat": "review_other", "target": 0.36, "scale": 0.067, "why": "KF6"},
+            {"stat": "engagement_gap", "below": 0.0, "scale": 0.01, "why": "KF12"},
+        ],
+    }
+    definition = tmp_path / "tiny.yaml"
+    definition.write_text(yaml.safe_dump(tiny))
+    monkeypatch.setenv("SIM_CALIBRATION_DEFINITION", str(definition))
+    monkeypatch.setenv("SIM_CALIBRATION_DIR", str(tmp_path / "calibration"))
+    monkeypatch.setenv("SIM_CALIBRATION_WORKERS", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    results = ROOT / "docs" / "results" / "review_calibration.md"
+    before = results.read_bytes() if results.exists() else None
+    nb = nbformat.read(EXPERIMENTS / "review_calibration.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
+    )
+    client.execute(env=child_env())
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert "outputs missing or stale; running" in text and "small settings: docs/results left as they are" in text
+    assert "pinned down" in text and "of the draws" in text and "defaults lie inside" in text
+    out = tmp_path / "calibration" / "tiny_review"
+    assert {"posterior.png", "predictive.png", "posterior.parquet"} <= {p.name for p in out.iterdir()}
+    assert (results.read_bytes() if results.exists() else None) == before

@@ -58,8 +58,8 @@ def test_effects_table_and_markdown():
 
 
 def test_repository_paths():
-    from sim.studies import calibration, experiments
+    from sim.studies import experiments, review_calibration
 
     root = Path(__file__).resolve().parents[2]
-    assert experiments.ROOT == root and calibration.ROOT == root
-    assert calibration.DEFAULT_DEFINITION.exists()
+    assert experiments.ROOT == root and review_calibration.ROOT == root
+    assert review_calibration.DEFAULT_DEFINITION.exists()
