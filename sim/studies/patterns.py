@@ -10,7 +10,8 @@ at once; this module turns one run of the model into the statistics those patter
     the recorded steps of the run; `resister_gap`, the same for the share of resisters at the last step;
 (c) asociality occasional and indirect (KF7): the share of agents withdrawn under overload, averaged
     over the recorded steps before, during and after the surge (`overload_withdrawn_before`, `_during`,
-    `_after`);
+    `_after`), and how much the surge raises it (`overload_withdrawn_rise`, during minus before: KF11,
+    information overload as a source of asociality);
 (d) "a very high capacity for professional resocialization" (Policy implications): engagement and
     identity clarity after the surge relative to before it (`recovery_engagement`, `recovery_identity`:
     the mean over the last `window` steps of the run over the mean over the `window` steps before the
@@ -45,6 +46,7 @@ STATS = (
     "overload_withdrawn_before",
     "overload_withdrawn_during",
     "overload_withdrawn_after",
+    "overload_withdrawn_rise",
     "recovery_engagement",
     "recovery_identity",
     "marginalized_gap",
@@ -108,6 +110,7 @@ def simulate(cfg: Config, obs: Observation, corpora: int = 20, every: int = 5, w
         "overload_withdrawn_before": period_mean(ow, 1, start),
         "overload_withdrawn_during": period_mean(ow, start, end),
         "overload_withdrawn_after": period_mean(ow, end, steps + 1),
+        "overload_withdrawn_rise": period_mean(ow, start, end) - period_mean(ow, 1, start),
         "recovery_engagement": period_mean(eng, *last) / period_mean(eng, *pre),
         "recovery_identity": period_mean(ident, *last) / period_mean(ident, *pre),
     }
@@ -137,6 +140,7 @@ def describe() -> dict[str, Any]:
         "overload_withdrawn_before": "withdrawn under overload, before the surge",
         "overload_withdrawn_during": "withdrawn under overload, during the surge",
         "overload_withdrawn_after": "withdrawn under overload, after the surge",
+        "overload_withdrawn_rise": "withdrawn under overload, during - before the surge",
         "recovery_engagement": "engagement after / before the surge",
         "recovery_identity": "identity clarity after / before the surge",
         "marginalized_gap": "marginalized: resisters - adopters",

@@ -105,13 +105,14 @@ class Definition:
     predictive: int = 30
     transition: str = "multivariate_normal"  # pyABC's perturbation: multivariate_normal or local (k nearest neighbours)
     scaling: float = 1.0  # factor on the perturbation kernel's bandwidth
+    screen: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)  # Morris candidates
     seed: int = 0
     description: str = ""
     path: str = ""
 
     def digest(self) -> str:
         """What decides each generation (not the path, the description, the predictive size, nor when to stop)."""
-        skip = ("path", "description", "predictive", "generations", "min_epsilon")
+        skip = ("path", "description", "predictive", "generations", "min_epsilon", "screen")
         keep = {k: v for k, v in dataclasses.asdict(self).items() if k not in skip}
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -132,6 +133,14 @@ def load_definition(path: str | os.PathLike) -> Definition:
             params[key] = parameter_bounds(where, key, bounds, config_key=False)
         else:
             params[key] = parameter_bounds(where, key, bounds)
+    screen: dict[str, tuple[float, float]] = {}
+    for key, bounds in (raw.get("screen") or {}).items():
+        if key.startswith(OBS):
+            if key[len(OBS) :] not in obs_keys:
+                raise InputError(f"{where}: unknown screen key {key!r}; allowed: obs.<{', '.join(sorted(obs_keys))}>")
+            screen[key] = parameter_bounds(where, key, bounds, config_key=False)
+        else:
+            screen[key] = parameter_bounds(where, key, bounds)
     patterns = []
     if not isinstance(raw["patterns"], list) or not raw["patterns"]:
         raise InputError(f"{where}: patterns must be a list of {{stat, target | above | below, scale}}")
@@ -163,8 +172,9 @@ def load_definition(path: str | os.PathLike) -> Definition:
         raise InputError(f"{where}: model={model!r}; allowed: a list of key=value overrides")
     observation = raw.get("observation", {}) or {}
     defn = Definition(
-        **{k: v for k, v in raw.items() if k not in ("parameters", "patterns", "model", "observation")},
+        **{k: v for k, v in raw.items() if k not in ("parameters", "patterns", "model", "observation", "screen")},
         parameters=params,
+        screen=screen,
         patterns=patterns,
         model=list(model),
         observation=dict(observation),

@@ -184,3 +184,38 @@ def test_a_known_parameter_is_recovered_on_a_toy_setting(tmp_path):
     row = json.loads((out / "posterior_summary.json").read_text())["parameters"]["attention.capacity"]
     assert row["q05"] <= truth <= row["q95"], row
     assert row["width_ratio"] < 0.9, row  # the statistics inform the posterior: narrower than the prior
+
+
+def test_morris_screening_ranks_the_candidates(tmp_path):
+    from sim.studies import screening
+
+    defn = definition(
+        tmp_path,
+        screen={"attention.capacity": [1.0, 4.0], "obs.examined": [0.0, 1.0], "ties.homophily": [0.05, 0.3]},
+        patterns=[
+            {"stat": "review_other", "target": 0.36, "scale": 0.067},
+            {"stat": "overload_withdrawn_rise", "above": 0.01, "scale": 0.01},
+        ],
+    )
+    out = tmp_path / "screen"
+    assert screening.main([str(defn), "--out", str(out), "--trajectories", "3", "--workers", "1"]) == 0
+    table = pd.read_csv(out / "screening.csv")
+    assert set(table["output"]) == {"review_other", "overload_withdrawn_rise", "distance"}
+    assert set(table["parameter"]) == {"attention.capacity", "obs.examined", "ties.homophily"}
+    assert (table["mu_star"] >= 0).all() and (out / "screening.png").stat().st_size > 0
+    summary = json.loads((out / "screening.json").read_text())
+    assert summary["model_runs"] == 3 * 4
+    # whether a study examines effects at all decides how many report none: it moves review_other most
+    other = table[table["output"] == "review_other"].set_index("parameter")["mu_star"]
+    assert other.idxmax() == "obs.examined", other
+    ranking = [r["parameter"] for r in summary["ranking"]]
+    assert sorted(ranking) == sorted(table["parameter"].unique())
+    assert [r["calibrated"] for r in summary["ranking"]] == [p == "attention.capacity" for p in ranking]
+
+
+def test_screening_without_candidates_is_one_line(tmp_path, capsys):
+    from sim.studies import screening
+
+    assert screening.main([str(definition(tmp_path)), "--out", str(tmp_path / "s"), "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "screen" in err[0]
