@@ -134,7 +134,7 @@ class MessagesConfig:
 class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
     capacity: float = p(
-        2.5,
+        3.2,
         0.0,
         None,
         lo_open=True,
@@ -143,7 +143,7 @@ class AttentionConfig:
     )
     literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
     identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
-    withdrawal_rate: float = p(0.2, 0.0, 1.0, unit="share/step", doc="share of engagement lost per step of overload")
+    withdrawal_rate: float = p(0.31, 0.0, 1.0, unit="share/step", doc="share of engagement lost per step of overload")
     recovery_rate: float = p(0.05, 0.0, 1.0, unit="1/step", doc="pull of engagement back to tech trust")
     withdrawn_below: float = p(0.2, 0.0, 1.0, unit="engagement", doc="engagement under which an agent is withdrawn")
     trust_dynamics: bool = p(
@@ -163,14 +163,17 @@ class InfluenceConfig:
     contrast: bool = p(True, doc="move away from content beyond T")
     critical_narrowing: float = p(0.5, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
     mistrust: float = p(
-        0.2,
+        0.26,
         0.0,
         1.0,
         doc="how much critical mistrust brings the broadcast's rejection closer, T_b = T (1 - m critical (1 - trust))",
     )
     identity_stability: float = p(1.0, 0.0, 100.0, doc="how much identity clarity damps stance change")
     hardening: float = p(
-        0.8, 0.0, 1.0, doc="how much losing in-group ties narrows the latitude of acceptance (rejection-identification)"
+        0.54,
+        0.0,
+        1.0,
+        doc="how much losing in-group ties narrows the latitude of acceptance (rejection-identification)",
     )
 
 
@@ -181,7 +184,7 @@ class TiesConfig:
     exclusion: bool = p(True, doc="groups cut in-group ties of dissenters")
     conformity: float = p(0.3, 0.0, 1.0, unit="stance", doc="distance from the group norm that makes a dissenter")
     exclusion_rate: float = p(
-        0.1, 0.0, 1.0, unit="probability/step", doc="chance a fully asocial dissenter loses an in-group tie"
+        0.16, 0.0, 1.0, unit="probability/step", doc="chance a fully asocial dissenter loses an in-group tie"
     )
     asocial_exclusion: bool = p(
         True,
