@@ -116,8 +116,7 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     ax.stackplot(
         steps, *[s[m] for m, _, _ in parts], labels=[lab for _, lab, _ in parts], colors=[c for _, _, c in parts]
     )
-    ax.axhline(0.39, color="k", ls="--", lw=1)
-    ax.text(steps[-1], 0.39, " review: 39% mixed", va="bottom", ha="right", fontsize=8)
+    # shares of professionals: the review's 39% / 25% are shares of studies, compared by the virtual review
     ax.set(title="Effect ledger (share of agents)", xlabel="step", ylabel="share", ylim=(0, 1))
     ax.legend(fontsize=8, loc="lower left")
 
