@@ -459,6 +459,15 @@ def check_table(defn: Definition, pred: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # figures ----------------------------------------------------------------------------------------------
+def save_png(fig: Any, path: Path, dpi: int = 100) -> None:
+    """Write a figure as PNG atomically (a killed run leaves no half-written file) and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    plt.close(fig)
+
+
 def posterior_figure(defn: Definition, pops: pd.DataFrame, path: Path) -> None:
     """Marginal posteriors (diagonal: the first generation as a line, the last filled; the prior dotted) and pairs."""
     import matplotlib
@@ -520,9 +529,7 @@ def posterior_figure(defn: Definition, pops: pd.DataFrame, path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
+    save_png(fig, path, dpi=90)
 
 
 def predictive_figure(defn: Definition, pred: pd.DataFrame, path: Path) -> None:
@@ -565,9 +572,7 @@ def predictive_figure(defn: Definition, pred: pd.DataFrame, path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.94))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    save_png(fig, path)
 
 
 # the whole calibration ---------------------------------------------------------------------------------

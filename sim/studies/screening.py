@@ -119,9 +119,7 @@ def figure(table: pd.DataFrame, path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
+    rc.save_png(fig, path)
 
 
 def screen(defn: rc.Definition, out: Path, trajectories: int, workers: int) -> dict[str, Any]:

@@ -187,24 +187,29 @@ def test_ablation_config_switches_one_mechanism_per_variant():
     assert set(SWITCHES) <= switched, set(SWITCHES) - switched
 
 
-@pytest.mark.slow
-def test_ablation_notebook_runs_on_small_settings(tmp_path, monkeypatch):
+def executed_text(name: str) -> str:
+    """Run experiments/NAME.ipynb top to bottom (no cell may fail) and return its text and Markdown outputs."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
-    monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", "n_agents=100 n_groups=4 steps=120 seed=range(0,2)")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    results = ROOT / "docs" / "results" / "ablation.md"
-    before = results.read_bytes() if results.exists() else None
-    nb = nbformat.read(EXPERIMENTS / "ablation.ipynb", as_version=4)
+    nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
     )
     client.execute(env=child_env())
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    return "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+
+
+@pytest.mark.slow
+def test_ablation_notebook_runs_on_small_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
+    monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", "n_agents=100 n_groups=4 steps=120 seed=range(0,2)")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    results = ROOT / "docs" / "results" / "ablation.md"
+    before = results.read_bytes() if results.exists() else None
+    text = executed_text("ablation")
     assert "outputs missing; running" in text and "small settings: docs/results left as they are" in text
     assert "holds" in text or "fails" in text  # the claims were evaluated
     assert {p.name for p in (tmp_path / "ablation" / "figures").glob("*.png")} == {"ablation_heatmap.png"}
@@ -253,9 +258,6 @@ def test_window_means_final_values_and_ci_tables():
 @pytest.mark.slow
 def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkeypatch):
     """experiments/review_calibration.ipynb on a tiny definition: it runs the calibration, reads it, writes no docs."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
     pytest.importorskip("pyabc")
     import yaml
 
@@ -288,14 +290,7 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
     monkeypatch.setenv("MPLBACKEND", "Agg")
     results = ROOT / "docs" / "results" / "review_calibration.md"
     before = results.read_bytes() if results.exists() else None
-    nb = nbformat.read(EXPERIMENTS / "review_calibration.ipynb", as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
-    )
-    client.execute(env=child_env())
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    text = executed_text("review_calibration")
     assert "outputs missing or stale; running" in text and "small settings: docs/results left as they are" in text
     assert "pinned down" in text and "of the draws" in text and "defaults lie inside" in text
     out = tmp_path / "calibration" / "tiny_review"
