@@ -134,7 +134,7 @@ class MessagesConfig:
 class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
     capacity: float = p(
-        3.2,
+        3.4,
         0.0,
         None,
         lo_open=True,
@@ -143,7 +143,7 @@ class AttentionConfig:
     )
     literacy_effect: float = p(1.0, 0.0, 2.0, doc="how much literacy raises capacity and benefit")
     identity_buffer: float = p(0.5, 0.0, 10.0, doc="extra capacity per unit of identity clarity")
-    withdrawal_rate: float = p(0.31, 0.0, 1.0, unit="share/step", doc="share of engagement lost per step of overload")
+    withdrawal_rate: float = p(0.35, 0.0, 1.0, unit="share/step", doc="share of engagement lost per step of overload")
     recovery_rate: float = p(0.05, 0.0, 1.0, unit="1/step", doc="pull of engagement back to tech trust")
     withdrawn_below: float = p(0.2, 0.0, 1.0, unit="engagement", doc="engagement under which an agent is withdrawn")
     trust_dynamics: bool = p(
@@ -161,16 +161,16 @@ class InfluenceConfig:
     rejection: float = p(0.7, 0.0, 1.0, unit="stance", doc="latitude of rejection T (contrast beyond)")
     rate: float = p(0.2, 0.0, 1.0, unit="share", doc="convergence rate mu")
     contrast: bool = p(True, doc="move away from content beyond T")
-    critical_narrowing: float = p(0.5, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
+    critical_narrowing: float = p(0.53, 0.0, 1.0, doc="how much critical thinking narrows U for the broadcast")
     mistrust: float = p(
-        0.26,
+        0.35,
         0.0,
         1.0,
         doc="how much critical mistrust brings the broadcast's rejection closer, T_b = T (1 - m critical (1 - trust))",
     )
     identity_stability: float = p(1.0, 0.0, 100.0, doc="how much identity clarity damps stance change")
     hardening: float = p(
-        0.54,
+        0.52,
         0.0,
         1.0,
         doc="how much losing in-group ties narrows the latitude of acceptance (rejection-identification)",

@@ -158,7 +158,7 @@ class Observation:
         0.02, 0.0, 1.0, unit="probability", doc="chance an effect a participant does not have is recorded"
     )
     negative_focus: float = o(
-        0.73,
+        0.72,
         0.0,
         1.0,
         unit="probability",
@@ -190,7 +190,7 @@ class Observation:
     # reporting
     report_positive: float = o(1.0, 0.0, 1.0, unit="probability", doc="chance an observed positive effect is reported")
     report_negative: float = o(
-        0.81,
+        0.79,
         0.0,
         1.0,
         unit="probability",
