@@ -41,7 +41,8 @@ from sim.config.errors import InputError
 from sim.config.params import Config
 from sim.run.io import atomic_path
 
-METHODS = ("sobol", "morris")
+METHODS = ("sobol", "morris", "posterior")
+DEFINITIONS = Path(__file__).resolve().parents[2] / "experiments" / "sensitivity"  # the shipped experiments
 
 
 @dataclasses.dataclass
@@ -60,7 +61,16 @@ class Experiment:
     conf_level: float = 0.95
     num_resamples: int = 1000
     description: str = ""
+    headlines: list[str] | None = None  # sim.studies.headlines: paired comparisons between arms as outputs
+    design: str | None = None  # method posterior: the calibration's posterior (Parquet/CSV with a weight column)
     path: Path | None = None
+
+    @property
+    def arms(self) -> dict[str, list[str]]:
+        """Each arm's own overrides ({"": []}: one sweep of the experiment's overrides, no arms)."""
+        from sim.studies.headlines import arms_for, resolve
+
+        return arms_for(resolve(self.headlines)) if self.headlines else {"": []}
 
     @property
     def problem(self) -> dict[str, Any]:
@@ -119,31 +129,75 @@ def parameter_bounds(where: str, key: str, bounds: Any, config_key: bool = True)
 
 def load(path: str | os.PathLike) -> Experiment:
     """Read and check an experiment definition (one line naming the key at fault otherwise)."""
+    from sim.studies.headlines import HEADLINES
+
     path = Path(path)
-    raw = read_definition(path, f"experiment {path}", Experiment, ("name", "method", "N", "parameters", "outputs"))
+    where = f"experiment {path}"
+    raw = read_definition(path, where, Experiment, ("name", "method", "N", "parameters"))
     if raw["method"] not in METHODS:
-        raise InputError(f"experiment {path}: method={raw['method']!r}; allowed: one of {', '.join(METHODS)}")
-    params = {
-        key: parameter_bounds(f"experiment {path}", key, bounds) for key, bounds in (raw["parameters"] or {}).items()
-    }
+        raise InputError(f"{where}: method={raw['method']!r}; allowed: one of {', '.join(METHODS)}")
+    params = {key: parameter_bounds(where, key, bounds) for key, bounds in (raw["parameters"] or {}).items()}
     if len(params) < 2:
-        raise InputError(f"experiment {path}: parameters: at least 2 needed")
-    if not raw["outputs"]:
-        raise InputError(f"experiment {path}: outputs: at least 1 needed")
+        raise InputError(f"{where}: parameters: at least 2 needed")
+    headlines = raw.get("headlines")
+    if headlines is not None:
+        if headlines == "all":
+            headlines = list(HEADLINES)
+        if not isinstance(headlines, list) or not headlines:
+            raise InputError(f"{where}: headlines={headlines!r}; allowed: all, or a list of {', '.join(HEADLINES)}")
+        unknown = [h for h in headlines if h not in HEADLINES]
+        if unknown:
+            raise InputError(f"{where}: headlines: unknown {unknown[0]!r}; allowed: {', '.join(HEADLINES)}")
+        if raw.get("outputs"):
+            raise InputError(f"{where}: outputs and headlines both given; allowed: one of them")
+        raw["outputs"] = list(headlines)
+    elif not raw.get("outputs"):
+        raise InputError(f"{where}: outputs: at least 1 needed (or headlines)")
+    if headlines:
+        from sim.studies.headlines import ARM_OVERRIDES, ARMS
+
+        arm_keys = {o.split("=", 1)[0] for o in [*ARM_OVERRIDES, *(o for a in ARMS.values() for o in a)]}
+        for o in raw.get("overrides") or []:
+            if str(o).split("=", 1)[0].lstrip("+~") in arm_keys:
+                raise InputError(
+                    f"{where}: overrides: {o!r} is set by the headlines' arms; allowed: keys other than "
+                    + ", ".join(sorted(arm_keys))
+                )
+    if raw["method"] == "posterior":
+        if not raw.get("design"):
+            raise InputError(f"{where}: method posterior needs design: the calibration's posterior.parquet")
+        if not headlines:
+            raise InputError(f"{where}: method posterior needs headlines (the comparisons to evaluate)")
+    elif raw.get("design"):
+        raise InputError(f"{where}: design={raw['design']!r} is for method posterior only")
     exp = Experiment(
         **{
             **raw,
             "parameters": params,
             "outputs": list(raw["outputs"]),
+            "headlines": headlines,
             "seeds": [int(s) for s in raw.get("seeds", [0])],
         },
         path=path,
     )
     if exp.N < 1 or (exp.method == "sobol" and exp.N & (exp.N - 1)):
-        raise InputError(f"experiment {path}: N={exp.N}; allowed: a power of 2 for sobol, >= 1 for morris")
+        raise InputError(
+            f"{where}: N={exp.N}; allowed: a power of 2 for sobol, "
+            ">= 1 for morris (trajectories) and posterior (points)"
+        )
     if not exp.seeds:
-        raise InputError(f"experiment {path}: seeds: at least 1 needed")
+        raise InputError(f"{where}: seeds: at least 1 needed")
+    if exp.headlines and len(exp.seeds) < 2:
+        raise InputError(f"{where}: seeds={exp.seeds}; allowed: at least 2 with headlines (Monte Carlo intervals)")
     return exp
+
+
+def design_path(exp: Experiment) -> Path:
+    """The posterior file of method posterior: absolute, or relative to the working directory or else the repository."""
+    path = Path(str(exp.design)).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    return DEFINITIONS.parents[1] / path
 
 
 @functools.lru_cache(maxsize=256)
@@ -164,12 +218,47 @@ def sample(exp: Experiment) -> np.ndarray:
 
     if exp.method == "sobol":
         x = sobol.sample(exp.problem, exp.N, calc_second_order=exp.second_order, seed=exp.sample_seed)
-    else:
+    elif exp.method == "morris":
         x = morris.sample(exp.problem, exp.N, num_levels=exp.levels, seed=exp.sample_seed)
+    else:
+        x = posterior_sample(exp)
+    if exp.method != "posterior":  # the samplers' grid arithmetic can step a rounding error past a bound
+        x = np.clip(x, *np.array(list(exp.parameters.values())).T)
     for j, key in enumerate(exp.parameters):
         if field_type(key) is int:
             x[:, j] = np.round(x[:, j])
     return x
+
+
+def posterior_sample(exp: Experiment) -> np.ndarray:
+    """N distinct particles of the posterior file, drawn without replacement with probability by weight.
+
+    The file (the calibration's `posterior.parquet`, or a CSV) has one column per parameter and a
+    `weight` column; the experiment's parameters must be among its columns (their ranges are the
+    priors, for the figures). Seeded by `sample_seed`.
+    """
+    import pandas as pd
+
+    path = design_path(exp)
+    try:
+        post = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise InputError(
+            f"experiment {exp.name}: design={exp.design}: cannot read it ({err}); "
+            "allowed: the calibration's posterior.parquet (python -m sim.studies.review_calibration)"
+        ) from None
+    missing = [k for k in [*exp.parameters, "weight"] if k not in post.columns]
+    if missing:
+        raise InputError(
+            f"experiment {exp.name}: design={exp.design} has no column {missing[0]!r}; "
+            f"allowed parameters: {', '.join(c for c in post.columns if '.' in c)}"
+        )
+    if exp.N > len(post):
+        raise InputError(f"experiment {exp.name}: N={exp.N}; allowed: at most the {len(post)} particles of {path}")
+    w = post["weight"].to_numpy(np.float64)
+    rng = np.random.default_rng(exp.sample_seed)
+    rows = np.sort(rng.choice(len(post), size=exp.N, replace=False, p=w / w.sum()))
+    return post[list(exp.parameters)].to_numpy(np.float64)[rows]
 
 
 def _values(exp: Experiment, row: np.ndarray) -> dict[str, int | float]:
@@ -183,20 +272,35 @@ def check_sample(exp: Experiment, x: np.ndarray) -> None:
     from sim.config.params import validate
     from sim.config.preflight import _one_line
 
-    try:
-        base = typing.cast(Config, OmegaConf.to_object(compose_dict(exp.overrides)))
-    except InputError:
-        raise
-    except Exception as err:
-        raise InputError(_one_line(err, list(exp.overrides))) from None
-    for i, row in enumerate(x):
-        cfg = copy.deepcopy(base)
-        for key, value in _values(exp, row).items():
-            set_value(cfg, key, value)
+    for arm, arm_overrides in exp.arms.items():
+        overrides = [*exp.overrides, *arm_overrides]
         try:
-            validate(cfg)
-        except InputError as err:
-            raise InputError(f"{err} (sample point {i} of experiment {exp.name}: narrow the ranges)") from None
+            base = typing.cast(Config, OmegaConf.to_object(compose_dict(overrides)))
+        except InputError:
+            raise
+        except Exception as err:
+            raise InputError(_one_line(err, overrides)) from None
+        for i, row in enumerate(x):
+            cfg = copy.deepcopy(base)
+            for key, value in _values(exp, row).items():
+                set_value(cfg, key, value)
+            try:
+                validate(cfg)
+            except InputError as err:
+                in_arm = f", arm {arm}" if arm else ""
+                raise InputError(
+                    f"{err} (sample point {i} of experiment {exp.name}{in_arm}: narrow the ranges)"
+                ) from None
+
+
+def surge_window(exp: Experiment) -> tuple[int, int]:
+    """The surge's steps [start, start + length) in the experiment's surge arm (ODD 7.1)."""
+    from omegaconf import OmegaConf
+
+    from sim.studies.headlines import ARMS
+
+    cfg = typing.cast(Config, OmegaConf.to_object(compose_dict([*exp.overrides, *ARMS["surge"]])))
+    return cfg.exposure.start, cfg.exposure.start + cfg.exposure.length
 
 
 def sample_name(i: int, n: int) -> str:
@@ -260,9 +364,18 @@ def _yaml(d: dict[str, Any], indent: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sweep_command(exp: Experiment, out: Path, extra: list[str]) -> list[str]:
-    """The `python -m sim -m ...` command that runs the whole sample (any launcher)."""
-    fixed_keys = [o.split("=", 1)[0].lstrip("+~") for o in exp.overrides]
+def runs_dir(out: Path, arm: str = "") -> Path:
+    """Where the sweep of one arm goes: OUT/runs/ARM (OUT/runs without arms)."""
+    return out / "runs" / arm if arm else out / "runs"
+
+
+def sweep_command(exp: Experiment, out: Path, extra: list[str], arm: str = "") -> list[str]:
+    """The `python -m sim -m ...` command that runs the whole sample in one arm (any launcher)."""
+    from sim.studies.headlines import ARM_OVERRIDES
+
+    arm_overrides = [*exp.arms[arm], *ARM_OVERRIDES] if arm else []
+    overrides = [*exp.overrides, *arm_overrides]
+    fixed_keys = list(dict.fromkeys(o.split("=", 1)[0].lstrip("+~") for o in overrides))
     seeds = ",".join(str(s) for s in exp.seeds)
     exclude = fixed_keys + ([] if len(exp.seeds) > 1 else ["seed"])
     cmd = [
@@ -274,23 +387,40 @@ def sweep_command(exp: Experiment, out: Path, extra: list[str]) -> list[str]:
         str(out / "conf"),
         "+sample=glob(*)",
         f"seed={seeds}",
-        *exp.overrides,
-        f"hydra.sweep.dir={out / 'runs'}",
+        *overrides,
+        f"hydra.sweep.dir={runs_dir(out, arm)}",
         f"hydra/launcher={exp.launcher}",
         "hydra.job.config.override_dirname.exclude_keys=[" + ",".join(exclude) + "]",
         "hydra.callbacks.sweep.figure=false",  # the indices plot says more than metric vs sample point
-        "hydra.callbacks.sweep.scopes=[all]",
+        "hydra.callbacks.sweep.scopes=" + ("[all,profession]" if arm else "[all]"),
     ]
     return cmd + list(extra)
 
 
-def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
-    """Indices with confidence intervals for every output; writes indices.csv/.parquet/.png."""
+def per_seed(exp: Experiment, out: Path) -> Any:
+    """One row per sample point and seed (index `sample`, `seed`), one column per output.
+
+    Without headlines: the outputs' columns of the sweep's summary.parquet. With headlines: each
+    headline's paired difference between its arms at the same sample point and seed (sim.studies.headlines).
+    """
     import pandas as pd
     import pyarrow.parquet as pq
-    from SALib.analyze import morris, sobol
 
-    path = out / "runs" / "summary.parquet"
+    from sim.studies.headlines import paired, read_arm_metrics, resolve
+
+    if exp.headlines:
+        missing = [a for a in exp.arms if not (runs_dir(out, a) / "metrics.parquet").exists()]
+        if missing:
+            raise InputError(
+                f"no results yet: {runs_dir(out, missing[0]) / 'metrics.parquet'} is missing (run the experiment first)"
+            )
+        metrics = read_arm_metrics(out / "runs", list(exp.arms))
+        surge = surge_window(exp)
+        cols = {h.name: paired(metrics, h, surge) for h in resolve(exp.headlines)}
+        df = pd.DataFrame(cols)
+        df.index = df.index.set_names(["sample", "seed"])
+        return df
+    path = runs_dir(out) / "summary.parquet"
     if not path.exists():
         raise InputError(f"no results yet: {path} is missing (run the experiment first)")
     names = pq.read_schema(path).names
@@ -300,7 +430,12 @@ def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
         raise InputError(f"experiment {exp.name}: unknown output {missing[0]!r}; allowed: {allowed}")
     df = pq.read_table(path, columns=["sample", "seed", *exp.outputs]).to_pandas()
     df["sample"] = df["sample"].astype(str)
-    means = df.groupby("sample")[exp.outputs].mean()
+    return df.set_index(["sample", "seed"])
+
+
+def point_means(exp: Experiment, x: np.ndarray, df: Any) -> Any:
+    """Each output averaged over the seeds of each sample point, in sample order (every point must be there)."""
+    means = df.groupby(level="sample")[exp.outputs].mean()
     wanted = [sample_name(i, len(x)) for i in range(len(x))]
     absent = [s for s in wanted if s not in means.index]
     if absent:
@@ -308,7 +443,32 @@ def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
             f"{len(absent)} of {len(wanted)} sample points have no complete run "
             f"(first: {absent[0]}): run the experiment again to finish them"
         )
-    means = means.loc[wanted]
+    return means.loc[wanted]
+
+
+def noise_share(df: Any, output: str) -> float:
+    """How much of the spread of the point means is seed noise: mean (seed variance / seeds) over variance of means.
+
+    Near 0: the points' means are pinned down by their seeds; near 1: the indices mostly measure noise.
+    """
+    g = df[output].groupby(level="sample")
+    noise = float((g.var(ddof=1) / g.count()).mean())
+    spread = float(g.mean().var(ddof=1))
+    return noise / spread if spread > 0 else float("nan")
+
+
+def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
+    """Indices with confidence intervals for every output; writes indices.csv/.parquet/.png.
+
+    Method posterior: the headlines' signs over the sample instead (`robustness`).
+    """
+    import pandas as pd
+    from SALib.analyze import morris, sobol
+
+    df = per_seed(exp, out)
+    if exp.method == "posterior":
+        return robustness(exp, x, df, out)
+    means = point_means(exp, x, df)
     rows = []
     for output in exp.outputs:
         y = means[output].to_numpy(float)
@@ -359,7 +519,8 @@ def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
     table = pd.DataFrame(rows)
     table.insert(2, "method", exp.method)
     table["conf_level"] = exp.conf_level
-    table["runs"] = len(df)
+    table["runs"] = len(df) * len(exp.arms)  # each arm runs every point and seed
+    table["noise_share"] = table["output"].map({o: noise_share(df, o) for o in exp.outputs})
     with atomic_path(out / "indices.csv") as tmp:
         table.to_csv(tmp, index=False)
     with atomic_path(out / "indices.parquet") as tmp:
@@ -368,8 +529,140 @@ def analyze(exp: Experiment, x: np.ndarray, out: Path) -> Any:
     return table
 
 
+SIGNS = {1: "positive", -1: "negative", 0: "undetermined"}
+
+
+def robustness(exp: Experiment, x: np.ndarray, df: Any, out: Path) -> Any:
+    """Each headline over the sample of the posterior: its sign at each point, and where it flips.
+
+    At each sample point the headline's paired differences over the seeds give a mean and its Monte
+    Carlo interval (t interval over seeds: how precisely the seeds pin the point's mean down); the point
+    counts as positive (negative) when the whole interval is above (below) 0, else undetermined. Writes
+    `effects.csv/.parquet` (one row per point and headline, with the point's parameters), `signs.csv/.parquet`
+    (per headline: the shares of points by sign, the spread of the effect, its Spearman rank correlation
+    with each parameter and the parameter it follows most) and the figure `signs.png` (each headline
+    against that parameter). Returns the signs table.
+    """
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    from sim.studies.experiments import mean_ci
+    from sim.studies.headlines import HEADLINES
+
+    names = [sample_name(i, len(x)) for i in range(len(x))]
+    params = pd.DataFrame(x, columns=list(exp.parameters), index=pd.Index(names, name="sample"))
+    point_means(exp, x, df)  # every point has runs
+    rows = []
+    for h in exp.outputs:
+        by_point = df[h].groupby(level="sample")
+        for name in names:
+            d = by_point.get_group(name).dropna().to_numpy(np.float64)
+            m, lo, hi = mean_ci(d, exp.conf_level)
+            sign = 1 if lo > 0 else -1 if hi < 0 else 0
+            rows.append({"headline": h, "sample": name, "effect": m, "lo": lo, "hi": hi, "n": len(d), "sign": sign})
+    effects = pd.DataFrame(rows).join(params, on="sample")
+    signs = []
+    for h in exp.outputs:
+        e = effects[effects["headline"] == h]
+        e = e[np.isfinite(e["effect"])]
+        rho = {}
+        for p in exp.parameters:
+            r = spearmanr(e[p], e["effect"]).statistic if len(e) > 2 and e["effect"].nunique() > 1 else np.nan
+            rho[p] = float(r)
+        top = max(rho, key=lambda p: abs(rho[p]) if np.isfinite(rho[p]) else -1.0)
+        hd = HEADLINES[h]
+        shares = {f"share_{SIGNS[k]}": float((e["sign"] == k).mean()) if len(e) else np.nan for k in SIGNS}
+        expected = (
+            shares["share_positive"] if hd.expected > 0 else shares["share_negative"] if hd.expected < 0 else np.nan
+        )
+        signs.append(
+            {
+                "headline": h,
+                "experiment": hd.experiment,
+                "label": hd.label,
+                "points": len(e),
+                **shares,
+                "expected_sign": hd.expected,
+                "share_expected": expected,
+                "share_mean_positive": float((e["effect"] > 0).mean()) if len(e) else np.nan,
+                "median": float(e["effect"].median()),
+                "q05": float(e["effect"].quantile(0.05)),
+                "q95": float(e["effect"].quantile(0.95)),
+                "top_parameter": top,
+                "top_rho": rho[top],
+                **{f"rho:{p}": rho[p] for p in exp.parameters},
+                "kind": hd.kind,
+                "produced_by": hd.produced_by,
+                "seeds": len(exp.seeds),
+                "conf_level": exp.conf_level,
+            }
+        )
+    table = pd.DataFrame(signs)
+    for name, frame in (("effects", effects), ("signs", table)):
+        with atomic_path(out / f"{name}.csv") as tmp:
+            frame.to_csv(tmp, index=False)
+        with atomic_path(out / f"{name}.parquet") as tmp:
+            frame.to_parquet(tmp, index=False)
+    signs_plot(exp, effects, table, out / "signs.png")
+    return table
+
+
+def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
+    """One panel per headline: the effect at each point (Monte Carlo interval) against its top parameter."""
+    import textwrap
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.studies.headlines import HEADLINES
+
+    n = len(table)
+    cols = 3 if n > 4 else 2 if n > 1 else 1
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.5 * rows + 0.8), squeeze=False)
+    colors = {1: "#c0392b", -1: "#2874a6", 0: "0.6"}
+    for ax, (_, r) in zip(axes.flat, table.iterrows(), strict=False):
+        e = effects[effects["headline"] == r["headline"]]
+        p = r["top_parameter"]
+        for k, c in colors.items():
+            sub = e[e["sign"] == k]
+            ax.errorbar(
+                sub[p],
+                sub["effect"],
+                yerr=[sub["effect"] - sub["lo"], sub["hi"] - sub["effect"]],
+                fmt="o",
+                ms=3.5,
+                color=c,
+                elinewidth=0.8,
+                label=f"{SIGNS[k]} ({(e['sign'] == k).mean():.0%})",
+            )
+        ax.axhline(0, color="0.2", lw=0.8)
+        ax.set_xlim(*exp.parameters[p])
+        ax.set_xlabel(f"{p} (Spearman rho {r['top_rho']:+.2f})", fontsize=8)
+        ax.set_title("\n".join(textwrap.wrap(HEADLINES[r["headline"]].label, 46)), fontsize=8.5)
+        ax.tick_params(labelsize=7.5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="best")
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(
+        f"{exp.name}: each headline at {len(effects['sample'].unique())} points drawn from the posterior, "
+        f"{len(exp.seeds)} seeds each;\nbars: {int(exp.conf_level * 100)}% Monte Carlo interval of the point's "
+        "mean paired difference; x: the parameter it follows most",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+
+
 def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     import matplotlib
+
+    from sim.studies.headlines import HEADLINES
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -386,20 +679,29 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
         sub = table[table.output == output].set_index("parameter").loc[list(exp.parameters)]
         for k, (col, label) in enumerate(bars):
             err = sub.get(f"{col}_conf")
+            yerr = None
+            if err is not None:  # mu* and sigma are >= 0: an interval is not drawn below 0
+                value, half = sub[col].to_numpy(float), err.to_numpy(float)
+                low = np.minimum(half, np.maximum(value, 0.0)) if col == "mu_star" else half
+                yerr = np.vstack([low, half])
             ax.bar(
                 x + (k - 0.5) * 0.38,
                 sub[col],
                 width=0.38,
                 label=label,
                 color=f"C{k}",
-                yerr=None if err is None else err.to_numpy(float),
+                yerr=yerr,
                 capsize=3,
             )
         ax.set_xticks(
             x, list(exp.parameters) if ax is axes[-1][0] else [""] * len(x), rotation=30, ha="right", fontsize=8
         )
         ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_title(output, fontsize=10)
+        title = HEADLINES[output].label if output in HEADLINES else output
+        noise = sub["noise_share"].iloc[0]
+        if np.isfinite(noise):
+            title += f"  (seed noise: {noise:.0%} of the spread of point means)"
+        ax.set_title(title, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     runs = int(table["runs"].iloc[0])
@@ -430,27 +732,87 @@ def main(argv: list[str] | None = None) -> int:
         if not args.analyze_only:
             check_sample(exp, x)
             write_design(exp, x, out)
-            cmd = sweep_command(exp, out, args.overrides)
-            n_runs = len(x) * len(exp.seeds)
+            arms = list(exp.arms)
+            n_runs = len(x) * len(exp.seeds) * len(arms)
+            in_arms = f" x {len(arms)} arms ({', '.join(arms)})" if exp.headlines else ""
             print(
-                f"{exp.name}: {exp.method}, {len(x)} sample points x {len(exp.seeds)} seed(s) = {n_runs} runs",
+                f"{exp.name}: {exp.method}, {len(x)} sample points x {len(exp.seeds)} seed(s){in_arms} = {n_runs} runs",
                 flush=True,
             )
+            for k, arm in enumerate(arms):
+                cmd = sweep_command(exp, out, args.overrides, arm)
+                if args.dry_run:
+                    print(" ".join(_quote(c) for c in cmd))
+                    continue
+                if arm:
+                    print(f"arm {k + 1} of {len(arms)}: {arm} ({' '.join(exp.arms[arm])})", flush=True)
+                proc = subprocess.run(cmd, check=False)
+                if proc.returncode:
+                    print(f"error: the sweep failed (exit {proc.returncode}); rerun to resume", file=sys.stderr)
+                    return proc.returncode
             if args.dry_run:
-                print(" ".join(_quote(c) for c in cmd))
                 return 0
-            proc = subprocess.run(cmd, check=False)
-            if proc.returncode:
-                print(f"error: the sweep failed (exit {proc.returncode}); rerun to resume", file=sys.stderr)
-                return proc.returncode
         table = analyze(exp, x, out)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) and math.isfinite(v) else str(v)  # noqa: E731
+    if exp.method == "posterior":
+        shown = table[
+            [
+                "headline",
+                "points",
+                "share_positive",
+                "share_negative",
+                "share_undetermined",
+                "median",
+                "top_parameter",
+                "top_rho",
+            ]
+        ]
+        print(shown.to_string(index=False, float_format=fmt))
+        print(f"signs: {out / 'signs.csv'}; per point: {out / 'effects.csv'}; plot: {out / 'signs.png'}")
+        return 0
     with_conf = table.drop(columns=["method", "conf_level", "runs"])
-    print(with_conf.to_string(index=False, float_format=lambda v: f"{v:.3f}" if math.isfinite(v) else "nan"))
+    print(with_conf.to_string(index=False, float_format=fmt))
     print(f"indices: {out / 'indices.csv'}, {out / 'indices.parquet'}; plot: {out / 'indices.png'}")
     return 0
+
+
+@dataclasses.dataclass
+class Results:
+    experiment: Experiment
+    out: Path
+    x: np.ndarray  # the sample, one row per point
+    table: Any  # indices (sobol, morris) or signs (posterior)
+    per_seed: Any  # one row per point and seed, one column per output
+    effects: Any = None  # posterior: one row per point and headline
+
+
+def results(name: str, run_if_missing: bool = True) -> Results:
+    """The results of the experiment `name`, run first (`main`) if missing: for notebooks.
+
+    The definition is `DIR/NAME.yaml`, DIR from the environment variable SIM_SENSITIVITY_DEFINITIONS
+    (default experiments/sensitivity/); outputs under SIM_SENSITIVITY_DIR (default outputs/sensitivity/).
+    """
+    import pandas as pd
+
+    defs = Path(os.environ.get("SIM_SENSITIVITY_DEFINITIONS", DEFINITIONS))
+    exp = load(defs / f"{name}.yaml")
+    root = Path(os.environ.get("SIM_SENSITIVITY_DIR", Path(__file__).resolve().parents[2] / "outputs" / "sensitivity"))
+    out = (root / exp.name).resolve()
+    done = out / ("signs.parquet" if exp.method == "posterior" else "indices.parquet")
+    if not done.exists() or done.stat().st_mtime < (defs / f"{name}.yaml").stat().st_mtime:
+        if not run_if_missing:
+            raise InputError(f"{done} is missing: run python -m sim.studies.sensitivity {defs / f'{name}.yaml'}")
+        print(f"outputs missing or older than the definition; running {exp.name}", flush=True)
+        code = main([str(defs / f"{name}.yaml"), "--out", str(out)])
+        if code:
+            raise InputError(f"the experiment {exp.name} failed (exit {code})")
+    x = sample(exp)
+    table = pd.read_parquet(done)
+    effects = pd.read_parquet(out / "effects.parquet") if exp.method == "posterior" else None
+    return Results(exp, out, x, table, per_seed(exp, out), effects)
 
 
 def _quote(s: str) -> str:

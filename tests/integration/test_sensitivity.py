@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,16 +53,28 @@ def run_experiment(tmp_path: Path, method: str, n: int, *extra: str) -> tuple[su
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_shipped_experiments_are_valid_and_make_their_sweep(path, tmp_path):
     exp = sa.load(path)
+    if exp.method == "posterior":  # the calibration's posterior is an output: a stand-in with its columns
+        assert exp.design == "outputs/calibration/review/posterior.parquet"
+        rng = np.random.default_rng(0)
+        post = pd.DataFrame({k: rng.uniform(lo, hi, 3 * exp.N) for k, (lo, hi) in exp.parameters.items()})
+        post.assign(weight=1.0).to_parquet(tmp_path / "posterior.parquet")
+        exp.design = str(tmp_path / "posterior.parquet")
     x = sa.sample(exp)
-    sa.check_sample(exp, x)  # every sample point passes the schema's rules
-    expected = exp.N * (len(exp.parameters) + 2 if exp.method == "sobol" else len(exp.parameters) + 1)
+    sa.check_sample(exp, x)  # every sample point passes the schema's rules, in every arm
+    expected = {
+        "sobol": exp.N * (len(exp.parameters) + 2),
+        "morris": exp.N * (len(exp.parameters) + 1),
+        "posterior": exp.N,
+    }[exp.method]
     assert x.shape == (expected, len(exp.parameters))
     for j, (lo, hi) in enumerate(exp.parameters.values()):
         assert lo <= x[:, j].min() and x[:, j].max() <= hi
     conf = sa.write_design(exp, x, tmp_path)
     assert len(list((conf / "sample").glob("*.yaml"))) == expected
-    cmd = sa.sweep_command(exp, tmp_path, ["hydra/launcher=ray"])
-    assert cmd[1:4] == ["-m", "sim", "-m"] and "+sample=glob(*)" in cmd and cmd[-1] == "hydra/launcher=ray"
+    for arm in exp.arms:
+        cmd = sa.sweep_command(exp, tmp_path, ["hydra/launcher=ray"], arm)
+        assert cmd[1:4] == ["-m", "sim", "-m"] and "+sample=glob(*)" in cmd and cmd[-1] == "hydra/launcher=ray"
+        assert f"hydra.sweep.dir={sa.runs_dir(tmp_path, arm)}" in cmd
 
 
 @pytest.mark.slow
@@ -79,6 +92,7 @@ def test_sobol_indices_from_a_small_sweep(tmp_path):
         "ST_conf",
         "conf_level",
         "runs",
+        "noise_share",
     ]
     assert len(table) == 6 and (table.runs == 4 * 5 * 2).all() and (table.method == "sobol").all()
     assert table.equals(pd.read_parquet(out / "indices.parquet"))
@@ -112,6 +126,7 @@ def test_morris_screening_from_a_small_sweep(tmp_path):
         "mu",
         "conf_level",
         "runs",
+        "noise_share",
     ]
     assert (table.runs == 3 * 4 * 2).all()
     dummy = table[table.parameter == "metrics.cluster_gap"]
@@ -148,3 +163,121 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "sample point" in proc.stderr
     assert not (tmp_path / "o").exists()  # nothing written, nothing run
+
+
+HEADLINES_TINY = """
+name: tiny_headlines
+method: {method}
+N: {N}
+seeds: [0, 1]
+{design}
+overrides: [n_agents=60, n_groups=2, steps=30, exposure.start=10, exposure.length=10]
+parameters:
+  attention.capacity: [1.5, 4.0]
+  ties.exclusion_rate: [0.02, 0.3]
+  metrics.cluster_gap: [0.02, 0.2]
+headlines: {headlines}
+num_resamples: 100
+"""
+
+
+@pytest.mark.slow
+def test_headlines_screened_with_morris_over_their_arms(tmp_path):
+    """Every headline, each a paired difference between arms run as separate sweeps of the same points and seeds."""
+    path = tmp_path / "h.yaml"
+    path.write_text(HEADLINES_TINY.format(method="morris", N=1, design="", headlines="all"))
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    exp = sa.load(path)
+    for arm in exp.arms:  # one ordinary sweep per arm: every point (4) at both seeds
+        runs = pd.read_parquet(out / "runs" / arm / "summary.parquet", columns=["sample", "seed"])
+        assert len(runs) == 8 and runs["sample"].nunique() == 4, arm
+    table = pd.read_parquet(out / "indices.parquet")
+    assert set(table.output) == set(exp.headlines) and (table.runs == 8 * len(exp.arms)).all()
+    # the metrics' clustering tolerance does not move anything but cluster counts
+    dummy = table[table.parameter == "metrics.cluster_gap"]
+    assert (dummy.mu_star.abs() < 1e-12).all(), dummy
+    # the surge's effect on overload withdrawal, recomputed by hand from the two arms' collected metrics
+    m = {a: pd.read_parquet(out / "runs" / a / "metrics.parquet") for a in ("surge", "none")}
+    by_hand = []
+    for arm in ("surge", "none"):
+        v = m[arm][(m[arm].metric == "overload_withdrawn_share") & (m[arm].scope == "all")]
+        v = v[(v.step >= 10) & (v.step < 20)]
+        by_hand.append(v.groupby([v["sample"].astype(str), "seed"])["value"].mean())
+    per_seed = sa.per_seed(exp, out)
+    assert np.allclose(per_seed["surge_overload_withdrawn"].sort_index(), (by_hand[0] - by_hand[1]).sort_index())
+    assert (out / "indices.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_headlines_over_a_posterior_sample_report_their_signs(tmp_path):
+    rng = np.random.default_rng(0)
+    post = pd.DataFrame(
+        {
+            "attention.capacity": rng.uniform(1.5, 4.0, 12),
+            "ties.exclusion_rate": rng.uniform(0.02, 0.3, 12),
+            "metrics.cluster_gap": rng.uniform(0.02, 0.2, 12),
+            "weight": rng.dirichlet(np.ones(12)),
+        }
+    )
+    post.to_parquet(tmp_path / "posterior.parquet")
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        HEADLINES_TINY.format(
+            method="posterior",
+            N=3,
+            design=f"design: {tmp_path / 'posterior.parquet'}",
+            headlines="[porous_esteban_ray, profession_resister_gap]",
+        )
+    )
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    design = pd.read_csv(out / "design.csv")
+    assert len(design) == 3 and design["sample"].is_unique
+    for _, row in design.iterrows():  # each point is a particle of the posterior file
+        assert ((post["attention.capacity"] - row["attention.capacity"]).abs() < 1e-12).any()
+    assert sorted(p.name for p in (out / "runs").iterdir() if p.is_dir()) == ["porous", "sealed", "surge"]
+    signs = pd.read_csv(out / "signs.csv")
+    assert list(signs.headline) == ["porous_esteban_ray", "profession_resister_gap"]
+    shares = signs[["share_positive", "share_negative", "share_undetermined"]].sum(axis=1)
+    assert np.allclose(shares, 1.0) and (signs.points == 3).all()
+    assert signs.top_parameter.isin(["attention.capacity", "ties.exclusion_rate", "metrics.cluster_gap"]).all()
+    effects = pd.read_parquet(out / "effects.parquet")
+    assert len(effects) == 6 and ((effects.lo <= effects.effect) & (effects.effect <= effects.hi)).all()
+    sign = np.where(effects.lo > 0, 1, np.where(effects.hi < 0, -1, 0))
+    assert (effects.sign == sign).all()
+    assert (out / "signs.png").stat().st_size > 10_000
+
+
+def test_bad_headline_experiments_fail_with_one_line(tmp_path):
+    good = HEADLINES_TINY.format(method="morris", N=1, design="", headlines="all")
+    cases = {
+        "unknown": (good.replace("headlines: all", "headlines: [nope]"), "headlines: unknown 'nope'"),
+        "arm key": (good.replace("steps=30", "steps=30, scenario=baseline"), "is set by the headlines' arms"),
+        "one seed": (good.replace("seeds: [0, 1]", "seeds: [0]"), "at least 2 with headlines"),
+        "no design": (good.replace("method: morris", "method: posterior"), "method posterior needs design"),
+        "missing design": (
+            good.replace("method: morris", "method: posterior\ndesign: /nonexistent/p.parquet"),
+            "design=/nonexistent/p.parquet: cannot read it",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
+        path.write_text(text)
+        with pytest.raises(InputError) as err:
+            sa.sample(sa.load(path))
+        assert message in str(err.value), (name, str(err.value))
