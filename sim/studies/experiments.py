@@ -147,6 +147,63 @@ def paired_effects(
     return pd.DataFrame(rows)
 
 
+def effects_forest(
+    table: pd.DataFrame,
+    by: str,
+    baseline: Any,
+    outcomes: list[str],
+    pair_on: str = "seed",
+    labels: dict[Any, str] | None = None,
+    colors: dict[Any, str] | None = None,
+    outcome_labels: dict[str, str] | None = None,
+    ax=None,
+    level: float = 0.95,
+):
+    """`paired_effects` computed and drawn: one row per outcome, one marker per variant.
+
+    For each variant and outcome, a faint dot per pair (each seed's own difference variant - baseline)
+    and a square at the mean of the differences with its Monte Carlo interval (`MC_LABEL`: how precisely
+    the pairs pin the mean down, not a test). Outcomes share the x axis, so pass outcomes of one kind
+    (shares, or indices on 0-1). Returns (ax, effects), effects as `paired_effects` returns them.
+    """
+    import matplotlib.pyplot as plt
+
+    effects = paired_effects(table, by, baseline, outcomes, pair_on, level)
+    variants = list(dict.fromkeys(effects["variant"]))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.5, 0.32 * len(outcomes) * max(1, len(variants)) + 1.8))
+    base = table[table[by] == baseline].set_index(pair_on)
+    ypos = {o: len(outcomes) - 1 - i for i, o in enumerate(outcomes)}
+    step = 0.6 / max(1, len(variants))
+    for j, variant in enumerate(variants):
+        shift = (len(variants) - 1) / 2 * step - j * step
+        color = (colors or {}).get(variant, f"C{j}")
+        runs = table[table[by] == variant].set_index(pair_on)
+        common = runs.index.intersection(base.index)
+        for o in outcomes:
+            d = (runs.loc[common, o] - base.loc[common, o]).astype(float)
+            ax.plot(d.to_numpy(), np.full(len(d), ypos[o] + shift), "o", color=color, alpha=0.25, ms=3)
+        e = effects[effects["variant"] == variant].set_index("outcome").loc[outcomes]
+        half = np.nan_to_num(np.vstack([e["effect"] - e["lo"], e["hi"] - e["effect"]]))
+        ax.errorbar(
+            e["effect"],
+            np.array([ypos[o] for o in outcomes]) + shift,
+            xerr=half,
+            fmt="s",
+            color=color,
+            mec="k",
+            capsize=3,
+            ms=5,
+            label=(labels or {}).get(variant, str(variant)),
+        )
+    ax.axvline(0, color="k", lw=0.8)
+    ax.grid(axis="y", alpha=0)
+    ax.set_yticks(range(len(outcomes)), [(outcome_labels or {}).get(o, o) for o in outcomes][::-1])
+    ax.plot([], [], "o", color="0.5", alpha=0.4, ms=3, label=f"one {pair_on}'s difference")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=min(4, len(variants) + 1), frameon=False)
+    return ax, effects
+
+
 def effects_table(effects: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """`paired_effects` as text, 'effect [lo, hi]', one row per variant and one column per outcome."""
     cells = effects.assign(cell=[ci_text(m, lo, hi, digits) for m, lo, hi in effects[["effect", "lo", "hi"]].values])

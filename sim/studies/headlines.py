@@ -239,3 +239,20 @@ def read_arm_metrics(runs: Path, arms: list[str]) -> dict[str, pd.DataFrame]:
         )
         out[arm] = table.to_pandas()
     return out
+
+
+def produced_text(experiment: str) -> str:
+    """Markdown: what in the model produces each headline of `experiment`, and where it is checked across the space."""
+    lines = [
+        f"- **{h.label}**: {h.kind}. {h.produced_by[0].upper()}{h.produced_by[1:]}."
+        for h in HEADLINES.values()
+        if h.experiment == experiment
+    ]
+    return (
+        "**What produces these conclusions** (mechanism: a rule of the model; assumption: an input the comparison "
+        "restates; emergent: no rule sets it):\n\n"
+        + "\n".join(lines)
+        + "\n\nThese are conclusions at the default parameters; `sensitivity.ipynb` evaluates the same comparisons "
+        "over a sample of the calibrated posterior (the share of it where each has each sign) and reports their "
+        "Morris and Sobol sensitivity."
+    )

@@ -192,6 +192,23 @@ def load(path: str | os.PathLike) -> Experiment:
     return exp
 
 
+def shrink(exp: Experiment, n: int | None, seeds: str | None) -> None:
+    """The command line's --N and --seeds in place of the definition's, checked as the definition's are."""
+    where = f"experiment {exp.path}"
+    if n is not None:
+        if n < 1 or (exp.method == "sobol" and n & (n - 1)):
+            raise InputError(f"{where}: --N={n}; allowed: a power of 2 for sobol, >= 1 for morris and posterior")
+        exp.N = n
+    if seeds is not None:
+        try:
+            values = [int(v) for v in seeds.split(",")]
+        except ValueError:
+            raise InputError(f"{where}: --seeds={seeds!r}; allowed: comma-separated integers, e.g. 0,1") from None
+        if not values or (exp.headlines and len(values) < 2) or min(values) < 0:
+            raise InputError(f"{where}: --seeds={seeds!r}; allowed: integers >= 0 (at least 2 with headlines)")
+        exp.seeds = values
+
+
 def design_path(exp: Experiment) -> Path:
     """The posterior file of method posterior: absolute, or relative to the working directory or else the repository."""
     path = Path(str(exp.design)).expanduser()
@@ -653,7 +670,7 @@ def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
         "mean paired difference; x: the parameter it follows most",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.7 / fig.get_figheight()))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
@@ -711,7 +728,7 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
         f"N={exp.N}, {runs} runs, {len(exp.seeds)} seed(s) per point",
         fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.8 / fig.get_figheight()))  # room for the two-line title
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
@@ -723,10 +740,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output directory (default: outputs/sensitivity/NAME)")
     parser.add_argument("--dry-run", action="store_true", help="write the sample and print the sweep command")
     parser.add_argument("--analyze-only", action="store_true", help="recompute the indices from finished runs")
+    parser.add_argument("--N", type=int, help="the definition's N (sample size) instead, e.g. a quick --N 2")
+    parser.add_argument("--seeds", help="the definition's model seeds instead, comma-separated, e.g. 0,1")
     parser.add_argument("overrides", nargs="*", help="extra overrides for the sweep (e.g. hydra/launcher=ray)")
     args = parser.parse_intermixed_args(argv)
     try:
         exp = load(args.experiment)
+        shrink(exp, args.N, args.seeds)
+        for o in args.overrides:
+            if o.split("=", 1)[0] in ("N", "seeds"):
+                key, value = o.split("=", 1)
+                raise InputError(f"{o}: the experiment's {key} is set with --{key} {value}, not as a model override")
+        model_overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
+        if model_overrides:  # checked with the sample, before anything is written
+            exp.overrides = [*exp.overrides, *model_overrides]
+            args.overrides = [o for o in args.overrides if o not in model_overrides]
         out = (args.out or Path("outputs") / "sensitivity" / exp.name).resolve()
         x = sample(exp)
         if not args.analyze_only:

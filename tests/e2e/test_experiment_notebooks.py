@@ -19,10 +19,10 @@ from tests.support.threads import child_env
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
 FIGURES = {
-    "pandemic_shock": {"shock_series.png", "shock_recovery.png"},
-    "professions": {"professions_final.png", "professions_series.png"},
+    "pandemic_shock": {"shock_series.png", "shock_effects.png", "shock_recovery.png"},
+    "professions": {"professions_gaps.png", "professions_final.png", "professions_series.png"},
     "interventions": {"interventions_series.png", "interventions_forest.png"},
-    "forums": {"forums_polarization.png", "forums_series_and_stances.png"},
+    "forums": {"forums_effects.png", "forums_polarization.png", "forums_series_and_stances.png"},
 }
 SCENARIOS = {
     "pandemic_shock": {"baseline", "pandemic_shock", "shock_recovery"},
@@ -132,6 +132,8 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("outputs missing; running" in o.get("text", "") for o in outputs)  # the first load ran the sweep
+    # the conclusions name what produces them (sim.studies.headlines)
+    assert any("What produces these conclusions" in str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     out = tmp_path / name
     assert {p.name for p in (out / "figures").glob("*.png")} == FIGURES[name]
 
@@ -212,6 +214,7 @@ def test_ablation_notebook_runs_on_small_settings(tmp_path, monkeypatch):
     text = executed_text("ablation")
     assert "outputs missing; running" in text and "small settings: docs/results left as they are" in text
     assert "holds" in text or "fails" in text  # the claims were evaluated
+    assert "What produces these conclusions" in text and "asociality -> marginalization chain" in text
     assert {p.name for p in (tmp_path / "ablation" / "figures").glob("*.png")} == {"ablation_heatmap.png"}
     assert (results.read_bytes() if results.exists() else None) == before  # the docs keep the full run's results
 
@@ -295,4 +298,53 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
     assert "pinned down" in text and "of the draws" in text and "defaults lie inside" in text
     out = tmp_path / "calibration" / "tiny_review"
     assert {"posterior.png", "predictive.png", "posterior.parquet"} <= {p.name for p in out.iterdir()}
+    assert (results.read_bytes() if results.exists() else None) == before
+
+
+SENSITIVITY_TINY = """
+name: {name}
+method: {method}
+N: {N}
+seeds: [0, 1]
+{design}
+overrides: [n_agents=60, n_groups=2, steps=30, exposure.start=10, exposure.length=10]
+parameters:
+  attention.capacity: [1.5, 4.0]
+  ties.exclusion_rate: [0.02, 0.3]
+headlines: [porous_esteban_ray, profession_resister_gap]
+num_resamples: 100
+"""
+
+
+@pytest.mark.slow
+def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
+    """experiments/sensitivity.ipynb on tiny definitions: runs them, reads them, computes its verdicts, no docs."""
+    import numpy as np
+    import pandas as pd
+
+    defs = tmp_path / "definitions"
+    defs.mkdir()
+    rng = np.random.default_rng(0)
+    post = pd.DataFrame(
+        {"attention.capacity": rng.uniform(1.5, 4.0, 10), "ties.exclusion_rate": rng.uniform(0.02, 0.3, 10)}
+    )
+    post.assign(weight=0.1).to_parquet(tmp_path / "posterior.parquet")
+    for name, method, n, design in (
+        ("headlines_posterior", "posterior", 4, f"design: {tmp_path / 'posterior.parquet'}"),
+        ("headlines_morris", "morris", 1, ""),
+        ("headlines_sobol", "sobol", 2, ""),
+    ):
+        text = SENSITIVITY_TINY.format(name=name, method=method, N=n, design=design)
+        (defs / f"{name}.yaml").write_text(text)
+    monkeypatch.setenv("SIM_SENSITIVITY_DEFINITIONS", str(defs))
+    monkeypatch.setenv("SIM_SENSITIVITY_DIR", str(tmp_path / "sensitivity"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    results = ROOT / "docs" / "results" / "sensitivity.md"
+    before = results.read_bytes() if results.exists() else None
+    text = executed_text("sensitivity")
+    assert text.count("outputs missing or older than the definition; running") == 3
+    assert "small settings: docs/results left as they are" in text
+    # the verdicts are computed for both headlines, and the Morris and Sobol sentences name them
+    assert text.count("of the points") >= 2 and "first, then" in text and "the S1 sum to" in text
+    assert (tmp_path / "sensitivity" / "headlines_morris" / "relative_mu_star.png").exists()
     assert (results.read_bytes() if results.exists() else None) == before

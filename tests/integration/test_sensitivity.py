@@ -281,3 +281,26 @@ def test_bad_headline_experiments_fail_with_one_line(tmp_path):
         with pytest.raises(InputError) as err:
             sa.sample(sa.load(path))
         assert message in str(err.value), (name, str(err.value))
+
+
+def test_the_command_line_shrinks_an_experiment_and_checks_model_overrides_first(tmp_path):
+    path = EXPERIMENTS[0].parent / "overload_sobol.yaml"
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(tmp_path / "o"), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    bad = run("--N", "2", "n_agentz=5")
+    assert bad.returncode == 2 and "n_agentz" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()  # refused before the sample was written
+    assert run("--N", "3").returncode == 2 and "--N=3; allowed: a power of 2" in run("--N", "3").stderr
+    assert "--seeds='a'" in run("--seeds", "a").stderr
+    assert "is set with --N 1" in run("N=1").stderr
+    ok = run("--N", "2", "--seeds", "0,1", "n_agents=40", "--dry-run")
+    assert ok.returncode == 0, ok.stderr
+    assert "16 sample points x 2 seed(s) = 32 runs" in ok.stdout and " n_agents=40 " in ok.stdout
+    assert len(list((tmp_path / "o" / "conf" / "sample").glob("*.yaml"))) == 16
