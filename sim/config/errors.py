@@ -14,6 +14,9 @@ class ConfigError(InputError):
         self.key, self.value, self.allowed = key, value, allowed
         super().__init__(f"invalid config: {key}={value!r}; allowed: {allowed}")
 
+    def __reduce__(self):  # pickled by its own arguments: it crosses process boundaries (sweep workers) intact
+        return (type(self), (self.key, self.value, self.allowed))
+
 
 class InputFileError(InputError):
     """A user-supplied file is missing or malformed; names the file and the line at fault."""
@@ -22,3 +25,6 @@ class InputFileError(InputError):
         where = f"{path}" if line is None else f"{path}, line {line}"
         self.path, self.line, self.problem = path, line, problem
         super().__init__(f"invalid input file {where}: {problem}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.problem, self.line))
