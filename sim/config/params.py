@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -458,9 +459,18 @@ def _check_fields(obj: Any, prefix: str) -> None:
             raise ConfigError(key, value, _range_text(meta))
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names that are safe as one path component
+
+
 def validate(cfg: Config) -> Config:
     """Check every field against its declared range, then the rules that tie fields together."""
     _check_fields(cfg, "")
+    if not SAFE_NAME.fullmatch(cfg.scenario.name) or ".." in cfg.scenario.name:
+        raise ConfigError(
+            "scenario.name",
+            cfg.scenario.name,
+            "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (it names the run directory)",
+        )
     if cfg.network.kind != "edgelist" and cfg.n_groups > cfg.n_agents:
         raise ConfigError("n_groups", cfg.n_groups, f"<= n_agents ({cfg.n_agents})")
     if cfg.network.kind == "edgelist" and not cfg.network.path:
