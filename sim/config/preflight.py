@@ -107,6 +107,8 @@ def check_key(key: str, value: str, dirs: list[Path] | None = None) -> None:
         where = ".".join(parts[:-1]) or "top level"
         section = typing.cast(dict[str, typing.Any], _fields_at(parts[:-1]) or _fields_at([]))  # [] is a section
         raise InputError(f"unknown config key: {key}={value!r}; allowed keys at {where}: " + ", ".join(sorted(section)))
+    if fields[parts[-1]] is bool and value.strip().lower() not in ("true", "false"):
+        raise ConfigError(key, value, "true or false")  # OmegaConf would read 2 or 'yes' as true
 
 
 # Hydra plugins behind the launcher configs, and how to install them (pyproject.toml extras)

@@ -677,6 +677,8 @@ def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
 
 
 def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
+    import textwrap
+
     import matplotlib
 
     from sim.studies.headlines import HEADLINES
@@ -685,7 +687,7 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     n = len(exp.outputs)  # one row of bars per output
-    fig, axes = plt.subplots(n, 1, figsize=(max(6.5, 0.75 * len(exp.parameters) + 2.5), 2.9 * n + 1.0), squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(max(9.0, 0.75 * len(exp.parameters) + 2.5), 2.9 * n + 1.0), squeeze=False)
     bars = (
         (("S1", "first order S1"), ("ST", "total ST"))
         if exp.method == "sobol"
@@ -718,7 +720,7 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
         noise = sub["noise_share"].iloc[0]
         if np.isfinite(noise):
             title += f"  (seed noise: {noise:.0%} of the spread of point means)"
-        ax.set_title(title, fontsize=9)
+        ax.set_title("\n".join(textwrap.wrap(title, 100)), fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8)
     runs = int(table["runs"].iloc[0])
