@@ -311,9 +311,9 @@ overrides: [n_agents=60, n_groups=2, steps=30, exposure.start=10, exposure.lengt
 parameters:
   attention.capacity: [1.5, 4.0]
   ties.exclusion_rate: [0.02, 0.3]
-headlines: [porous_esteban_ray, profession_resister_gap]
+headlines: [profession_engagement_gap, profession_resister_gap]
 num_resamples: 100
-"""
+"""  # two headlines of one arm: three small sweeps in all
 
 
 @pytest.mark.slow
