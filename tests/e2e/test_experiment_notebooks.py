@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from tests.support.sensitivity import headlines_definition
 from tests.support.threads import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,21 +302,6 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
     assert (results.read_bytes() if results.exists() else None) == before
 
 
-SENSITIVITY_TINY = """
-name: {name}
-method: {method}
-N: {N}
-seeds: [0, 1]
-{design}
-overrides: [n_agents=60, n_groups=2, steps=30, exposure.start=10, exposure.length=10]
-parameters:
-  attention.capacity: [1.5, 4.0]
-  ties.exclusion_rate: [0.02, 0.3]
-headlines: [profession_engagement_gap, profession_resister_gap]
-num_resamples: 100
-"""  # two headlines of one arm: three small sweeps in all
-
-
 @pytest.mark.slow
 def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
     """experiments/sensitivity.ipynb on tiny definitions: runs them, reads them, computes its verdicts, no docs."""
@@ -334,7 +320,8 @@ def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
         ("headlines_morris", "morris", 1, ""),
         ("headlines_sobol", "sobol", 2, ""),
     ):
-        text = SENSITIVITY_TINY.format(name=name, method=method, N=n, design=design)
+        # two headlines of one arm: three small sweeps in all
+        text = headlines_definition(name, method, n, "[profession_engagement_gap, profession_resister_gap]", design)
         (defs / f"{name}.yaml").write_text(text)
     monkeypatch.setenv("SIM_SENSITIVITY_DEFINITIONS", str(defs))
     monkeypatch.setenv("SIM_SENSITIVITY_DIR", str(tmp_path / "sensitivity"))

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config.errors import InputError
 from sim.studies import sensitivity as sa
+from tests.support.sensitivity import assert_refused, headlines_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = sorted((ROOT / "experiments" / "sensitivity").glob("*.yaml"))
@@ -148,13 +148,12 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
             "allowed: >= influence.acceptance",
         ),
     }
-    for name, (text, message) in cases.items():
-        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
-        path.write_text(text)
-        with pytest.raises(InputError, match=None) as err:
-            exp = sa.load(path)
-            sa.check_sample(exp, sa.sample(exp))
-        assert message in str(err.value), (name, str(err.value))
+
+    def check(path):
+        exp = sa.load(path)
+        sa.check_sample(exp, sa.sample(exp))
+
+    assert_refused(tmp_path, cases, check)
     proc = subprocess.run(
         [sys.executable, "-m", "sim.studies.sensitivity", str(tmp_path / "rule.yaml"), "--out", str(tmp_path / "o")],
         capture_output=True,
@@ -165,36 +164,32 @@ def test_bad_experiments_fail_with_one_line(tmp_path):
     assert not (tmp_path / "o").exists()  # nothing written, nothing run
 
 
-HEADLINES_TINY = """
-name: tiny_headlines
-method: {method}
-N: {N}
-seeds: [0, 1]
-{design}
-overrides: [n_agents=60, n_groups=2, steps=30, exposure.start=10, exposure.length=10]
-parameters:
-  attention.capacity: [1.5, 4.0]
-  ties.exclusion_rate: [0.02, 0.3]
-  metrics.cluster_gap: [0.02, 0.2]
-headlines: {headlines}
-num_resamples: 100
-"""
+def tiny_headlines(method: str, n: int, design: str, headlines: str) -> str:
+    """A tiny headline experiment with a dummy parameter (the clustering tolerance moves no headline)."""
+    return headlines_definition(
+        "tiny_headlines", method, n, headlines, design, parameters="  metrics.cluster_gap: [0.02, 0.2]"
+    )
+
+
+def run_definition(path: Path, out: Path) -> Path:
+    """Run `python -m sim.studies.sensitivity PATH --out OUT`, which must succeed; returns OUT."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=path.parent,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
 
 
 @pytest.mark.slow
 def test_headlines_screened_with_morris_over_their_arms(tmp_path):
     """Every headline, each a paired difference between arms run as separate sweeps of the same points and seeds."""
     path = tmp_path / "h.yaml"
-    path.write_text(HEADLINES_TINY.format(method="morris", N=1, design="", headlines="all"))
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    path.write_text(tiny_headlines(method="morris", n=1, design="", headlines="all"))
+    out = run_definition(path, tmp_path / "out")
     exp = sa.load(path)
     for arm in exp.arms:  # one ordinary sweep per arm: every point (4) at both seeds
         runs = pd.read_parquet(out / "runs" / arm / "summary.parquet", columns=["sample", "seed"])
@@ -230,22 +225,14 @@ def test_headlines_over_a_posterior_sample_report_their_signs(tmp_path):
     post.to_parquet(tmp_path / "posterior.parquet")
     path = tmp_path / "p.yaml"
     path.write_text(
-        HEADLINES_TINY.format(
+        tiny_headlines(
             method="posterior",
-            N=3,
+            n=3,
             design=f"design: {tmp_path / 'posterior.parquet'}",
             headlines="[porous_esteban_ray, profession_resister_gap]",
         )
     )
-    out = tmp_path / "out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = run_definition(path, tmp_path / "out")
     design = pd.read_csv(out / "design.csv")
     assert len(design) == 3 and design["sample"].is_unique
     for _, row in design.iterrows():  # each point is a particle of the posterior file
@@ -264,7 +251,7 @@ def test_headlines_over_a_posterior_sample_report_their_signs(tmp_path):
 
 
 def test_bad_headline_experiments_fail_with_one_line(tmp_path):
-    good = HEADLINES_TINY.format(method="morris", N=1, design="", headlines="all")
+    good = tiny_headlines(method="morris", n=1, design="", headlines="all")
     cases = {
         "unknown": (good.replace("headlines: all", "headlines: [nope]"), "headlines: unknown 'nope'"),
         "arm key": (good.replace("steps=30", "steps=30, scenario=baseline"), "is set by the headlines' arms"),
@@ -275,12 +262,7 @@ def test_bad_headline_experiments_fail_with_one_line(tmp_path):
             "design=/nonexistent/p.parquet: cannot read it",
         ),
     }
-    for name, (text, message) in cases.items():
-        path = tmp_path / f"{name.replace(' ', '_')}.yaml"
-        path.write_text(text)
-        with pytest.raises(InputError) as err:
-            sa.sample(sa.load(path))
-        assert message in str(err.value), (name, str(err.value))
+    assert_refused(tmp_path, cases, lambda path: sa.sample(sa.load(path)))
 
 
 def test_the_command_line_shrinks_an_experiment_and_checks_model_overrides_first(tmp_path):
