@@ -136,9 +136,8 @@ class AttentionConfig:
     enabled: bool = p(True, doc="finite attention, overload and withdrawal")
     capacity: float = p(
         3.4,
-        0.0,
+        0.01,  # load is intake / capacity: a capacity near 0 overflows to inf (issue 19)
         None,
-        lo_open=True,
         unit="messages/step",
         doc="attention capacity at literacy 0.5 and identity clarity 0",
     )

@@ -127,6 +127,7 @@ def test_overrides_and_scenario(tmp_path):
         (["network=edgelist", "network.path=/no/such.csv"], "/no/such.csv: file not found"),
         (["-m", "seed=1,2", "ties.exclusion_rate=0.1,-1"], "ties.exclusion_rate=-1.0; allowed: [0.0, 1.0]"),
         (["ties.rewiring=2"], "ties.rewiring='2'; allowed: true or false"),
+        (["attention.capacity=1e-300"], "attention.capacity=1e-300; allowed: >= 0.01"),  # load would be inf
         # the scenario's name names the run directory: no way out of outputs/, no name too long for a file
         (["scenario.name=../../../escape"], "scenario.name='../../../escape'; allowed: 1-64 letters"),
         (["scenario.name=" + "a" * 300], "allowed: 1-64 letters, digits"),
