@@ -216,7 +216,7 @@ def run_values(metrics: pd.DataFrame, h: Headline, surge: tuple[int, int], side:
 def paired(arm_metrics: dict[str, pd.DataFrame], h: Headline, surge: tuple[int, int]) -> pd.Series:
     """Per (sample, seed): treatment - control (or 1 - treatment / control), at the same point and seed."""
     t = run_values(arm_metrics[h.treatment], h, surge, 0)
-    c = run_values(arm_metrics[h.control], h, surge, 1 if h.levels is not None else 0)
+    c = run_values(arm_metrics[h.control], h, surge, 1)
     t, c = t.align(c, join="inner")
     if h.relative:
         with np.errstate(divide="ignore", invalid="ignore"):

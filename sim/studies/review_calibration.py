@@ -125,22 +125,18 @@ def load_definition(path: str | os.PathLike) -> Definition:
     if not isinstance(raw["parameters"], dict) or not raw["parameters"]:
         raise InputError(f"{where}: parameters must map keys to [low, high]")
     obs_keys = {r["key"] for r in parameter_rows()}
-    params: dict[str, tuple[float, float]] = {}
-    for key, bounds in raw["parameters"].items():
-        if key.startswith(OBS):
-            if key[len(OBS) :] not in obs_keys:
-                raise InputError(f"{where}: unknown parameter {key!r}; allowed: obs.<{', '.join(sorted(obs_keys))}>")
-            params[key] = parameter_bounds(where, key, bounds, config_key=False)
-        else:
-            params[key] = parameter_bounds(where, key, bounds)
-    screen: dict[str, tuple[float, float]] = {}
-    for key, bounds in (raw.get("screen") or {}).items():
-        if key.startswith(OBS):
-            if key[len(OBS) :] not in obs_keys:
-                raise InputError(f"{where}: unknown screen key {key!r}; allowed: obs.<{', '.join(sorted(obs_keys))}>")
-            screen[key] = parameter_bounds(where, key, bounds, config_key=False)
-        else:
-            screen[key] = parameter_bounds(where, key, bounds)
+
+    def ranges(section: dict[str, Any], what: str) -> dict[str, tuple[float, float]]:
+        """[low, high] of each key: a config key, or obs.<an observation parameter>."""
+        out: dict[str, tuple[float, float]] = {}
+        for key, bounds in section.items():
+            if key.startswith(OBS) and key[len(OBS) :] not in obs_keys:
+                raise InputError(f"{where}: unknown {what} {key!r}; allowed: obs.<{', '.join(sorted(obs_keys))}>")
+            out[key] = parameter_bounds(where, key, bounds, config_key=not key.startswith(OBS))
+        return out
+
+    params = ranges(raw["parameters"], "parameter")
+    screen = ranges(raw.get("screen") or {}, "screen key")
     patterns = []
     if not isinstance(raw["patterns"], list) or not raw["patterns"]:
         raise InputError(f"{where}: patterns must be a list of {{stat, target | above | below, scale}}")

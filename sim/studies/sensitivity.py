@@ -180,33 +180,35 @@ def load(path: str | os.PathLike) -> Experiment:
         },
         path=path,
     )
+    check_size(exp, f"N={exp.N}", f"seeds={exp.seeds}")
+    return exp
+
+
+def check_size(exp: Experiment, n_text: str, seeds_text: str) -> None:
+    """The sample size and the model seeds, against the method; `*_text` name them in the message."""
+    where = f"experiment {exp.path}"
     if exp.N < 1 or (exp.method == "sobol" and exp.N & (exp.N - 1)):
         raise InputError(
-            f"{where}: N={exp.N}; allowed: a power of 2 for sobol, "
-            ">= 1 for morris (trajectories) and posterior (points)"
+            f"{where}: {n_text}; allowed: a power of 2 for sobol, >= 1 for morris (trajectories) and posterior (points)"
         )
-    if not exp.seeds:
-        raise InputError(f"{where}: seeds: at least 1 needed")
+    if not exp.seeds or min(exp.seeds) < 0:
+        raise InputError(f"{where}: {seeds_text}; allowed: at least 1 integer >= 0")
     if exp.headlines and len(exp.seeds) < 2:
-        raise InputError(f"{where}: seeds={exp.seeds}; allowed: at least 2 with headlines (Monte Carlo intervals)")
-    return exp
+        raise InputError(f"{where}: {seeds_text}; allowed: at least 2 with headlines (Monte Carlo intervals)")
 
 
 def shrink(exp: Experiment, n: int | None, seeds: str | None) -> None:
     """The command line's --N and --seeds in place of the definition's, checked as the definition's are."""
-    where = f"experiment {exp.path}"
     if n is not None:
-        if n < 1 or (exp.method == "sobol" and n & (n - 1)):
-            raise InputError(f"{where}: --N={n}; allowed: a power of 2 for sobol, >= 1 for morris and posterior")
         exp.N = n
     if seeds is not None:
         try:
-            values = [int(v) for v in seeds.split(",")]
+            exp.seeds = [int(v) for v in seeds.split(",")]
         except ValueError:
-            raise InputError(f"{where}: --seeds={seeds!r}; allowed: comma-separated integers, e.g. 0,1") from None
-        if not values or (exp.headlines and len(values) < 2) or min(values) < 0:
-            raise InputError(f"{where}: --seeds={seeds!r}; allowed: integers >= 0 (at least 2 with headlines)")
-        exp.seeds = values
+            raise InputError(
+                f"experiment {exp.path}: --seeds={seeds!r}; allowed: comma-separated integers, e.g. 0,1"
+            ) from None
+    check_size(exp, f"--N={exp.N}", f"--seeds={seeds!r}")
 
 
 def design_path(exp: Experiment) -> Path:
