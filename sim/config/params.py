@@ -191,7 +191,7 @@ class TiesConfig:
         doc="asociality (low engagement, muting) makes a dissenter's exclusion likelier (false: base rate for all)",
     )
     exclusion_base: float = p(
-        0.02, 0.0, 1.0, unit="share of exclusion_rate", doc="the exclusion chance of a fully engaged dissenter"
+        0.005, 0.0, 1.0, unit="share of exclusion_rate", doc="the exclusion chance of a fully engaged dissenter"
     )
     rewiring: bool = p(True, doc="dissenters rewire toward like-minded agents elsewhere")
     rewire_rate: float = p(
