@@ -295,6 +295,7 @@ def _check_configs(
         plain_cfg, plain_obj = compose_obj(plain)
         if not sweeps:
             validate(plain_obj)
+            check_input_files(plain_obj)
             return
         # each swept value on its own: has its type, and passes its own range (no rule between keys
         # here: the other keys keep their defaults in this variant, which is not a run of the sweep)
@@ -332,9 +333,33 @@ def _check_configs(
                     set_value(obj, k.lstrip("+"), typed[(k, v)])
                 try:
                     validate(obj)
+                    check_input_files(obj)
                 except InputError as err:
                     run = " ".join([*gcombo, *(f"{k}={v}" for k, v in vcombo)])
                     raise InputError(f"{err} (in the run {run})" if run else str(err)) from None
+
+
+_READ_FILES: set[tuple[str, int, int]] = set()  # (real path, mtime, size) of the input files read without error
+
+
+def check_input_files(cfg: Config) -> None:
+    """A run's edge-list file, read by the model's own checks before Hydra makes a run directory.
+
+    `sim.config.inputfiles.parse_edge_list` (what `read_edge_list` runs) reads the whole file, so a bad
+    line is refused here, in one line, and not inside a run. A file is read once per version (real
+    path, modification time, size): a sweep over seeds or parameters with one network reads it once.
+    """
+    if cfg.network.kind != "edgelist" or not cfg.network.path:
+        return
+    import os
+
+    from sim.config.inputfiles import check_file, parse_edge_list
+
+    st = check_file(cfg.network.path)  # exists, is a regular file, is not too large
+    key = (os.path.realpath(cfg.network.path), st.st_mtime_ns, st.st_size)
+    if key not in _READ_FILES:
+        parse_edge_list(cfg.network.path)
+        _READ_FILES.add(key)
 
 
 def _merge_option(

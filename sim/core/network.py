@@ -7,14 +7,15 @@ the ``numpy.random.Generator`` passed in, so one seed always gives one network.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config.errors import ConfigError, InputFileError
+from sim.config.errors import ConfigError
+from sim.config.inputfiles import parse_edge_list
+from sim.config.params import PROFESSIONS  # profession code (index) -> label used in edge-list files
 
 __all__ = [
     "EdgeList",
@@ -27,23 +28,11 @@ __all__ = [
     "read_edge_list",
 ]
 
-#: Profession code (index) -> label used in edge-list files.
-PROFESSIONS: tuple[str, ...] = ("social_work", "health_care")
-
 #: Above this a complete network needs more memory than the model is worth.
 MAX_COMPLETE_AGENTS = 20_000
 
 #: Vectorised rewiring rounds before the exact per-tie fallback takes over.
 _MAX_REWIRE_ROUNDS = 16
-
-_REQUIRED_COLUMNS: tuple[str, ...] = (
-    "source",
-    "target",
-    "source_group",
-    "target_group",
-    "source_profession",
-    "target_profession",
-)
 
 
 # --------------------------------------------------------------------------- groups
@@ -414,97 +403,18 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
     source_profession, target_profession`` in any order; other columns (such as
     ``weight``) are ignored. Ties are undirected: repeats in either direction merge.
     Blank lines are skipped. Errors carry the 1-based physical line of the file.
+    The file is read and checked by `sim.config.inputfiles.parse_edge_list` (which the
+    preflight also runs before Hydra starts); this function numbers what it returns.
 
     Raises:
-        InputFileError: Missing or unreadable file, no header, missing column, a row
-            with the wrong number of fields, an empty node or group, an unknown
-            profession, a self-loop, a node given two groups or professions, or no
-            edges at all.
+        InputFileError: Missing or unreadable file; not a regular file (a directory, a
+            device, a FIFO) or over `sim.config.inputfiles.MAX_FILE_BYTES`; not UTF-8
+            text, a NUL byte or an overlong line; no header, a duplicate or missing
+            column, a row with the wrong number of fields, an empty node or group, an
+            unknown profession, a self-loop, a node given two groups or professions, or
+            no edges at all.
     """
-    try:
-        fh = open(path, newline="", encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found") from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot open file: {exc.strerror or exc}") from None
-
-    node_attr: dict[str, tuple[str, str, int]] = {}  # label -> (group, profession, line)
-    pairs: list[tuple[str, str]] = []
-    with fh:
-        reader = csv.reader(fh)
-        last_line = 0
-
-        def rows():
-            nonlocal last_line
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    raise InputFileError(path, f"unreadable CSV: {exc}", line=last_line + 1) from None
-                except UnicodeDecodeError:
-                    raise InputFileError(path, "not UTF-8 text") from None
-                start, last_line = last_line + 1, reader.line_num
-                if all(not f.strip() for f in row):
-                    continue
-                yield start, [f.strip() for f in row]
-
-        it = rows()
-        first = next(it, None)
-        if first is None:
-            raise InputFileError(path, f"file is empty; expected a header with columns {', '.join(_REQUIRED_COLUMNS)}")
-        header_line, header = first
-        dup = sorted({c for c in header if header.count(c) > 1})
-        if dup:
-            raise InputFileError(path, f"duplicate column(s) {', '.join(dup)}", line=header_line)
-        missing = [c for c in _REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise InputFileError(
-                path,
-                f"missing column(s) {', '.join(missing)}; required columns: {', '.join(_REQUIRED_COLUMNS)}",
-                line=header_line,
-            )
-        col = {c: header.index(c) for c in _REQUIRED_COLUMNS}
-        width = len(header)
-
-        for line, row in it:
-            if len(row) != width:
-                raise InputFileError(path, f"expected {width} fields as in the header, found {len(row)}", line=line)
-            for end in ("source", "target"):
-                if not row[col[end]]:
-                    raise InputFileError(path, f"empty {end}", line=line)
-                if not row[col[f"{end}_group"]]:
-                    raise InputFileError(path, f"empty {end}_group", line=line)
-                prof = row[col[f"{end}_profession"]]
-                if prof not in PROFESSIONS:
-                    raise InputFileError(
-                        path,
-                        f"unknown {end}_profession {prof!r}; allowed: {', '.join(PROFESSIONS)}",
-                        line=line,
-                    )
-            s, t = row[col["source"]], row[col["target"]]
-            if s == t:
-                raise InputFileError(path, f"self-loop on node {s!r}", line=line)
-            for end in ("source", "target"):
-                node = row[col[end]]
-                grp, prof = row[col[f"{end}_group"]], row[col[f"{end}_profession"]]
-                seen = node_attr.get(node)
-                if seen is None:
-                    node_attr[node] = (grp, prof, line)
-                    continue
-                for what, old, new in (("group", seen[0], grp), ("profession", seen[1], prof)):
-                    if old != new:
-                        raise InputFileError(
-                            path,
-                            f"node {node!r} has {what} {new!r} here but {what} {old!r} on line {seen[2]}",
-                            line=line,
-                        )
-            pairs.append((s, t))
-
-    if not pairs:
-        raise InputFileError(path, "no edges after the header")
-
+    node_attr, pairs = parse_edge_list(path)
     node_labels = _label_array(set(node_attr))
     group_labels = _label_array({g for g, _, _ in node_attr.values()})
     node_keys = [str(x) for x in node_labels.tolist()]
