@@ -1,3 +1,5 @@
+import logging
+import os
 import sys
 
 from sim.config.errors import InputError
@@ -9,6 +11,18 @@ if __name__ == "__main__":
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    from sim.cli import main
+    from sim.cli import error_line, main
 
-    main()
+    # Errors Hydra meets itself (writing .hydra/ on a full disk) come back here as exceptions instead
+    # of Hydra's stripped traceback, so that an expected one (a full disk) is one line; a bug still
+    # prints its traceback. A log line that cannot be written is dropped instead of printing one.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    logging.raiseExceptions = False
+    try:
+        main()
+    except OSError as err:
+        line = error_line(err)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(1)

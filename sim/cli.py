@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -42,28 +44,73 @@ def job_meta(hc: DictConfig) -> dict[str, Any]:
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def main(dcfg: DictConfig) -> None:
-    from sim.run.completion import completed
+    from sim.run.completion import stale_reason
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
+    meta = job_meta(cast(DictConfig, hc))  # HydraConfig.get() is a DictConfig
     try:
         cfg = to_config(dcfg)
         if multirun:
             cfg.output.progress = "off"  # a sweep shows one bar over its runs instead (sim.studies.callbacks)
-            if completed(out, cfg) is not None:  # a resumed sweep: this run is complete, same config
+            reason = stale_reason(out, cfg)
+            if reason is None:  # a resumed sweep: this run is complete, same config, inputs, code and outputs
                 log.info("run skipped: %s is complete for this config", out)
                 return None
+            if reason != "no completion marker":
+                log.info("run redone: %s (%s)", out, reason)
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
-        summary = run(cfg, out, meta=job_meta(cast(DictConfig, hc)))  # HydraConfig.get() is a DictConfig
-    except InputError as err:
-        if multirun:
-            raise  # the job fails; Hydra reports it once the other runs are done
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        summary = run(cfg, out, meta=meta)
+    except Exception as err:
+        line = error_line(err)
+        if line is None:
+            if not multirun:
+                raise  # a bug: Hydra prints the traceback
+            log.exception("run failed: %s", out)
+            line = f"{type(err).__name__}: {err}".splitlines()[0]
+        if not multirun:
+            print(f"error: {line}", file=sys.stderr)
+            remove_if_empty(out)
+            sys.exit(2 if isinstance(err, InputError) else 1)
+        record_failure(out, line, meta)  # the sweep goes on; sim.studies.callbacks reports it at the end
+        return None
     if multirun:
         log.info("summary of %s\n%s", out, summary_table(summary))
         return None  # nothing big kept in Hydra's per-job results
     print(summary_table(summary))
     print(f"outputs: {out}")
+
+
+def error_line(err: BaseException) -> str | None:
+    """The one line a user sees for an expected error (bad input, a full disk), None for a bug."""
+    if isinstance(err, InputError):
+        return str(err)
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = f" writing {err.filename}" if err.filename else ""
+        return f"disk full{where} ({os.strerror(err.errno)}); no output was left under a final name"
+    return None
+
+
+def remove_if_empty(out: Path) -> None:
+    """Remove a single run's directory that holds only what Hydra wrote (.hydra/, the log): no run in it."""
+    import shutil
+
+    try:
+        if {p.name for p in out.iterdir()} <= {".hydra", "sim.log"}:
+            shutil.rmtree(out, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def record_failure(out: Path, line: str, meta: dict[str, Any]) -> None:
+    """A failed run of a sweep: `_failed.json` (its one-line error and overrides) in its directory."""
+    from sim.run.completion import FAILED
+    from sim.run.io import write_json
+
+    log.error("run failed: %s: %s", out, line)
+    try:
+        write_json(out / FAILED, {"error": line, "overrides": meta.get("overrides", []), "pid": os.getpid()})
+    except OSError:  # a full disk: the line is in the log and on stderr
+        print(f"error: {' '.join(meta.get('overrides', []))}: {line}", file=sys.stderr)

@@ -1,18 +1,25 @@
 """The completion marker of a run: written last and atomically, it is what makes a run directory complete.
 
 `sim.run.runner.run` removes a run directory's marker (and temporary files a killed run left) before it
-writes anything, and writes `_complete.json` after every output, `summary.json` included. The marker
-holds the digest of the run's config, the size of every output file, the run's typed config and the
-Hydra overrides that made it, start and end times. A run directory counts as complete for a config
-only if its marker parses, its digest is that config's digest and every listed file is there with its
-size: a half-written file is never under its final name (`sim.run.io`), and a run killed at any point has
-no marker. Sweeps skip complete runs (`sim.cli`) and `sim.studies.collect` reads only complete runs.
+writes anything, moves the outputs of an older run aside (`superseded`), and writes `_complete.json`
+after every output, `summary.json` included. The marker fingerprints what the run read and what it
+wrote: the digest of its config, the sha256 of the content of every input file (an edge list), the
+digest of the code that makes a run's outputs (`code_digest`), and the size and sha256 of every output
+file; with them the run's typed config, the Hydra overrides that made it, start and end times.
+
+A run directory counts as complete for a config only if its marker parses, its config, input and code
+digests are those of this config now, and every listed file is there with its size and its sha256
+(`verify`): a resumed sweep redoes a run whose input file changed, whose code changed or whose outputs
+were altered. A half-written file is never under its final name (`sim.run.io`), and a run killed at
+any point has no marker. Sweeps skip complete runs (`sim.cli`) and `sim.studies.collect` reads only
+complete runs, and fails (instead of writing stale tables) when a run's marker no longer matches its files.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -29,6 +36,11 @@ from sim.config.params import Config
 from sim.run.io import write_json
 
 MARKER = "_complete.json"
+FAILED = "_failed.json"  # a run of a sweep that failed: its one-line error (sim.cli, sim.studies.callbacks)
+SUPERSEDED = ".superseded"  # where the outputs of an older complete run are moved when a new one starts
+# the packages whose code makes a run's outputs (a change to any of them redoes a resumed run)
+RUN_CODE = ("config", "core", "step", "metrics", "model", "run", "classics")
+_HASH_CHUNK = 1 << 20
 # keys that change how a run is shown, not what it writes: a different value does not redo a run
 NOT_IN_DIGEST = (("output", "progress"), ("mesa_agents",))
 log = logging.getLogger("sim.run")
@@ -50,37 +62,155 @@ def config_digest(cfg: Config) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def read_marker(out_dir: str | os.PathLike) -> dict[str, Any] | None:
-    """The marker of a complete run directory, or None (absent, unreadable, or files missing)."""
-    out = Path(out_dir)
+def file_sha256(path: str | os.PathLike) -> str:
+    """sha256 of a file's content, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_HASH_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """sha256 of the source of the packages that make a run's outputs (RUN_CODE), and of the package version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
     try:
-        marker = json.loads((out / MARKER).read_text())
-        files = marker["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    for name, size in files.items():
+        h.update(version("resocialization-sim").encode())
+    except PackageNotFoundError:
+        pass
+    for sub in RUN_CODE:
+        for path in sorted((root / sub).glob("*.py")):
+            h.update(f"{sub}/{path.name}".encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def input_files(cfg: Config) -> list[str]:
+    """The files a run of `cfg` reads (the edge list of network=edgelist)."""
+    return [cfg.network.path] if cfg.network.kind == "edgelist" and cfg.network.path else []
+
+
+def input_digests(cfg: Config) -> dict[str, str]:
+    """{path: sha256 of its content} of every input file (a missing or unreadable file: "unreadable")."""
+    out = {}
+    for path in input_files(cfg):
         try:
-            if (out / name).stat().st_size != size:
-                return None
+            out[path] = file_sha256(path)
         except OSError:
-            return None
+            out[path] = "unreadable"
+    return out
+
+
+def verify(out_dir: str | os.PathLike, marker: dict[str, Any]) -> str | None:
+    """None if every file the marker lists is there with its size and sha256; else what does not match."""
+    out = Path(out_dir)
+    files = marker.get("files")
+    if not isinstance(files, dict) or not files:
+        return "the marker lists no files"
+    for name, entry in files.items():
+        if not isinstance(entry, dict) or "sha256" not in entry or "size" not in entry:
+            return f"{name}: the marker has no content hash (written by an older version)"
+        path = out / name
+        try:
+            if path.stat().st_size != entry["size"]:
+                return f"{name}: size differs from the marker's"
+            if file_sha256(path) != entry["sha256"]:
+                return f"{name}: content differs from the marker's (sha256)"
+        except OSError as err:
+            return f"{name}: {err.strerror or err}"
+    return None
+
+
+def load_marker(out_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The parsed marker of `out_dir`, unverified (None: absent or unreadable)."""
+    try:
+        marker = json.loads((Path(out_dir) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def read_marker(out_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The marker of a complete run directory whose files match it, or None (absent, unreadable, altered)."""
+    marker = load_marker(out_dir)
+    if marker is None or verify(out_dir, marker) is not None:
+        return None
     return marker
+
+
+def stale_reason(out_dir: str | os.PathLike, cfg: Config) -> str | None:
+    """None if `out_dir` holds a complete, intact run of exactly this config, inputs and code; else why not."""
+    marker = load_marker(out_dir)
+    if marker is None:
+        return "no completion marker"
+    if marker.get("config_sha256") != config_digest(cfg):
+        return "the config differs"
+    if marker.get("inputs") != input_digests(cfg):
+        return "an input file changed"
+    if marker.get("code_sha256") != code_digest():
+        return "the code changed"
+    return verify(out_dir, marker)
 
 
 def completed(out_dir: str | os.PathLike, cfg: Config) -> dict[str, Any] | None:
-    """The marker if `out_dir` holds a complete run of exactly this config, else None."""
-    marker = read_marker(out_dir)
-    if marker is None or marker.get("config_sha256") != config_digest(cfg):
-        return None
-    return marker
+    """The marker if `out_dir` holds a complete run of exactly this config, inputs and code, else None."""
+    return load_marker(out_dir) if stale_reason(out_dir, cfg) is None else None
 
 
-def begin(out: Path, cfg: Config) -> dict[str, Any]:
-    """Invalidate the directory (marker first, then stale temporary files) and log the start."""
+OUTPUT_GLOBS = ("*.parquet", "summary.json", "figure.png")
+
+
+def _set_aside(out: Path) -> None:
+    """Make room for a new run: older outputs never stay next to the new run's.
+
+    The outputs of an older *complete* run (its marker matches its files) are moved into
+    `.superseded/<its end time>/` with its marker; anything else (a killed run's partial outputs, or
+    outputs whose marker no longer matches them) is not a result and is deleted.
+    """
+    old = [p for pattern in OUTPUT_GLOBS for p in out.glob(pattern) if p.is_file()]
+    marker = load_marker(out)
+    if marker is not None and verify(out, marker) is None:
+        stamp = str(marker.get("ended", _now())).replace(":", "-")
+        dest = out / SUPERSEDED / stamp
+        dest.mkdir(parents=True, exist_ok=True)
+        for p in [*old, out / MARKER]:
+            os.replace(p, dest / p.name)
+        log.warning("older complete run in %s moved to %s", out, dest)
+        return
     (out / MARKER).unlink(missing_ok=True)
+    for p in old:
+        p.unlink(missing_ok=True)
+
+
+def discard(out: Path) -> None:
+    """Remove the outputs of a run that failed (after `begin` set older ones aside, every one is its own)."""
+    for pattern in OUTPUT_GLOBS:
+        for p in out.glob(pattern):
+            p.unlink(missing_ok=True)
     for stale in out.glob(".*.tmp"):
         stale.unlink(missing_ok=True)
-    info = {"started": _now(), "t0": time.perf_counter(), "host": socket.gethostname(), "pid": os.getpid()}
+
+
+def begin(out: Path, cfg: Config, inputs: dict[str, str] | None = None) -> dict[str, Any]:
+    """Clear the directory for a new run (older outputs set aside, temporary files removed) and log the start.
+
+    `inputs`: the digests of the input files taken before the model read them (`input_digests`).
+    """
+    _set_aside(out)
+    (out / FAILED).unlink(missing_ok=True)
+    for stale in out.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    info = {
+        "started": _now(),
+        "t0": time.perf_counter(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "inputs": input_digests(cfg) if inputs is None else inputs,
+    }
     log.info(
         "run start: %s, seed %d, %d agents, %d steps, config %s, host %s, pid %d",
         out,
@@ -109,7 +239,9 @@ def finish(
         "host": info["host"],
         "pid": info["pid"],
         "python": platform.python_version(),
-        "files": {name: (out / name).stat().st_size for name in files},
+        "files": {name: {"size": (out / name).stat().st_size, "sha256": file_sha256(out / name)} for name in files},
+        "inputs": info["inputs"],
+        "code_sha256": code_digest(),
         "config": config_dict(cfg),
         "hydra": meta or {},
     }

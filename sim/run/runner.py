@@ -71,10 +71,27 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    inputs = completion.input_digests(cfg)  # before the model reads them: a file edited meanwhile is redone
     model = ResocializationModel(cfg)  # bad input (e.g. an edge-list file) fails here, before any output
     init_s = time.perf_counter() - started
+    info = completion.begin(out, cfg, inputs)  # sets older outputs aside before any is replaced
+    try:
+        return _outputs(cfg, out, model, info, started, init_s, meta)
+    except BaseException:
+        completion.discard(out)  # a failed run leaves no output under a final name (a kill leaves no marker)
+        raise
+
+
+def _outputs(
+    cfg: Config,
+    out: Path,
+    model: ResocializationModel,
+    info: dict[str, Any],
+    started: float,
+    init_s: float,
+    meta: dict[str, Any] | None,
+) -> dict[str, Any]:
     state = model.state
-    info = completion.begin(out, cfg)  # drops an old marker before any output is replaced
     streams = {
         "metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
         "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA),

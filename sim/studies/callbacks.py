@@ -1,19 +1,30 @@
 """Hydra callbacks of a sweep (`conf/hydra/callbacks/sweep.yaml`, on by default).
 
 `SweepCallback`, in the process that starts the sweep:
-- on_multirun_start: one progress bar over the runs (`sim.studies.progress`);
+- on_multirun_start: takes the sweep directory's lock (`SweepLock`: one sweep per directory at a time;
+  a second one is refused with the holder's pid and host, a lock left by a killed sweep on this host
+  is taken over), and one progress bar over the runs (`sim.studies.progress`);
 - on_job_end (wherever the job runs): drops the copies of the job's config that Hydra keeps in each
   job's result, so the results of a long sweep stay small in the parent (point 8 of docs/sweeps.md);
 - on_multirun_end: collects the runs into SWEEP_DIR/metrics.parquet, summary.parquet and the sweep
-  figure (`sim.studies.collect`), as `python -m sim.studies.collect SWEEP_DIR` does by hand.
+  figure (`sim.studies.collect`), as `python -m sim.studies.collect SWEEP_DIR` does by hand; then
+  reports the runs of this sweep that failed (each job writes `_failed.json` with its one-line error
+  instead of stopping the sweep, `sim.cli`) and releases the lock.
 
-Hydra turns an exception raised by a callback into a warning; collecting is never allowed to fail
-the sweep (its outputs are then made by hand with `python -m sim.studies.collect`).
+The sweep exits non-zero at the end (after every other run has completed and been collected) when a
+run failed or the collection could not read a run; the message names each failed run by its
+overrides. Hydra turns an exception raised by a callback into a warning, so these exits are SystemExit.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import os
+import socket
+import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,6 +61,96 @@ def sweep_jobs(config: DictConfig) -> int | None:
         return None
 
 
+class SweepLock:
+    """`SWEEP_DIR/.sweep.lock`: the pid, host and start of the sweep that holds the directory.
+
+    Created with O_EXCL, so of two sweeps started together exactly one gets it. A lock whose holder
+    is a process of this host that no longer runs (a killed sweep) is stale and taken over; a lock
+    held from another host cannot be checked and is refused with a message saying how to remove it.
+    """
+
+    NAME = ".sweep.lock"
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.path = sweep_dir / self.NAME
+        self.held = False
+
+    def acquire(self) -> str | None:
+        """None when taken; otherwise the one-line reason it is held by another sweep."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), "argv": sys.argv}
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is not None and not self._stale(holder):
+                    return (
+                        f"another sweep is running in {self.path.parent} (pid {holder.get('pid')} on "
+                        f"{holder.get('host')}, lock {self.path}); wait for it or, if it is no longer "
+                        "running, remove the lock file"
+                    )
+                # stale (or unreadable: a sweep killed between creating and writing it): take it over
+                stale = self.path.with_name(f"{self.NAME}.stale.{os.getpid()}")
+                try:
+                    os.replace(self.path, stale)
+                    stale.unlink(missing_ok=True)
+                except FileNotFoundError:
+                    pass
+                log.warning("took over the lock of a sweep that no longer runs: %s", holder)
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            self.held = True
+            return None
+        return f"could not take the sweep lock {self.path}"
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def _holder(self) -> dict[str, Any] | None:
+        try:
+            holder = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            # being written right now (young) or left empty by a kill (old)
+            try:
+                young = time.time() - self.path.stat().st_mtime < 10
+            except OSError:
+                young = False
+            return {"pid": "?", "host": "?"} if young else None
+        return holder if isinstance(holder, dict) else None
+
+    @staticmethod
+    def _stale(holder: dict[str, Any]) -> bool:
+        if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+            return False
+        try:
+            os.kill(holder["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # a live process of another user
+            return False
+        return False
+
+
+def failed_runs(sweep_dir: Path, since: float) -> list[str]:
+    """'overrides: error' of each run of the sweep that wrote `_failed.json` since `since` (a time)."""
+    from sim.run.completion import FAILED
+
+    out = []
+    for path in sorted(sweep_dir.glob(f"*/{FAILED}")):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        out.append(f"{' '.join(record.get('overrides', [])) or path.parent.name}: {record.get('error')}")
+    return out
+
+
 class SweepCallback(Callback):
     def __init__(
         self,
@@ -67,16 +168,27 @@ class SweepCallback(Callback):
         self.slim_job_returns = slim_job_returns
         self.figure = figure
         self._progress: SweepProgress | None = None
+        self._lock: SweepLock | None = None
+        self._started = 0.0
 
     def __getstate__(self) -> dict[str, Any]:  # the callback travels to workers; the bar stays here
         state = dict(self.__dict__)
         state["_progress"] = None
+        state["_lock"] = None
         return state
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from sim.studies.progress import SweepProgress
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
+        self._lock = SweepLock(sweep_dir)
+        refused = self._lock.acquire()
+        if refused is not None:
+            self._lock = None
+            print(f"error: {refused}", file=sys.stderr)
+            raise SystemExit(1)
+        atexit.register(self._lock.release)  # a sweep that crashes frees its directory too
+        self._started = time.time() - 1.0  # file times may be coarser than the clock
         self._progress = SweepProgress(
             sweep_dir, sweep_jobs(config), mode=self.progress_mode, desc=f"sweep {sweep_dir.name}"
         )
@@ -91,15 +203,34 @@ class SweepCallback(Callback):
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         done = self._progress.close() if self._progress is not None else None
         self._progress = None
-        if not self.collect:
-            return
-        from sim.studies.collect import collect
-
         sweep_dir = Path(str(config.hydra.sweep.dir))
-        result = collect(sweep_dir, metric=self.metric, scopes=self.scopes, figure=self.figure)
+        try:
+            problems = failed_runs(sweep_dir, self._started)
+            if self.collect:
+                problems += self._collect(sweep_dir, done)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+        if problems:
+            print(f"error: the sweep in {sweep_dir} did not complete:", file=sys.stderr)
+            for line in problems:
+                print(f"  {line}", file=sys.stderr)
+            raise SystemExit(1)
+
+    def _collect(self, sweep_dir: Path, done: int | None) -> list[str]:
+        """Collect the sweep; what went wrong, as lines (empty when it was collected)."""
+        from sim.studies.collect import CollectError, collect
+
+        try:
+            result = collect(sweep_dir, metric=self.metric, scopes=self.scopes, figure=self.figure)
+        except CollectError as err:
+            return str(err).splitlines()
+        except OSError as err:
+            return [f"could not write the collected tables of {sweep_dir}: {err.strerror or err}"]
         if not result["runs"]:
             log.warning("sweep done: no complete run in %s", sweep_dir)
-            return
+            return []
         figure = Path(result["figure"]).name if result["figure"] else "no figure"
         log.info(
             "sweep done: %d runs complete; collected into %s/ (summary.parquet, metrics.parquet, %s)",
@@ -107,3 +238,4 @@ class SweepCallback(Callback):
             sweep_dir,
             figure,
         )
+        return []

@@ -11,7 +11,10 @@ Writes, next to the runs (each file atomically):
 - `SWEEP_DIR/sweep_<metric>.png`: the chosen metric against each swept key, mean and 95% confidence
   interval of the mean across seeds (t interval).
 
-Only complete runs are read (their completion marker, written last, lists every file with its size);
+Only complete runs are read (their completion marker, written last, lists every file with its size and
+sha256). A run whose marker no longer matches its files (altered or corrupted after it completed), or
+whose files cannot be read, fails the collection (`CollectError`, one line per run at fault) and the
+sweep's older collected tables and figure are removed, so that no stale table outlives a failed collection;
 the runs are streamed one at a time and agents.parquet is never opened, so memory does not grow with
 the number of runs or the size of their agent snapshots. Safe to run while a sweep is still going.
 """
@@ -33,21 +36,39 @@ import pyarrow.parquet as pq
 
 from sim.config.compose import get_value
 from sim.config.errors import InputError
-from sim.run.completion import MARKER, read_marker
+from sim.run.completion import MARKER, load_marker, verify
 from sim.run.io import ParquetStream, atomic_path
 
 SUMMARY_BATCH = 2000  # summary rows held before they are written as a row group
+COLLECTED = ("summary.parquet", "metrics.parquet", "sweep_*.png")  # what a collection writes in SWEEP_DIR
+
+
+class CollectError(Exception):
+    """A sweep's runs could not be collected: the runs at fault, one per line after the first."""
 
 
 def complete_runs(sweep_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], int]:
-    """(run dir, marker) of every complete run, in job order; and how many run dirs are incomplete."""
-    runs, incomplete = [], 0
+    """(run dir, marker) of every complete run, in job order; and how many run dirs are incomplete.
+
+    Raises CollectError if a run's marker does not match its files (altered after it completed).
+    """
+    runs, incomplete, altered = [], 0, []
     for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        marker = read_marker(d)
-        if marker is not None:
+        marker = load_marker(d)
+        if marker is None:
+            if (d / ".hydra").is_dir() or any(d.glob("*.parquet")) or (d / MARKER).exists():
+                incomplete += 1
+            continue
+        problem = verify(d, marker)
+        if problem is None:
             runs.append((d, marker))
-        elif (d / ".hydra").is_dir() or any(d.glob("*.parquet")) or (d / MARKER).exists():
-            incomplete += 1
+        else:
+            altered.append(f"{d.name}: {problem}")
+    if altered:
+        raise CollectError(
+            f"{len(altered)} run(s) of {sweep_dir} no longer match their completion marker (run the sweep "
+            "again to redo them):\n  " + "\n  ".join(altered)
+        )
     runs.sort(key=lambda rm: (_job_num(rm[1]) is None, _job_num(rm[1]) or 0, rm[0].name))
     return runs, incomplete
 
@@ -164,7 +185,11 @@ def _summary_schema(rows: list[dict[str, Any]], front: pa.Schema) -> pa.Schema:
 def _summary_rows(runs: list[tuple[Path, dict[str, Any]]], front: dict[str, list[Any]]) -> Iterator[dict]:
     for i, (d, _) in enumerate(runs):
         row = {k: v[i] for k, v in front.items()}
-        for k, v in flatten(json.loads((d / "summary.json").read_text())).items():
+        try:
+            summary = json.loads((d / "summary.json").read_text())
+        except (OSError, ValueError) as err:
+            raise CollectError(f"{d.name}/summary.json cannot be read: {err}") from err
+        for k, v in flatten(summary).items():
             if k not in row:
                 row[k] = v
         yield row
@@ -177,6 +202,18 @@ def collect(
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise InputError(f"not a sweep directory: {sweep_dir}")
+    try:
+        return _collect(sweep_dir, metric, scopes, figure)
+    except (CollectError, InputError, OSError, pa.ArrowException) as err:
+        for pattern in COLLECTED:  # no table of an older collection stays beside a failed one
+            for path in sweep_dir.glob(pattern):
+                path.unlink(missing_ok=True)
+        if isinstance(err, CollectError | InputError):
+            raise
+        raise CollectError(f"could not collect {sweep_dir}: {err}") from err
+
+
+def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: bool) -> dict[str, Any]:
     runs, incomplete = complete_runs(sweep_dir)
     result: dict[str, Any] = {"runs": len(runs), "incomplete": incomplete, "keys": [], "figure": None}
     if not runs:
@@ -231,8 +268,12 @@ def _collect_metrics(
     stream = ParquetStream(sweep_dir / "metrics.parquet", schema)
     try:
         for i, (d, _) in enumerate(runs):
-            pf = pq.ParquetFile(d / "metrics.parquet")
-            for batch in pf.iter_batches(batch_size=262_144):
+            try:
+                pf = pq.ParquetFile(d / "metrics.parquet")
+                batches = list(pf.iter_batches(batch_size=262_144))
+            except (OSError, pa.ArrowException) as err:
+                raise CollectError(f"{d.name}/metrics.parquet cannot be read: {err}") from err
+            for batch in batches:
                 table = pa.Table.from_batches([batch])
                 if scopes:
                     scope = table.column("scope").cast(pa.string())
@@ -378,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except CollectError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if not result["runs"]:
         print(f"error: no complete run in {args.sweep_dir} ({result['incomplete']} incomplete)", file=sys.stderr)
         return 1
