@@ -1,17 +1,19 @@
-"""The run's summary figure: what a person would put on a slide."""
+"""The run's summary figure: what a person would put on a slide.
+
+Drawn with matplotlib's object API (a `matplotlib.figure.Figure`, never registered with pyplot), so
+neither importing this module nor drawing the figure touches pyplot's state or the backend: a
+notebook that runs the model keeps showing its own figures.
+"""
 
 from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sim.run.io import atomic_path  # noqa: E402
-from sim.run.recorder import MetricsRecorder  # noqa: E402
+from sim.run.io import atomic_path
+from sim.run.recorder import MetricsRecorder
 
 PROFESSION_COLORS = {"social_work": "#b2182b", "health_care": "#2166ac"}
 
@@ -29,7 +31,8 @@ def _exposure(ax, steps, series) -> None:
 def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> None:
     steps = np.asarray(rec.steps)
     s = {k: np.asarray(v) for k, v in rec.series.items()}
-    fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), constrained_layout=True)
+    fig = Figure(figsize=(16, 8.5), layout="constrained")
+    axes = fig.subplots(2, 3)
     fig.suptitle(title, fontsize=13)
 
     ax = axes[0, 0]
@@ -121,5 +124,4 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     ax.legend(fontsize=8, loc="lower left")
 
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+        fig.savefig(tmp, dpi=110, format="png")  # the Agg canvas for this figure only; no backend is switched

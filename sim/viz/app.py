@@ -3,38 +3,23 @@
 One Mesa `SolaraViz` per browser session, around a `TeachingModel` (the model plus a small history
 and a fixed network layout). Mesa's sidebar gives play / pause / step / reset; below it, the
 scenario preset selector and the controls built from the config schema edit a pending Config, and
-Reset builds the next model from it (Mesa calls `TeachingModel(settings=...)`). Each session has
-its own model: two students on the same server do not share a run.
+Reset builds the next model from it (Mesa calls `TeachingModel(settings=...)`). The main area is the
+app's own (`MainPanels`: titled panels in a responsive grid), so Mesa gets no components and shows no
+page tabs. Each session has its own model: two students on the same server do not share a run.
 """
 
 from __future__ import annotations
 
 import solara
 from mesa.visualization import SolaraViz
-from mesa.visualization import solara_viz as _mesa_solara_viz
 
 from sim.config.params import Config
 from sim.viz import controls as ctl
-from sim.viz.components import VIEWS, ControlsPanel, grid_layout
+from sim.viz.components import ControlsPanel, MainPanels
 from sim.viz.history import TeachingModel
 
 TITLE = "Professional resocialization: exposure, overload, resistance"
 PLAY_INTERVAL_MS = 150
-
-
-# Mesa 3.5 gives every view the same half-width cell; give the network a tall cell instead. Mesa looks
-# this function up when it lays out a page, so replacing it changes only the initial layout (the
-# cells stay draggable and resizable); any other number of views keeps Mesa's own layout.
-_mesa_default_layout = getattr(_mesa_solara_viz, "make_initial_grid_layout", None)
-
-
-def _initial_grid_layout(num_components: int) -> list[dict]:
-    if num_components == len(VIEWS) or _mesa_default_layout is None:
-        return grid_layout()
-    return _mesa_default_layout(num_components)
-
-
-_mesa_solara_viz.make_initial_grid_layout = _initial_grid_layout
 
 
 def settings_of(pending: solara.Reactive[Config], model: solara.Reactive[TeachingModel]):
@@ -53,8 +38,13 @@ def Page():
     pending = solara.use_reactive(first)
     model: solara.Reactive[TeachingModel] = solara.use_reactive(solara.use_memo(lambda: TeachingModel(first), []))
     model_params = solara.use_memo(lambda: {"settings": settings_of(pending, model)}, [])
-    SolaraViz(model, components=list(VIEWS), model_params=model_params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
-    SidebarControls(pending, model)
+    solara.Title(TITLE)  # the browser tab's title
+    # Mesa's app bar and sidebar, and ours, reach the page through Solara's portals; what stays in
+    # place is empty placeholders, hidden so that they take no room above the panels.
+    with solara.Div(classes=["sim-portals"], style={"display": "none"}):
+        SolaraViz(model, components=[], model_params=model_params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
+        SidebarControls(pending, model)
+    MainPanels(pending, model.value)
 
 
 @solara.component

@@ -4,7 +4,8 @@ The browser draws them (ECharts 5.4.0, served by the app from the `solara-assets
 costs the server a few milliseconds of list building instead of a matplotlib render; hovering shows
 the values and clicking a legend entry hides or shows a line. Every time plot spans the whole run
 (0..steps) with the exposure schedule E(t) as a grey area on its own right-hand axis, and a dotted
-line at the current step.
+line at the current step. A plot's title is the heading of its panel in the page (`chart_title`), not
+part of the drawing, so the page can lay it out and check it like any other text.
 """
 
 from __future__ import annotations
@@ -99,14 +100,30 @@ def exposure_series(model: TeachingModel, y_axis: int = 1) -> dict:
     return s
 
 
+# Panel headings (the histogram's names the step it shows).
+TITLES = {
+    "stance": "Stance: mean, adopters and resisters",
+    "histogram": "Stance distribution",
+    "polarization": "Polarization",
+    "withdrawal": "Withdrawal, overload and marginalization",
+    "ledger": "Effect ledger: effects each agent has had so far",
+}
+
+
+def chart_title(name: str, model: TeachingModel) -> str:
+    """The heading of a plot's panel."""
+    if name == "histogram":
+        return f"{TITLES[name]} at step {model.state.t}"
+    return TITLES[name]
+
+
 def _base(
     model: TeachingModel,
-    title: str,
     y_name: str,
     *,
     y_max: float | None = 1.0,
     legend_selected: dict | None = None,
-    grid_top: int = 78,
+    grid_top: int = 58,
 ) -> dict:
     e_max = float(np.max(model.schedule_e)) if len(model.schedule_e) else 1.0
     y_axis = {
@@ -122,7 +139,7 @@ def _base(
     if y_max is not None:
         y_axis["max"] = y_max
     legend = {
-        "top": 22,
+        "top": 0,
         "left": 8,
         "right": 8,
         "itemWidth": 18,
@@ -134,7 +151,6 @@ def _base(
         legend["selected"] = legend_selected
     return {
         "animation": False,
-        "title": {"text": title, "left": 8, "top": 0, "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"}},
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "line"}, "textStyle": {"fontSize": FONT}},
         "legend": legend,
         "grid": {"left": 52, "right": 54, "top": grid_top, "bottom": 40},
@@ -179,7 +195,7 @@ def stance_chart(model: TeachingModel) -> dict:
     """Mean stance, adopter and resister shares over time, by profession (the profession lines start hidden)."""
     h = model.history
     t = h.steps
-    opt = _base(model, "Stance: mean, adopters and resisters", "stance / share of agents")
+    opt = _base(model, "stance / share of agents")
     opt["series"] += [
         _line("mean stance", t, h.array("stance_mean"), COLORS["mean"], width=2.5),
         _line("adopters", t, h.array("adopter_share"), COLORS["adopters"]),
@@ -207,15 +223,9 @@ def histogram_chart(model: TeachingModel) -> dict:
     bars = [{"value": _num(c / total), "itemStyle": {"color": _hex(colors[i])}} for i, c in enumerate(h.histogram)]
     return {
         "animation": False,
-        "title": {
-            "text": f"Stance distribution at step {model.state.t}",
-            "left": 8,
-            "top": 0,
-            "textStyle": {"fontSize": FONT + 2, "fontWeight": "bold"},
-        },
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
-        "legend": {"top": 22, "left": 8, "textStyle": {"fontSize": FONT - 1}, "itemHeight": 8},
-        "grid": {"left": 52, "right": 20, "top": 62, "bottom": 46},
+        "legend": {"top": 0, "left": 8, "textStyle": {"fontSize": FONT - 1}, "itemHeight": 8},
+        "grid": {"left": 52, "right": 20, "top": 36, "bottom": 46},
         "xAxis": {
             "type": "category",
             "data": labels,
@@ -252,7 +262,7 @@ def histogram_chart(model: TeachingModel) -> dict:
 def polarization_chart(model: TeachingModel) -> dict:
     h = model.history
     t = h.steps
-    opt = _base(model, "Polarization", "index (0 to 1)")
+    opt = _base(model, "index (0 to 1)")
     clusters = h.array("n_major_clusters")
     top = max(3.0, float(np.nanmax(clusters, initial=1.0)) + 1)
     opt["yAxis"].append(
@@ -301,7 +311,7 @@ def withdrawal_chart(model: TeachingModel) -> dict:
     ]
     top = max([float(np.nanmax(v, initial=0.0)) for v in values] + [0.0])
     y_max = min(1.0, max(0.1, math.ceil(top * 1.2 * 10) / 10))
-    opt = _base(model, "Withdrawal, overload and marginalization", "share of agents", y_max=y_max)
+    opt = _base(model, "share of agents", y_max=y_max)
     opt["series"] += [
         _line("withdrawn", t, values[0], COLORS["withdrawn"]),
         _line("overloaded", t, values[1], COLORS["overloaded"]),
@@ -319,7 +329,7 @@ def withdrawal_chart(model: TeachingModel) -> dict:
 def ledger_chart(model: TeachingModel) -> dict:
     h = model.history
     t = h.steps
-    opt = _base(model, "Effect ledger: effects each agent has had so far", "share of agents")
+    opt = _base(model, "share of agents")
     for key, name, color in LEDGER:
         opt["series"].append(
             _line(

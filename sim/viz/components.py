@@ -1,12 +1,16 @@
 """Solara components of the app: the network view, the live plots, the explanations and the controls.
 
 The view components re-render when Mesa's `update_counter` changes (after each step or reset) and
-memoize their output on (model, step), so other re-renders cost nothing. The controls edit a
-per-session pending Config; Mesa's Reset button builds the next model from it (see `app.py`).
+memoize their output on (model, step), so other re-renders cost nothing. Each is a titled panel of the
+main area (`MainPanels`), laid out by CSS grid (not Mesa's draggable grid, whose fixed-height cells let
+a wide panel's content spill over the next one). The controls edit a per-session pending Config;
+Mesa's Reset button builds the next model from it (see `app.py`); while the two differ, the panels
+are greyed as the previous settings' run and a banner above them says so.
 """
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from typing import cast
@@ -18,38 +22,19 @@ from mesa.visualization.utils import update_counter
 
 from sim.config.params import Config
 from sim.viz import controls as ctl
-from sim.viz.charts import CHARTS
+from sim.viz.charts import CHARTS, chart_title
 from sim.viz.explain import explanation_html
 from sim.viz.figures import draw_network, png
 from sim.viz.history import TeachingModel
 
-ROW_PX, MARGIN_PX = 30, 10  # Solara's GridDraggable: rows of 30 px, 10 px between them
-# Where each view sits in Mesa's 12-column grid: name -> (x, y, w, h) in grid units.
-GRID: dict[str, tuple[int, int, int, int]] = {
-    "network": (0, 0, 7, 14),
-    "stance": (7, 0, 5, 7),
-    "histogram": (7, 7, 5, 7),
-    "polarization": (0, 14, 6, 9),
-    "withdrawal": (6, 14, 6, 9),
-    "ledger": (0, 23, 6, 9),
-    "explanations": (6, 23, 6, 9),
+# The main area: titled panels in a CSS grid whose columns follow the width of the area (a container
+# query), so no panel overlaps another or clips its text at any window size. Rows grow with their
+# content; the plots' height follows the window's height, so that at 1920x1080 the network and the five
+# plots fit on one screen, and at 1366x768 the network and two plots do (the rest one scroll away).
+PANEL_TITLES = {
+    "network": "The network of professionals",
+    "explanations": "What each mechanism does, and the finding of the review it comes from",
 }
-
-
-def cell_px(name: str) -> int:
-    """Height in pixels of a view's grid cell (its content is sized to fit)."""
-    h = GRID[name][3]
-    return h * ROW_PX + (h - 1) * MARGIN_PX
-
-
-def grid_layout() -> list[dict]:
-    """The initial layout of the views (in VIEWS order), for Mesa's draggable grid."""
-    return [
-        {"i": i, "x": x, "y": y, "w": w, "h": h, "moved": False}
-        for i, (x, y, w, h) in enumerate(GRID[name] for name in VIEW_NAMES)
-    ]
-
-
 NETWORK_NOTE = (
     "Colour: stance toward the dominant discourse (blue adopts, red resists). Hollow: withdrawn "
     "from digital exchange. Green: ties made this step. Muted and cut ties are not drawn. "
@@ -58,7 +43,19 @@ NETWORK_NOTE = (
 
 
 @solara.component
-def NetworkView(model: TeachingModel):
+def Panel(name: str, title: str, stale: bool = False, children: list = []):  # noqa: B006 - solara's idiom
+    """A titled card of the main area; a stale one (the run of the previous settings) is greyed and says so."""
+    classes = ["sim-panel", f"sim-panel-{name}"] + (["sim-stale"] if stale else [])
+    with solara.Div(classes=classes):
+        with solara.Div(classes=["sim-panel-head"]):
+            solara.HTML(tag="h3", unsafe_innerHTML=html.escape(title), classes=["sim-panel-title"])
+            if stale:
+                solara.HTML(tag="span", unsafe_innerHTML="previous settings", classes=["sim-stale-badge"])
+        solara.Div(classes=["sim-panel-body"], children=children)
+
+
+@solara.component
+def NetworkView(model: TeachingModel, stale: bool = False):
     update_counter.get()
 
     def render() -> tuple[bytes, float]:
@@ -67,45 +64,121 @@ def NetworkView(model: TeachingModel):
         return image, (time.perf_counter() - t0) * 1000
 
     image, ms = solara.use_memo(render, [model, model.steps])
-    height = cell_px("network") - 22
-    with solara.Column(gap="0px", style={"width": "100%"}, classes=["sim-network"]):
-        rw.Image(value=image, format="png", layout=Layout(width="100%", max_height=f"{height}px", object_fit="contain"))
+    with Panel("network", PANEL_TITLES["network"], stale):
+        with solara.Div(classes=["sim-network"]):
+            rw.Image(value=image, format="png", layout=Layout(width="100%", height="auto", object_fit="contain"))
         solara.HTML(tag="div", classes=["sim-network-note"], unsafe_innerHTML=NETWORK_NOTE)
-        solara.Text(
-            f"network drawn in {ms:.0f} ms", classes=["sim-render-time"], style={"font-size": "11px", "color": "#888"}
-        )
+        solara.Text(f"network drawn in {ms:.0f} ms", classes=["sim-render-time"])
 
 
 def chart_component(name: str) -> Callable:
     make = CHARTS[name]
 
     @solara.component
-    def ChartView(model: TeachingModel):
+    def ChartView(model: TeachingModel, stale: bool = False):
         update_counter.get()
         option = solara.use_memo(lambda: make(model), [model, model.steps])
-        solara.FigureEcharts(
-            option=option,
-            responsive=True,
-            attributes={
-                "style": f"height: {cell_px(name) - 8}px; width: 100%;",
-                "class": f"sim-chart sim-chart-{name}",
-            },
-        )
+        with Panel(name, chart_title(name, model), stale):
+            solara.FigureEcharts(
+                option=option,
+                responsive=True,
+                attributes={
+                    "style": "height: var(--sim-chart-h); width: 100%;",
+                    "class": f"sim-chart sim-chart-{name}",
+                },
+            )
 
     ChartView.__name__ = f"{name.capitalize()}Chart"
     return ChartView
 
 
 @solara.component
-def Explanations(model: TeachingModel):
+def Explanations(model: TeachingModel, stale: bool = False):
     text = solara.use_memo(explanation_html, [])
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=text,
-        classes=["sim-explain"],
-        style=f"height: {cell_px('explanations') - 8}px; overflow-y: auto; font-size: 13px; line-height: 1.4; "
-        "padding: 4px 8px;",
-    )
+    with Panel("explanations", PANEL_TITLES["explanations"]):  # the same text for every run: never stale
+        solara.HTML(tag="div", unsafe_innerHTML=text, classes=["sim-explain"])
+
+
+VIEW_NAMES = ("network", "stance", "histogram", "polarization", "withdrawal", "ledger", "explanations")
+VIEWS: dict[str, Callable] = {
+    name: NetworkView if name == "network" else Explanations if name == "explanations" else chart_component(name)
+    for name in VIEW_NAMES
+}
+
+
+@solara.component
+def StaleBanner(pending: solara.Reactive[Config], model: TeachingModel):
+    """Above the panels, while the settings differ from the run on screen: which, and that Reset applies them."""
+    note = ctl.pending_note(pending.value, model.cfg)
+    if note is not None:
+        solara.HTML(
+            tag="div",
+            classes=["sim-stale-banner"],
+            unsafe_innerHTML=f"<b>The run on screen has the previous settings.</b> {html.escape(note)} "
+            "Press <b>Reset</b> (top of the sidebar) to start a run with the new ones.",
+        )
+
+
+@solara.component
+def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
+    """The network, the plots and the explanations, each in a titled panel of a responsive grid."""
+    stale = ctl.pending_note(pending.value, model.cfg) is not None
+    solara.Style(PANELS_CSS)
+    with solara.Div(classes=["sim-main"]):
+        StaleBanner(pending, model)
+        with solara.Div(classes=["sim-panels"]):
+            for name in VIEW_NAMES:
+                VIEWS[name](model, stale)
+
+
+# Panel heights: the title row (about 44 px with padding) comes on top of the body. The plots share
+# the window's height in three rows (window minus app bar, paddings and three title rows), within
+# 260 and 420 px; the network spans two plot rows.
+PANELS_CSS = """
+.sim-main { container-type: inline-size; --sim-chart-h: clamp(260px, calc((100vh - 250px) / 3), 420px); }
+.sim-panels { display: grid; gap: 12px; align-items: start; grid-template-columns: minmax(0, 1fr);
+  grid-template-areas: "network" "stance" "histogram" "polarization" "withdrawal" "ledger" "explanations"; }
+@container (min-width: 880px) {
+  .sim-panels { grid-template-columns: minmax(0, 8fr) minmax(0, 7fr);
+    grid-template-areas: "network stance" "network histogram" "polarization withdrawal" "ledger ledger"
+      "explanations explanations"; }
+}
+@container (min-width: 1380px) {
+  .sim-panels { grid-template-columns: repeat(3, minmax(0, 1fr));
+    grid-template-areas: "network network stance" "network network histogram" "polarization withdrawal ledger"
+      "explanations explanations explanations"; }
+}
+@container (min-width: 2000px) {
+  .sim-panels { grid-template-columns: repeat(4, minmax(0, 1fr));
+    grid-template-areas: "network network stance histogram" "network network polarization withdrawal"
+      "ledger explanations explanations explanations"; }
+}
+.sim-panel { background: #fff; border-radius: 6px; padding: 10px 12px 8px 12px; min-width: 0;
+  box-shadow: 0 1px 3px rgba(0,0,0,.2), 0 1px 1px rgba(0,0,0,.14); display: flex; flex-direction: column; }
+.sim-panel-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 2px 10px; margin-bottom: 6px; }
+.sim-panel-title { font-size: 15px; font-weight: 600; line-height: 1.3; margin: 0; color: #222; }
+.sim-panel-body { min-width: 0; }
+.sim-panel-network { grid-area: network; }
+.sim-panel-stance { grid-area: stance; }
+.sim-panel-histogram { grid-area: histogram; }
+.sim-panel-polarization { grid-area: polarization; }
+.sim-panel-withdrawal { grid-area: withdrawal; }
+.sim-panel-ledger { grid-area: ledger; }
+.sim-panel-explanations { grid-area: explanations; }
+.sim-network img { display: block; margin: 0 auto; max-height: calc(2 * var(--sim-chart-h) - 30px); }
+.sim-network-note { font-size: 12px; color: #555; line-height: 1.35; margin-top: 4px; }
+.sim-render-time { font-size: 11px; color: #888; }
+.sim-stale .sim-panel-body { opacity: .35; filter: grayscale(1); }
+.sim-stale-badge { font-size: 12px; color: #8a5300; background: #fff3e0; border: 1px solid #f0b060;
+  border-radius: 10px; padding: 0 8px; white-space: nowrap; }
+.sim-stale-banner { background: #fff3e0; border: 1px solid #f0b060; color: #5d3a00; border-radius: 6px;
+  padding: 8px 12px; margin-bottom: 12px; font-size: 14px; line-height: 1.4; }
+.sim-explain { font-size: 13px; line-height: 1.4; }
+.sim-explain table { border-collapse: collapse; margin: 6px 0; width: 100%; }
+.sim-explain td, .sim-explain th { border-top: 1px solid #ddd; padding: 3px 6px; vertical-align: top;
+  text-align: left; overflow-wrap: anywhere; }
+.sim-explain p { margin: 4px 0 8px 0; }
+"""
 
 
 def _fmt(value) -> str:
@@ -124,10 +197,6 @@ CSS = """
 .sim-control-seed, .sim-control-exposure-kind { margin-top: 12px; margin-bottom: 6px; }
 .sim-control .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .sim-control .v-input__slider .v-input__slot > label.v-label { flex: 0 0 100%; font-size: 13px; margin-bottom: -6px; }
-.sim-network-note { font-size: 12px; color: #555; line-height: 1.35; margin-top: 4px; }
-.sim-explain table { border-collapse: collapse; margin: 6px 0; }
-.sim-explain td, .sim-explain th { border-top: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
-.sim-explain p { margin: 4px 0 8px 0; }
 """
 
 
@@ -203,7 +272,7 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
             on_value=choose,
             classes=["sim-preset"],
         )
-        solara.Text(cfg.scenario.description or "", style={"font-size": "12px", "color": "#666"})
+        # right under the preset, so that it is on screen when a preset is chosen
         with solara.Column(gap="0px"):  # always present, so the controls below keep their widgets
             if error:
                 solara.Error(error + " (Reset keeps the last valid settings)", dense=True, classes=["sim-error"])
@@ -211,6 +280,7 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
                 solara.Warning(
                     "Settings changed: press Reset to start a run with them.", dense=True, classes=["sim-pending"]
                 )
+        solara.Text(cfg.scenario.description or "", style={"font-size": "12px", "color": "#666"})
         for title, specs in ctl.sections():
             if title.startswith("Mechanisms"):
                 with solara.Details(title, expand=False):
@@ -220,10 +290,3 @@ def ControlsPanel(pending: solara.Reactive[Config], model: solara.Reactive[Teach
             solara.HTML(tag="div", unsafe_innerHTML=title, classes=["sim-section"])
             for spec in specs:
                 Control(spec, pending)
-
-
-VIEW_NAMES = ("network", "stance", "histogram", "polarization", "withdrawal", "ledger", "explanations")
-VIEWS: list[tuple[Callable, int]] = [
-    (NetworkView if name == "network" else Explanations if name == "explanations" else chart_component(name), 0)
-    for name in VIEW_NAMES
-]

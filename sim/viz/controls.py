@@ -89,7 +89,9 @@ LABELS = {
     "professions.heterogeneous": "professions differ",
 }
 
-# Slider spans (lo, hi, step): they only narrow the schema's range (open-ended or very wide ones).
+# Slider spans (lo, hi, step): they only narrow the schema's range (open-ended or very wide ones). A
+# default must lie on its slider's steps, or the slider moves it when the page opens (and the app says
+# the settings changed before anyone touched them).
 SPANS: dict[str, tuple[float, float, float]] = {
     "n_agents": (20, 1000, 10),
     "n_groups": (1, 20, 1),
@@ -98,7 +100,7 @@ SPANS: dict[str, tuple[float, float, float]] = {
     "exposure.height": (0.0, 10.0, 0.1),
     "exposure.start": (0, 500, 5),
     "exposure.length": (0, 500, 5),
-    "attention.capacity": (0.5, 30.0, 0.5),
+    "attention.capacity": (0.5, 30.0, 0.1),
     "professions.social_work.critical.mean": (0.05, 0.95, 0.05),
     "professions.health_care.critical.mean": (0.05, 0.95, 0.05),
     "ties.exclusion_rate": (0.0, 0.2, 0.005),
@@ -199,6 +201,30 @@ def problem(cfg: Config) -> str | None:
     except InputError as err:
         return str(err)
     return None
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def pending_note(pending: Config, current: Config, most: int = 3) -> str | None:
+    """One sentence on what the pending settings change in the run on screen; None when Reset would change nothing.
+
+    Invalid pending settings change nothing either (Reset keeps the run's settings; the sidebar says why).
+    """
+    if pending == current or problem(pending) is not None:
+        return None
+    if pending.scenario.name != current.scenario.name:
+        return f"Scenario preset {pending.scenario.name} chosen; the plots show a run of {current.scenario.name}."
+    changed = [
+        f"{s.label} {_shown(get_value(current, s.key))} \u2192 {_shown(get_value(pending, s.key))}"
+        for s in control_specs()
+        if get_value(pending, s.key) != get_value(current, s.key)
+    ]
+    if not changed:
+        return "Settings changed."
+    more = f" and {len(changed) - most} more" if len(changed) > most else ""
+    return f"Changed: {', '.join(changed[:most])}{more}."
 
 
 # --- presets: composed with Hydra from conf/, as the command line does ---------------------------

@@ -1,13 +1,15 @@
 """experiments/classics.ipynb runs from top to bottom and draws the five classic figures.
 
 It runs at the notebook's small settings (CLASSICS_SMALL=1: fewer agents, seeds and sweep points), as the
-experiment notebooks do in tests/e2e/test_experiment_notebooks.py; every figure is still drawn.
+experiment notebooks do in tests/e2e/test_experiment_notebooks.py; every figure is still drawn, saved and
+shown in the notebook (its kernel has Jupyter's matplotlib backend).
 """
 
 from pathlib import Path
 
 import pytest
 
+from tests.support.notebooks import INLINE, displayed_images
 from tests.support.threads import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +37,7 @@ def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
     pytest.importorskip("ipykernel")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     monkeypatch.setenv("CLASSICS_FIG_DIR", str(tmp_path))  # the kernel inherits it: figures go here
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     monkeypatch.setenv("CLASSICS_SMALL", "1")  # small settings: fewer agents, seeds and sweep points
     client = nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
@@ -44,3 +46,4 @@ def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    assert displayed_images(nb) == len(FIGURES), "every figure saved is also shown in the notebook"

@@ -2,7 +2,9 @@
 
 Each notebook runs top to bottom with nbclient on small settings (its sweep, 3 seeds of 120 agents, run
 by `sim.studies.experiments.load` into a temporary directory), draws its figures, and a second load reads the
-outputs without running anything. Every notebook of experiments/ is saved without outputs.
+outputs without running anything. The kernel has Jupyter's matplotlib backend, and every figure a notebook
+draws must be shown in it (an output with an image), not only saved. Every notebook of experiments/ is
+saved without outputs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from tests.support.notebooks import INLINE, displayed_images
 from tests.support.sensitivity import headlines_definition
 from tests.support.threads import child_env
 
@@ -124,7 +127,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
 
     monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))  # the kernel and the sweep inherit both
     monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", SMALL)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
@@ -137,6 +140,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     assert any("What produces these conclusions" in str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
     out = tmp_path / name
     assert {p.name for p in (out / "figures").glob("*.png")} == FIGURES[name]
+    assert displayed_images(nb) == len(FIGURES[name]), "every figure saved is also shown in the notebook"
 
     summary = out / "summary.parquet"
     stamps = {p: p.stat().st_mtime_ns for p in (summary, out / "metrics.parquet")}
@@ -190,8 +194,20 @@ def test_ablation_config_switches_one_mechanism_per_variant():
     assert set(SWITCHES) <= switched, set(SWITCHES) - switched
 
 
-def executed_text(name: str) -> str:
-    """Run experiments/NAME.ipynb top to bottom (no cell may fail) and return its text and Markdown outputs."""
+# Known (issue 20, item 9): these notebooks run a calibration or an experiment in the kernel, whose figure
+# functions call matplotlib.use("Agg"); that switches the kernel's backend, and the notebook's own figure
+# drawn afterwards is not shown. Remove the xfail once they draw with the object API.
+AGG_SWITCH = (
+    "sim/studies/{where} calls matplotlib.use('Agg') in the notebook's kernel, so the figure the notebook "
+    "draws afterwards is not shown"
+)
+
+
+def executed_text(name: str) -> tuple[str, int]:
+    """Run experiments/NAME.ipynb top to bottom (no cell may fail); its text and Markdown outputs, and images.
+
+    The images are the outputs with `image/png` data: figures drawn in the notebook or read from files.
+    """
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -202,22 +218,24 @@ def executed_text(name: str) -> str:
     client.execute(env=child_env())
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    return "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    return text, displayed_images(nb)
 
 
 @pytest.mark.slow
 def test_ablation_notebook_runs_on_small_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
     monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", "n_agents=100 n_groups=4 steps=120 seed=range(0,2)")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "ablation.md"
     before = results.read_bytes() if results.exists() else None
-    text = executed_text("ablation")
+    text, shown = executed_text("ablation")
     assert "outputs missing; running" in text and "small settings: docs/results left as they are" in text
     assert "holds" in text or "fails" in text  # the claims were evaluated
     assert "What produces these conclusions" in text and "asociality -> marginalization chain" in text
     assert {p.name for p in (tmp_path / "ablation" / "figures").glob("*.png")} == {"ablation_heatmap.png"}
     assert (results.read_bytes() if results.exists() else None) == before  # the docs keep the full run's results
+    assert shown == 1, f"the heat maps are drawn but {shown} images are shown"
 
 
 def test_window_means_final_values_and_ci_tables():
@@ -291,15 +309,19 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
     monkeypatch.setenv("SIM_CALIBRATION_DEFINITION", str(definition))
     monkeypatch.setenv("SIM_CALIBRATION_DIR", str(tmp_path / "calibration"))
     monkeypatch.setenv("SIM_CALIBRATION_WORKERS", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "review_calibration.md"
     before = results.read_bytes() if results.exists() else None
-    text = executed_text("review_calibration")
+    text, shown = executed_text("review_calibration")
     assert "outputs missing or stale; running" in text and "small settings: docs/results left as they are" in text
     assert "pinned down" in text and "of the draws" in text and "defaults lie inside" in text
     out = tmp_path / "calibration" / "tiny_review"
     assert {"posterior.png", "predictive.png", "posterior.parquet"} <= {p.name for p in out.iterdir()}
     assert (results.read_bytes() if results.exists() else None) == before
+    # shown: the posterior and the predictive check (the calibration's PNG files) and the tolerance plot
+    if shown == 2:
+        pytest.xfail(AGG_SWITCH.format(where="review_calibration.py (posterior_figure, predictive_figure)"))
+    assert shown == 3, f"3 figures, {shown} images shown"
 
 
 @pytest.mark.slow
@@ -325,13 +347,17 @@ def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
         (defs / f"{name}.yaml").write_text(text)
     monkeypatch.setenv("SIM_SENSITIVITY_DEFINITIONS", str(defs))
     monkeypatch.setenv("SIM_SENSITIVITY_DIR", str(tmp_path / "sensitivity"))
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "sensitivity.md"
     before = results.read_bytes() if results.exists() else None
-    text = executed_text("sensitivity")
+    text, shown = executed_text("sensitivity")
     assert text.count("outputs missing or older than the definition; running") == 3
     assert "small settings: docs/results left as they are" in text
     # the verdicts are computed for both headlines, and the Morris and Sobol sentences name them
     assert text.count("of the points") >= 2 and "first, then" in text and "the S1 sum to" in text
     assert (tmp_path / "sensitivity" / "headlines_morris" / "relative_mu_star.png").exists()
     assert (results.read_bytes() if results.exists() else None) == before
+    # shown: the signs and the Sobol indices (the experiments' PNG files) and the Morris heat map
+    if shown == 2:
+        pytest.xfail(AGG_SWITCH.format(where="sensitivity.py (signs_plot, bar_plot)"))
+    assert shown == 3, f"3 figures, {shown} images shown"

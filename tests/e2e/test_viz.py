@@ -30,7 +30,7 @@ from sim.model import ResocializationModel
 from sim.step.exposure import level
 from sim.viz import controls as ctl
 from sim.viz import layout as lay
-from sim.viz.charts import CHARTS
+from sim.viz.charts import CHARTS, chart_title
 from sim.viz.explain import MECHANISMS, explanation_html
 from sim.viz.figures import draw_network, png
 from sim.viz.history import SERIES, TeachingModel, exposure_schedule
@@ -233,6 +233,34 @@ def test_controls_carry_the_schema_ranges_defaults_and_meanings():
     assert wanted <= set(kinds)
 
 
+def test_every_default_lies_on_its_sliders_steps():
+    """Every control's default is a value its slider can take.
+
+    A slider moves a value off its steps when it appears, so the page would open with settings 'changed'
+    that nobody touched (attention capacity 3.4 on a 0.5 step did).
+    """
+    base = ctl.initial_config()
+    for s in ctl.control_specs():
+        if s.kind not in ("int", "float"):
+            continue
+        value = ctl.get_value(base, s.key)
+        k = (value - s.min) / s.step
+        assert abs(k - round(k)) < 1e-9, f"{s.key}: {value} is not on the steps {s.min} + k * {s.step}"
+
+
+def test_pending_note_says_what_reset_would_change():
+    base = ctl.initial_config()
+    assert ctl.pending_note(base, base) is None
+    note = ctl.pending_note(ctl.apply_preset(base, "pandemic_shock"), base)
+    assert note is not None and "pandemic_shock" in note and "baseline" in note
+    note = ctl.pending_note(ctl.with_values(base, {"attention.capacity": 1.5, "seed": 4}), base)
+    assert note is not None and "attention capacity" in note and "1.5" in note and "seed 0" in note
+    many = ctl.with_values(base, {"seed": 4, "n_agents": 300, "n_groups": 6, "steps": 100, "ties.homophily": 0.5})
+    assert "and 2 more" in str(ctl.pending_note(many, base))
+    invalid = ctl.with_values(base, {"influence.acceptance": 0.8, "influence.rejection": 0.5})
+    assert ctl.pending_note(invalid, base) is None  # Reset would keep the run's settings; the sidebar says why
+
+
 def test_invalid_combinations_get_the_cli_message():
     cfg = ctl.with_values(ctl.initial_config(), {"influence.acceptance": 0.8, "influence.rejection": 0.5})
     msg = ctl.problem(cfg)
@@ -296,6 +324,8 @@ def test_views_render_fast_enough(n, groups):
     for name, option in options.items():
         text = json.dumps(option, allow_nan=False)  # what goes to the browser: valid JSON
         assert len(text) < 200_000, name
+    assert chart_title("histogram", model) == f"Stance distribution at step {model.state.t}"
+    assert all("title" not in option for option in options.values())  # the panel's heading is the title
     e_series = options["stance"]["series"][0]
     assert e_series["name"] == "exposure E(t)" and len(e_series["data"]) == model.cfg.steps + 1
     print(f"\n{n} agents: network and plots built in {elapsed * 1000:.0f} ms")
@@ -343,9 +373,9 @@ def _read_lines(stream, out: queue.Queue) -> None:
     out.put(None)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server():
-    """`python -m sim.viz --port FREE` with no reachable CDN; yields (url, log lines)."""
+    """`python -m sim.viz --port FREE` with no reachable CDN, shared by the browser tests; yields (url, log lines)."""
     from sim.viz.__main__ import free_port
 
     port = free_port()
@@ -417,43 +447,182 @@ def _choose(page, select_class: str, option: str) -> None:
     page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
 
 
-def test_app_in_a_real_browser(server, tmp_path):
+SIZES = ((1366, 768), (1920, 1080), (2560, 1440))
+VIEW_PANELS = ("network", "stance", "histogram", "polarization", "withdrawal", "ledger")  # greyed when stale
+PANELS = (*VIEW_PANELS, "explanations")
+
+# Boxes of the titled panels: the main area's panels, Mesa's sidebar cards and ours, the app bar.
+BOXES_JS = """() => {
+  const boxes = [];
+  const add = (el, name) => { const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) boxes.push({name, x: r.left, y: r.top, r: r.right, b: r.bottom}); };
+  document.querySelectorAll('.sim-panel').forEach(el => add(el, el.className));
+  document.querySelectorAll('.v-navigation-drawer .v-card').forEach(el =>
+    add(el, 'sidebar card: ' + (el.querySelector('.v-card__title') || el).innerText.split('\\n')[0]));
+  document.querySelectorAll('.sim-stale-banner, header.v-app-bar').forEach(el => add(el, el.className));
+  return boxes;
+}"""
+
+# Text or boxes that do not fit: an element whose content overflows a box that hides or scrolls it, and
+# any text or element of a panel that lies outside the panel (it would print over its neighbour).
+CLIPPED_JS = """(selector) => {
+  const out = [];
+  const label = (n) => (n.nodeType === 3 ? JSON.stringify(n.textContent.trim().slice(0, 50))
+                        : n.tagName + '.' + String(n.className).slice(0, 50));
+  for (const root of document.querySelectorAll(selector)) {
+    const R = root.getBoundingClientRect();
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let n = walker.currentNode; n; n = walker.nextNode()) {
+      let b;
+      if (n.nodeType === 3) {
+        if (!n.textContent.trim() || !n.parentElement || !n.parentElement.checkVisibility()) continue;
+        const range = document.createRange(); range.selectNodeContents(n); b = range.getBoundingClientRect();
+      } else {
+        if (!n.checkVisibility()) continue;
+        const cs = getComputedStyle(n);
+        b = n.getBoundingClientRect();
+        const hides = (o) => o !== 'visible';
+        if ((hides(cs.overflowX) && n.scrollWidth > n.clientWidth + 1) ||
+            (hides(cs.overflowY) && n.scrollHeight > n.clientHeight + 1))
+          out.push(`${label(root)}: ${label(n)} clips its content (${n.scrollWidth}x${n.scrollHeight} in ` +
+                   `${n.clientWidth}x${n.clientHeight})`);
+      }
+      if (b.width === 0 && b.height === 0) continue;
+      if (b.left < R.left - 1 || b.right > R.right + 1 || b.top < R.top - 1 || b.bottom > R.bottom + 1)
+        out.push(`${label(root)}: ${label(n)} lies outside it (${Math.round(b.left)},${Math.round(b.top)},` +
+                 `${Math.round(b.right)},${Math.round(b.bottom)} vs ${Math.round(R.left)},${Math.round(R.top)},` +
+                 `${Math.round(R.right)},${Math.round(R.bottom)})`);
+    }
+  }
+  return out;
+}"""
+
+
+def overlaps(boxes: list[dict]) -> list[str]:
+    """Pairs of boxes that overlap by more than a pixel."""
+    found = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            w = min(a["r"], b["r"]) - max(a["x"], b["x"])
+            h = min(a["b"], b["b"]) - max(a["y"], b["y"])
+            if w > 1 and h > 1:
+                found.append(f"{a['name']} and {b['name']} overlap by {w:.0f} x {h:.0f} px")
+    return found
+
+
+def layout_problems(page) -> list[str]:
+    """Overlapping panels, clipped text, and panels that cannot be seen whole or reach past the window."""
+    _scroll_to_top(page)
+    problems = overlaps(page.evaluate(BOXES_JS))
+    problems += page.evaluate(CLIPPED_JS, ".sim-panel, .sim-stale-banner, .v-navigation-drawer .v-card")
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    bar = page.locator("header.v-app-bar").first.bounding_box()
+    top = bar["y"] + bar["height"] if bar else 0
+    for name in PANELS:
+        panel = page.locator(f".sim-panel-{name}").first
+        panel.scroll_into_view_if_needed()
+        box = panel.bounding_box()
+        if box["x"] < 0 or box["x"] + box["width"] > width + 1:
+            problems.append(f"{name} reaches past the window's width ({box['x']:.0f} to {box['x'] + box['width']:.0f})")
+        if name != "explanations" and box["height"] > height - top:  # a text panel may be read by scrolling
+            problems.append(f"{name} ({box['height']:.0f} px) is taller than the window shows ({height - top:.0f} px)")
+        elif name != "explanations" and (box["y"] < top - 1 or box["y"] + box["height"] > height + 1):
+            problems.append(
+                f"{name} cannot be scrolled into full view (y {box['y']:.0f} to {box['y'] + box['height']:.0f})"
+            )
+    _scroll_to_top(page)
+    if page.evaluate("document.documentElement.scrollWidth > innerWidth + 1"):
+        problems.append("the page scrolls sideways")
+    return problems
+
+
+def _scroll_to_top(page) -> None:
+    """Scroll the main area back to its top (as a page opens)."""
+    page.evaluate(
+        "() => { for (let e = document.querySelector('.sim-main'); e; e = e.parentElement) e.scrollTop = 0; }"
+    )
+    page.wait_for_timeout(100)
+
+
+def _in_window(page, selector: str) -> bool:
+    """Whether the element is wholly inside the window (no scrolling needed to read it)."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"] and box["x"] >= 0
+
+
+def _watch(page, problems: list[str], outside: list[str]) -> None:
+    """Record failed requests, HTTP errors, page and console errors; block (and record) non-local requests."""
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)
+    page.route(
+        re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
+        lambda route: (outside.append(route.request.url), route.abort()),
+    )
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("button", name="Step", exact=True).wait_for(timeout=60_000)
+    page.locator(".sim-network img").first.wait_for(timeout=30_000)
+    for name in CHARTS:
+        page.locator(f".sim-chart-{name} canvas").first.wait_for(timeout=30_000)
+    page.get_by_text("finding of the review").first.wait_for()
+
+
+def _server_log(log: list[str], lines: queue.Queue) -> list[str]:
+    while True:
+        try:
+            line = lines.get_nowait()
+        except queue.Empty:
+            return log
+        if line:
+            log.append(line)
+
+
+def _browser(pw):
+    return pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def _need_browser():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install -y chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    return pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+def test_app_in_a_real_browser(server, tmp_path):
+    sync_playwright = _need_browser()
+    from sim.viz.app import TITLE
+
     url, log, lines = server
     problems: list[str] = []
+    outside: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1150})
-        page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url} {r.failure}"))
-        page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("console", lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None)
-        outside = []
-        page.route(
-            re.compile(r"^(?!http://127\.0\.0\.1[:/]).*"),
-            lambda route: (outside.append(route.request.url), route.abort()),
-        )
-        page.goto(url)
+        browser = _browser(pw)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        _watch(page, problems, outside)
+        _open(page, url)
         step = page.get_by_role("button", name="Step", exact=True)
-        step.wait_for(timeout=60_000)
-        # the network and every plot render
-        page.locator(".sim-network img").first.wait_for(timeout=30_000)
-        for name in CHARTS:
-            page.locator(f".sim-chart-{name} canvas").first.wait_for(timeout=30_000)
-        page.get_by_text("finding of the review").wait_for()
         assert _time_text(page) == "Time: 0.0"
+        # a real title on the browser's tab, and no "Page 0" tab in the page
+        assert page.title() == TITLE
+        assert page.locator(".v-tab").count() == 0 and "page 0" not in page.locator("body").inner_text().lower()
+        # nothing is pending before anyone touches a control (no slider moves its default when it appears)
+        page.wait_for_timeout(500)
+        assert page.locator(".sim-pending").count() == 0 and page.locator(".sim-stale").count() == 0
         net0, stance0 = _network_src(page), _chart_pixels(page, "stance")
 
-        # move a slider: the setting waits for Reset, which applies it
+        # move a slider: the setting waits for Reset, which applies it; meanwhile the run on screen is marked
         slider = page.locator(".sim-control-attention-capacity [role=slider]").first
         before = slider.get_attribute("aria-valuenow")
         slider.focus()
         for _ in range(4):
             page.keyboard.press("ArrowLeft")
         page.locator(".sim-pending").wait_for(timeout=10_000)
-        assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(float(before) - 4 * 0.5)
+        assert float(slider.get_attribute("aria-valuenow")) == pytest.approx(float(before) - 4 * 0.1)
+        page.locator(".sim-stale-banner", has_text="attention capacity").wait_for(timeout=10_000)
 
         # step several times: the counter, the network and the plots follow, each step well under a second
         latencies = []
@@ -478,6 +647,7 @@ def test_app_in_a_real_browser(server, tmp_path):
         page.get_by_role("button", name="Reset", exact=True).click()
         _wait_time(page, 0)
         page.locator(".sim-pending").wait_for(state="detached", timeout=10_000)
+        page.locator(".sim-stale-banner").wait_for(state="detached", timeout=10_000)
         _choose(page, "sim-preset", "pandemic_shock")
         page.locator(".sim-control-exposure-kind", has_text="shock").wait_for(timeout=10_000)
         page.locator(".sim-pending").wait_for(timeout=10_000)
@@ -506,24 +676,78 @@ def test_app_in_a_real_browser(server, tmp_path):
         shot = tmp_path / "viz_app.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 50_000
-        if os.environ.get("VIZ_SCREENSHOT"):  # the docs' screenshot: a run into the shock
+        if os.environ.get("VIZ_SCREENSHOT"):  # the docs' screenshot (1920x1080): a run into the shock
             every = _set_render_interval(page, 9)
             for k in range(8):
                 step.click()
                 _wait_time(page, 2 + every * (k + 1), timeout=30)
             page.wait_for_timeout(800)
+            assert not layout_problems(page)
             page.screenshot(path=os.environ["VIZ_SCREENSHOT"], full_page=False)
         browser.close()
-    while True:
-        try:
-            line = lines.get_nowait()
-        except queue.Empty:
-            break
-        if line:
-            log.append(line)
+    _server_log(log, lines)
     assert not outside, f"the page tried to reach the internet: {outside}"
     assert not problems, "\n".join(problems)
     assert not any("Traceback" in line or "Could not load URL" in line for line in log), "".join(log)
+
+
+@pytest.mark.parametrize("width, height", SIZES)
+def test_layout_at_common_window_sizes(server, tmp_path, width, height):
+    """No titled panel overlaps another, no text is clipped, every panel can be reached; a preset switch shows.
+
+    At each size: a screenshot of a fresh run (two steps), the boxes of the panels (network, plots,
+    explanations; the sidebar's cards; the app bar) compared pairwise, every text and element of a panel
+    inside it and none clipped by a box, and every panel reachable whole by scrolling the main area. Then
+    a preset is chosen: the notice in the sidebar and the banner above the panels must be on screen without
+    scrolling, the plots of the old run greyed and labelled, and the layout still sound; Reset clears it.
+    `VIZ_SHOTS=DIR` also keeps the screenshots in DIR.
+    """
+    sync_playwright = _need_browser()
+    url, log, lines = server
+    problems: list[str] = []
+    outside: list[str] = []
+    keep = Path(os.environ["VIZ_SHOTS"]) if os.environ.get("VIZ_SHOTS") else None
+
+    def shoot(page, name: str) -> None:
+        path = tmp_path / f"viz_{width}x{height}{name}.png"
+        page.screenshot(path=str(path))
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / path.name).write_bytes(path.read_bytes())
+
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        _watch(page, problems, outside)
+        _open(page, url)
+        step = page.get_by_role("button", name="Step", exact=True)
+        for k in range(1, 3):
+            step.click()
+            _wait_time(page, k)
+        page.wait_for_timeout(800)
+        shoot(page, "")
+        assert not (found := layout_problems(page)), "\n".join(found)
+
+        _choose(page, "sim-preset", "pandemic_shock")
+        page.locator(".sim-stale-banner", has_text="pandemic_shock").wait_for(timeout=10_000)
+        page.locator(".sim-pending").wait_for(timeout=10_000)
+        page.wait_for_timeout(800)
+        shoot(page, "_preset")
+        assert _in_window(page, ".sim-pending"), "the sidebar's 'press Reset' notice is not on screen"
+        assert _in_window(page, ".sim-stale-banner"), "the banner above the panels is not on screen"
+        for name in VIEW_PANELS:  # the old run's views are marked; the explanations hold for any run
+            assert page.locator(f".sim-panel-{name}.sim-stale .sim-stale-badge").count() == 1, name
+        assert page.locator(".sim-panel-explanations.sim-stale").count() == 0
+        assert not (found := layout_problems(page)), "\n".join(found)
+
+        page.get_by_role("button", name="Reset", exact=True).click()
+        _wait_time(page, 0)
+        page.locator(".sim-stale-banner").wait_for(state="detached", timeout=10_000)
+        assert page.locator(".sim-stale").count() == 0 and page.locator(".sim-pending").count() == 0
+        browser.close()
+    _server_log(log, lines)
+    assert not outside, f"the page tried to reach the internet: {outside}"
+    assert not problems, "\n".join(problems)
 
 
 def _set_render_interval(page, value: int) -> int:
