@@ -22,12 +22,11 @@ PERIOD_LABELS = {"before": "before the surge", "during": "during the surge", "af
 
 def draw_review(summary: dict[str, Any], path: str | Path, title: str = "") -> Path:
     """Draw the figure of a `summarize` result into `path` (atomically); returns the path."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=(13.5, 6.0))
 
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13.5, 6.0), gridspec_kw={"width_ratios": [1.15, 1]})
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
     classes, review = summary["classes"], summary["review"]
     agents = summary.get("professionals", {}).get("all")
     keys = ["mixed", "only_positive", "other"]
@@ -113,5 +112,4 @@ def draw_review(summary: dict[str, Any], path: str | Path, title: str = "") -> P
     out = Path(path)
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
     return out

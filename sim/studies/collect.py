@@ -308,11 +308,8 @@ def _ci95(values: np.ndarray) -> tuple[float, float, int]:
 
 def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
     """`metric` against each swept key: mean and 95% interval across seeds; returns the PNG's path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.figure import Figure
 
     names = pq.read_schema(sweep_dir / "summary.parquet").names
     if metric not in names and f"final.{metric}" in names:
@@ -327,7 +324,8 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
     panels = keys[:6] or ["seed"]
     ncols = min(3, len(panels))
     nrows = math.ceil(len(panels) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(max(7.0, 4.8 * ncols), 3.6 * nrows + 0.6), squeeze=False)
+    fig = Figure(figsize=(max(7.0, 4.8 * ncols), 3.6 * nrows + 0.6))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     seeds = df.groupby(keys)["seed"].nunique() if keys else pd.Series([df["seed"].nunique()])
     for ax, key in zip(axes.flat, panels, strict=False):
         if key == "seed":  # only seeds were swept: the spread across seeds
@@ -362,7 +360,6 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
     out = sweep_dir / f"sweep_{metric.replace('.', '_')}.png"
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
     return out
 
 

@@ -457,26 +457,21 @@ def check_table(defn: Definition, pred: pd.DataFrame) -> list[dict[str, Any]]:
 # figures ----------------------------------------------------------------------------------------------
 def save_png(fig: Any, path: Path, dpi: int = 100) -> None:
     """Write a figure as PNG atomically (a killed run leaves no half-written file) and close it."""
-    import matplotlib.pyplot as plt
-
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
 
 
 def posterior_figure(defn: Definition, pops: pd.DataFrame, path: Path) -> None:
     """Marginal posteriors (diagonal: the first generation as a line, the last filled; the prior dotted) and pairs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     keys = list(defn.parameters)
     k = len(keys)
     gens = sorted(pops["generation"].unique())
     first, last = (pops[pops["generation"] == g] for g in (gens[0], gens[-1]))
     size = 1.9 if k > 4 else 2.6
-    fig, axes = plt.subplots(k, k, figsize=(size * k + 0.8, size * k + 0.9), squeeze=False)
+    fig = Figure(figsize=(size * k + 0.8, size * k + 0.9))
+    axes = fig.subplots(k, k, squeeze=False)
     for i, ki in enumerate(keys):
         lo_i, hi_i = defn.parameters[ki]
         for j, kj in enumerate(keys):
@@ -530,15 +525,13 @@ def posterior_figure(defn: Definition, pops: pd.DataFrame, path: Path) -> None:
 
 def predictive_figure(defn: Definition, pred: pd.DataFrame, path: Path) -> None:
     """One panel per pattern: the predictive draws' statistic against the target (band: +/- scale) or bound."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     n = len(defn.patterns)
     cols = min(4, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.6 * rows + 0.6), squeeze=False)
+    fig = Figure(figsize=(3.3 * cols, 2.6 * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False)
     labels = describe()
     for ax, p in zip(axes.flat, defn.patterns, strict=False):
         v = pred[p.stat].to_numpy(dtype=np.float64) if len(pred) else np.array([])

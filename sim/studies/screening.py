@@ -85,17 +85,15 @@ def analyze(defn: rc.Definition, stats: pd.DataFrame, x: np.ndarray, seed: int =
 
 
 def figure(table: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     wide = table.pivot(index="parameter", columns="output", values="mu_star")
     order = table[table["output"] == "distance"].sort_values("mu_star", ascending=False)["parameter"]
     wide = wide.loc[list(order), [c for c in wide.columns if c != "distance"] + ["distance"]]
     calibrated = dict(zip(table["parameter"], table["calibrated"], strict=False))
     scaled = wide / wide.max(axis=0).replace(0, 1)
-    fig, ax = plt.subplots(figsize=(1.0 * wide.shape[1] + 3.5, 0.42 * wide.shape[0] + 2.4))
+    fig = Figure(figsize=(1.0 * wide.shape[1] + 3.5, 0.42 * wide.shape[0] + 2.4))
+    ax = fig.subplots()
     ax.imshow(scaled.to_numpy(), cmap="Blues", aspect="auto", vmin=0, vmax=1)
     for i in range(wide.shape[0]):
         for j in range(wide.shape[1]):

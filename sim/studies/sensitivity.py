@@ -630,17 +630,15 @@ def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
     """One panel per headline: the effect at each point (Monte Carlo interval) against its top parameter."""
     import textwrap
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from sim.studies.headlines import HEADLINES
 
     n = len(table)
     cols = 3 if n > 4 else 2 if n > 1 else 1
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.5 * rows + 0.8), squeeze=False)
+    fig = Figure(figsize=(4.6 * cols, 3.5 * rows + 0.8))
+    axes = fig.subplots(rows, cols, squeeze=False)
     colors = {1: "#c0392b", -1: "#2874a6", 0: "0.6"}
     for ax, (_, r) in zip(axes.flat, table.iterrows(), strict=False):
         e = effects[effects["headline"] == r["headline"]]
@@ -675,21 +673,18 @@ def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.7 / fig.get_figheight()))
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
 
 
 def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     import textwrap
 
-    import matplotlib
+    from matplotlib.figure import Figure
 
     from sim.studies.headlines import HEADLINES
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     n = len(exp.outputs)  # one row of bars per output
-    fig, axes = plt.subplots(n, 1, figsize=(max(9.0, 0.75 * len(exp.parameters) + 2.5), 2.9 * n + 1.0), squeeze=False)
+    fig = Figure(figsize=(max(9.0, 0.75 * len(exp.parameters) + 2.5), 2.9 * n + 1.0))
+    axes = fig.subplots(n, 1, squeeze=False)
     bars = (
         (("S1", "first order S1"), ("ST", "total ST"))
         if exp.method == "sobol"
@@ -735,7 +730,6 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.8 / fig.get_figheight()))  # room for the two-line title
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

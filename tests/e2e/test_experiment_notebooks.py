@@ -194,15 +194,6 @@ def test_ablation_config_switches_one_mechanism_per_variant():
     assert set(SWITCHES) <= switched, set(SWITCHES) - switched
 
 
-# Known (issue 20, item 9): these notebooks run a calibration or an experiment in the kernel, whose figure
-# functions call matplotlib.use("Agg"); that switches the kernel's backend, and the notebook's own figure
-# drawn afterwards is not shown. Remove the xfail once they draw with the object API.
-AGG_SWITCH = (
-    "sim/studies/{where} calls matplotlib.use('Agg') in the notebook's kernel, so the figure the notebook "
-    "draws afterwards is not shown"
-)
-
-
 def executed_text(name: str) -> tuple[str, int]:
     """Run experiments/NAME.ipynb top to bottom (no cell may fail); its text and Markdown outputs, and images.
 
@@ -319,8 +310,6 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
     assert {"posterior.png", "predictive.png", "posterior.parquet"} <= {p.name for p in out.iterdir()}
     assert (results.read_bytes() if results.exists() else None) == before
     # shown: the posterior and the predictive check (the calibration's PNG files) and the tolerance plot
-    if shown == 2:
-        pytest.xfail(AGG_SWITCH.format(where="review_calibration.py (posterior_figure, predictive_figure)"))
     assert shown == 3, f"3 figures, {shown} images shown"
 
 
@@ -358,6 +347,4 @@ def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
     assert (tmp_path / "sensitivity" / "headlines_morris" / "relative_mu_star.png").exists()
     assert (results.read_bytes() if results.exists() else None) == before
     # shown: the signs and the Sobol indices (the experiments' PNG files) and the Morris heat map
-    if shown == 2:
-        pytest.xfail(AGG_SWITCH.format(where="sensitivity.py (signs_plot, bar_plot)"))
     assert shown == 3, f"3 figures, {shown} images shown"
