@@ -50,7 +50,7 @@ def our_model(preset: str, network: str, n: int, group: int | None = None):
 
     net = ["network=complete", f"n_agents={n}"] if network == "complete" else sbm_overrides(n, group)
     cfg = preset_config(preset, *net, "preset.mu=0.5", "mesa_agents=never", "output.progress=off")
-    return ResocializationModel(cfg)
+    return ResocializationModel(cfg, collect=False)
 
 
 def _ndlib_model(nd, preset: str, model):

@@ -1,5 +1,8 @@
 """Professional resocialization simulator: a Mesa agent-based model (see README.md and docs/ODD.md).
 
+`from sim import ResocializationModel, Config, compose, run`: the model, its config, the one entry that
+composes a config as the command line does, and one run to its outputs (each imported when first asked for).
+
 Importing the package first points numba's on-disk cache at a directory named after a hash of the
 compiled modules' sources (`sim/core`, `sim/step`, `sim/metrics`, `sim/classics`). numba invalidates a
 cached function only when its own file changes, not when a function it calls from another file does
@@ -50,3 +53,20 @@ def _cache_dir() -> str:
 
 
 numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
+
+__all__ = ["Config", "ResocializationModel", "compose", "run"]
+_EXPORTS = {
+    "ResocializationModel": ("sim.model", "ResocializationModel"),
+    "Config": ("sim.config.params", "Config"),
+    "compose": ("sim.config.compose", "compose"),
+    "run": ("sim.run.runner", "run"),
+}
+
+
+def __getattr__(name: str):  # PEP 562: `from sim import ResocializationModel` without importing the model first
+    if name in _EXPORTS:
+        import importlib
+
+        module, attr = _EXPORTS[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

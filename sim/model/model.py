@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Callable
 from types import ModuleType
-from typing import cast
+from typing import Any, cast
 
 import mesa
 import numpy as np
 
 from sim import classics
+from sim.config.compose import compose
+from sim.config.errors import ConfigError
 from sim.config.params import Config, validate
 from sim.core.draws import DrawSource
 from sim.core.initialize import initial_state
 from sim.core.network import read_edge_list
 from sim.core.report import StepReport
+from sim.metrics.population import METRICS
+from sim.metrics.tracker import MetricsTracker
 from sim.model.agents import Professional
+from sim.model.collector import StateDataCollector
 from sim.step import STEPS
 from sim.step.exposure import forum_reach, level
 from sim.step.records import params
 
 AGENT_OBJECTS_UP_TO = 100_000
+AGENT_REPORTERS = ("stance", "engagement", "withdrawn", "overloaded", "identity", "group", "profession")
+_UNSET: Any = object()
+
+
+def _metric(model: ResocializationModel, name: str) -> float:
+    """A model reporter of the DataCollector: one whole-population metric at the step being collected."""
+    return model.metrics[name]
+
+
+def model_config(cfg: Config | None, params: dict[str, Any], seed: Any) -> Config:
+    """The config of `ResocializationModel(cfg, seed=..., **params)`: a Config, or keyword parameters.
+
+    Keyword parameters compose as the command line does (`sim.config.compose.compose`); `seed`
+    (Mesa's `seed`/`rng`) is an int, None (a fresh seed from the operating system's entropy, kept in
+    `cfg.seed` so the run can be repeated) or a numpy Generator (one integer drawn from it).
+    """
+    if cfg is not None and params:
+        raise ConfigError("cfg", type(cfg).__name__, "a Config or keyword parameters, not both")
+    cfg = compose(**params) if params else copy.deepcopy(cfg) if cfg is not None else Config()
+    if seed is not _UNSET:
+        cfg.seed = _seed_of(seed)
+    return cfg
+
+
+def _seed_of(seed: Any) -> int:
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and 0 <= seed < 2**63:
+        return int(seed)
+    raise ConfigError("seed", seed, "an integer in [0, 2**63), None (a fresh seed) or a numpy Generator")
 
 
 class ResocializationModel(mesa.Model):
@@ -28,10 +67,30 @@ class ResocializationModel(mesa.Model):
 
     `model.rng` (seeded from `cfg.seed`) is the only source of randomness: the network,
     the traits and every step's draws come from it, in a fixed order.
+
+    Built from a `Config` (`ResocializationModel(cfg)`) or, as Mesa users do, from keyword parameters
+    composed exactly as the command line composes them (`ResocializationModel(n_agents=500,
+    scenario="pandemic_shock", **{"exposure.height": 3.0})`, see `sim.config.compose.compose`), with
+    Mesa's `seed` or `rng`. Mesa's conventions hold: `model.running` turns false after `cfg.steps`
+    steps (and, for a classic preset with `stop_at_convergence`, once it has converged), so
+    `run_model()` stops; `model.datacollector` is a `mesa.DataCollector` collected at the start and
+    after every step, whose model reporters are the whole population's metrics of docs/metrics.md (the
+    same computation as `metrics.parquet`, `sim.metrics.tracker`) and whose agent reporters are
+    AGENT_REPORTERS; `mesa.batch_run(ResocializationModel, parameters={...})` works. `collect`:
+    "auto" collects when the model has agent objects (up to AGENT_OBJECTS_UP_TO agents), True always,
+    False never (`datacollector` is then None: `sim.run.runner` records its own metrics).
     """
 
-    def __init__(self, cfg: Config | None = None) -> None:
-        cfg = validate(cfg if cfg is not None else Config())
+    def __init__(
+        self,
+        cfg: Config | None = None,
+        *,
+        seed: Any = _UNSET,
+        rng: Any = _UNSET,
+        collect: bool | str = "auto",
+        **params: Any,
+    ) -> None:
+        cfg = validate(model_config(cfg, params, seed if seed is not _UNSET else rng))
         super().__init__(rng=cfg.seed)
         self.classic = classics.get(cfg.preset.name)  # a classic preset's rule module; None: the full model
         if self.classic is not None:
@@ -55,9 +114,37 @@ class ResocializationModel(mesa.Model):
             else classics.step_function(cfg.preset.name, cfg.implementation)
         )
         n = self.state.n_agents
-        if cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= AGENT_OBJECTS_UP_TO):
+        agents = cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= AGENT_OBJECTS_UP_TO)
+        if agents:
             for row in range(n):
                 Professional(self, row)
+        if collect not in (True, False, "auto"):
+            raise ConfigError("collect", collect, 'True, False or "auto"')
+        self.datacollector: mesa.DataCollector | None = None
+        self._tracker: MetricsTracker | None = None
+        self._metrics: tuple[int, dict[str, float]] | None = None
+        if collect is True or (collect == "auto" and agents):
+            self._tracker = MetricsTracker(cfg)
+            reporters = {m: functools.partial(_metric, name=m) for m in METRICS}
+            self.datacollector = (
+                StateDataCollector(reporters, AGENT_REPORTERS) if agents else mesa.DataCollector(reporters)
+            )
+            self.datacollector.collect(self)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The whole population's metrics now (docs/metrics.md), measured once per step (needs `collect`).
+
+        Tie-event counts cover the steps since the previous measurement, as in `metrics.parquet`.
+        """
+        if self._tracker is None:
+            raise AttributeError("metrics are measured only when the model collects data (collect=True)")
+        if self._metrics is None or self._metrics[0] != self.state.t:
+            (values,) = self._tracker.measure(
+                self.state, self.last_report, ["all"], level(self.state.t, self.cfg.exposure)
+            )
+            self._metrics = (self.state.t, {m: float(v[0]) for m, v in values.values.items()})
+        return self._metrics[1]
 
     @property
     def exposure(self) -> float:
@@ -67,13 +154,18 @@ class ResocializationModel(mesa.Model):
     def step(self) -> None:
         if self.classic is not None:
             self._step_classic()
-            for observe in self.observers:
-                observe(self)
-            return
-        # the config may change between steps (the app); with attention on, reach depends on engagement
-        reach = forum_reach(self.exposure, params(self.cfg), self.state.engagement)
-        draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach)  # full model: set
-        self.last_report = self._step(self.state, self.cfg, draws)
+        else:
+            # the config may change between steps (the app); with attention on, reach depends on engagement
+            reach = forum_reach(self.exposure, params(self.cfg), self.state.engagement)
+            draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach)  # full model: set
+            self.last_report = self._step(self.state, self.cfg, draws)
+        if self._tracker is not None and self.datacollector is not None:
+            self._tracker.observe(self.state, cast(StepReport, self.last_report))
+            self.datacollector.collect(self)
+        if self.state.t >= self.cfg.steps or (
+            self.classic is not None and self.cfg.stop_at_convergence and self.converged
+        ):
+            self.running = False
         for observe in self.observers:
             observe(self)
 

@@ -132,7 +132,7 @@ def effects_from_model(cfg: Config, run: str | None = None) -> pd.DataFrame:
     from sim.model import ResocializationModel
 
     cfg = dataclasses.replace(cfg, mesa_agents="never")
-    model = ResocializationModel(cfg)
+    model = ResocializationModel(cfg, collect=False)
     ex, state = cfg.exposure, model.state
     want = set(needed_steps(ex.start, ex.length, cfg.steps))
     snaps: dict[int, dict[str, np.ndarray]] = {}

@@ -14,7 +14,8 @@ import pyarrow as pa
 from sim.config.params import Config
 from sim.core.report import StepReport
 from sim.core.state import State
-from sim.metrics.population import METRICS, SCOPES, indicators, scopes_metrics
+from sim.metrics.population import METRICS, SCOPES
+from sim.metrics.tracker import MetricsTracker
 from sim.run.io import ParquetStream
 from sim.step.exposure import level
 
@@ -43,36 +44,17 @@ class MetricsRecorder:
         self.series: dict[str, list[float]] = {m: [] for m in METRICS}
         self.by_profession: dict[str, dict[str, list[float]]] = {}
         self.histograms: list[np.ndarray] = []
-        self._events: list[tuple[np.ndarray, np.ndarray]] = []  # (source, kind) since the last record
-        window = cfg.metrics.ledger_window
-        self.ledger_opens = max(0, cfg.steps - window) if window else 0  # step the ledger's window opens
-        self._ledger_base: dict[str, np.ndarray] | None = None
+        self.tracker = MetricsTracker(cfg)
 
     def observe(self, state: State, report: StepReport) -> None:
-        """Keep a step's tie events (counts cover every step since the previous record), open the ledger window."""
-        src, _, kind = report.event_table()
-        self._events.append((src, kind))
-        if self.ledger_opens and state.t == self.ledger_opens:
-            self._ledger_base = {k: v.copy() for k, v in state.ledger.items()}
+        """After every step (tie events since the previous record, the ledger's window: `MetricsTracker`)."""
+        self.tracker.observe(state, report)
 
     def record(self, state: State, report: StepReport | None) -> None:
-        if self._events:
-            events = (np.concatenate([e[0] for e in self._events]), np.concatenate([e[1] for e in self._events]))
-        else:
-            events = (np.zeros(0, np.int64), np.zeros(0, np.int8))
-        self._events = []
-        ind = indicators(
-            state,
-            report,
-            self.cfg.metrics,
-            self.cfg.ties.conformity,
-            self._ledger_base,
-            ledger_open=state.t >= self.ledger_opens,
-        )
         e_t = level(state.t, self.cfg.exposure)
         self.steps.append(state.t)
         self.histograms.append(stance_histogram(state.stance))
-        for sv in scopes_metrics(state, events, ind, self.scopes, self.cfg.metrics, e_t):
+        for sv in self.tracker.measure(state, report, self.scopes, e_t):
             scope = sv.scope
             if scope == "all":
                 for m in METRICS:

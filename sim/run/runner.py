@@ -72,7 +72,7 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     inputs = completion.input_digests(cfg)  # before the model reads them: a file edited meanwhile is redone
-    model = ResocializationModel(cfg)  # bad input (e.g. an edge-list file) fails here, before any output
+    model = ResocializationModel(cfg, collect=False)  # bad input fails here, before any output
     init_s = time.perf_counter() - started
     info = completion.begin(out, cfg, inputs)  # sets older outputs aside before any is replaced
     try:

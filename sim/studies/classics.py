@@ -43,7 +43,7 @@ def run_classic(cfg: Config, *, history: bool = False) -> ClassicRun:
 
     cfg = copy.deepcopy(cfg)
     cfg.mesa_agents = "never"
-    model = ResocializationModel(cfg)
+    model = ResocializationModel(cfg, collect=False)
     hist = [model.state.stance.copy()] if history else []
     steps = 0
     while steps < cfg.steps and not model.converged:

@@ -48,7 +48,7 @@ def run_docked(cfg: Config) -> np.ndarray:
 
     cfg = copy.deepcopy(cfg)
     cfg.mesa_agents = "never"
-    model = ResocializationModel(cfg)
+    model = ResocializationModel(cfg, collect=False)
     for _ in range(cfg.steps):
         model.step()
     return model.state.stance.copy()

@@ -68,7 +68,7 @@ def simulate(cfg: Config, obs: Observation, corpora: int = 20, every: int = 5, w
     from sim.model import ResocializationModel
 
     cfg = dataclasses.replace(cfg, mesa_agents="never")
-    model = ResocializationModel(cfg)
+    model = ResocializationModel(cfg, collect=False)
     state = model.state
     start, length, steps = cfg.exposure.start, cfg.exposure.length, cfg.steps
     want = set(needed_steps(start, length, steps))

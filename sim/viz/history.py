@@ -100,7 +100,7 @@ class TeachingModel(ResocializationModel):
     def __init__(self, cfg: Config | None = None, settings: Callable[[], Config] | None = None) -> None:
         if settings is not None:
             cfg = settings()
-        super().__init__(cfg)
+        super().__init__(cfg, collect=False)  # the app keeps its own history
         self.layout = group_layout(self.state.group, self.cfg.seed)
         self.schedule_t, self.schedule_e = exposure_schedule(self.cfg)
         self.history = History(self.cfg)
