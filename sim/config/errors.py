@@ -7,6 +7,18 @@ class InputError(ValueError):
     """Bad user input; the CLI prints its message on one line and exits non-zero."""
 
 
+class Typed(str):
+    """A value as the user typed it (`n_agents=1e400`), shown so in a message: without quotes.
+
+    Text that would not read back as typed (empty, with spaces or unprintable characters) keeps
+    the quotes and escapes of `repr`, so a message stays on one line.
+    """
+
+    def __repr__(self) -> str:
+        text = str(self)
+        return text if text and text.isprintable() and not any(c.isspace() for c in text) else repr(text)
+
+
 class ConfigError(InputError):
     """A config key holds a value outside what the model accepts."""
 

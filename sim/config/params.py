@@ -18,6 +18,17 @@ from typing import Any
 from sim.config.errors import ConfigError
 
 PROFESSIONS = ("social_work", "health_care")
+#: Agents are numbered in 32-bit integers (the tie store's neighbour slots, the group order): beyond this
+#: they would wrap around. The memory check of the command line (sim.config.preflight) refuses far fewer.
+MAX_AGENTS = 2**31 - 1
+#: A sane upper bound on a run's length: 10 million working days (about 40,000 years), 50 times the longest
+#: run the classics' published results need (Holme-Newman, 200,000 steps); the outputs' step columns are
+#: 32-bit, and the series kept in memory for the figure grow with steps / metrics.every.
+MAX_STEPS = 10_000_000
+#: Above this a complete network needs more memory than the model is worth (N^2/2 ties: 2 x 10^8 at the bound).
+MAX_COMPLETE_AGENTS = 20_000
+#: The classic presets whose Erdos-Renyi network is set by preset.k (on network.kind=sbm)
+ER_PRESETS = ("kozma_barrat", "holme_newman")
 
 
 def p(
@@ -434,6 +445,21 @@ def _range_text(meta: Mapping[str, Any]) -> str:
     return f"{left}{lo}, {hi}]"
 
 
+def allowed_values(kind: Any, meta: Mapping[str, Any]) -> str:
+    """What a field of this type and metadata accepts, in words: 'an integer >= 2', 'a finite number in [0.0, 1.0]'."""
+    if kind is bool:
+        return "true or false"
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    if kind is int or kind is float:
+        what = "an integer" if kind is int else "a finite number"
+        if meta.get("lo") is None and meta.get("hi") is None:
+            return what
+        bounded = meta.get("lo") is not None and meta.get("hi") is not None
+        return f"{what} {'in ' if bounded else ''}{_range_text(meta)}"
+    return "text"
+
+
 def _check_fields(obj: Any, prefix: str) -> None:
     for f in dataclasses.fields(obj):
         key = f"{prefix}{f.name}"
@@ -447,22 +473,54 @@ def _check_fields(obj: Any, prefix: str) -> None:
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
         lo, hi = meta.get("lo"), meta.get("hi")
+        if isinstance(value, float) and not math.isfinite(value):  # inf, nan (1e400 on the command line is inf)
+            raise ConfigError(key, value, allowed_values(float, meta))
         if isinstance(value, bool) or (lo is None and hi is None):
             continue
-        bad = isinstance(value, float) and not math.isfinite(value)
+        bad = False
         if lo is not None:
-            bad = bad or (value <= lo if meta["lo_open"] else value < lo)
+            bad = value <= lo if meta["lo_open"] else value < lo
         if hi is not None:
             bad = bad or value > hi
         if bad:
             raise ConfigError(key, value, _range_text(meta))
 
 
+def _get(obj: Any, key: str) -> Any:
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _beta_pairs(cfg: Config) -> list[tuple[str, str]]:
+    """The (mean, concentration) keys of every Beta distribution the model draws from."""
+    pairs = [
+        ("stance.initial_mean", "stance.initial_concentration"),
+        ("messages.forum_mean", "messages.forum_concentration"),
+    ]
+    for prof in ("social_work", "health_care"):
+        for f in dataclasses.fields(getattr(cfg.professions, prof)):
+            pairs.append((f"professions.{prof}.{f.name}.mean", f"professions.{prof}.{f.name}.concentration"))
+    return pairs
+
+
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names that are safe as one path component
 
 
 def validate(cfg: Config) -> Config:
-    """Check every field against its declared range, then the rules that tie fields together."""
+    """Check every field against its declared range, then the rules that tie fields together.
+
+    Every rule the model would otherwise meet only while it is built is here, so that the command line
+    refuses a config before a run directory exists: the sizes of generated networks (complete, small
+    world, the classics' Erdos-Renyi graph), Holme-Newman's number of opinions, and the exposure
+    schedule against `steps`. `n_agents` and `steps` have hard upper bounds (MAX_AGENTS, MAX_STEPS);
+    whether a run fits in the machine's memory is the command line's check (sim.config.preflight).
+
+    A shock (exposure.kind=shock) must start before the last step: one that starts at the last step or
+    later runs at most one step, none after it, and would be dropped without a word. A shock still
+    running at the last step (start + length > steps) is allowed: the run ends during the surge (its
+    summary then reports no recovery), as a study that stops mid-surge does.
+    """
     _check_fields(cfg, "")
     if not SAFE_NAME.fullmatch(cfg.scenario.name) or ".." in cfg.scenario.name:
         raise ConfigError(
@@ -470,12 +528,52 @@ def validate(cfg: Config) -> Config:
             cfg.scenario.name,
             "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (it names the run directory)",
         )
+    if cfg.n_agents > MAX_AGENTS:
+        raise ConfigError("n_agents", cfg.n_agents, f"<= {MAX_AGENTS:,} (agents are numbered in 32 bits)")
+    if cfg.steps > MAX_STEPS:
+        raise ConfigError(
+            "steps",
+            cfg.steps,
+            f"<= {MAX_STEPS:,} (about 40,000 years of working days: a bound on runs that would not end)",
+        )
     if cfg.network.kind != "edgelist" and cfg.n_groups > cfg.n_agents:
         raise ConfigError("n_groups", cfg.n_groups, f"<= n_agents ({cfg.n_agents})")
     if cfg.network.kind == "edgelist" and not cfg.network.path:
         raise ConfigError("network.path", cfg.network.path, "a CSV file path when network.kind=edgelist")
     if cfg.network.kind == "small_world" and (cfg.network.k % 2 or cfg.network.k >= cfg.n_agents):
         raise ConfigError("network.k", cfg.network.k, f"an even number below n_agents ({cfg.n_agents})")
+    if cfg.network.kind == "complete" and cfg.n_agents > MAX_COMPLETE_AGENTS:
+        raise ConfigError("n_agents", cfg.n_agents, f"<= {MAX_COMPLETE_AGENTS} with network.kind=complete (N^2/2 ties)")
+    if cfg.preset.name in ER_PRESETS and cfg.network.kind == "sbm" and cfg.preset.k > cfg.n_agents - 1:
+        raise ConfigError(
+            "preset.k", cfg.preset.k, f"<= n_agents - 1 ({cfg.n_agents - 1}) with preset={cfg.preset.name}"
+        )
+    if (
+        cfg.network.kind != "edgelist"
+        and cfg.preset.name == "holme_newman"
+        and round(cfg.n_agents / cfg.preset.gamma) < 2
+    ):
+        raise ConfigError(
+            "preset.gamma", cfg.preset.gamma, f"<= n_agents / 2 ({cfg.n_agents / 2:g}), so G = round(N / gamma) >= 2"
+        )
+    if cfg.exposure.kind == "shock" and cfg.exposure.start >= cfg.steps:
+        raise ConfigError(
+            "exposure.start",
+            cfg.exposure.start,
+            f"< steps ({cfg.steps}) with exposure.kind=shock: the shock starts before the last step "
+            "(one still running at the last step is allowed)",
+        )
+    if not 1.0 / cfg.output.snapshot_sample < 2**62:  # every round(1 / sample)-th agent: a 64-bit stride
+        raise ConfigError(
+            "output.snapshot_sample",
+            cfg.output.snapshot_sample,
+            f">= {2.0**-62:.3g} (snapshots keep every round(1 / sample)-th agent: a 64-bit stride)",
+        )
+    for mean_key, conc_key in _beta_pairs(cfg):
+        mean, conc = _get(cfg, mean_key), _get(cfg, conc_key)
+        if not mean * conc > 0:  # the Beta's a: both are > 0, yet their product may underflow to 0
+            key, value = (conc_key, conc) if conc <= mean else (mean_key, mean)
+            raise ConfigError(key, value, f"{mean_key} x {conc_key} > 0 (the Beta's a; {mean!r} x {conc!r} is 0)")
     if cfg.docking.name != "none" and cfg.preset.name != "full":
         raise ConfigError(
             "docking",

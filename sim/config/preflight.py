@@ -1,24 +1,32 @@
 """Checks the command line before Hydra runs anything, so bad input costs one clear line.
 
 Every override (and every value of a sweep) is checked: the key must exist in the schema or be a
-config group, a group option must exist, and the composed config must pass `validate`; for a sweep,
-every value on its own and then every run (combination of swept values). A sweep with one bad run
-therefore fails before any run is launched. `hydra/launcher=NAME` must name a launcher whose plugin
-is installed (the message lists the available ones, or says what to install). With -m, the sweeps a
-config declares in `hydra.sweeper.params` (an experiment's, conf/experiment/NAME.yaml) are checked as
-if typed on the command line (where a key typed on the command line wins, as in Hydra's sweeper).
+config group, a group option must exist, the value must have the key's type (else the message says
+what the key allows: `n_agents=abc; allowed: an integer >= 2`), and the composed config must pass
+`validate`; for a sweep, every value on its own and then every run (combination of swept values). A
+sweep with one bad run therefore fails before any run is launched. What Hydra would refuse later
+with a traceback is refused here too (several values without -m, a sweep of Hydra's own keys, an
+override it cannot parse). Each run must fit in the memory available (`check_memory`: an estimate
+fitted to measured runs, before anything is allocated); an edge-list run's file is read
+(`check_input_files`), and as the run takes n_agents and n_groups from it, giving them is refused
+(`check_from_file`). `hydra/launcher=NAME` must
+name a launcher whose plugin is installed (the message lists the available ones, or says what to
+install). With -m, the sweeps a config declares in `hydra.sweeper.params` (an experiment's,
+conf/experiment/NAME.yaml) are checked as if typed on the command line (where a key typed on the
+command line wins, as in Hydra's sweeper).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import typing
 from pathlib import Path
 
-from sim.config.compose import CONF_DIR, compose_dict, composing, register_schema, set_value
-from sim.config.errors import ConfigError, InputError
-from sim.config.params import Config
+from sim.config.compose import CONF_DIR, compose_dict, composing, get_value, register_schema, set_value
+from sim.config.errors import ConfigError, InputError, Typed
+from sim.config.params import ER_PRESETS, PROFESSIONS, Config, allowed_values
 
 # Hydra's own flags that take a value in the next argument
 _FLAGS_WITH_VALUE = {
@@ -80,7 +88,7 @@ def values_of(override: typing.Any, dirs: list[Path] | None = None) -> list[str]
 
 
 def _is_group(key: str, dirs: list[Path] | None = None) -> bool:
-    return "." not in key and any((d / key).is_dir() for d in (dirs or [CONF_DIR]))
+    return bool(key) and "." not in key and any((d / key).is_dir() for d in (dirs or [CONF_DIR]))
 
 
 def _fields_at(path: list[str]) -> dict[str, typing.Any] | None:
@@ -94,21 +102,94 @@ def _fields_at(path: list[str]) -> dict[str, typing.Any] | None:
     return typing.get_type_hints(cls)
 
 
-def check_key(key: str, value: str, dirs: list[Path] | None = None) -> None:
+def schema_field(key: str) -> tuple[typing.Any, typing.Mapping[str, typing.Any]] | None:
+    """The type and metadata (range, choices) of a dotted schema key; None if the schema has no such key.
+
+    A section (`network`, `professions.social_work.literacy`) has its dataclass as its type.
+    """
+    *path, last = key.split(".")
+    fields = _fields_at(path)
+    if fields is None or last not in fields:
+        return None
+    cls: typing.Any = Config
+    for part in path:
+        cls = typing.get_type_hints(cls)[part]
+    meta = next(f.metadata for f in dataclasses.fields(cls) if f.name == last)
+    return fields[last], meta
+
+
+def _unknown_key(key: str, value: object, within: str | None = None) -> InputError:
+    """An unknown key, with the keys of the deepest section its path reaches.
+
+    `within`: the override that brought the key (a dict given to a section, `metrics={foo: 1}`).
+    """
+    if not key:
+        return InputError(f"unknown config key: ={value!r}; a key goes before '='")
     parts = key.split(".")
+    depth, fields = 0, typing.cast(dict[str, typing.Any], _fields_at([]))
+    while depth < len(parts) - 1 and (sub := _fields_at(parts[: depth + 1])) is not None:
+        depth, fields = depth + 1, sub
+    where = ".".join(parts[:depth]) or "top level"
+    given = f"{key} (in {within})" if within is not None else f"{key}={value!r}"
+    if parts[depth] in fields:  # a value, given keys as if it were a section (n_agents.x=1)
+        return InputError(f"unknown config key: {given}; {'.'.join(parts[: depth + 1])} is a value, no section")
+    return InputError(f"unknown config key: {given}; allowed keys at {where}: " + ", ".join(sorted(fields)))
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> typing.Any:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return OverridesParser.create()
+
+
+def _typed(key: str, value: str) -> typing.Any:
+    """A value as Hydra reads it from the command line (`1e3` a float, `'5'` a string, `null` None)."""
+    try:
+        return _parser().parse_override(f"{key}={value}").value()
+    except Exception:
+        return value
+
+
+def check_key(key: str, value: str, dirs: list[Path] | None = None, *, typed_as: str | None = None) -> None:
+    """The key exists (a config group's option exists) and the value, as typed, has the key's type.
+
+    A value of the wrong type is refused as Hydra would refuse it (OmegaConf's own conversion: `'5'`
+    is an integer, `1.5` or `1e3` are not), with what the key allows; an infinite or NaN number too
+    (`1e400` reads as inf). Ranges and the rules between keys are `validate`'s. `typed_as`: the value
+    as the command line spells it, for the message (`1e400` where Hydra's string of it is `inf`).
+    """
     if _is_group(key, dirs):
         options = group_options(key, dirs)
         if value not in options:
             shown = options if len(options) <= 12 else [*options[:5], "...", *options[-5:]]
             raise ConfigError(key, value, "one of " + ", ".join(shown))
         return
-    fields = _fields_at(parts[:-1])
-    if fields is None or parts[-1] not in fields:
-        where = ".".join(parts[:-1]) or "top level"
-        section = typing.cast(dict[str, typing.Any], _fields_at(parts[:-1]) or _fields_at([]))  # [] is a section
-        raise InputError(f"unknown config key: {key}={value!r}; allowed keys at {where}: " + ", ".join(sorted(section)))
-    if fields[parts[-1]] is bool and value.strip().lower() not in ("true", "false"):
-        raise ConfigError(key, value, "true or false")  # OmegaConf would read 2 or 'yes' as true
+    found = schema_field(key)
+    if found is None:
+        raise _unknown_key(key, value)
+    kind, meta = found
+    if kind is bool:
+        if value.strip().lower() not in ("true", "false"):
+            raise ConfigError(key, value, "true or false")  # OmegaConf would read 2 or 'yes' as true
+        return
+    text = value if typed_as is None else typed_as
+    typed = _typed(key, text)
+    if dataclasses.is_dataclass(kind):  # a section takes a dict of its keys ({k: 4}), merged by Hydra
+        if not isinstance(typed, dict):
+            keys = " or ".join(f"{key}.{f.name}=..." for f in dataclasses.fields(kind))
+            raise ConfigError(key, Typed(text), f"a value for each key of the section: {keys}")
+        return
+    from omegaconf.nodes import FloatNode, IntegerNode, StringNode
+
+    node: typing.Any = {int: IntegerNode, float: FloatNode, str: StringNode}.get(kind)
+    try:
+        converted = node(value=typed, is_optional=False) if node is not None else typed
+    except Exception:  # OmegaConf's ValidationError: the value Hydra would refuse
+        raise ConfigError(key, Typed(text), allowed_values(kind, meta)) from None
+    number = converted._value() if node is not None else None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ConfigError(key, Typed(text), allowed_values(kind, meta))
 
 
 # Hydra plugins behind the launcher configs, and how to install them (pyproject.toml extras)
@@ -186,12 +267,25 @@ def preflight(argv: list[str]) -> None:
 
     register_schema()
     overrides = overrides_of(argv)
-    try:
-        parsed = OverridesParser.create().parse_overrides(overrides)
-    except Exception as err:  # Hydra's grammar error
-        raise InputError(f"cannot parse the command line: {err}".splitlines()[0]) from None
+    parser = OverridesParser.create()
+    for override in overrides:  # Hydra's grammar, one override at a time: the message names the one at fault
+        try:
+            parser.parse_override(override)
+        except Exception as err:
+            raise InputError(f"cannot parse {override!r}: {err}".splitlines()[0]) from None
+    parsed = parser.parse_overrides(overrides)
     dirs = config_dirs(argv, parsed)
-    if "-m" in argv or "--multirun" in argv:  # sweeps a config declares (an experiment's), checked alike
+    multirun = "-m" in argv or "--multirun" in argv
+    for o in parsed:  # what Hydra itself refuses after the checks below, with a traceback
+        if o.is_sweep_override() and not multirun:
+            raise ConfigError(
+                o.key_or_group.lstrip("+~"),
+                Typed((o.input_line or "").split("=", 1)[-1]),
+                "one value without -m (a sweep needs -m; a list is [a,b], a text with commas is quoted: 'a,b')",
+            )
+        if o.is_sweep_override() and o.is_hydra_override():
+            raise InputError(f"{o.input_line}: Hydra's own keys (hydra.*, hydra/*) cannot be swept")
+    if multirun:  # sweeps a config declares (an experiment's), checked alike
         parsed = config_sweeps(parsed, dirs) + parsed
     _check_sweep_dir(parsed)
     plain, sweeps, hydra_args = [], [], []
@@ -207,8 +301,9 @@ def preflight(argv: list[str]) -> None:
         values = values_of(o, dirs)
         if not values:
             raise InputError(f"empty sweep: {o.input_line} has no value")
+        as_typed = None if o.is_sweep_override() else (o.input_line or "").split("=", 1)[-1]
         for v in values:
-            check_key(key.lstrip("+"), v, dirs)
+            check_key(key.lstrip("+"), v, dirs, typed_as=as_typed)
         if o.is_sweep_override():  # with its +, ++ prefix; typed values for keys (not groups)
             typed = values if _is_group(key.lstrip("+"), dirs) else list(o.sweep_iterator())
             sweeps.append((o.get_key_element(), values, typed))
@@ -291,11 +386,19 @@ def _check_configs(
 
     groups = [(k, vs) for k, vs, _ in sweeps if _is_group(k.lstrip("+"), dirs)]
     values = [(k, vs) for k, vs, _ in sweeps if not _is_group(k.lstrip("+"), dirs)]
+    given = {o.split("=", 1)[0].lstrip("+~") for o in plain} | {k.lstrip("+") for k, _, _ in sweeps}
+    available = available_bytes()
+
+    def check_run(obj: Config) -> None:  # the rules of one run beyond `validate`'s and the input files'
+        check_from_file(obj, given)
+        check_memory(obj, available)
+
     with composing():  # one Hydra set-up for every composition below
         plain_cfg, plain_obj = compose_obj(plain)
         if not sweeps:
             validate(plain_obj)
             check_input_files(plain_obj)
+            check_run(plain_obj)
             return
         # each swept value on its own: has its type, and passes its own range (no rule between keys
         # here: the other keys keep their defaults in this variant, which is not a run of the sweep)
@@ -334,6 +437,7 @@ def _check_configs(
                 try:
                     validate(obj)
                     check_input_files(obj)
+                    check_run(obj)
                 except InputError as err:
                     run = " ".join([*gcombo, *(f"{k}={v}" for k, v in vcombo)])
                     raise InputError(f"{err} (in the run {run})" if run else str(err)) from None
@@ -360,6 +464,189 @@ def check_input_files(cfg: Config) -> None:
     if key not in _READ_FILES:
         parse_edge_list(cfg.network.path)
         _READ_FILES.add(key)
+
+
+#: With network.kind=edgelist these come from the file: the number of agents and of groups in it.
+FROM_FILE = ("n_agents", "n_groups")
+
+
+def check_from_file(cfg: Config, given: set[str]) -> None:
+    """An edge-list run takes its agents and groups from the file: a size given on the command line is refused.
+
+    (It would be ignored, yet recorded in the run's config and overrides as if it had been used.)
+    """
+    if cfg.network.kind != "edgelist":
+        return
+    for key in FROM_FILE:
+        if key in given:
+            raise ConfigError(
+                key,
+                getattr(cfg, key),
+                "no value with network.kind=edgelist (the agents and groups are those of the file network.path)",
+            )
+
+
+# Peak resident memory of one run, fitted to runs measured on a 2-core, 24 GB Linux machine (Python 3.12,
+# numba's cache warm): `python -m sim ... output.figure=false output.progress=off`, peak RSS of the
+# process by /usr/bin/time -v (MB = 10^6 bytes). With steps=2:
+#
+#   n_agents   n_groups  network                         ties  Mesa agents  peak RSS
+#      1,000         10  sbm (default)                    5,736  yes            344 MB
+#     10,000        100  sbm p_out=2e-4                  58,951  yes            362 MB
+#     50,000        500  sbm p_out=4e-5                 295,318  yes            396 MB
+#     50,000        500  sbm p_out=4e-5                 295,318  no             385 MB
+#    100,000      1,000  sbm p_out=2e-5                 590,678  yes            444 MB
+#    100,000      1,000  sbm p_out=2e-5                 590,678  no             419 MB
+#    200,000    100,000  sbm p_out=2.5e-5               510,224  no             742 MB
+#  1,000,000     10,000  sbm p_out=2e-6               5,917,007  no             898 MB
+#  1,000,000     10,000  sbm p_in=0.5                25,704,962  no           2,347 MB
+#  1,000,000    100,000  sbm p_in=0.5                 3,220,224  no           1,024 MB
+#  1,000,000  1,000,000  sbm p_out=5e-6               2,503,024  no           3,655 MB
+#  1,000,000  1,000,000  the same, by_group=false     2,503,024  no           1,208 MB
+#  3,000,000     30,000  sbm p_out=7e-7              17,905,811  no           1,764 MB
+#      5,000         10  complete                    12,497,280  yes            865 MB
+#  1,000,000     10,000  small_world k=20             9,967,690  no           1,003 MB
+#
+# A least-squares fit of these (relative errors, every constant >= 0) gives the constants below and
+# reproduces each run within 8% (complete and small_world have one run each: their tie cost is that
+# run's). What grows with the steps, measured on 200 agents in 2 groups (snapshot_every=0): 2,000
+# steps with every metric recorded every step 434 MB, without tie events 421 MB, recorded twice (every
+# step's events only) 339 MB, 2 steps 341 MB; 400 agents in 200 groups without events, 2,000 steps
+# 407 MB, 2 steps 354 MB; and 4,000 steps (2 groups, no events) grew by 114 MB, about 34 KB per
+# recorded step until the recorder's first flush (500,000 rows), about 16 KB after. Most of it is the
+# allocator's freed heap, kept for reuse (sim.run.runner._keep_freed_memory), not data. The estimate is
+# for the run alone; an edge list's size is only known once its file is read, so edge-list runs are not
+# estimated here.
+MEM_BASE = 354e6  # the interpreter, numpy, numba's compiled step, pyarrow, Hydra, matplotlib
+MEM_AGENT = 48.5  # per agent: the state, the draws, a step's temporaries, the agent snapshots
+MEM_MESA_AGENT = 373.0  # per Mesa agent object (mesa_agents=always, or auto up to MESA_AGENTS_UP_TO agents)
+MEM_TIE = {"sbm": 72.5, "complete": 40.7, "small_world": 57.0}  # per tie at slack 0.25 (builder included)
+MEM_SLOT = 12.0  # per tie and unit of network.slack beyond 0.25: two more slots of 6 bytes
+MEM_GROUP = 624.0  # per group: group norms and in-group sums
+MEM_GROUP_METRICS = 2577.0  # per group with metrics.by_group: one record's rows of every metric
+MEM_RECORD = 24e3  # per recorded step (steps / metrics.every): the series kept for the figure and the summary
+MEM_RECORD_TABLE = 7e3  # per recorded step and scope (all, group, profession) until the recorder flushes
+MEM_EVENT_STEP = 5e3  # per step with output.events: a step's event table, held until 2^20 rows are pending
+#: sim.model.model.AGENT_OBJECTS_UP_TO, len(sim.metrics.population.METRICS) and the rows after which
+#: sim.run.recorder.MetricsRecorder flushes (tests/integration/test_preflight_rules.py checks they agree)
+MESA_AGENTS_UP_TO = 100_000
+N_METRICS = 44
+RECORDER_FLUSH_ROWS = 500_000
+
+
+def expected_ties(cfg: Config) -> float | None:
+    """The expected number of ties of the generated network; None for an edge list (read from its file)."""
+    n, kind = cfg.n_agents, cfg.network.kind
+    if kind == "edgelist":
+        return None
+    if kind == "complete":
+        return n * (n - 1) / 2
+    if kind == "small_world":
+        return n * cfg.network.k / 2
+    p_in, p_out = cfg.network.p_in, cfg.network.p_out
+    if cfg.preset.name in ER_PRESETS and cfg.preset.k > 0:  # Erdos-Renyi G(N, k / (N - 1))
+        p_in = p_out = cfg.preset.k / (n - 1)
+    size, extra = divmod(n, cfg.n_groups)  # group sizes as sim.core.network.group_sizes makes them
+    within = extra * (size + 1) * size // 2 + (cfg.n_groups - extra) * size * (size - 1) // 2
+    return within * p_in + (n * (n - 1) // 2 - within) * p_out
+
+
+def estimate_bytes(cfg: Config) -> dict[str, float] | None:
+    """The peak memory of one run by what it is for (bytes; None for an edge list), per the fit above."""
+    ties = expected_ties(cfg)
+    if ties is None:
+        return None
+    n, g, m = cfg.n_agents, cfg.n_groups, cfg.metrics
+    mesa = cfg.mesa_agents == "always" or (cfg.mesa_agents == "auto" and n <= MESA_AGENTS_UP_TO)
+    records = cfg.steps // m.every + 2  # the first, every k-th and the last
+    rows = N_METRICS * (1 + (g if m.by_group else 0) + (len(PROFESSIONS) if m.by_profession else 0))
+    held = min(records, -(-RECORDER_FLUSH_ROWS // rows))  # recorded steps held before a flush
+    scopes = 1 + m.by_group + m.by_profession
+    events = cfg.steps if cfg.output.events else 0
+    return {
+        "base": MEM_BASE,
+        "agents": n * (MEM_AGENT + (MEM_MESA_AGENT if mesa else 0.0)),
+        "ties": ties * (MEM_TIE[cfg.network.kind] + MEM_SLOT * (cfg.network.slack - 0.25)),
+        "groups": g * (MEM_GROUP + (MEM_GROUP_METRICS if cfg.metrics.by_group else 0.0)),
+        "steps": records * MEM_RECORD + held * scopes * MEM_RECORD_TABLE + events * MEM_EVENT_STEP,
+    }
+
+
+def _read_kib(path: str, field: str) -> float | None:
+    """A `field: N kB` line of a /proc file, in bytes; None if the system has no such file."""
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
+                return float(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_room() -> float | None:
+    """Memory this process's cgroup (a container, a Slurm job) still allows; None if it sets no limit."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":  # cgroup v2
+            d, files = Path("/sys/fs/cgroup") / path.lstrip("/"), ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):  # cgroup v1
+            d = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+            files = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        try:
+            limit, used = ((d / name).read_text().strip() for name in files)
+            if limit != "max" and int(limit) < 2**60:
+                return float(int(limit) - int(used))
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def available_bytes() -> float | None:
+    """Memory a run started from this process can use; None where the system does not say (not Linux).
+
+    MemAvailable (/proc/meminfo), within what the process's cgroup still allows, plus what this process
+    already holds (the run goes on in it).
+    """
+    free = [x for x in (_read_kib("/proc/meminfo", "MemAvailable"), _cgroup_room()) if x is not None]
+    return min(free) + (_read_kib("/proc/self/status", "VmRSS") or 0.0) if free else None
+
+
+def _count(x: float) -> str:
+    return f"{x:,.0f}" if x < 1e9 else f"{x:.2g}"
+
+
+def _size(b: float) -> str:
+    return f"{b / 1e6:.0f} MB" if b < 1e9 else f"{b / 1e9:.1f} GB" if b < 1e10 else f"{b / 1e9:,.0f} GB"
+
+
+def check_memory(cfg: Config, available: float | None) -> None:
+    """Refuse a run whose estimated peak memory exceeds what is available, before anything is allocated.
+
+    The key named is the one behind the largest part of the estimate (n_agents for the agents and the
+    ties, n_groups for the groups, steps for what grows with the steps). Per run: a sweep's workers
+    running at once each need as much.
+    """
+    parts = estimate_bytes(cfg)
+    if parts is None or available is None:
+        return
+    need = sum(parts.values())
+    if need <= available:
+        return
+    biggest = max(("agents", "ties", "groups", "steps"), key=lambda k: parts[k])
+    key = {"agents": "n_agents", "ties": "n_agents", "groups": "n_groups", "steps": "steps"}[biggest]
+    raise ConfigError(
+        key,
+        get_value(cfg, key),
+        f"a run that fits in memory: this one needs about {_size(need)}, {_size(available)} available "
+        f"({cfg.n_agents:,} agents, {cfg.n_groups:,} groups, about {_count(expected_ties(cfg) or 0)} ties "
+        f"of network.kind={cfg.network.kind}, {cfg.steps:,} steps)",
+    )
 
 
 def _merge_option(
@@ -401,10 +688,27 @@ def _dotted(d: typing.Any, prefix: str = "") -> list[str]:
 
 
 def _one_line(err: Exception, overrides: list[str]) -> str:
+    return str(_input_error(err, overrides))
+
+
+def _input_error(err: Exception, overrides: list[str]) -> InputError:
+    """Hydra's or OmegaConf's error about a config as the project's one line: the key, the value, what is allowed.
+
+    A value OmegaConf cannot convert (from a command line, a config file or an interpolation) names what
+    its key allows; an unknown key (in a dict given to a section) the keys there are.
+    """
+    from omegaconf.errors import ConfigKeyError, ValidationError
+
     cause = err.__cause__ or err
-    text = " ".join(str(cause).split())
     full_key = getattr(cause, "full_key", None)
-    if full_key:
-        given = next((o for o in overrides if o.split("=", 1)[0].lstrip("+") == full_key), full_key)
-        return f"invalid config: {given}: {str(cause).splitlines()[0]}"
-    return f"invalid config ({' '.join(overrides)}): {text}"
+    if not full_key:
+        return InputError(f"invalid config ({' '.join(overrides)}): {' '.join(str(cause).split())}")
+    given = next((o for o in overrides if o.split("=", 1)[0].lstrip("+~") == full_key), None)
+    value = Typed(given.split("=", 1)[1]) if given and "=" in given else getattr(cause, "value", None)
+    found = schema_field(full_key)
+    if isinstance(cause, ConfigKeyError) and found is None:
+        within = next((o for o in overrides if full_key.startswith(o.split("=", 1)[0].lstrip("+~") + ".")), None)
+        return _unknown_key(full_key, value, within)
+    if found is not None and isinstance(cause, ValidationError) and not dataclasses.is_dataclass(found[0]):
+        return ConfigError(full_key, value, allowed_values(*found))
+    return InputError(f"invalid config: {given or full_key}: {str(cause).splitlines()[0]}")

@@ -248,6 +248,7 @@ def collected(tmp_path_factory):
         "seed=0,1",
         "influence.rate=0.1,0.3",
         "scenario=baseline,pandemic_shock",
+        "exposure.start=2",  # the surge must start within the 6 steps (a later one is refused)
         "hydra/launcher=basic",
         "output.progress=on",
     )

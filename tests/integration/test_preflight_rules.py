@@ -1,0 +1,278 @@
+"""The command line's checks before Hydra (issue 19 item 4): every bad config is one line naming the key.
+
+Type errors say what the key allows; a shock is checked against `steps`; a run that cannot fit in
+memory is refused with the estimate and the memory available; an edge-list run refuses the sizes its
+file sets; and the rules the model meets only while it is built are checked before any run directory.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.config import preflight as pf
+from sim.config.compose import compose_config
+from sim.config.errors import InputError
+from sim.config.params import MAX_AGENTS, MAX_STEPS
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADER = "source,target,source_group,target_group,source_profession,target_profession"
+
+
+def refused(*argv: str) -> str:
+    with pytest.raises(InputError) as info:
+        pf.preflight(list(argv))
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+@pytest.fixture
+def ring(tmp_path) -> Path:
+    """A valid edge list: 40 nodes on a ring, in 4 groups."""
+    rows = [HEADER]
+    for i in range(40):
+        j = (i + 1) % 40
+        prof = ("social_work", "health_care")
+        rows.append(f"n{i},n{j},g{i // 10},g{j // 10},{prof[i % 2]},{prof[j % 2]}")
+    path = tmp_path / "ring.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+# --------------------------------------------------------------------------- types: what the key allows
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["n_agents=abc"], "invalid config: n_agents=abc; allowed: an integer >= 2"),
+        (["n_agents="], "invalid config: n_agents=''; allowed: an integer >= 2"),
+        (["n_agents=1.5"], "n_agents=1.5; allowed: an integer >= 2"),
+        (["n_agents=1e3"], "n_agents=1e3; allowed: an integer >= 2"),
+        (["n_agents=inf"], "n_agents=inf; allowed: an integer >= 2"),
+        (["n_agents=nan"], "n_agents=nan; allowed: an integer >= 2"),
+        (["n_agents=1e400"], "n_agents=1e400; allowed: an integer >= 2"),
+        (["n_agents=10**12"], "n_agents=10**12; allowed: an integer >= 2"),
+        (["n_agents=null"], "n_agents=null; allowed: an integer >= 2"),
+        (["n_agents=[1,2]"], "n_agents=[1,2]; allowed: an integer >= 2"),
+        (["ties.mute_after=x"], "ties.mute_after=x; allowed: an integer in [1, 255]"),
+        (["influence.rate=abc"], "influence.rate=abc; allowed: a finite number in [0.0, 1.0]"),
+        (["influence.rate=1e400"], "influence.rate=1e400; allowed: a finite number in [0.0, 1.0]"),
+        (["influence.rate=-inf"], "influence.rate=-inf; allowed: a finite number in [0.0, 1.0]"),
+        (["influence.rate=nan"], "influence.rate=nan; allowed: a finite number in [0.0, 1.0]"),
+        (["attention.capacity=inf"], "attention.capacity=inf; allowed: a finite number >= 0.01"),
+        (["professions.health_care.trust.mean=abc"], "trust.mean=abc; allowed: a finite number in (0.0, 1.0]"),
+        (["professions.health_care.trust.mean=0"], "professions.health_care.trust.mean=0.0; allowed: (0.0, 1.0]"),
+        (["stance.initial_mean="], "stance.initial_mean=''; allowed: a finite number in (0.0, 1.0]"),
+        (["influence.contrast=yes"], "influence.contrast='yes'; allowed: true or false"),
+        (["output.progress=loud"], "output.progress='loud'; allowed: one of auto, on, off"),
+        (["network.path=[a,b]"], "network.path=[a,b]; allowed: text"),
+        (["professions.social_work.literacy=2"], "professions.social_work.literacy=2; allowed: a value for each key"),
+        (["-m", "influence.rate=0.1,abc"], "influence.rate=abc; allowed: a finite number in [0.0, 1.0]"),
+        (["metrics={every: abc}"], "metrics.every='abc'; allowed: an integer >= 1"),
+        (["n_agents=${oc.env:HOME}"], "n_agents=${oc.env:HOME}; allowed: an integer >= 2"),
+    ],
+)
+def test_a_value_of_the_wrong_type_says_what_the_key_allows(args, expected):
+    assert expected in refused(*args)
+
+
+def test_a_big_integer_is_refused_by_its_bound_not_by_a_traceback():
+    assert f"n_agents=10000000000; allowed: <= {MAX_AGENTS:,}" in refused("n_agents=10000000000")
+    assert f"steps={MAX_STEPS + 1}; allowed: <= {MAX_STEPS:,}" in refused(f"steps={MAX_STEPS + 1}")
+    assert "steps=1000000000000" in refused("steps=1000000000000")
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["foo=1"], "unknown config key: foo='1'; allowed keys at top level: attention, docking"),
+        (["foo.bar=1"], "unknown config key: foo.bar='1'; allowed keys at top level: attention"),
+        (["network.foo.bar=1"], "unknown config key: network.foo.bar='1'; allowed keys at network: beta, k"),
+        (["n_agents.x=1"], "unknown config key: n_agents.x='1'; n_agents is a value, no section"),
+        (["metrics={foo: 1}"], "unknown config key: metrics.foo (in metrics={foo: 1}); allowed keys at metrics:"),
+        (["=5"], "unknown config key: ='5'"),
+        (["n_agents=[1,"], "cannot parse 'n_agents=[1,'"),
+        (["n_agents=100,200"], "n_agents=100,200; allowed: one value without -m"),
+        (["-m", "hydra.run.dir=a,b"], "hydra.run.dir=a,b: Hydra's own keys"),
+    ],
+)
+def test_unknown_keys_and_what_hydra_refuses_later_are_one_line_naming_the_override(args, expected):
+    assert expected in refused(*args)
+
+
+# --------------------------------------------------------------------------- the shock against steps
+
+
+def test_a_shock_starting_at_or_after_the_last_step_is_refused():
+    msg = refused("exposure=shock", "steps=30", "exposure.start=30")
+    assert "exposure.start=30; allowed: < steps (30) with exposure.kind=shock" in msg
+    assert "exposure.start=31" in refused("exposure=shock", "steps=30", "exposure.start=31")
+    assert "exposure.start=50; allowed: < steps (20)" in refused("scenario=pandemic_shock", "steps=20")
+    assert "in the run" in refused("-m", "scenario=pandemic_shock", "steps=20,200")
+    pf.preflight(["exposure=shock", "steps=30", "exposure.start=29"])  # the shock runs the last two steps
+    pf.preflight(["exposure=shock", "steps=30", "exposure.start=20", "exposure.length=50"])  # past the end: allowed
+    pf.preflight(["exposure=constant", "steps=30", "exposure.start=500"])  # no shock: start only names a window
+
+
+# --------------------------------------------------------------------------- memory before allocation
+
+
+def test_a_run_that_cannot_fit_in_memory_is_refused_with_the_estimate_and_the_memory_available(monkeypatch):
+    monkeypatch.setattr(pf, "available_bytes", lambda: 6.1e9)
+    msg = refused("n_agents=3000000", "n_groups=30000")
+    assert msg.startswith("invalid config: n_agents=3000000; allowed: a run that fits in memory: this one needs about")
+    assert "6.1 GB available" in msg and "3,000,000 agents" in msg
+    assert "n_groups=2000000" in refused("n_agents=2000000", "n_groups=2000000", "network.p_out=0")
+    assert "steps=10000000" in refused("steps=10000000")
+    pf.preflight(["n_agents=3000000", "n_groups=30000", "network.p_out=0.0000007", "metrics.by_group=false"])
+    pf.preflight(["steps=10000000", "metrics.every=1000000", "output.events=false"])  # memory does not grow
+    monkeypatch.setattr(pf, "available_bytes", lambda: None)  # unknown (not Linux): not checked
+    pf.preflight(["n_agents=3000000", "n_groups=30000"])
+
+
+def test_the_two_sizes_of_the_issue_are_refused_at_once():
+    """`n_agents=10**8 n_groups=10**8` grew to 6.9 GB over 19 s before a traceback; now one line, no memory."""
+    msg = refused("n_agents=100000000", "n_groups=100000000")
+    assert "n_agents=100000000; allowed: a run that fits in memory" in msg and " GB available" in msg
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["n_agents=3000", "n_groups=30"],
+        ["n_agents=3001", "n_groups=7", "network.p_out=0.01"],
+        ["n_agents=2000", "preset=kozma_barrat", "preset.k=6"],
+        ["n_agents=500", "network=complete"],
+        ["n_agents=2000", "network=small_world", "network.k=8"],
+    ],
+)
+def test_the_expected_ties_are_the_networks_mean(overrides):
+    import numpy as np
+
+    from sim.core.initialize import build_network
+
+    cfg = compose_config(overrides)
+    if cfg.preset.name != "full":
+        from sim import classics
+
+        cfg = classics.prepare_config(cfg)
+    counts = [len(build_network(cfg, np.random.default_rng(s))[0]) for s in range(3)]
+    assert np.mean(counts) == pytest.approx(pf.expected_ties(cfg), rel=0.03)
+
+
+def test_the_memory_constants_agree_with_the_code_they_describe():
+    from sim.metrics.population import METRICS
+    from sim.model.model import AGENT_OBJECTS_UP_TO
+    from sim.run.recorder import MetricsRecorder
+
+    assert pf.MESA_AGENTS_UP_TO == AGENT_OBJECTS_UP_TO
+    assert pf.N_METRICS == len(METRICS)
+    assert pf.RECORDER_FLUSH_ROWS == inspect.signature(MetricsRecorder).parameters["flush_rows"].default
+
+
+@pytest.mark.slow
+def test_the_estimate_is_within_a_fifth_of_a_measured_run(tmp_path):
+    """A run of the fit's table, measured again: its peak RSS (the child's) against the estimate."""
+    args = ["n_agents=100000", "n_groups=1000", "network.p_out=0.00002", "mesa_agents=never", "steps=2"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args, "output.figure=false", f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kB on Linux
+    if peak <= before * 1024:
+        pytest.skip("an earlier child of this process used more memory: this run's peak is not measurable")
+    estimate = sum((pf.estimate_bytes(compose_config(args)) or {}).values())
+    assert 0.8 < estimate / peak < 1.25, (estimate, peak)
+
+
+# --------------------------------------------------------------------------- edge lists: sizes from the file
+
+
+def test_sizes_an_edge_list_sets_are_refused_on_the_command_line(ring):
+    base = ["network=edgelist", f"network.path={ring}"]
+    pf.preflight(base)
+    msg = refused(*base, "n_agents=50")
+    assert "n_agents=50; allowed: no value with network.kind=edgelist" in msg and "network.path" in msg
+    assert "n_groups=5; allowed: no value with network.kind=edgelist" in refused(*base, "n_groups=5")
+    assert "(in the run network=edgelist)" in refused(
+        "-m", "network=sbm,edgelist", f"network.path={ring}", "n_agents=50"
+    )
+    pf.preflight(["-m", "network=sbm,small_world", f"network.path={ring}", "n_agents=50"])  # no edge list: used
+
+
+# --------------------------------------------------------------------------- the model's own rules, checked first
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["network=complete", "n_agents=20001"], "n_agents=20001; allowed: <= 20000 with network.kind=complete"),
+        (["preset=kozma_barrat", "n_agents=50", "preset.k=60"], "preset.k=60.0; allowed: <= n_agents - 1 (49)"),
+        (["preset=holme_newman", "n_agents=10", "preset.gamma=8"], "preset.gamma=8.0; allowed: <= n_agents / 2 (5)"),
+        (["network=small_world", "n_agents=10", "network.k=10"], "network.k=10; allowed: an even number below"),
+    ],
+)
+def test_rules_the_model_meets_while_built_are_refused_before(args, expected):
+    assert expected in refused(*args)
+
+
+def test_the_model_and_the_config_share_their_limits():
+    from sim import classics
+    from sim.config import params
+    from sim.core import network
+
+    assert params.MAX_COMPLETE_AGENTS == network.MAX_COMPLETE_AGENTS
+    assert params.ER_PRESETS == classics.ER_PRESETS
+
+
+# --------------------------------------------------------------------------- end to end: exit 2, nothing written
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["n_agents=100000000", "n_groups=100000000"], "n_agents=100000000; allowed: a run that fits in memory"),
+        (["scenario=pandemic_shock", "steps=40"], "exposure.start=50; allowed: < steps (40)"),
+        (["network=complete", "n_agents=30000"], "n_agents=30000; allowed: <= 20000"),
+        (["n_agents=1e400"], "n_agents=1e400; allowed: an integer >= 2"),
+    ],
+)
+def test_the_command_line_refuses_in_one_line_with_exit_2_and_writes_nothing(tmp_path, args, expected):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert expected in lines[0]
+    assert list(tmp_path.iterdir()) == []  # no outputs/ directory, no log
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        # found by tests/integration/test_override_fuzz.py: both crashed inside the run
+        (["professions.social_work.literacy.concentration=5e-324"], "literacy.concentration=5e-324; allowed: "),
+        (["stance.initial_mean=1e-200", "stance.initial_concentration=1e-200"], "(the Beta's a; 1e-200 x 1e-200 is 0)"),
+        (["output.snapshot_sample=6e-72"], "output.snapshot_sample=6e-72; allowed: >= 2.17e-19"),
+    ],
+)
+def test_values_in_range_whose_arithmetic_fails_are_refused(args, expected):
+    assert expected in refused(*args)
