@@ -12,7 +12,7 @@ tests/unit/test_mesa_api.py), so every method of Mesa's DataCollector works unch
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -34,11 +34,11 @@ def column(model: ResocializationModel, name: str) -> list[Any]:
 
 
 class StateDataCollector(mesa.DataCollector):
-    def __init__(self, model_reporters: dict[str, Callable[..., Any]], agent_columns: tuple[str, ...]) -> None:
-        super().__init__(model_reporters=model_reporters, agent_reporters={c: c for c in agent_columns})
+    def __init__(self, model_reporters: Mapping[str, Callable[..., Any]], agent_columns: tuple[str, ...]) -> None:
+        super().__init__(model_reporters=dict(model_reporters), agent_reporters={c: c for c in agent_columns})
         self.agent_columns = agent_columns
 
-    def _record_agents(self, model: ResocializationModel) -> Iterator[tuple[Any, ...]]:  # type: ignore[override]
+    def _record_agents(self, model: ResocializationModel) -> Iterator[tuple[Any, ...]]:
         ids = [agent.unique_id for agent in model.agents]  # the agents are the state's rows, in order
         values = [column(model, c) for c in self.agent_columns]
         return zip(itertools.repeat(model.time), ids, *values, strict=False)

@@ -54,7 +54,7 @@ def model_config(cfg: Config | None, params: dict[str, Any], seed: Any) -> Confi
 
 def _seed_of(seed: Any) -> int:
     if seed is None:
-        return int(np.random.SeedSequence().entropy % (2**63))
+        return int(cast(int, np.random.SeedSequence().entropy) % (2**63))
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     if isinstance(seed, int | np.integer) and not isinstance(seed, bool) and 0 <= seed < 2**63:

@@ -27,7 +27,7 @@ import os
 import platform
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,8 +105,13 @@ def input_digests(cfg: Config) -> dict[str, str]:
     return out
 
 
-def verify(out_dir: str | os.PathLike, marker: dict[str, Any]) -> str | None:
-    """None if every file the marker lists is there with its size and sha256; else what does not match."""
+def verify(out_dir: str | os.PathLike, marker: dict[str, Any], hashed: Collection[str] | None = None) -> str | None:
+    """None if every file the marker lists is there with its size and sha256; else what does not match.
+
+    `hashed`: only these files' content is hashed (the others are checked by size): a reader that opens
+    only some files (the collection reads metrics.parquet and summary.json, never agent snapshots that
+    may be gigabytes) verifies what it reads. Resume (`stale_reason`) hashes every file.
+    """
     out = Path(out_dir)
     files = marker.get("files")
     if not isinstance(files, dict) or not files:
@@ -118,7 +123,7 @@ def verify(out_dir: str | os.PathLike, marker: dict[str, Any]) -> str | None:
         try:
             if path.stat().st_size != entry["size"]:
                 return f"{name}: size differs from the marker's"
-            if file_sha256(path) != entry["sha256"]:
+            if (hashed is None or name in hashed) and file_sha256(path) != entry["sha256"]:
                 return f"{name}: content differs from the marker's (sha256)"
         except OSError as err:
             return f"{name}: {err.strerror or err}"

@@ -41,6 +41,7 @@ from sim.run.io import ParquetStream, atomic_path
 
 SUMMARY_BATCH = 2000  # summary rows held before they are written as a row group
 COLLECTED = ("summary.parquet", "metrics.parquet", "sweep_*.png")  # what a collection writes in SWEEP_DIR
+READ = ("metrics.parquet", "summary.json")  # what it reads of a run: hashed against the marker; the rest by size
 
 
 class CollectError(Exception):
@@ -59,7 +60,7 @@ def complete_runs(sweep_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], i
             if (d / ".hydra").is_dir() or any(d.glob("*.parquet")) or (d / MARKER).exists():
                 incomplete += 1
             continue
-        problem = verify(d, marker)
+        problem = verify(d, marker, hashed=READ)
         if problem is None:
             runs.append((d, marker))
         else:
@@ -268,12 +269,7 @@ def _collect_metrics(
     stream = ParquetStream(sweep_dir / "metrics.parquet", schema)
     try:
         for i, (d, _) in enumerate(runs):
-            try:
-                pf = pq.ParquetFile(d / "metrics.parquet")
-                batches = list(pf.iter_batches(batch_size=262_144))
-            except (OSError, pa.ArrowException) as err:
-                raise CollectError(f"{d.name}/metrics.parquet cannot be read: {err}") from err
-            for batch in batches:
+            for batch in _batches(d / "metrics.parquet"):
                 table = pa.Table.from_batches([batch])
                 if scopes:
                     scope = table.column("scope").cast(pa.string())
@@ -285,11 +281,19 @@ def _collect_metrics(
                 cols += [pa.repeat(pa.scalar(front[f.name][i], type=f.type), n) for f in fields[1:]]
                 cols += [table.column(f.name) for f in SCHEMA]
                 stream.write(pa.Table.from_arrays(cols, schema=schema))
-            del pf
         stream.close()
     except BaseException:
         stream.abort()
         raise
+
+
+def _batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """A run's metrics in record batches; a file that cannot be read is a CollectError naming it."""
+    try:
+        pf = pq.ParquetFile(path)
+        yield from pf.iter_batches(batch_size=262_144)
+    except (OSError, pa.ArrowException) as err:
+        raise CollectError(f"{path.parent.name}/{path.name} cannot be read: {err}") from err
 
 
 def _ci95(values: np.ndarray) -> tuple[float, float, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -180,20 +179,30 @@ def test_the_memory_constants_agree_with_the_code_they_describe():
 
 @pytest.mark.slow
 def test_the_estimate_is_within_a_fifth_of_a_measured_run(tmp_path):
-    """A run of the fit's table, measured again: its peak RSS (the child's) against the estimate."""
+    """A run of the fit's table, measured again: its peak RSS (the child's own) against the estimate.
+
+    The compiled kernels are loaded from numba's cache, as in every run but the first after an install
+    or an edit: a small run first fills the cache (compiling takes memory of its own, which the fit does
+    not model), then the measured run reports its own peak when it exits.
+    """
     args = ["n_agents=100000", "n_groups=1000", "network.p_out=0.00002", "mesa_agents=never", "steps=2"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", *args, "output.figure=false", f"hydra.run.dir={tmp_path / 'run'}"],
+    warm = subprocess.run(
+        [sys.executable, "-m", "sim", "n_agents=200", "steps=2", f"hydra.run.dir={tmp_path / 'warm'}"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
     )
+    assert warm.returncode == 0, warm.stderr
+    code = (
+        "import atexit, resource, runpy, sys; "
+        "atexit.register(lambda: print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
+        f"sys.argv = ['sim', *{[*args, 'output.figure=false', f'hydra.run.dir={tmp_path / 'run'}']!r}]; "
+        "runpy.run_module('sim', run_name='__main__')"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # kB on Linux
-    if peak <= before * 1024:
-        pytest.skip("an earlier child of this process used more memory: this run's peak is not measurable")
+    peak = int(proc.stderr.split("peak")[-1].split()[0]) * 1024  # kB on Linux
     estimate = sum((pf.estimate_bytes(compose_config(args)) or {}).values())
     assert 0.8 < estimate / peak < 1.25, (estimate, peak)
 

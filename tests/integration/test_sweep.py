@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.run.completion import MARKER, completed, read_marker
+from sim.run.completion import MARKER, completed, file_sha256, read_marker
 from sim.studies.naming import run_dirname, safe_name, sweep_name_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -503,7 +503,11 @@ def _fake_run(d: Path, i: int, metrics: Path) -> None:
     with open(d / "agents.parquet", "wb") as f:  # 2 GB, sparse: reading it would fail or blow memory
         f.truncate(2 << 30)
     (d / "summary.json").write_text(json.dumps({"final": {"esteban_ray": i / 10}, "seed": i}))
-    files = {f: (d / f).stat().st_size for f in ("metrics.parquet", "agents.parquet", "summary.json")}
+    # the collection hashes what it reads (metrics, summary) and checks the rest by size
+    files = {f: {"size": (d / f).stat().st_size, "sha256": "0" * 64} for f in ("agents.parquet",)}
+    files |= {
+        f: {"size": (d / f).stat().st_size, "sha256": file_sha256(d / f)} for f in ("metrics.parquet", "summary.json")
+    }
     (d / MARKER).write_text(
         json.dumps(
             {
