@@ -467,6 +467,14 @@ def _check_fields(obj: Any, prefix: str) -> None:
         if dataclasses.is_dataclass(value):
             _check_fields(value, key + ".")
             continue
+        if f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
+            # a section (scenario, preset, network, ...) given as a bare value, e.g. Config(scenario="pandemic_shock")
+            raise ConfigError(
+                key,
+                value,
+                f"a {key} section; to choose a config group's option, compose it as the command line does: "
+                f"sim.compose({key}={value!r}) or ResocializationModel({key}={value!r})",
+            )
         meta = f.metadata
         if not meta:
             continue

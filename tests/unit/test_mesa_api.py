@@ -137,3 +137,16 @@ def test_collect_can_be_switched_off_and_large_models_collect_no_agents():
     assert len(big.datacollector.get_model_vars_dataframe()) == 2 and not big.datacollector.agent_reporters
     with pytest.raises(ConfigError, match="collect"):
         ResocializationModel(**SMALL, collect="yes")
+
+
+def test_a_config_with_a_group_given_as_a_bare_name_is_refused_in_one_line(tmp_path):
+    from sim.config.params import Config
+    from sim.run.runner import run
+
+    for key in ("scenario", "preset", "network"):
+        with pytest.raises(ConfigError) as err:
+            ResocializationModel(Config(**{key: "pandemic_shock"}))
+        assert f"compose({key}=" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match="scenario"):
+        run(Config(scenario="pandemic_shock"), tmp_path)  # not an AttributeError after validation
+    assert not list(tmp_path.iterdir())
