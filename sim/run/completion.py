@@ -150,8 +150,10 @@ def read_marker(out_dir: str | os.PathLike) -> dict[str, Any] | None:
 def stale_reason(out_dir: str | os.PathLike, cfg: Config) -> str | None:
     """None if `out_dir` holds a complete, intact run of exactly this config, inputs and code; else why not."""
     marker = load_marker(out_dir)
-    if marker is None:
-        return "no completion marker"
+    return "no completion marker" if marker is None else _mismatch(out_dir, marker, cfg)
+
+
+def _mismatch(out_dir: str | os.PathLike, marker: dict[str, Any], cfg: Config) -> str | None:
     if marker.get("config_sha256") != config_digest(cfg):
         return "the config differs"
     if marker.get("inputs") != input_digests(cfg):
@@ -163,32 +165,28 @@ def stale_reason(out_dir: str | os.PathLike, cfg: Config) -> str | None:
 
 def completed(out_dir: str | os.PathLike, cfg: Config) -> dict[str, Any] | None:
     """The marker if `out_dir` holds a complete run of exactly this config, inputs and code, else None."""
-    return load_marker(out_dir) if stale_reason(out_dir, cfg) is None else None
+    marker = load_marker(out_dir)
+    return marker if marker is not None and _mismatch(out_dir, marker, cfg) is None else None
 
 
 OUTPUT_GLOBS = ("*.parquet", "summary.json", "figure.png")
 
 
 def _set_aside(out: Path) -> None:
-    """Make room for a new run: older outputs never stay next to the new run's.
+    """Move an older complete run's outputs and marker into `.superseded/<its end time>/`.
 
-    The outputs of an older *complete* run (its marker matches its files) are moved into
-    `.superseded/<its end time>/` with its marker; anything else (a killed run's partial outputs, or
-    outputs whose marker no longer matches them) is not a result and is deleted.
+    Only a run whose marker matches its files counts; anything else left (a killed run's partial outputs,
+    or outputs whose marker no longer matches them) is not a result, and `begin` deletes it (`discard`).
     """
-    old = [p for pattern in OUTPUT_GLOBS for p in out.glob(pattern) if p.is_file()]
     marker = load_marker(out)
-    if marker is not None and verify(out, marker) is None:
-        stamp = str(marker.get("ended", _now())).replace(":", "-")
-        dest = out / SUPERSEDED / stamp
-        dest.mkdir(parents=True, exist_ok=True)
-        for p in [*old, out / MARKER]:
-            os.replace(p, dest / p.name)
-        log.warning("older complete run in %s moved to %s", out, dest)
+    if marker is None or verify(out, marker) is not None:
         return
-    (out / MARKER).unlink(missing_ok=True)
-    for p in old:
-        p.unlink(missing_ok=True)
+    stamp = str(marker.get("ended", _now())).replace(":", "-")
+    dest = out / SUPERSEDED / stamp
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in [*(p for pattern in OUTPUT_GLOBS for p in out.glob(pattern) if p.is_file()), out / MARKER]:
+        os.replace(p, dest / p.name)
+    log.warning("older complete run in %s moved to %s", out, dest)
 
 
 def discard(out: Path) -> None:
@@ -206,9 +204,9 @@ def begin(out: Path, cfg: Config, inputs: dict[str, str] | None = None) -> dict[
     `inputs`: the digests of the input files taken before the model read them (`input_digests`).
     """
     _set_aside(out)
-    (out / FAILED).unlink(missing_ok=True)
-    for stale in out.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
+    for name in (MARKER, FAILED):
+        (out / name).unlink(missing_ok=True)
+    discard(out)  # what is left is not a result: partial outputs, temporary files
     info = {
         "started": _now(),
         "t0": time.perf_counter(),
