@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from benchmarks import cli_runs, ndlib_compare
+from benchmarks import classroom, cli_runs, ndlib_compare
 from benchmarks.common import MEAN_DEGREE, ROOT, group_size, timed
 from sim.config.params import Config
 from sim.core.draws import DrawSource
@@ -39,6 +39,8 @@ from sim.step.reference import step_reference
 RESULTS = Path(__file__).resolve().parent / "results"
 #: the issue's end-to-end target: N agents x steps, under 3 minutes and 2 GiB on a 2-core, 24 GiB machine
 E2E_AGENTS, E2E_STEPS, E2E_S, E2E_MIB = 1_000_000, 1000, 180, 2048
+#: the classroom of issue 19: sessions of the teaching app on one server, server step p95 under 1 s
+CLASS_SESSIONS = 30
 
 
 def sbm_config(n: int, seed: int = 0) -> Config:
@@ -249,6 +251,23 @@ def targets(res: dict) -> list[dict]:
             "ok": sp["step_vs_spmv"] <= 5,
         }
     )
+    room = res.get("classroom")
+    out.append(
+        {
+            "target": f"classroom: {CLASS_SESSIONS} app sessions on this machine, server step p95 < 1 s",
+            "measured": (
+                f"{room['sessions']} sessions: p95 {room['server_step_ms_p95']:.0f} ms "
+                f"(p50 {room['server_step_ms_p50']:.0f} ms), all released in {room['released_within_s']:.0f} s"
+                if room
+                else "not run (--full or --classroom)"
+            ),
+            "ok": (
+                room["server_step_ms_p95"] < 1000 and room["released"] == room["opened"] == room["sessions"]
+                if room and room["sessions"] >= CLASS_SESSIONS
+                else None
+            ),
+        }
+    )
     sc = res["scaling"][-1]
     out.append(
         {
@@ -311,7 +330,33 @@ def markdown(res: dict) -> str:
             f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |"
         )
     lines += ["", *ndlib_compare.markdown(res["ndlib"]), *cli_runs.markdown(res["sweep"], res["e2e"])]
+    lines += classroom_markdown(res.get("classroom"))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def classroom_markdown(room: dict | None) -> list[str]:
+    if not room:
+        return []
+    return [
+        "",
+        f"## Classroom: {room['sessions']} browser sessions of the teaching app on one server "
+        "(benchmarks/classroom.py)",
+        "",
+        f"Each session pressed Step {room['steps_per_session']} times, about {room['pause_s']:g} s apart, all "
+        "starting together once every page had loaded; browsers at the lowest CPU priority on the same machine. "
+        "Server time per session-step: from the start of the step to the end of the render that sends its update.",
+        "",
+        "| server step p50 | p95 | max | server CPU per session-step | page ready p50 / max | "
+        "step seen by the browser p50 / p95 | memory idle / open / after | per session | released after |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {room['server_step_ms_p50']:.0f} ms | {room['server_step_ms_p95']:.0f} ms | "
+        f"{room['server_step_ms_max']:.0f} ms | {room['server_cpu_s_per_session_step'] * 1000:.0f} ms | "
+        f"{room['page_ready_s_p50']:.1f} / {room['page_ready_s_max']:.1f} s | "
+        f"{room['browser_step_s_p50']:.2f} / {room['browser_step_s_p95']:.2f} s | "
+        f"{room['rss_idle_mb']:.0f} / {room['rss_open_mb']:.0f} / {room['rss_after_mb']:.0f} MB | "
+        f"{room['rss_per_session_mb']:.1f} MB | {room['released_within_s']:.0f} s ({room['released']} of "
+        f"{room['opened']}; --release {room['release_s']:g} s) |",
+    ]
 
 
 README = ROOT / "README.md"
@@ -355,6 +400,7 @@ def main() -> None:
     ap.add_argument("--e2e", action="store_true", help="the end-to-end run without --full (with --e2e-agents)")
     ap.add_argument("--e2e-agents", type=int, default=E2E_AGENTS, help="agents of the end-to-end run")
     ap.add_argument("--e2e-steps", type=int, default=E2E_STEPS, help="steps of the end-to-end run")
+    ap.add_argument("--classroom", action="store_true", help=f"the {CLASS_SESSIONS}-session classroom without --full")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
@@ -385,6 +431,7 @@ def main() -> None:
         "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
         "sweep": cli_runs.bench_sweep(*sweep),
         "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,
+        "classroom": classroom.run_classroom(CLASS_SESSIONS) if args.full or args.classroom else None,
     }
     res["targets"] = targets(res)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import cast
 
 APP = "sim.viz.app"
+#: Seconds after which the session of a page that went away without closing its tab (a lost connection, a
+#: killed browser, a laptop put to sleep) is freed; Solara's own default is 24 hours.
+RELEASE_S = 120.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -71,15 +74,17 @@ def _announce_when_ready(host: str, port: int) -> None:
 
 
 def _warm_up() -> None:
-    """Compile the model's step (numba) and import the plotting stack before the first visitor."""
+    """Compile the model's step (numba) and build each view's data once before the first visitor."""
     try:
         from sim.viz import controls
-        from sim.viz.figures import draw_network, png
+        from sim.viz.charts import CHARTS, network_chart
         from sim.viz.history import TeachingModel
 
-        model = TeachingModel(controls.with_values(controls.initial_config(), {"n_agents": 20, "n_groups": 2}))
+        model = TeachingModel(controls.initial_config())  # the kernels a first visitor's run calls
         model.step()
-        png(draw_network(model))
+        network_chart(model)
+        for make in CHARTS.values():
+            make(model)
     except Exception as err:  # never stop the server for this
         print(f"warm-up failed: {err}", file=sys.stderr, flush=True)
 
@@ -87,6 +92,14 @@ def _warm_up() -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sim.viz", description="Serve the teaching app in a browser.")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: a free port)")
+    parser.add_argument(
+        "--release",
+        type=float,
+        default=RELEASE_S,
+        metavar="SECONDS",
+        help=f"free a session this long after its page went away without closing (default {RELEASE_S:.0f}: a "
+        "dropped connection can come back within it); a closed tab is freed at once",
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -97,7 +110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether the server can listen on the port now.
+
+    Like uvicorn, it ignores connections of a previous server waiting out TCP's TIME_WAIT (SO_REUSEADDR),
+    so the app restarts on the same port at once.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host if host != "0.0.0.0" else "", port))
         except OSError:
@@ -118,6 +137,14 @@ def main(argv: list[str] | None = None) -> None:
     # offline and quiet: no telemetry, no version check against PyPI, assets from the local bundle
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
+    if args.release <= 0:
+        print(f"error: --release={args.release:g} must be a number of seconds > 0", file=sys.stderr)
+        sys.exit(2)
+    os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{args.release:g}s"
+    # Each session steps its model in its own thread, and the app's models are small: a parallel kernel's
+    # threads would only compete with the other sessions' (and spin while they wait). One thread per
+    # kernel call; the sessions are the parallelism. Results do not depend on it.
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     if not offline_ready():
         print(
             f"warning: Solara's local assets are missing ({local_assets_dir()}); the page will fetch its "

@@ -15,6 +15,7 @@ from mesa.visualization import SolaraViz
 
 from sim.config.params import Config
 from sim.viz import controls as ctl
+from sim.viz import serverstats
 from sim.viz.components import ControlsPanel, MainPanels
 from sim.viz.history import TeachingModel
 
@@ -58,5 +59,7 @@ def _SidebarInner(pending: solara.Reactive[Config], model: solara.Reactive[Teach
     with solara.Sidebar():
         ControlsPanel(pending, model)
 
+
+solara.lab.on_kernel_start(serverstats.on_session_start)  # records sessions when SIM_VIZ_STATS is set
 
 page = Page()

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.config.params import PROFESSIONS
 from sim.viz.history import TeachingModel
-from sim.viz.layout import stance_colors
+from sim.viz.layout import EDGE_CAP, group_centres, new_ties, node_style, stance_colors, visible_ties
 
 FONT = 11
 COLORS = {
@@ -220,7 +220,7 @@ def histogram_chart(model: TeachingModel) -> dict:
     first_histogram = cast(np.ndarray, h.first_histogram)  # recorded when the model was built
     total, first_total = max(h.histogram.sum(), 1.0), max(np.sum(first_histogram), 1.0)
     labels = [f"{i / k:.2f}-{(i + 1) / k:.2f}" for i in range(k)]
-    bars = [{"value": _num(c / total), "itemStyle": {"color": _hex(colors[i])}} for i, c in enumerate(h.histogram)]
+    bars = [{"value": _num(c / total), "itemStyle": {"color": hex_color(colors[i])}} for i, c in enumerate(h.histogram)]
     return {
         "animation": False,
         "tooltip": {"trigger": "axis", "textStyle": {"fontSize": FONT}},
@@ -344,9 +344,123 @@ def ledger_chart(model: TeachingModel) -> dict:
     return _finish(opt)
 
 
-def _hex(rgba) -> str:
+def hex_color(rgba) -> str:
     r, g, b = (int(round(255 * float(c))) for c in rgba[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def _hexes(rgba: np.ndarray) -> list[str]:
+    """'#rrggbb' for each row of an (n, 4) RGBA array."""
+    rgb = np.rint(np.clip(np.asarray(rgba, float)[:, :3], 0.0, 1.0) * 255).astype(np.int64)
+    code = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    return [f"#{c:06x}" for c in code.tolist()]
+
+
+# The network view: agents at fixed positions as data, drawn by the browser (an ECharts graph with no
+# layout of its own). A step sends colours, rings and ties; nothing is rendered on the server.
+NETWORK_STYLE = {
+    "in_group": "#8c8c8c",  # a tie inside a group
+    "between": "#7b3294",  # a tie between groups
+    "new": "#1a9850",  # formed or rewired this step
+}
+PROFESSION_SYMBOL = {"social_work": "circle", "health_care": "rect"}
+
+
+def node_size(n: int) -> float:
+    """Marker diameter in pixels, shrinking with the number of agents (legible at 200, distinct at 1,000)."""
+    return float(np.clip(110.0 / math.sqrt(max(n, 1)), 4.0, 11.0))
+
+
+def network_chart(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict:
+    """Agents coloured by stance (withdrawn hollow), round or square by profession, ties by kind; groups named.
+
+    Positions are the model's fixed layout (`model.layout`), fitted to the panel by the browser keeping
+    their aspect; muted and cut ties are not drawn, and above `edge_cap` ties a stable sample is.
+    """
+    state, pos = model.state, model.layout
+    n = state.n_agents
+    edges = state.ties.edges()
+    u, v, _, _ = visible_ties(edges, edge_cap)
+    nu, nv = new_ties(model.last_report, edges)
+    face, ring = node_style(state.stance, state.withdrawn)
+    faces, rings = _hexes(face), _hexes(ring)
+    symbols = [PROFESSION_SYMBOL[p] for p in PROFESSIONS]
+    withdrawn = state.withdrawn.tolist()
+    xy = np.round(pos * 100, 2).tolist()
+    stance = np.round(state.stance, 3).tolist()
+    profession = state.profession.tolist()
+    nodes: list[dict] = [
+        {
+            "name": str(i),
+            "x": xy[i][0],
+            "y": -xy[i][1],  # the screen's y grows downwards
+            "value": stance[i],
+            "symbol": symbols[profession[i]],
+            "itemStyle": {"color": faces[i], "borderColor": rings[i], "borderWidth": 1.6 if withdrawn[i] else 0.5},
+        }
+        for i in range(n)
+    ]
+    labels, centres = group_centres(pos, state.group)
+    if len(labels) <= 20:  # a name above each group's disc, as a node with no symbol (links never point to it)
+        for g, c in zip(labels, centres, strict=True):
+            r = float(np.linalg.norm(pos[state.group == g] - c, axis=1).max(initial=0.0))
+            nodes.append(
+                {
+                    "name": f"group {int(g) + 1}",
+                    "x": round(float(c[0]) * 100, 2),
+                    "y": round(-(float(c[1]) + r) * 100 - 5, 2),
+                    "symbolSize": 0,
+                    "label": {"show": True, "formatter": "{b}", "fontSize": 10, "color": "#444"},
+                    "tooltip": {"show": False},
+                }
+            )
+    same = (state.group[u] == state.group[v]).tolist()
+    between = {"color": NETWORK_STYLE["between"], "opacity": 0.5}
+    links: list[dict] = [
+        {"source": a, "target": b} if s else {"source": a, "target": b, "lineStyle": between}
+        for a, b, s in zip(u.tolist(), v.tolist(), same, strict=True)
+    ]
+    new = {"color": NETWORK_STYLE["new"], "width": 2.4, "opacity": 0.95}
+    links += [{"source": a, "target": b, "lineStyle": new} for a, b in zip(nu.tolist(), nv.tolist(), strict=True)]
+    fade = 1.0 if len(u) <= 1500 else 0.6  # many ties: lighter lines, so the agents stay readable
+    return {
+        "animation": False,
+        "tooltip": {"show": True, "textStyle": {"fontSize": FONT}},
+        "series": [
+            {
+                "type": "graph",
+                "layout": "none",
+                "left": "center",  # no width or height: the browser keeps the layout's aspect
+                "top": "middle",
+                "data": nodes,
+                "links": links,
+                "symbolSize": node_size(n),
+                "roam": False,
+                "emphasis": {"disabled": True},
+                "lineStyle": {
+                    "color": NETWORK_STYLE["in_group"],
+                    "width": 0.7 if n <= 300 else 0.4,
+                    "opacity": 0.4 * fade,
+                },
+                "tooltip": {"formatter": "agent {b}: stance {c}"},
+            }
+        ],
+    }
+
+
+def network_counts(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict[str, int]:
+    """What the network view's caption says: agents, groups, active ties (and how many drawn), new, withdrawn."""
+    state = model.state
+    edges = state.ties.edges()
+    _, _, shown, visible = visible_ties(edges, edge_cap)
+    return {
+        "agents": int(state.n_agents),
+        "groups": len(np.unique(state.group)),
+        "ties": visible,
+        "drawn": shown,
+        "new": len(new_ties(model.last_report, edges)[0]),
+        "withdrawn": int(state.withdrawn.sum()),
+    }
 
 
 CHARTS = {

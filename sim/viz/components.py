@@ -11,21 +11,21 @@ are greyed as the previous settings' run and a banner above them says so.
 from __future__ import annotations
 
 import html
-import time
 from collections.abc import Callable
 from typing import cast
 
-import reacton.ipywidgets as rw
+import numpy as np
 import solara
-from ipywidgets import Layout
 from mesa.visualization.utils import update_counter
 
 from sim.config.params import Config
 from sim.viz import controls as ctl
-from sim.viz.charts import CHARTS, chart_title
+from sim.viz import serverstats
+from sim.viz.charts import CHARTS, NETWORK_STYLE, chart_title, hex_color, network_chart, network_counts
 from sim.viz.explain import explanation_html
-from sim.viz.figures import draw_network, png
 from sim.viz.history import TeachingModel
+from sim.viz.layout import stance_colors
+from sim.viz.livechart import LiveChart, OptionStream
 
 # The main area: titled panels in a CSS grid whose columns follow the width of the area (a container
 # query), so no panel overlaps another or clips its text at any window size. Rows grow with their
@@ -36,9 +36,8 @@ PANEL_TITLES = {
     "explanations": "What each mechanism does, and the finding of the review it comes from",
 }
 NETWORK_NOTE = (
-    "Colour: stance toward the dominant discourse (blue adopts, red resists). Hollow: withdrawn "
-    "from digital exchange. Green: ties made this step. Muted and cut ties are not drawn. "
-    "Positions stay fixed; only ties and colours change."
+    "Muted and cut ties are not drawn. Positions stay fixed; only ties and colours change. "
+    "Hover over an agent to read its stance."
 )
 
 
@@ -54,21 +53,66 @@ def Panel(name: str, title: str, stale: bool = False, children: list = []):  # n
         solara.Div(classes=["sim-panel-body"], children=children)
 
 
+def network_caption(model: TeachingModel) -> str:
+    """The line above the network: step, exposure, who is drawn (HTML)."""
+    c = network_counts(model)
+    sample = f", {c['drawn']:,} drawn" if c["drawn"] < c["ties"] else ""
+    e_t = model.history.series["exposure"][-1]
+    return (
+        f"<b>Step {model.state.t}</b> &nbsp; E(t) = {e_t:.2f} &nbsp;&middot;&nbsp; {c['agents']:,} agents in "
+        f"{c['groups']} groups, {c['ties']:,} active ties{sample}"
+    )
+
+
+def network_legend(model: TeachingModel) -> str:
+    """The legend under the network (HTML): shapes, hollow, tie colours with counts, the stance scale."""
+    c = network_counts(model)
+    gradient = ", ".join(hex_color(stance_colors(np.array([x]))[0]) for x in np.linspace(0, 1, 9))
+
+    def line(color: str, width: float, text: str) -> str:
+        return f'<span class="sim-key"><i style="border-top:{width}px solid {color}"></i>{html.escape(text)}</span>'
+
+    return (
+        '<span class="sim-key"><b class="sim-dot"></b>social work</span>'
+        '<span class="sim-key"><b class="sim-square"></b>health care</span>'
+        f'<span class="sim-key"><b class="sim-dot sim-hollow"></b>withdrawn ({c["withdrawn"]})</span>'
+        + line(NETWORK_STYLE["new"], 3, f"new tie this step ({c['new']})")
+        + line(NETWORK_STYLE["in_group"], 2, "tie in a group")
+        + line(NETWORK_STYLE["between"], 2, "tie between groups")
+        + '<span class="sim-key">stance: 0 resisting <span class="sim-scale" '
+        f'style="background: linear-gradient(to right, {gradient})"></span> 1 dominant discourse</span>'
+    )
+
+
+def _feed(stream: OptionStream, option: dict) -> tuple[str, str]:
+    stream.update(option)
+    return stream.full, stream.patch
+
+
+@solara.component
+def Live(stream: OptionStream, full: str, patch: str, name: str, height: str):
+    """A chart drawn by the browser from the JSON text of its option and deltas (see `livechart`)."""
+    LiveChart.element(
+        full=full,
+        patch=patch,
+        stream=stream,
+        attributes={"style": f"height: {height}; width: 100%;", "class": f"sim-chart sim-chart-{name}"},
+    )
+
+
 @solara.component
 def NetworkView(model: TeachingModel, stale: bool = False):
     update_counter.get()
-
-    def render() -> tuple[bytes, float]:
-        t0 = time.perf_counter()
-        image = png(draw_network(model))
-        return image, (time.perf_counter() - t0) * 1000
-
-    image, ms = solara.use_memo(render, [model, model.steps])
+    stream = solara.use_memo(OptionStream, [])
+    full, patch, caption, legend = solara.use_memo(
+        lambda: (*_feed(stream, network_chart(model)), network_caption(model), network_legend(model)),
+        [model, model.steps],
+    )
     with Panel("network", PANEL_TITLES["network"], stale):
-        with solara.Div(classes=["sim-network"]):
-            rw.Image(value=image, format="png", layout=Layout(width="100%", height="auto", object_fit="contain"))
+        solara.HTML(tag="div", classes=["sim-network-caption"], unsafe_innerHTML=caption)
+        Live(stream, full, patch, "network", "var(--sim-network-h)")
+        solara.HTML(tag="div", classes=["sim-network-legend"], unsafe_innerHTML=legend)
         solara.HTML(tag="div", classes=["sim-network-note"], unsafe_innerHTML=NETWORK_NOTE)
-        solara.Text(f"network drawn in {ms:.0f} ms", classes=["sim-render-time"])
 
 
 def chart_component(name: str) -> Callable:
@@ -77,16 +121,10 @@ def chart_component(name: str) -> Callable:
     @solara.component
     def ChartView(model: TeachingModel, stale: bool = False):
         update_counter.get()
-        option = solara.use_memo(lambda: make(model), [model, model.steps])
+        stream = solara.use_memo(OptionStream, [])
+        full, patch = solara.use_memo(lambda: _feed(stream, make(model)), [model, model.steps])
         with Panel(name, chart_title(name, model), stale):
-            solara.FigureEcharts(
-                option=option,
-                responsive=True,
-                attributes={
-                    "style": "height: var(--sim-chart-h); width: 100%;",
-                    "class": f"sim-chart sim-chart-{name}",
-                },
-            )
+            Live(stream, full, patch, name, "var(--sim-chart-h)")
 
     ChartView.__name__ = f"{name.capitalize()}Chart"
     return ChartView
@@ -120,6 +158,13 @@ def StaleBanner(pending: solara.Reactive[Config], model: TeachingModel):
 
 
 @solara.component
+def StepTimer(model: TeachingModel):
+    """Nothing on screen: after the panels' update of a step has rendered, records the server's time for it."""
+    update_counter.get()
+    solara.use_effect(lambda: serverstats.step_done(model), [model, model.steps])
+
+
+@solara.component
 def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
     """The network, the plots and the explanations, each in a titled panel of a responsive grid."""
     stale = ctl.pending_note(pending.value, model.cfg) is not None
@@ -129,6 +174,7 @@ def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
         with solara.Div(classes=["sim-panels"]):
             for name in VIEW_NAMES:
                 VIEWS[name](model, stale)
+        StepTimer(model)
 
 
 # Panel heights: the title row (about 44 px with padding) comes on top of the body. The plots share
@@ -165,9 +211,16 @@ PANELS_CSS = """
 .sim-panel-withdrawal { grid-area: withdrawal; }
 .sim-panel-ledger { grid-area: ledger; }
 .sim-panel-explanations { grid-area: explanations; }
-.sim-network img { display: block; margin: 0 auto; max-height: calc(2 * var(--sim-chart-h) - 30px); }
-.sim-network-note { font-size: 12px; color: #555; line-height: 1.35; margin-top: 4px; }
-.sim-render-time { font-size: 11px; color: #888; }
+.sim-main { --sim-network-h: calc(2 * var(--sim-chart-h) - 60px); }
+.sim-network-caption { font-size: 13px; color: #333; line-height: 1.35; }
+.sim-network-legend { font-size: 12px; color: #333; line-height: 1.5; display: flex; flex-wrap: wrap; gap: 2px 14px; }
+.sim-key { white-space: nowrap; display: inline-flex; align-items: center; gap: 5px; }
+.sim-key i { display: inline-block; width: 18px; height: 0; }
+.sim-dot, .sim-square { display: inline-block; width: 9px; height: 9px; background: #a6a6a6; border: 1px solid #333; }
+.sim-dot { border-radius: 50%; }
+.sim-hollow { background: #fff; border: 2px solid #b2182b; }
+.sim-scale { display: inline-block; width: 70px; height: 9px; border: 1px solid #999; }
+.sim-network-note { font-size: 12px; color: #555; line-height: 1.35; margin-top: 2px; }
 .sim-stale .sim-panel-body { opacity: .35; filter: grayscale(1); }
 .sim-stale-badge { font-size: 12px; color: #8a5300; background: #fff3e0; border: 1px solid #f0b060;
   border-radius: 10px; padding: 0 8px; white-space: nowrap; }

@@ -11,6 +11,7 @@ value the CLI accepts. Scenario presets are composed with Hydra from `conf/` exa
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -230,6 +231,21 @@ def pending_note(pending: Config, current: Config, most: int = 3) -> str | None:
 # --- presets: composed with Hydra from conf/, as the command line does ---------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _composed_once(overrides: tuple[str, ...]) -> Config:
+    return compose_config(list(overrides))
+
+
+def composed(overrides: tuple[str, ...] = ()) -> Config:
+    """compose_config(overrides), composed once per server process (a copy each time).
+
+    Hydra's composition takes tens of milliseconds and one at a time; a classroom opening the app at once
+    would otherwise queue behind it. The files under conf/ are read when first needed: restart the app
+    after editing them.
+    """
+    return copy.deepcopy(_composed_once(tuple(overrides)))
+
+
 def scenario_names() -> list[str]:
     return group_options("scenario")
 
@@ -238,16 +254,16 @@ def load_scenario(name: str) -> Config:
     """conf/scenario/NAME.yaml composed over the defaults: `python -m sim scenario=NAME`."""
     if name not in scenario_names():
         raise InputError(f"unknown scenario {name!r}; allowed: {', '.join(scenario_names())}")
-    return compose_config([f"scenario={name}"])
+    return composed((f"scenario={name}",))
 
 
 def apply_preset(current: Config, name: str) -> Config:
     """The preset's config, keeping the current population size and seed unless the preset sets them."""
-    preset, base = load_scenario(name), compose_config()
+    preset, base = load_scenario(name), composed()
     keep = {k: get_value(current, k) for k in SIZE_KEYS if get_value(preset, k) == get_value(base, k)}
     return with_values(preset, keep)
 
 
 def initial_config() -> Config:
     """What the app starts with: the CLI's default config at the app's size."""
-    return with_values(compose_config(), APP_SIZE)
+    return with_values(composed(), APP_SIZE)

@@ -8,6 +8,7 @@ Nothing here imports Solara.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -107,6 +108,12 @@ class TeachingModel(ResocializationModel):
         self.history.record(self)
         self.observers.append(self._after_step)
         self.running = self._more_to_run()
+
+    step_started: float | None = None  # perf_counter() at the start of the last step (the server's timing)
+
+    def step(self) -> None:
+        self.step_started = time.perf_counter()
+        super().step()
 
     def _more_to_run(self) -> bool:
         converged = getattr(self.cfg, "stop_at_convergence", False) and getattr(self, "converged", False)

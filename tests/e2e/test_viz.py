@@ -30,10 +30,10 @@ from sim.model import ResocializationModel
 from sim.step.exposure import level
 from sim.viz import controls as ctl
 from sim.viz import layout as lay
-from sim.viz.charts import CHARTS, chart_title
+from sim.viz.charts import CHARTS, chart_title, network_chart, network_counts
 from sim.viz.explain import MECHANISMS, explanation_html
-from sim.viz.figures import draw_network, png
 from sim.viz.history import SERIES, TeachingModel, exposure_schedule
+from sim.viz.livechart import OptionStream, delta
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -312,24 +312,31 @@ def test_preset_sets_every_control_but_keeps_the_class_size():
 
 
 @pytest.mark.parametrize("n, groups", [(200, 5), (1000, 10)])
-def test_views_render_fast_enough(n, groups):
+def test_views_are_data_the_browser_draws(n, groups):
+    """Every view is an ECharts option (JSON, no NaN); the network carries each agent's position and colour."""
     model = TeachingModel(ctl.apply_preset(small(n, groups), "pandemic_shock"))
     for _ in range(5):
         model.step()
-    t0 = time.perf_counter()
-    image = png(draw_network(model))
-    options = {name: make(model) for name, make in CHARTS.items()}
-    elapsed = time.perf_counter() - t0
-    assert image[:8] == b"\x89PNG\r\n\x1a\n"
+    options = {name: make(model) for name, make in CHARTS.items()} | {"network": network_chart(model)}
     for name, option in options.items():
         text = json.dumps(option, allow_nan=False)  # what goes to the browser: valid JSON
-        assert len(text) < 200_000, name
+        assert len(text) < 400_000, name
     assert chart_title("histogram", model) == f"Stance distribution at step {model.state.t}"
     assert all("title" not in option for option in options.values())  # the panel's heading is the title
     e_series = options["stance"]["series"][0]
     assert e_series["name"] == "exposure E(t)" and len(e_series["data"]) == model.cfg.steps + 1
-    print(f"\n{n} agents: network and plots built in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0  # measured ~0.15 s at 200 agents and ~0.25 s at 1,000 on a laptop core
+    graph = options["network"]["series"][0]
+    agents = graph["data"][:n]
+    assert [a["name"] for a in agents] == [str(i) for i in range(n)]
+    assert np.allclose([[a["x"], -a["y"]] for a in agents], model.layout * 100, atol=0.006)
+    assert [a["value"] for a in agents] == pytest.approx(model.state.stance, abs=6e-4)
+    hollow = [a["itemStyle"]["color"] == "#ffffff" or a["itemStyle"]["borderWidth"] > 1 for a in agents]
+    assert hollow == model.state.withdrawn.tolist()
+    assert {a["symbol"] for a in agents} <= {"circle", "rect"}
+    counts = network_counts(model)
+    assert len(graph["links"]) == counts["drawn"] + counts["new"] and counts["agents"] == n
+    assert all(0 <= link["source"] < n and 0 <= link["target"] < n for link in graph["links"])
+    assert len(graph["data"]) == n + groups  # one label per group
 
 
 def test_edges_are_sampled_above_the_cap():
@@ -337,7 +344,51 @@ def test_edges_are_sampled_above_the_cap():
     edges = model.state.ties.edges()
     u, v, shown, visible = lay.visible_ties(edges, cap=500)
     assert visible > 1000 and shown < 700 and len(u) == shown
-    draw_network(model, edge_cap=500)
+    assert len(network_chart(model, edge_cap=500)["series"][0]["links"]) == shown + network_counts(model)["new"]
+
+
+def test_a_step_sends_the_plots_as_small_deltas_that_rebuild_them():
+    """What the browser gets after a step: the points added and the fields changed, never the history again."""
+    model = TeachingModel(small(200, 5, steps=300))
+    streams = {name: OptionStream() for name in CHARTS}
+    for name, make in CHARTS.items():
+        streams[name].update(make(model))
+    for _ in range(60):
+        model.step()
+        for name, make in CHARTS.items():
+            streams[name].update(make(model))
+    for name in CHARTS:
+        full, patch = json.loads(streams[name].full), json.loads(streams[name].patch)
+        assert patch["seq"] == streams[name].seq and patch["after"] == patch["seq"] - 1
+        assert len(streams[name].patch) < len(streams[name].current()) / 5, name  # a delta, not the option
+        assert full["seq"] < patch["seq"]
+    # the browser's rule applied in Python: the option it holds equals the server's, step after step
+    make = CHARTS["stance"]
+    stream = OptionStream()
+    shown: dict = {}
+    for k in range(30):
+        stream.update(make(model) if k else make(TeachingModel(small(200, 5, steps=300))))
+        if k == 0:
+            shown = json.loads(stream.full)["option"]
+            continue
+        msg = json.loads(stream.patch)
+        shown.update(msg["top"])
+        for i, change in msg["series"].items():
+            shown["series"][int(i)].update(change.get("set", {}))
+            shown["series"][int(i)]["data"] += change.get("append", [])
+        assert shown == json.loads(stream.current())["option"]
+        model.step()
+
+
+def test_a_changed_structure_resends_the_whole_option():
+    a = {"series": [{"name": "x", "data": [[0, 1]]}], "xAxis": {"max": 10}}
+    assert delta(None, a) is None
+    assert delta(a, {"series": [], "xAxis": {"max": 10}}) is None  # a series fewer
+    assert delta(a, {"series": [{"data": [[0, 1]]}], "xAxis": {"max": 10}}) is None  # a field gone
+    grown = {"series": [{"name": "x", "data": [[0, 1], [1, 2]]}], "xAxis": {"max": 20}}
+    assert delta(a, grown) == {"top": {"xAxis": {"max": 20}}, "series": {"0": {"append": [[1, 2]]}}}
+    rewritten = {"series": [{"name": "x", "data": [[0, 3]]}], "xAxis": {"max": 10}}
+    assert delta(a, rewritten) == {"top": {}, "series": {"0": {"set": {"data": [[0, 3]]}}}}
 
 
 def test_explanations_cite_the_review_and_load_nothing():
@@ -439,7 +490,7 @@ def _chart_pixels(page, name: str) -> str:
 
 
 def _network_src(page) -> str:
-    return page.locator(".sim-network img").first.get_attribute("src")
+    return _chart_pixels(page, "network")
 
 
 def _choose(page, select_class: str, option: str) -> None:
@@ -566,7 +617,7 @@ def _watch(page, problems: list[str], outside: list[str]) -> None:
 def _open(page, url: str) -> None:
     page.goto(url)
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=60_000)
-    page.locator(".sim-network img").first.wait_for(timeout=30_000)
+    page.locator(".sim-chart-network canvas").first.wait_for(timeout=30_000)
     for name in CHARTS:
         page.locator(f".sim-chart-{name} canvas").first.wait_for(timeout=30_000)
     page.get_by_text("finding of the review").first.wait_for()
@@ -631,9 +682,10 @@ def test_app_in_a_real_browser(server, tmp_path):
             t0 = time.monotonic()
             step.click()
             _wait_time(page, k)
+            page.locator(".sim-network-caption", has_text=f"Step {k} ").wait_for(timeout=10_000)
             page.wait_for_function(
-                "([sel, old]) => document.querySelector(sel).src !== old",
-                arg=[".sim-network img", shown],
+                "([sel, old]) => document.querySelector(sel).toDataURL() !== old",
+                arg=[".sim-chart-network canvas", shown],
                 timeout=10_000,
             )
             latencies.append(time.monotonic() - t0)

@@ -1,0 +1,298 @@
+"""A classroom on one machine: many browser sessions of the teaching app on one `python -m sim.viz` server.
+
+`python -m benchmarks.classroom --sessions 30 --steps 5` starts the app as a teacher would, opens one
+browser context per student (Debian's chromium driven by playwright, all on 127.0.0.1), and in every
+session at once presses Step `--steps` times, each time waiting until the page shows the new step, with
+a student's pause between presses. Then it closes half of the tabs, drops the other half's connections
+without closing (the browser is killed), and waits until the server has released every session.
+
+What it reports comes from the server's own records (`sim.viz.serverstats`, `SIM_VIZ_STATS`): per
+session-step the server's time from the start of the step to the end of the render that sends the update
+(model plus the data the browser draws), its 50th and 95th percentile and maximum; the server's resident
+memory before the sessions, with all of them open, and after they were released; how long release took.
+The browsers run at the lowest CPU priority (`nice 19`), so that on a 2-core machine their drawing (which
+a real classroom does on the students' own machines) takes what the server leaves. The time a student
+sees (click to the new step on the page) is reported too, but it includes the browsers' own work here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import queue
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _read_lines(stream, out: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        out.put(line)
+    out.put(None)
+
+
+class Server:
+    """`python -m sim.viz` in its own process group, with the server-side records in `stats`."""
+
+    def __init__(self, port: int, stats: Path, release_s: float, extra_env: dict | None = None) -> None:
+        self.port, self.stats = port, stats
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "SIM_VIZ_STATS": str(stats),
+            **(extra_env or {}),
+        }
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.viz", "--port", str(port), "--release", f"{release_s:g}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: queue.Queue = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=_read_lines, args=(self.proc.stdout, self.lines), daemon=True).start()
+
+    def wait_url(self, timeout: float = 120.0) -> str:
+        """The URL the app prints once it listens; raises with the log if it does not come."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.log.append(line)
+            m = re.search(r"running at (http://\S+)", line)
+            if m:
+                return m.group(1)
+        raise RuntimeError("the app printed no URL:\n" + "".join(self.log))
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                break
+            if line:
+                self.log.append(line)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the server has used so far (user + system)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def records(stats: Path) -> list[dict]:
+    if not stats.exists():
+        return []
+    return [json.loads(line) for line in stats.read_text().splitlines() if line.strip()]
+
+
+def nice_chromium(folder: Path) -> Path:
+    """A launcher running Debian's chromium at the lowest CPU priority (the server keeps what it needs)."""
+    path = folder / "chromium-nice"
+    path.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
+    path.chmod(0o755)
+    return path
+
+
+class Class:
+    """What the sessions share: the start signal once every page has loaded, the seeded pauses, what was seen."""
+
+    def __init__(self, sessions: int, pause_s: float, server: Server, seed: int = 0) -> None:
+        self.sessions, self.loaded, self.server = sessions, 0, server
+        self.cpu_at_start = 0.0
+        self.all_loaded = asyncio.Event()
+        self.rng = random.Random(seed)
+        self.pause_s = pause_s
+        self.seen: list[float] = []
+        self.ready: list[float] = []
+        self.problems: list[str] = []
+
+    def pause(self) -> float:
+        """A student's pause before pressing Step: uniform between half and one and a half times the mean."""
+        return self.rng.uniform(0.5 * self.pause_s, 1.5 * self.pause_s)
+
+
+async def _session(browser, url: str, steps: int, room: Class, arrive_s: float):
+    problems, seen = room.problems, room.seen
+    await asyncio.sleep(arrive_s)
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    page = await context.new_page()
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    t0 = time.monotonic()
+    await page.goto(url, timeout=300_000)
+    step = page.get_by_role("button", name="Step", exact=True)
+    await step.wait_for(timeout=300_000)
+    await page.locator(".sim-chart-network canvas").first.wait_for(timeout=300_000)
+    room.ready.append(time.monotonic() - t0)
+    room.loaded += 1  # the class starts together once every page is there ("now press Step")
+    if room.loaded == room.sessions:
+        room.cpu_at_start = room.server.cpu_s()
+        room.all_loaded.set()
+    await room.all_loaded.wait()
+    for k in range(1, steps + 1):
+        await asyncio.sleep(room.pause())
+        t0 = time.monotonic()
+        await step.click()
+        await page.get_by_text(f"Time: {float(k)}", exact=True).wait_for(timeout=180_000)
+        await page.locator(".sim-network-caption", has_text=f"Step {k} ").wait_for(timeout=180_000)
+        seen.append(time.monotonic() - t0)
+    return context, page
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+async def _classroom(url: str, sessions: int, steps: int, pause_s: float, server: Server, arrive_s: float):
+    from playwright.async_api import async_playwright
+
+    room = Class(sessions, pause_s, server)
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = nice_chromium(Path(tmp))
+        async with async_playwright() as pw:
+            closing = await pw.chromium.launch(executable_path=str(exe), args=CHROMIUM_ARGS)
+            dropping = await pw.chromium.launch(executable_path=str(exe), args=CHROMIUM_ARGS)
+            half = sessions // 2
+            t0 = time.monotonic()
+            opened = await asyncio.gather(
+                *[_session(closing if i < half else dropping, url, steps, room, i * arrive_s) for i in range(sessions)]
+            )
+            out["sessions_wall_s"] = time.monotonic() - t0
+            out["cpu_per_step_s"] = (server.cpu_s() - room.cpu_at_start) / max(sessions * steps, 1)
+            out["rss_open_mb"] = server.rss_mb()
+            # half the students close their tab (the page says so to the server), the others' connection drops
+            for context, _ in opened[:half]:
+                await context.close()
+            closed_at = time.monotonic()
+            await dropping.close()
+            await closing.close()
+    out["browser_seen_s"] = room.seen
+    out["ready_s"] = room.ready
+    out["problems"] = room.problems
+    out["closed_at"] = closed_at
+    return out
+
+
+def run_classroom(
+    sessions: int = 30,
+    steps: int = 5,
+    pause_s: float = 1.0,
+    release_s: float = 20.0,
+    arrive_s: float = 0.5,
+    port: int | None = None,
+) -> dict:
+    """Run the classroom and return what the server recorded (see the module's docstring)."""
+    from sim.viz.__main__ import free_port
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = Path(tmp) / "stats.jsonl"
+        port = port or free_port()
+        server = Server(port, stats, release_s)
+        try:
+            url = server.wait_url()
+            time.sleep(1.0)
+            rss_idle = server.rss_mb()
+            got = asyncio.run(_classroom(url, sessions, steps, pause_s, server, arrive_s))
+            deadline = got["closed_at"] + release_s + 60
+            while time.monotonic() < deadline:
+                recs = records(stats)
+                now_open = {r["session"] for r in recs if r["event"] == "open"}
+                now_closed = {r["session"] for r in recs if r["event"] == "close"}
+                if len(now_open) >= sessions and now_open <= now_closed:
+                    break
+                time.sleep(0.5)
+            released_after = time.monotonic() - got["closed_at"]
+            time.sleep(2.0)  # the deferred garbage collection after the last close
+            rss_after = server.rss_mb()
+            recs = records(stats)
+        finally:
+            server.stop()
+    steps_ms = [r["ms"] for r in recs if r["event"] == "step"]
+    opened = [r for r in recs if r["event"] == "open"]
+    closed = [r for r in recs if r["event"] == "close"]
+    return {
+        "sessions": sessions,
+        "steps_per_session": steps,
+        "pause_s": pause_s,
+        "release_s": release_s,
+        "session_steps": len(steps_ms),
+        "server_step_ms_p50": _pct(steps_ms, 0.5),
+        "server_step_ms_p95": _pct(steps_ms, 0.95),
+        "server_step_ms_max": max(steps_ms, default=float("nan")),
+        "page_ready_s_p50": _pct(got["ready_s"], 0.5),
+        "page_ready_s_max": max(got["ready_s"], default=float("nan")),
+        "browser_step_s_p50": _pct(got["browser_seen_s"], 0.5),
+        "browser_step_s_p95": _pct(got["browser_seen_s"], 0.95),
+        "opened": len({r["session"] for r in opened}),
+        "released": len({r["session"] for r in closed}),
+        "released_within_s": released_after,
+        "rss_idle_mb": rss_idle,
+        "rss_open_mb": got["rss_open_mb"],
+        "rss_after_mb": rss_after,
+        "rss_per_session_mb": (got["rss_open_mb"] - rss_idle) / max(sessions, 1),
+        "server_cpu_s_per_session_step": got["cpu_per_step_s"],
+        "problems": got["problems"],
+        "wall_s": got["sessions_wall_s"],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.classroom", description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds a student waits between presses")
+    parser.add_argument("--release", type=float, default=20.0, help="the server's --release (seconds)")
+    parser.add_argument("--arrive", type=float, default=0.5, help="seconds between two students opening the page")
+    args = parser.parse_args(argv)
+    res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive)
+    print(json.dumps({k: v for k, v in res.items()}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

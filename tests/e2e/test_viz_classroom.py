@@ -1,0 +1,62 @@
+"""A classroom at small scale: several browser sessions on one app server, released when they go; a restart.
+
+The full-size run (30 sessions) is the benchmark's (`python -m benchmarks.classroom`, docs/viz.md); this
+is the same driver with a few sessions, so that a change which makes a step expensive on the server,
+keeps sessions alive after their pages went, or stops the app from restarting on its port fails here.
+"""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks import classroom
+
+pytestmark = pytest.mark.skipif(not classroom.CHROMIUM.exists(), reason="Debian's chromium is not installed")
+
+
+def test_a_small_class_steps_fast_and_is_released_when_it_leaves():
+    pytest.importorskip("playwright.async_api")
+    res = classroom.run_classroom(sessions=4, steps=3, pause_s=0.3, release_s=3.0, arrive_s=0.2)
+    print(f"\nclassroom at small scale: {res}")
+    assert res["problems"] == []
+    assert res["session_steps"] == 4 * 3  # the server recorded every step of every session
+    assert res["server_step_ms_p95"] < 1000  # the issue's bound, measured by the server
+    # half the tabs were closed, the other half dropped: all released, the dropped ones after --release
+    assert res["opened"] == 4 and res["released"] == 4
+    assert res["released_within_s"] < 3.0 + 30
+    assert res["rss_per_session_mb"] < 50
+
+
+def test_the_app_restarts_on_the_same_port_at_once():
+    """Stopped with a page connected (its connections wait out TCP's TIME_WAIT), it listens again at once."""
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    from sim.viz.__main__ import free_port
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        first = classroom.Server(port, Path(tmp) / "a.jsonl", 5)
+        url = first.wait_url()
+        browser = pw.chromium.launch(executable_path=str(classroom.CHROMIUM), args=classroom.CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_role("button", name="Step", exact=True).wait_for(timeout=120_000)
+        first.stop(signal.SIGINT)  # Ctrl+C, with the page still open
+        t0 = time.monotonic()
+        second = classroom.Server(port, Path(tmp) / "b.jsonl", 5)
+        try:
+            assert second.wait_url(timeout=60) == url, "".join(second.log)
+            restarted = time.monotonic() - t0
+            assert not any("cannot listen" in line for line in second.log)
+            page.goto(url)  # and it serves the page again
+            page.get_by_role("button", name="Step", exact=True).wait_for(timeout=120_000)
+        finally:
+            browser.close()
+            second.stop()
+    print(f"\nrestarted on port {port} in {restarted:.1f} s (start-up included)")
