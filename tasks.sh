@@ -4,6 +4,9 @@
 #   bash tasks.sh test [pytest args]    create .venv, install with test extras (and Debian's chromium for
 #                                       the browser test), run the whole test suite
 #   bash tasks.sh viz [--port P]        the teaching app in a browser (python -m sim.viz)
+#   bash tasks.sh docs [build]          the documentation site: executes the notebooks at small settings into
+#                                       build/notebooks, then serves the site (mkdocs serve, http://127.0.0.1:8000)
+#                                       or builds it into build/site (mkdocs build --strict)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -50,6 +53,16 @@ case "$cmd" in
   viz)
     install "viz"
     exec .venv/bin/python -m sim.viz "$@" ;;
+  docs)
+    install "docs"
+    export SIM_DOCS_NOTEBOOKS=build/notebooks NO_MKDOCS_2_WARNING=1  # docs_hooks.py renders the executed copies
+    if [ "${1:-}" = build ]; then
+      shift
+      .venv/bin/python -m tests.support.notebooks "$SIM_DOCS_NOTEBOOKS"  # every notebook, afresh
+      exec .venv/bin/python -m mkdocs build --strict "$@"
+    fi
+    .venv/bin/python -m tests.support.notebooks --missing "$SIM_DOCS_NOTEBOOKS"  # those not executed yet
+    exec .venv/bin/python -m mkdocs serve "$@" ;;
   *)
-    echo "usage: bash tasks.sh run|test|viz [args]" >&2; exit 2 ;;
+    echo "usage: bash tasks.sh run|test|viz|docs [args]" >&2; exit 2 ;;
 esac

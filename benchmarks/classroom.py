@@ -282,6 +282,32 @@ def run_classroom(
     }
 
 
+def markdown(room: dict | None) -> list[str]:
+    """The classroom's section of the benchmark's report (Markdown lines)."""
+    if not room:
+        return []
+    return [
+        "",
+        f"## Classroom: {room['sessions']} browser sessions of the teaching app on one server "
+        "(benchmarks/classroom.py)",
+        "",
+        f"Each session pressed Step {room['steps_per_session']} times, about {room['pause_s']:g} s apart, all "
+        "starting together once every page had loaded; browsers at the lowest CPU priority on the same machine. "
+        "Server time per session-step: from the start of the step to the end of the render that sends its update.",
+        "",
+        "| server step p50 | p95 | max | server CPU per session-step | page ready p50 / max | "
+        "step seen by the browser p50 / p95 | memory idle / open / after | per session | released after |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {room['server_step_ms_p50']:.0f} ms | {room['server_step_ms_p95']:.0f} ms | "
+        f"{room['server_step_ms_max']:.0f} ms | {room['server_cpu_s_per_session_step'] * 1000:.0f} ms | "
+        f"{room['page_ready_s_p50']:.1f} / {room['page_ready_s_max']:.1f} s | "
+        f"{room['browser_step_s_p50']:.2f} / {room['browser_step_s_p95']:.2f} s | "
+        f"{room['rss_idle_mb']:.0f} / {room['rss_open_mb']:.0f} / {room['rss_after_mb']:.0f} MB | "
+        f"{room['rss_per_session_mb']:.1f} MB | {room['released_within_s']:.0f} s ({room['released']} of "
+        f"{room['opened']}; --release {room['release_s']:g} s) |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.classroom", description=__doc__.split("\n")[0])
     parser.add_argument("--sessions", type=int, default=30)
@@ -289,9 +315,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds a student waits between presses")
     parser.add_argument("--release", type=float, default=20.0, help="the server's --release (seconds)")
     parser.add_argument("--arrive", type=float, default=0.5, help="seconds between two students opening the page")
+    parser.add_argument("--out", type=Path, help="also write classroom.json and classroom.md into this folder")
     args = parser.parse_args(argv)
     res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive)
-    print(json.dumps({k: v for k, v in res.items()}, indent=1, default=str))
+    text = "\n".join(markdown(res)).strip() + "\n"
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "classroom.json").write_text(json.dumps(res, indent=1) + "\n")
+        (args.out / "classroom.md").write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -330,33 +330,8 @@ def markdown(res: dict) -> str:
             f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |"
         )
     lines += ["", *ndlib_compare.markdown(res["ndlib"]), *cli_runs.markdown(res["sweep"], res["e2e"])]
-    lines += classroom_markdown(res.get("classroom"))
+    lines += classroom.markdown(res.get("classroom"))
     return "\n".join(lines).rstrip() + "\n"
-
-
-def classroom_markdown(room: dict | None) -> list[str]:
-    if not room:
-        return []
-    return [
-        "",
-        f"## Classroom: {room['sessions']} browser sessions of the teaching app on one server "
-        "(benchmarks/classroom.py)",
-        "",
-        f"Each session pressed Step {room['steps_per_session']} times, about {room['pause_s']:g} s apart, all "
-        "starting together once every page had loaded; browsers at the lowest CPU priority on the same machine. "
-        "Server time per session-step: from the start of the step to the end of the render that sends its update.",
-        "",
-        "| server step p50 | p95 | max | server CPU per session-step | page ready p50 / max | "
-        "step seen by the browser p50 / p95 | memory idle / open / after | per session | released after |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| {room['server_step_ms_p50']:.0f} ms | {room['server_step_ms_p95']:.0f} ms | "
-        f"{room['server_step_ms_max']:.0f} ms | {room['server_cpu_s_per_session_step'] * 1000:.0f} ms | "
-        f"{room['page_ready_s_p50']:.1f} / {room['page_ready_s_max']:.1f} s | "
-        f"{room['browser_step_s_p50']:.2f} / {room['browser_step_s_p95']:.2f} s | "
-        f"{room['rss_idle_mb']:.0f} / {room['rss_open_mb']:.0f} / {room['rss_after_mb']:.0f} MB | "
-        f"{room['rss_per_session_mb']:.1f} MB | {room['released_within_s']:.0f} s ({room['released']} of "
-        f"{room['opened']}; --release {room['release_s']:g} s) |",
-    ]
 
 
 README = ROOT / "README.md"

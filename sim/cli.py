@@ -18,7 +18,7 @@ from sim.config.compose import CONF_DIR, register_schema
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
 from sim.run.report import summary_table
-from sim.studies.naming import register_resolvers
+from sim.studies.naming import register_resolvers, write_overrides
 
 register_schema()
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
@@ -54,6 +54,7 @@ def main(dcfg: DictConfig) -> None:
         cfg = to_config(dcfg)
         if multirun:
             cfg.output.progress = "off"  # a sweep shows one bar over its runs instead (sim.studies.callbacks)
+            write_overrides(out, meta["overrides"])  # the exact overrides behind the directory's name
             reason = stale_reason(out, cfg)
             if reason is None:  # a resumed sweep: this run is complete, same config, inputs, code and outputs
                 log.info("run skipped: %s is complete for this config", out)
@@ -76,8 +77,8 @@ def main(dcfg: DictConfig) -> None:
             sys.exit(2 if isinstance(err, InputError) else 1)
         record_failure(out, line, meta)  # the sweep goes on; sim.studies.callbacks reports it at the end
         return None
+    log.info("summary of %s\n%s", out, summary_table(summary))  # in sim.log (the terminal shows warnings only)
     if multirun:
-        log.info("summary of %s\n%s", out, summary_table(summary))
         return None  # nothing big kept in Hydra's per-job results
     print(summary_table(summary))
     print(f"outputs: {out}")

@@ -1,10 +1,12 @@
 """User files the config names: each is read correctly or refused with one line.
 
-The model reads one user file, the edge-list network (``network=edgelist network.path=FILE``).
-Its text goes through `text_lines`, which opens a file only when `os.stat` says it is a regular file
-of at most `MAX_FILE_BYTES` (so ``/dev/zero``, a FIFO or a directory is never read), and hands on its
+The model reads the user's network (``network=edgelist network.path=FILE``, and an optional node table
+``network.nodes``), in any of the formats of `sim.config.networkfiles`, which reads every one of them
+through this module. Its text goes through `text_lines`, which opens a file only when `os.stat` says it
+is a regular file of at most `MAX_FILE_BYTES` (so ``/dev/zero``, a FIFO or a directory is never read), and hands on its
 physical lines one by one, each checked first: UTF-8 (a byte-order mark is allowed), no NUL byte, at
-most `MAX_LINE_CHARS` characters. `parse_edge_list` is the whole check of an edge-list file:
+most `MAX_LINE_CHARS` characters; `csv_records` reads CSV or TSV records from those lines.
+`parse_edge_list` is the whole check of an edge-list file in the CSV format with groups and professions:
 ``sim.core.network.read_edge_list`` builds the network from what it returns, and the preflight
 (``sim.config.preflight``) runs it before Hydra starts, so a bad file is refused before a run
 directory exists. It lives here, below ``sim.core``, because the preflight may import only from
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_LINE_CHARS",
     "EdgeRows",
     "check_file",
+    "csv_records",
     "parse_edge_list",
     "shown",
     "text_lines",
@@ -207,25 +210,24 @@ class EdgeRows(NamedTuple):
     pairs: list[tuple[str, str]]
 
 
-def parse_edge_list(path: str | os.PathLike) -> EdgeRows:
-    """Read and check a user's network CSV, failing loudly on anything ambiguous.
+@contextlib.contextmanager
+def csv_records(path: str | os.PathLike, delimiter: str = ",") -> Iterator[Iterator[tuple[int, int, list[str]]]]:
+    """The non-blank records of a CSV (or, with a tab as ``delimiter``, TSV) file, from `text_lines`.
 
-    The file needs a header with `EDGE_LIST_COLUMNS` in any order; other columns (such as ``weight``)
-    are ignored. Fields are stripped of surrounding whitespace; blank lines are skipped. Errors carry
-    the 1-based physical line of the file (a quoted field may span lines: a record's first line).
+    Each record is ``(first line, last line, fields)``: its 1-based physical lines (a quoted field may
+    span lines) and its fields stripped of surrounding whitespace; records whose fields are all empty
+    are skipped.
 
     Raises:
         InputFileError: Anything `text_lines` refuses; unreadable CSV (such as a field over csv's field
-            limit); no header, a duplicate or missing column; a row with the wrong number of fields, an
-            empty node or group, an unknown profession, a self-loop, a node given two groups or
-            professions; no edges at all.
+            limit), with its line.
     """
     name = shown(path)
     with text_lines(path) as lines:
-        reader = csv.reader(lines)
+        reader = csv.reader(lines, delimiter=delimiter)
         last_line = 0
 
-        def rows() -> Iterator[tuple[int, int, list[str]]]:  # (first line, last line, fields)
+        def rows() -> Iterator[tuple[int, int, list[str]]]:
             nonlocal last_line
             while True:
                 try:
@@ -239,7 +241,25 @@ def parse_edge_list(path: str | os.PathLike) -> EdgeRows:
                 if any(row):
                     yield start, last_line, row
 
-        it = rows()
+        yield rows()
+
+
+def parse_edge_list(path: str | os.PathLike, delimiter: str = ",") -> EdgeRows:
+    """Read and check a user's network CSV, failing loudly on anything ambiguous.
+
+    The file needs a header with `EDGE_LIST_COLUMNS` in any order; other columns (such as ``weight``)
+    are ignored. Fields are stripped of surrounding whitespace; blank lines are skipped. Errors carry
+    the 1-based physical line of the file (a quoted field may span lines: a record's first line).
+    A tab as ``delimiter`` reads the same columns from a TSV file.
+
+    Raises:
+        InputFileError: Anything `text_lines` refuses; unreadable CSV (such as a field over csv's field
+            limit); no header, a duplicate or missing column; a row with the wrong number of fields, an
+            empty node or group, an unknown profession, a self-loop, a node given two groups or
+            professions; no edges at all.
+    """
+    name = shown(path)
+    with csv_records(path, delimiter) as it:
         first = next(it, None)
         if first is None:
             raise InputFileError(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,16 @@ MAX_STEPS = 10_000_000
 MAX_COMPLETE_AGENTS = 20_000
 #: The classic presets whose Erdos-Renyi network is set by preset.k (on network.kind=sbm)
 ER_PRESETS = ("kozma_barrat", "holme_newman")
+
+
+def nullable(kind: Any) -> tuple[Any, bool]:
+    """A field's type without its `| None`, and whether it had one (`float | None` -> (float, True))."""
+    args = typing.get_args(kind)
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return rest[0], len(rest) < len(args)
+    return kind, False
 
 
 def p(
@@ -53,11 +65,43 @@ def sub(cls: type) -> Any:
 @dataclass
 class NetworkConfig:
     kind: str = p("sbm", choices=("sbm", "complete", "small_world", "edgelist"), doc="how ties are laid out")
-    p_in: float = p(0.1, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM)")
-    p_out: float = p(0.002, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM)")
-    k: int = p(10, 2, None, unit="ties", doc="lattice degree of the small world (even)")
+    mean_degree: float = p(
+        11.7,
+        0.0,
+        None,
+        lo_open=True,
+        unit="ties per agent",
+        doc="expected ties per agent: sets p_in and p_out when they are null (SBM), k when it is null (small world)",
+    )
+    in_group_share: float = p(
+        0.846154,
+        0.0,
+        1.0,
+        unit="share of ties",
+        doc="expected share of an agent's ties inside its group: sets p_in and p_out when they are null (SBM)",
+    )
+    p_in: float | None = p(
+        0.1, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM; null: from mean_degree)"
+    )
+    p_out: float | None = p(
+        0.002, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM; null: from mean_degree)"
+    )
+    k: int | None = p(
+        10, 2, None, unit="ties", doc="lattice degree of the small world (even; null: mean_degree rounded to even)"
+    )
     beta: float = p(0.1, 0.0, 1.0, unit="probability", doc="small-world rewiring probability")
-    path: str = p("", doc="CSV edge list with group and profession columns (kind=edgelist)")
+    path: str = p(
+        "",
+        doc="network file, format by extension: .csv/.tsv, .edgelist/.txt, .graphml, .gexf, .gml, .net (kind=edgelist)",
+    )
+    nodes: str = p("", doc="node table (.csv/.tsv: id, group, profession, stance, traits) for an edge table (edgelist)")
+    groups: str = p(
+        "auto",
+        choices=("auto", "attribute", "one", "louvain"),
+        doc="groups of a network file: its group attribute (auto: if any node has one, else one group), "
+        "one group, or Louvain communities",
+    )
+    group_attribute: str = p("group", doc="the node attribute (or node-table column) that holds the group (edgelist)")
     slack: float = p(
         0.25,
         0.0,
@@ -476,7 +520,7 @@ def _check_fields(obj: Any, prefix: str) -> None:
                 f"sim.compose({key}={value!r}) or ResocializationModel({key}={value!r})",
             )
         meta = f.metadata
-        if not meta:
+        if not meta or (value is None and "None" in str(f.type)):  # a null where the key allows one
             continue
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
@@ -510,6 +554,119 @@ def _beta_pairs(cfg: Config) -> list[tuple[str, str]]:
         for f in dataclasses.fields(getattr(cfg.professions, prof)):
             pairs.append((f"professions.{prof}.{f.name}.mean", f"professions.{prof}.{f.name}.concentration"))
     return pairs
+
+
+#: Significant digits of the tie probabilities derived from network.mean_degree and network.in_group_share:
+#: rounding takes off the last bits of floating point, so that the defaults give exactly the probabilities
+#: the model had before (0.1 and 0.002 at 1,000 agents in 10 groups); a relative change below 5e-6.
+DERIVED_DIGITS = 6
+
+
+def pair_counts(n_agents: int, n_groups: int) -> tuple[int, int]:
+    """Pairs of agents within a group and between groups, for groups sized as `sim.core.network.group_sizes`."""
+    size, extra = divmod(n_agents, n_groups)
+    within = extra * (size + 1) * size // 2 + (n_groups - extra) * size * (size - 1) // 2
+    return within, n_agents * (n_agents - 1) // 2 - within
+
+
+def derived_probabilities(
+    n_agents: int, n_groups: int, mean_degree: float, in_group_share: float
+) -> tuple[float, float]:
+    """The SBM's (p_in, p_out) whose expected ties give `mean_degree` per agent, `in_group_share` of them within.
+
+    The expected ties, n k / 2, are split into within-group and between-group ties by the share and
+    spread over the pairs of each kind (`pair_counts`), so p_in = s n k / (2 W) and p_out =
+    (1 - s) n k / (2 B); rounded to `DERIVED_DIGITS` significant digits. With one group (no pair
+    between groups) every tie is within, and with one agent per group every tie is between: the mean
+    degree is kept and the share has no effect. A result above 1 is returned as is (`validate` refuses it).
+    """
+    within, between = pair_counts(n_agents, n_groups)
+    ties = mean_degree * n_agents / 2
+    share = 1.0 if between == 0 else 0.0 if within == 0 else in_group_share
+    p_in = share * ties / within if within else 0.0
+    p_out = (1.0 - share) * ties / between if between else 0.0
+    return _significant(p_in), _significant(p_out)
+
+
+def _significant(x: float) -> float:
+    return float(f"{x:.{DERIVED_DIGITS}g}")
+
+
+def sbm_probabilities(cfg: Config) -> tuple[float, float]:
+    """The (p_in, p_out) an SBM run uses: each as given, or derived (`derived_probabilities`) where it is null."""
+    net = cfg.network
+    if net.p_in is not None and net.p_out is not None:
+        return net.p_in, net.p_out
+    p_in, p_out = derived_probabilities(cfg.n_agents, cfg.n_groups, net.mean_degree, net.in_group_share)
+    return (p_in if net.p_in is None else net.p_in), (p_out if net.p_out is None else net.p_out)
+
+
+def small_world_k(cfg: Config) -> int:
+    """The small world's lattice degree: network.k, or network.mean_degree rounded to an even number when k is null."""
+    if cfg.network.k is not None:
+        return cfg.network.k
+    return 2 * math.floor(cfg.network.mean_degree / 2 + 0.5)
+
+
+def network_description(cfg: Config) -> dict[str, Any]:
+    """How the run's network was set, for its summary.
+
+    The probabilities (or k) it used, which were derived from network.mean_degree, and the mean degree
+    they give in expectation. `cfg` as the model runs it (a classic preset's Erdos-Renyi probabilities set).
+    """
+    net, n = cfg.network, cfg.n_agents
+    out: dict[str, Any] = {"kind": net.kind}
+    if net.kind == "sbm":
+        p_in, p_out = sbm_probabilities(cfg)
+        within, between = pair_counts(n, cfg.n_groups)
+        derived = [k for k in ("p_in", "p_out") if getattr(net, k) is None]
+        out |= {"p_in": p_in, "p_out": p_out, "derived": derived}
+        if derived:
+            out |= {"from_mean_degree": net.mean_degree, "from_in_group_share": net.in_group_share}
+        out["expected_mean_degree"] = 2 * (within * p_in + between * p_out) / n
+    elif net.kind == "small_world":
+        out |= {"k": small_world_k(cfg), "beta": net.beta, "derived": [] if net.k is not None else ["k"]}
+        if net.k is None:
+            out["from_mean_degree"] = net.mean_degree
+        out["expected_mean_degree"] = float(out["k"])
+    elif net.kind == "complete":
+        out["expected_mean_degree"] = float(n - 1)
+    return out
+
+
+def _check_network(cfg: Config) -> None:
+    """The generated network's parameters as a run uses them (derived ones included) against their ranges."""
+    net, n = cfg.network, cfg.n_agents
+    derives = (net.kind == "sbm" and None in (net.p_in, net.p_out)) or (net.kind == "small_world" and net.k is None)
+    if derives and net.mean_degree > n - 1:
+        raise ConfigError("network.mean_degree", net.mean_degree, f"<= n_agents - 1 ({n - 1})")
+    if net.kind == "small_world":
+        k = small_world_k(cfg)
+        if net.k is not None and (k % 2 or k >= n):
+            raise ConfigError("network.k", k, f"an even number below n_agents ({n})")
+        if k < 2 or k >= n:
+            raise ConfigError(
+                "network.mean_degree",
+                net.mean_degree,
+                f"one that rounds to an even k with 2 <= k < n_agents ({n}) with network.kind=small_world "
+                f"and network.k=null (k = mean_degree rounded to an even number, here {k})",
+            )
+    if net.kind != "sbm" or not derives or cfg.n_groups > n:
+        return
+    p_in, p_out = sbm_probabilities(cfg)
+    within, between = pair_counts(n, cfg.n_groups)
+    for key, prob, pairs, share in (
+        ("network.p_in", p_in, within, net.in_group_share),
+        ("network.p_out", p_out, between, 1.0 - net.in_group_share),
+    ):
+        if prob > 1.0 and getattr(net, key.split(".")[1]) is None:
+            most = 2 * pairs / (share * n)
+            raise ConfigError(
+                "network.mean_degree",
+                net.mean_degree,
+                f"<= {most:.4g} with network.in_group_share={net.in_group_share}, {n} agents in {cfg.n_groups} "
+                f"groups (the derived {key} would be {prob:.4g}, above 1)",
+            )
 
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names that are safe as one path component
@@ -547,9 +704,8 @@ def validate(cfg: Config) -> Config:
     if cfg.network.kind != "edgelist" and cfg.n_groups > cfg.n_agents:
         raise ConfigError("n_groups", cfg.n_groups, f"<= n_agents ({cfg.n_agents})")
     if cfg.network.kind == "edgelist" and not cfg.network.path:
-        raise ConfigError("network.path", cfg.network.path, "a CSV file path when network.kind=edgelist")
-    if cfg.network.kind == "small_world" and (cfg.network.k % 2 or cfg.network.k >= cfg.n_agents):
-        raise ConfigError("network.k", cfg.network.k, f"an even number below n_agents ({cfg.n_agents})")
+        raise ConfigError("network.path", cfg.network.path, "a network file path when network.kind=edgelist")
+    _check_network(cfg)
     if cfg.network.kind == "complete" and cfg.n_agents > MAX_COMPLETE_AGENTS:
         raise ConfigError("n_agents", cfg.n_agents, f"<= {MAX_COMPLETE_AGENTS} with network.kind=complete (N^2/2 ties)")
     if cfg.preset.name in ER_PRESETS and cfg.network.kind == "sbm" and cfg.preset.k > cfg.n_agents - 1:

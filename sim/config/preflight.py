@@ -26,7 +26,16 @@ from pathlib import Path
 
 from sim.config.compose import CONF_DIR, compose_dict, composing, get_value, register_schema, set_value
 from sim.config.errors import ConfigError, InputError, Typed
-from sim.config.params import ER_PRESETS, PROFESSIONS, Config, allowed_values
+from sim.config.params import (
+    ER_PRESETS,
+    PROFESSIONS,
+    Config,
+    allowed_values,
+    nullable,
+    pair_counts,
+    sbm_probabilities,
+    small_world_k,
+)
 
 # Hydra's own flags that take a value in the next argument
 _FLAGS_WITH_VALUE = {
@@ -169,6 +178,9 @@ def check_key(key: str, value: str, dirs: list[Path] | None = None, *, typed_as:
     if found is None:
         raise _unknown_key(key, value)
     kind, meta = found
+    kind, can_be_null = nullable(kind)
+    if can_be_null and _typed(key, value if typed_as is None else typed_as) is None:
+        return  # null: the key is derived (network.p_in, network.p_out, network.k)
     if kind is bool:
         if value.strip().lower() not in ("true", "false"):
             raise ConfigError(key, value, "true or false")  # OmegaConf would read 2 or 'yes' as true
@@ -391,6 +403,7 @@ def _check_configs(
 
     def check_run(obj: Config) -> None:  # the rules of one run beyond `validate`'s and the input files'
         check_from_file(obj, given)
+        check_network_keys(obj, given)
         check_memory(obj, available)
 
     with composing():  # one Hydra set-up for every composition below
@@ -443,26 +456,32 @@ def _check_configs(
                     raise InputError(f"{err} (in the run {run})" if run else str(err)) from None
 
 
-_READ_FILES: set[tuple[str, int, int]] = set()  # (real path, mtime, size) of the input files read without error
+_READ_FILES: set[tuple] = set()  # (options, then path, mtime, size of each file) of networks read without error
 
 
 def check_input_files(cfg: Config) -> None:
-    """A run's edge-list file, read by the model's own checks before Hydra makes a run directory.
+    """A run's network file (and node table), read by the model's own reader before Hydra makes a run directory.
 
-    `sim.config.inputfiles.parse_edge_list` (what `read_edge_list` runs) reads the whole file, so a bad
-    line is refused here, in one line, and not inside a run. A file is read once per version (real
-    path, modification time, size): a sweep over seeds or parameters with one network reads it once.
+    `sim.config.networkfiles.read_network` (what the model runs) reads the whole file in its format, so a
+    bad line or node is refused here, in one line, and not inside a run. A file is read once per version
+    (real path, modification time, size, of the file and of its node table) and reading options: a sweep
+    over seeds or parameters with one network reads it once.
     """
     if cfg.network.kind != "edgelist" or not cfg.network.path:
         return
     import os
 
-    from sim.config.inputfiles import check_file, parse_edge_list
+    from sim.config.inputfiles import check_file
+    from sim.config.networkfiles import read_network
 
-    st = check_file(cfg.network.path)  # exists, is a regular file, is not too large
-    key = (os.path.realpath(cfg.network.path), st.st_mtime_ns, st.st_size)
+    net = cfg.network
+    key: tuple = (net.groups, net.group_attribute)
+    for path in (net.path, net.nodes):
+        if path:
+            st = check_file(path)  # exists, is a regular file, is not too large
+            key += (os.path.realpath(path), st.st_mtime_ns, st.st_size)
     if key not in _READ_FILES:
-        parse_edge_list(cfg.network.path)
+        read_network(net)
         _READ_FILES.add(key)
 
 
@@ -484,6 +503,46 @@ def check_from_file(cfg: Config, given: set[str]) -> None:
                 getattr(cfg, key),
                 "no value with network.kind=edgelist (the agents and groups are those of the file network.path)",
             )
+
+
+#: How a generated network's density is set: by degree (p_in, p_out or k derived where null) or directly
+BY_DEGREE = ("network.mean_degree", "network.in_group_share")
+DIRECT = {"sbm": ("network.p_in", "network.p_out"), "small_world": ("network.k",)}
+
+
+def check_network_keys(cfg: Config, given: set[str]) -> None:
+    """A network set two ways at once, or by a key that has no effect on its kind, is refused.
+
+    `network.mean_degree` and `network.in_group_share` (p_in and p_out derived) and `network.p_in` and
+    `network.p_out` are two ways to set the SBM; `network.mean_degree` and `network.k` two ways to set the
+    small world. Given on the command line together, or a degree key given while the probabilities (or k)
+    are set, one of them would be ignored, yet recorded in the run's config as if it had been used.
+    """
+    net = cfg.network
+    by_degree = [k for k in BY_DEGREE if k in given]
+    if not by_degree:
+        return
+    key = by_degree[0]
+    value = get_value(cfg, key)
+    if net.kind not in DIRECT or (net.kind == "small_world" and key == "network.in_group_share"):
+        kinds = "sbm" if key == "network.in_group_share" else "sbm or small_world"
+        raise ConfigError(key, value, f"no value with network.kind={net.kind} (it sets a network of kind {kinds})")
+    direct = DIRECT[net.kind]
+    typed = [k for k in direct if k in given and get_value(cfg, k) is not None]  # null: derived
+    if typed:
+        degree = " and ".join(BY_DEGREE if net.kind == "sbm" else BY_DEGREE[:1])
+        raise ConfigError(
+            typed[0],
+            get_value(cfg, typed[0]),
+            f"no value with {key} given: set the network either by {degree} ({' and '.join(direct)} derived) "
+            f"or by {' and '.join(direct)}",
+        )
+    if all(get_value(cfg, k) is not None for k in direct):
+        values = ", ".join(f"{k}={get_value(cfg, k)!r}" for k in direct)
+        nulls = " ".join(f"{k}=null" for k in direct)
+        raise ConfigError(
+            key, value, f"no value while {values} are set (they win); give {nulls} to derive them from {key}"
+        )
 
 
 # Peak resident memory of one run, fitted to runs measured on a 2-core, 24 GB Linux machine (Python 3.12,
@@ -542,13 +601,12 @@ def expected_ties(cfg: Config) -> float | None:
     if kind == "complete":
         return n * (n - 1) / 2
     if kind == "small_world":
-        return n * cfg.network.k / 2
-    p_in, p_out = cfg.network.p_in, cfg.network.p_out
+        return n * small_world_k(cfg) / 2
+    p_in, p_out = sbm_probabilities(cfg)  # as given, or derived from network.mean_degree
     if cfg.preset.name in ER_PRESETS and cfg.preset.k > 0:  # Erdos-Renyi G(N, k / (N - 1))
         p_in = p_out = cfg.preset.k / (n - 1)
-    size, extra = divmod(n, cfg.n_groups)  # group sizes as sim.core.network.group_sizes makes them
-    within = extra * (size + 1) * size // 2 + (cfg.n_groups - extra) * size * (size - 1) // 2
-    return within * p_in + (n * (n - 1) // 2 - within) * p_out
+    within, between = pair_counts(n, cfg.n_groups)  # group sizes as sim.core.network.group_sizes makes them
+    return within * p_in + between * p_out
 
 
 def estimate_bytes(cfg: Config) -> dict[str, float] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config.params import Config, TraitDist
+from sim.config.params import Config, TraitDist, sbm_probabilities, small_world_k
 from sim.core import network, tiestore
 from sim.core.state import FRACTION, LEDGER, LEDGER_DTYPE, State, as_f64
 
@@ -23,23 +23,31 @@ def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
 
 
 def build_network(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None):
-    """Ties, groups and (for user files) professions; professions None means 'draw them'.
+    """Ties, groups and (for user files) professions; professions None means 'draw them', -1 'draw this one'.
 
-    `edge_list`: the user's file, already read (kind=edgelist), so a caller that also needs its labels
-    parses it once; read here if not given.
+    `edge_list`: the user's network, already read (kind=edgelist; `sim.config.networkfiles`), so a caller
+    that also needs its labels parses it once; read here if not given. A network without groups gets
+    them as `network.groups` says: Louvain communities (`network.louvain_groups`, seeded from `rng`) or
+    one group.
     """
     net = cfg.network
     if net.kind == "edgelist":
-        el = edge_list if edge_list is not None else network.read_edge_list(net.path)
-        return el.u, el.v, el.group.astype(np.int32), el.profession.astype(np.int8)
+        el = edge_list if edge_list is not None else network.read_network(net)
+        if el.group is not None:
+            group = el.group
+        elif net.groups == "louvain":
+            group = network.louvain_groups(el.n_nodes, el.u, el.v, rng)
+        else:
+            group = np.zeros(el.n_nodes, dtype=np.int32)
+        return el.u, el.v, group.astype(np.int32), el.profession.astype(np.int8)
     sizes = network.group_sizes(cfg.n_agents, cfg.n_groups)
     group = network.group_of_agents(sizes).astype(np.int32)
     if net.kind == "sbm":
-        u, v = network.build_sbm(sizes, net.p_in, net.p_out, rng)
+        u, v = network.build_sbm(sizes, *sbm_probabilities(cfg), rng)
     elif net.kind == "complete":
         u, v = network.build_complete(cfg.n_agents)
     else:
-        u, v = network.build_small_world(cfg.n_agents, net.k, net.beta, rng)
+        u, v = network.build_small_world(cfg.n_agents, small_world_k(cfg), net.beta, rng)
     return u, v, group, None
 
 
@@ -58,10 +66,15 @@ def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
     # one stream per trait and profession: Beta draws consume a variable number of random numbers, so on a
     # shared stream changing one distribution (literacy training) would shift every later trait's draws
     trait_rngs = iter(trait_rng.spawn(6))
+    if cfg.network.kind == "edgelist" and edge_list is None:
+        edge_list = network.read_network(cfg.network)
     u, v, group, profession = build_network(cfg, net_rng, edge_list)
     n = len(group)
     if profession is None:
         profession = assign_professions(cfg, group, profession_rng)
+    elif (profession < 0).any():  # a user's network that gives some professions: the others drawn
+        profession = np.where(profession >= 0, profession, assign_professions(cfg, group, profession_rng))
+        profession = profession.astype(np.int8)
     pc = cfg.professions
     dists = [pc.social_work, pc.health_care if pc.heterogeneous else pc.social_work]
     traits = {}
@@ -70,6 +83,11 @@ def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
         hc = beta_draw(next(trait_rngs), getattr(dists[1], name), n)
         traits[name] = np.where(profession == 0, sw, hc).astype(FRACTION)
     stance = beta_draw(stance_rng, _stance_dist(cfg), n)
+    if cfg.network.kind == "edgelist" and edge_list is not None:  # a user network's values (NaN: drawn)
+        for name, given in edge_list.traits.items():
+            traits[name] = np.where(np.isnan(given), traits[name], given).astype(FRACTION)
+        if edge_list.stance is not None:
+            stance = np.where(np.isnan(edge_list.stance), stance, edge_list.stance)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)
     state = State(
         group=group,

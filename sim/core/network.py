@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from dataclasses import dataclass
 
 import numpy as np
 
 from sim.config.errors import ConfigError
 from sim.config.inputfiles import parse_edge_list
+from sim.config.networkfiles import EdgeList, from_edge_rows, read_network
+from sim.config.networkfiles import sorted_unique as _sorted_unique
 from sim.config.params import PROFESSIONS  # profession code (index) -> label used in edge-list files
 
 __all__ = [
@@ -25,7 +26,9 @@ __all__ = [
     "build_small_world",
     "group_of_agents",
     "group_sizes",
+    "louvain_groups",
     "read_edge_list",
+    "read_network",
 ]
 
 #: Above this a complete network needs more memory than the model is worth.
@@ -83,17 +86,6 @@ def _check_probability(key: str, p: float) -> float:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _sorted_unique(x: np.ndarray) -> np.ndarray:
-    """Sorted distinct values; numpy's ``np.unique`` is far slower on 1e7 int64 here."""
-    if x.size == 0:
-        return x
-    y = np.sort(x)
-    keep = np.empty(y.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(y[1:], y[:-1], out=keep[1:])
-    return y[keep]
 
 
 def _in_sorted(x: np.ndarray, sorted_arr: np.ndarray) -> np.ndarray:
@@ -349,51 +341,23 @@ def _rewire_exactly(pending: np.ndarray, src: np.ndarray, slot: np.ndarray, n: i
 # --------------------------------------------------------------------------- edge lists
 
 
-@dataclass(frozen=True)
-class EdgeList:
-    """A user network with node attributes, renumbered to dense indices.
+def louvain_groups(n: int, u: np.ndarray, v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Group of every node from Louvain communities (networkx), seeded from `rng`: one seed, one partition.
 
-    Attributes:
-        u: Lower node index of each tie (int64), ``u < v``, sorted by ``(u, v)``.
-        v: Higher node index of each tie (int64).
-        group: Group id per node (int32), ``0..G-1`` in sorted label order.
-        profession: Profession code per node (int8), index into ``PROFESSIONS``.
-        node_labels: Original label of each node index (int64 if every label is an
-            integer, else str), so outputs can be mapped back to the user's ids.
-        group_labels: Original label of each group id (same typing rule).
+    ``networkx.community.louvain_communities`` on the graph of nodes ``0..n-1`` (added in order, isolated
+    ones included, each then a community of its own) and ties ``(u, v)`` in their sorted order, with a
+    seed drawn from `rng`. Communities are numbered by their lowest node.
     """
+    import networkx as nx
 
-    u: np.ndarray
-    v: np.ndarray
-    group: np.ndarray
-    profession: np.ndarray
-    node_labels: np.ndarray
-    group_labels: np.ndarray
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes, i.e. agents the file defines."""
-        return int(self.node_labels.size)
-
-
-def _label_array(labels: set[str]) -> np.ndarray:
-    """Sorted labels: numerically when all are canonical integers, else as text.
-
-    Only canonical spellings (``str(int(s)) == s``) count as integers, so two
-    distinct strings such as ``"1"`` and ``"01"`` can never merge into one node.
-    """
-    as_int: list[int] = []
-    for s in labels:
-        try:
-            i = int(s)
-        except ValueError:
-            break
-        if str(i) != s or not -(2**63) <= i < 2**63:
-            break
-        as_int.append(i)
-    else:
-        return np.array(sorted(as_int), dtype=np.int64)
-    return np.array(sorted(labels), dtype=np.str_)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(zip(u.tolist(), v.tolist(), strict=True))
+    communities = nx.community.louvain_communities(graph, seed=int(rng.integers(2**32)))
+    group = np.empty(n, dtype=np.int32)
+    for k, members in enumerate(sorted(communities, key=min)):
+        group[np.fromiter(members, dtype=np.int64, count=len(members))] = k
+    return group
 
 
 def read_edge_list(path: str | os.PathLike) -> EdgeList:
@@ -404,7 +368,9 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
     ``weight``) are ignored. Ties are undirected: repeats in either direction merge.
     Blank lines are skipped. Errors carry the 1-based physical line of the file.
     The file is read and checked by `sim.config.inputfiles.parse_edge_list` (which the
-    preflight also runs before Hydra starts); this function numbers what it returns.
+    preflight also runs before Hydra starts) and numbered by
+    `sim.config.networkfiles.from_edge_rows`. The other formats (GraphML, GEXF, GML,
+    Pajek, plain edge lists, CSV without groups) are read by `read_network`.
 
     Raises:
         InputFileError: Missing or unreadable file; not a regular file (a directory, a
@@ -414,25 +380,4 @@ def read_edge_list(path: str | os.PathLike) -> EdgeList:
             unknown profession, a self-loop, a node given two groups or professions, or
             no edges at all.
     """
-    node_attr, pairs = parse_edge_list(path)
-    node_labels = _label_array(set(node_attr))
-    group_labels = _label_array({g for g, _, _ in node_attr.values()})
-    node_keys = [str(x) for x in node_labels.tolist()]
-    index = {lab: i for i, lab in enumerate(node_keys)}
-    group_index = {str(x): i for i, x in enumerate(group_labels.tolist())}
-    prof_index = {p: i for i, p in enumerate(PROFESSIONS)}
-    group = np.array([group_index[node_attr[lab][0]] for lab in node_keys], dtype=np.int32)
-    profession = np.array([prof_index[node_attr[lab][1]] for lab in node_keys], dtype=np.int8)
-
-    a = np.fromiter((index[s] for s, _ in pairs), dtype=np.int64, count=len(pairs))
-    b = np.fromiter((index[t] for _, t in pairs), dtype=np.int64, count=len(pairs))
-    n = node_labels.size
-    key = _sorted_unique(np.minimum(a, b) * np.int64(n) + np.maximum(a, b))
-    return EdgeList(
-        u=key // n,
-        v=key % n,
-        group=group,
-        profession=profession,
-        node_labels=node_labels,
-        group_labels=group_labels,
-    )
+    return from_edge_rows(parse_edge_list(path))

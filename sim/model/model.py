@@ -12,12 +12,13 @@ import mesa
 import numpy as np
 
 from sim import classics
-from sim.config.compose import compose
+from sim.config.compose import compose, get_value, overrides_from
 from sim.config.errors import ConfigError
+from sim.config.networkfiles import GRAPH_PATH, from_graph
 from sim.config.params import Config, validate
 from sim.core.draws import DrawSource
 from sim.core.initialize import initial_state
-from sim.core.network import read_edge_list
+from sim.core.network import read_network
 from sim.core.report import StepReport
 from sim.metrics.population import METRICS
 from sim.metrics.tracker import MetricsTracker
@@ -37,16 +38,38 @@ def _metric(model: ResocializationModel, name: str) -> float:
     return model.metrics[name]
 
 
-def model_config(cfg: Config | None, params: dict[str, Any], seed: Any) -> Config:
-    """The config of `ResocializationModel(cfg, seed=..., **params)`: a Config, or keyword parameters.
+#: With a graph (ResocializationModel(graph=G)) these come from it, as from a file with network=edgelist
+FROM_GRAPH = ("n_agents", "n_groups", "network.path", "network.nodes")
+
+
+def model_config(cfg: Config | None, params: dict[str, Any], seed: Any, graph: Any = None) -> Config:
+    """The config of `ResocializationModel(cfg, seed=..., graph=..., **params)`: a Config, or keyword parameters.
 
     Keyword parameters compose as the command line does (`sim.config.compose.compose`); `seed`
     (Mesa's `seed`/`rng`) is an int, None (a fresh seed from the operating system's entropy, kept in
-    `cfg.seed` so the run can be repeated) or a numpy Generator (one integer drawn from it).
+    `cfg.seed` so the run can be repeated) or a numpy Generator (one integer drawn from it). With a
+    `graph`, the network is the graph (network.kind=edgelist, network.path=GRAPH_PATH): its nodes are the
+    agents, so n_agents, n_groups (keywords, or a Config's values other than the defaults), a network
+    option other than edgelist and a network file are refused.
     """
     if cfg is not None and params:
         raise ConfigError("cfg", type(cfg).__name__, "a Config or keyword parameters, not both")
+    if graph is not None:
+        given = dict(o.split("=", 1) for o in overrides_from(params))
+        kind = given.pop("network", "edgelist")
+        if kind != "edgelist":
+            raise ConfigError("network", kind, "edgelist or nothing with graph= (the graph is the network)")
+        params = {k: v for k, v in params.items() if k != "network"}
+        if cfg is not None:  # a Config: the values that differ from the defaults were given
+            defaults = Config()
+            given = {k: get_value(cfg, k) for k in FROM_GRAPH if get_value(cfg, k) != get_value(defaults, k)}
+        for key in FROM_GRAPH:
+            if key in given:
+                value = params.get(key, given[key]) if cfg is None else given[key]
+                raise ConfigError(key, value, "no value with graph= (the agents and groups are the graph's nodes)")
     cfg = compose(**params) if params else copy.deepcopy(cfg) if cfg is not None else Config()
+    if graph is not None:
+        cfg.network.kind, cfg.network.path = "edgelist", GRAPH_PATH
     if seed is not _UNSET:
         cfg.seed = _seed_of(seed)
     return cfg
@@ -79,6 +102,11 @@ class ResocializationModel(mesa.Model):
     AGENT_REPORTERS; `mesa.batch_run(ResocializationModel, parameters={...})` works. `collect`:
     "auto" collects when the model has agent objects (up to AGENT_OBJECTS_UP_TO agents), True always,
     False never (`datacollector` is then None: `sim.run.runner` records its own metrics).
+
+    `graph`: a networkx graph as the network (`ResocializationModel(graph=G, seed=1)`), read as a network
+    file is (`sim.config.networkfiles.from_graph`: node attributes ``group``, ``profession``, ``stance``,
+    ``literacy``, ``trust``, ``critical`` where present; `network.groups` for the groups); its nodes are the
+    agents, in sorted id order, and `model.labels` holds their ids and the group labels.
     """
 
     def __init__(
@@ -88,18 +116,33 @@ class ResocializationModel(mesa.Model):
         seed: Any = _UNSET,
         rng: Any = _UNSET,
         collect: bool | str = "auto",
+        graph: Any = None,
         **params: Any,
     ) -> None:
-        cfg = validate(model_config(cfg, params, seed if seed is not _UNSET else rng))
+        cfg = validate(model_config(cfg, params, seed if seed is not _UNSET else rng, graph))
         super().__init__(rng=cfg.seed)
         self.classic = classics.get(cfg.preset.name)  # a classic preset's rule module; None: the full model
         if self.classic is not None:
             cfg = classics.prepare_config(cfg)
         self.cfg = cfg
-        el = read_edge_list(cfg.network.path) if cfg.network.kind == "edgelist" else None
+        el = (
+            from_graph(graph, cfg.network)
+            if graph is not None
+            else read_network(cfg.network)
+            if cfg.network.kind == "edgelist"
+            else None
+        )
         self.state = initial_state(cfg, self.rng, el)
-        # the user's node and group ids (outputs only: they never enter the dynamics); None if generated
-        self.labels = None if el is None else (el.node_labels, el.group_labels)
+        # the user's node and group ids (outputs only: they never enter the dynamics); None if generated.
+        # Groups the network does not give (network.groups=one or louvain) are labelled by their ids.
+        self.labels = (
+            None
+            if el is None
+            else (
+                el.node_labels,
+                el.group_labels if el.group_labels is not None else np.arange(self.state.n_groups, dtype=np.int64),
+            )
+        )
         if self.classic is not None:
             classics.prepare_state(self.state, cfg)
         self._before: np.ndarray | None = None  # stances before the last classic step

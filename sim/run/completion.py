@@ -90,8 +90,10 @@ def code_digest() -> str:
 
 
 def input_files(cfg: Config) -> list[str]:
-    """The files a run of `cfg` reads (the edge list of network=edgelist)."""
-    return [cfg.network.path] if cfg.network.kind == "edgelist" and cfg.network.path else []
+    """The files a run of `cfg` reads (the network file of network=edgelist, and its node table if any)."""
+    if cfg.network.kind != "edgelist":
+        return []
+    return [path for path in (cfg.network.path, cfg.network.nodes) if path]
 
 
 def input_digests(cfg: Config) -> dict[str, str]:

@@ -1,8 +1,9 @@
 """The run's summary figure: what a person would put on a slide.
 
-Drawn with matplotlib's object API (a `matplotlib.figure.Figure`, never registered with pyplot), so
-neither importing this module nor drawing the figure touches pyplot's state or the backend: a
-notebook that runs the model keeps showing its own figures.
+Every axis and legend is labelled in words with its unit, from `sim.metrics.catalog` (the one place
+that says what a metric means). Drawn with matplotlib's object API (a `matplotlib.figure.Figure`,
+never registered with pyplot), so neither importing this module nor drawing the figure touches
+pyplot's state or the backend: a notebook that runs the model keeps showing its own figures.
 """
 
 from __future__ import annotations
@@ -12,16 +13,23 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.metrics.catalog import CATALOG, axis_label
 from sim.run.io import atomic_path
 from sim.run.recorder import MetricsRecorder
 
 PROFESSION_COLORS = {"social_work": "#b2182b", "health_care": "#2166ac"}
+STEP = "step (one step = one working day)"
+SHARE = "share of agents (0-1)"
+
+
+def _label(metric: str) -> str:
+    return CATALOG[metric].label
 
 
 def _exposure(ax, steps, series) -> None:
     twin = ax.twinx()
     twin.fill_between(steps, series["exposure"], step="mid", color="0.85", alpha=0.5, zorder=0)
-    twin.set_ylabel("exposure E(t)", color="0.45")
+    twin.set_ylabel(axis_label("exposure"), color="0.45")
     twin.set_ylim(0, max(series["exposure"]) * 1.6 if len(series["exposure"]) else 1)
     twin.tick_params(axis="y", colors="0.45")
     ax.set_zorder(twin.get_zorder() + 1)
@@ -40,57 +48,46 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     hist /= np.maximum(hist.sum(axis=0, keepdims=True), 1)
     extent = (steps[0] - 0.5, steps[-1] + 0.5, 0, 1) if len(steps) > 1 else (-0.5, 0.5, 0, 1)
     im = ax.imshow(hist, origin="lower", aspect="auto", extent=extent, cmap="magma_r", interpolation="nearest")
-    ax.plot(steps, s["stance_mean"], color="#1b9e77", lw=2, label="mean stance")
-    ax.set(title="Stance distribution over time", xlabel="step", ylabel="stance (1 = dominant discourse)")
+    ax.plot(steps, s["stance_mean"], color="#1b9e77", lw=2, label=_label("stance_mean"))
+    ax.set(title="Stance distribution over time", xlabel=STEP, ylabel=CATALOG["stance_mean"].unit)
     ax.legend(loc="lower left", fontsize=8)
     fig.colorbar(im, ax=ax, label="share of agents", pad=0.01)
 
     ax = axes[0, 1]
-    for m, label in (("adopter_share", "adopters"), ("resister_share", "resisters")):
+    for m in ("adopter_share", "resister_share"):
+        label = _label(m)
         for prof, color in PROFESSION_COLORS.items():
             if prof in rec.by_profession:
                 ls = "-" if m == "adopter_share" else "--"
                 ax.plot(
                     steps, rec.by_profession[prof][m], color=color, ls=ls, label=f"{label}, {prof.replace('_', ' ')}"
                 )
-    ax.set(title="Adoption and resistance by profession", xlabel="step", ylabel="share of agents", ylim=(0, 1))
+    ax.set(title="Adoption and resistance by profession", xlabel=STEP, ylabel=SHARE, ylim=(0, 1))
     ax.legend(fontsize=8)
 
     ax = axes[0, 2]
-    for m, label in (
-        ("esteban_ray", "Esteban-Ray"),
-        ("bimodality", "bimodality coefficient"),
-        ("dispersion", "dispersion (sd)"),
-        ("assortativity", "opinion assortativity"),
-        ("size_parity", "cluster size parity"),
-    ):
-        ax.plot(steps, s[m], label=label)
-    ax.axhline(5 / 9, color="0.6", ls=":", lw=1)
-    ax.set(title="Polarization", xlabel="step", ylabel="index")
+    for m in ("esteban_ray", "bimodality", "dispersion", "assortativity", "size_parity"):
+        ax.plot(steps, s[m], label=_label(m))
+    ax.axhline(5 / 9, color="0.6", ls=":", lw=1)  # bimodality above 5/9 suggests two modes
+    ax.set(title="Polarization", xlabel=STEP, ylabel="index (0-1; dispersion 0-0.5; assortativity -1 to 1)")
     ax2 = ax.twinx()
-    ax2.step(steps, s["n_major_clusters"], color="k", lw=1, where="mid", label="major clusters")
-    ax2.set_ylabel("opinion clusters (major)")
+    ax2.step(steps, s["n_major_clusters"], color="k", lw=1, where="mid", label=_label("n_major_clusters"))
+    ax2.set_ylabel(axis_label("n_major_clusters"))
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
     ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
 
     ax = axes[1, 0]
-    for m, label in (
-        ("withdrawn_share", "withdrawn"),
-        ("overloaded_share", "overloaded"),
-        ("marginalized_share", "marginalized"),
-        ("isolated_share", "isolated"),
-        ("dissenter_share", "dissenters"),
-    ):
-        ax.plot(steps, s[m], label=label)
-    ax.set(title="Asociality and marginalization", xlabel="step", ylabel="share of agents", ylim=(0, 1))
+    for m in ("withdrawn_share", "overloaded_share", "marginalized_share", "isolated_share", "dissenter_share"):
+        ax.plot(steps, s[m], label=_label(m))
+    ax.set(title="Asociality and marginalization", xlabel=STEP, ylabel=SHARE, ylim=(0, 1))
     ax.legend(fontsize=8, loc="upper left")
     _exposure(ax, steps, s)
 
     ax = axes[1, 1]
-    ax.plot(steps, s["identity_mean"], label="identity clarity", color="#7570b3", lw=2)
-    ax.plot(steps, s["engagement_mean"], label="engagement", color="#d95f02", lw=2)
-    ax.set(title="Resocialization", xlabel="step", ylabel="mean (0-1)", ylim=(0, 1))
+    ax.plot(steps, s["identity_mean"], label=_label("identity_mean"), color="#7570b3", lw=2)
+    ax.plot(steps, s["engagement_mean"], label=_label("engagement_mean"), color="#d95f02", lw=2)
+    ax.set(title="Resocialization", xlabel=STEP, ylabel="mean over agents (0-1)", ylim=(0, 1))
     ax2 = ax.twinx()
     width = max(1, (steps[1] - steps[0]) if len(steps) > 1 else 1)
     ax2.bar(
@@ -99,28 +96,31 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
         width=width,
         color="#66a61e",
         alpha=0.5,
-        label="ties formed per step",
+        label="ties formed and rewired",
     )
     ax2.bar(
-        steps, -(s["ties_cut"] + s["ties_excluded"]), width=width, color="#e7298a", alpha=0.5, label="ties cut per step"
+        steps,
+        -(s["ties_cut"] + s["ties_excluded"]),
+        width=width,
+        color="#e7298a",
+        alpha=0.5,
+        label="ties cut and excluded",
     )
-    ax2.set_ylabel("ties per step (formed +, cut -)")
+    ax2.set_ylabel("ties formed (+) and cut (-)\n(tie events since the previous record)")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="upper left")
 
     ax = axes[1, 2]
     parts = [
-        ("ledger_only_positive", "only positive", "#1a9850"),
-        ("ledger_mixed", "mixed", "#fee08b"),
-        ("ledger_only_negative", "only negative", "#d73027"),
-        ("ledger_none", "none", "0.8"),
+        ("ledger_only_positive", "#1a9850"),
+        ("ledger_mixed", "#fee08b"),
+        ("ledger_only_negative", "#d73027"),
+        ("ledger_none", "0.8"),
     ]
-    ax.stackplot(
-        steps, *[s[m] for m, _, _ in parts], labels=[lab for _, lab, _ in parts], colors=[c for _, _, c in parts]
-    )
+    ax.stackplot(steps, *[s[m] for m, _ in parts], labels=[_label(m) for m, _ in parts], colors=[c for _, c in parts])
     # shares of professionals: the review's 39% / 25% are shares of studies, compared by the virtual review
-    ax.set(title="Effect ledger (share of agents)", xlabel="step", ylabel="share", ylim=(0, 1))
+    ax.set(title="Effect ledger", xlabel=STEP, ylabel=SHARE, ylim=(0, 1))
     ax.legend(fontsize=8, loc="lower left")
 
     with atomic_path(path) as tmp:

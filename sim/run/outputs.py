@@ -100,15 +100,24 @@ def edge_table(state: State) -> pa.Table:
 
 
 def node_table(node_labels: np.ndarray, group: np.ndarray, group_labels: np.ndarray) -> pa.Table:
-    """The user's own node and group ids of each agent of an edge-list run (labels as text).
+    """The user's own node and group ids of each agent of an edge-list run, with their types.
 
-    Agents are renumbered 0..N-1 in sorted label order; without this table the ``agent_id`` in the
-    other outputs could not be joined back to the user's data.
+    Agents are renumbered 0..N-1 in sorted id order; without this table the ``agent_id`` in the
+    other outputs could not be joined back to the user's data. ``node`` and ``group_label`` are int64
+    when every id (label) is an integer, else strings; ``group`` is the group's number, as in
+    agents.parquet.
     """
     return pa.table(
         {
             "agent_id": np.arange(len(node_labels), dtype=np.int64),
-            "node": [str(x) for x in node_labels.tolist()],
-            "group_label": [str(x) for x in group_labels[group].tolist()],
+            "node": _typed_column(node_labels),
+            "group": group.astype(np.int32),
+            "group_label": _typed_column(group_labels[group]),
         }
     )
+
+
+def _typed_column(labels: np.ndarray) -> pa.Array:
+    if np.issubdtype(labels.dtype, np.integer):
+        return pa.array(labels.astype(np.int64), pa.int64())
+    return pa.array([str(x) for x in labels.tolist()], pa.string())

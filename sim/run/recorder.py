@@ -33,8 +33,21 @@ _HIST_EDGES = np.linspace(0.0, 1.0, HIST_BINS + 1)  # np.histogram's edges for r
 
 
 class MetricsRecorder:
-    def __init__(self, cfg: Config, stream: ParquetStream | None = None, flush_rows: int = 500_000) -> None:
+    """The metrics of a run, recorded step by step.
+
+    `group_labels`: the level of each group in the rows of scope ``group`` (a user's network: its group
+    labels as text); by default the group numbers ``0 .. G-1``.
+    """
+
+    def __init__(
+        self,
+        cfg: Config,
+        stream: ParquetStream | None = None,
+        flush_rows: int = 500_000,
+        group_labels: list[str] | None = None,
+    ) -> None:
         self.cfg = cfg
+        self.group_labels = group_labels
         self.stream = stream
         self.flush_rows = flush_rows
         self.scopes = [s for s in SCOPES if s == "all" or getattr(cfg.metrics, f"by_{s}")]
@@ -64,7 +77,8 @@ class MetricsRecorder:
                     d = self.by_profession.setdefault(name, {m: [] for m in METRICS})
                     for m in METRICS:
                         d[m].append(float(sv.values[m][lv]))
-            self._append(state.t, scope, sv.levels, sv.values)
+            levels = self.group_labels if scope == "group" and self.group_labels is not None else sv.levels
+            self._append(state.t, scope, levels, sv.values)
         if self._rows >= self.flush_rows:
             self.flush()
 

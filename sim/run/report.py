@@ -30,7 +30,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"{summary['wall_time_s']:.1f} s"
     )
     width = max(len(label) for _, label in ROWS)
-    lines = [head, f"{'metric':<{width}}  {'step 0':>9}  {'final':>9}", "-" * (width + 22)]
+    lines = [head, *_network_line(summary.get("network")), f"{'metric':<{width}}  {'step 0':>9}  {'final':>9}"]
+    lines.append("-" * (width + 22))
     for key, label in ROWS:
         a, b = summary["initial"].get(key), summary["final"].get(key)
         lines.append(f"{label:<{width}}  {_fmt(a):>9}  {_fmt(b):>9}")
@@ -41,6 +42,29 @@ def summary_table(summary: dict[str, Any]) -> str:
             f"{'engagement recovery after shock':<{width}}  {'never' if steps is None else f'{steps} steps':>20}"
         )
     return "\n".join(lines)
+
+
+def _network_line(net: dict[str, Any] | None) -> list[str]:
+    """The network as built: its probabilities (or k), derived or given, and its mean degree expected and at step 0."""
+    if not net or "expected_mean_degree" not in net:
+        return []
+    derived = net.get("derived") or []
+    if net["kind"] == "sbm":
+        how = f"p_in {net['p_in']:.6g}, p_out {net['p_out']:.6g}"
+        if derived:
+            how += (
+                f" ({' and '.join(derived)} from mean degree {net['from_mean_degree']:g}, "
+                f"in-group share {net['from_in_group_share']:g})"
+            )
+    elif net["kind"] == "small_world":
+        how = f"k {net['k']}" + (f" (from mean degree {net['from_mean_degree']:g})" if derived else "")
+        how += f", beta {net['beta']:g}"
+    else:
+        how = ""
+    degree = f"mean degree {net['expected_mean_degree']:.4g} expected"
+    if net.get("mean_degree") is not None:
+        degree += f", {net['mean_degree']:.4g} at step 0"
+    return [f"network {net['kind']}: " + (f"{how}; " if how else "") + degree]
 
 
 def _fmt(v: Any) -> str:

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from sim.config.params import Config
+from sim.config.params import Config, network_description
 from sim.core.report import StepReport
 from sim.metrics.regime import regime_summary
 from sim.model import ResocializationModel
@@ -98,7 +98,9 @@ def _outputs(
     }
     if cfg.output.events:
         streams["events"] = ParquetStream(out / "events.parquet", outputs.EVENT_SCHEMA)
-    rec = MetricsRecorder(cfg, streams["metrics"])
+    # a user's network: its group labels are the levels of the metrics by group (nodes.parquet maps them)
+    group_labels = None if model.labels is None else [str(x) for x in model.labels[1].tolist()]
+    rec = MetricsRecorder(cfg, streams["metrics"], group_labels=group_labels)
     rows = outputs.snapshot_rows(state.n_agents, cfg.output.snapshot_sample)
     every, snap = cfg.metrics.every, cfg.output.snapshot_every
     try:
@@ -135,6 +137,9 @@ def _outputs(
         "n_agents": state.n_agents,
         "n_groups": state.n_groups,
         "n_ties": int(state.ties.degree().sum() // 2),
+        # the probabilities (or k) the network was built with, derived or given, and its mean degree at step 0
+        "network": network_description(model.cfg)
+        | {"mean_degree": rec.series["degree_mean"][0] if rec.series.get("degree_mean") else None},
         "steps": cfg.steps,
         "seed": cfg.seed,
         "scenario": cfg.scenario.name,

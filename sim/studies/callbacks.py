@@ -3,7 +3,8 @@
 `SweepCallback`, in the process that starts the sweep:
 - on_multirun_start: takes the sweep directory's lock (`SweepLock`: one sweep per directory at a time;
   a second one is refused with the holder's pid and host, a lock left by a killed sweep on this host
-  is taken over), and one progress bar over the runs (`sim.studies.progress`);
+  is taken over), writes the command line's overrides into SWEEP_DIR/overrides.yaml
+  (`sim.studies.naming`), and draws one progress bar over the runs (`sim.studies.progress`);
 - on_job_end (wherever the job runs): drops the copies of the job's config that Hydra keeps in each
   job's result, so the results of a long sweep stay small in the parent (point 8 of docs/sweeps.md);
 - on_multirun_end: collects the runs into SWEEP_DIR/metrics.parquet, summary.parquet and the sweep
@@ -151,6 +152,19 @@ def failed_runs(sweep_dir: Path, since: float) -> list[str]:
     return out
 
 
+def _write_sweep_overrides(sweep_dir: Path, config: DictConfig) -> None:
+    """SWEEP_DIR/overrides.yaml: the command line's overrides that name the directory, and Hydra's own."""
+    from sim.studies.naming import is_hydra_override, task_overrides, write_overrides
+
+    given = [str(o) for o in OmegaConf.select(config, "hydra.overrides.task", default=None) or []]
+    given += [str(o) for o in OmegaConf.select(config, "hydra.overrides.hydra", default=None) or []]
+    hydra_given = [o for o in given if is_hydra_override(o)]
+    try:
+        write_overrides(sweep_dir, task_overrides(given), hydra=hydra_given)
+    except OSError as err:  # informative only: the sweep goes on
+        log.warning("could not write %s/overrides.yaml: %s", sweep_dir, err)
+
+
 class SweepCallback(Callback):
     def __init__(
         self,
@@ -188,6 +202,7 @@ class SweepCallback(Callback):
             print(f"error: {refused}", file=sys.stderr)
             raise SystemExit(1)
         atexit.register(self._lock.release)  # a sweep that crashes frees its directory too
+        _write_sweep_overrides(sweep_dir, config)
         self._started = time.time() - 1.0  # file times may be coarser than the clock
         self._progress = SweepProgress(
             sweep_dir, sweep_jobs(config), mode=self.progress_mode, desc=f"sweep {sweep_dir.name}"
@@ -233,7 +248,7 @@ class SweepCallback(Callback):
             return []
         figure = Path(result["figure"]).name if result["figure"] else "no figure"
         log.info(
-            "sweep done: %d runs complete; collected into %s/ (summary.parquet, metrics.parquet, %s)",
+            "sweep done: %d runs complete; collected into %s/ (summary.parquet, metrics.parquet, *.columns.csv, %s)",
             result["runs"] if done is None else max(done, result["runs"]),
             sweep_dir,
             figure,

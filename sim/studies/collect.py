@@ -8,8 +8,15 @@ Writes, next to the runs (each file atomically):
   `n_ties`, `wall_time_s`, ...);
 - `SWEEP_DIR/metrics.parquet`: every run's metrics.parquet (`step, scope, level, metric, value`)
   with `run_id`, `seed` and the swept keys in front;
+- `SWEEP_DIR/summary.columns.csv` and `metrics.columns.csv`: the data dictionary of the two tables, one
+  row per column (column, type, label, unit, meaning, origin, reference), from the same words as the
+  figures (`sim.run.dictionary`, `sim.metrics.catalog`; a swept key's from `sim.config.params`);
 - `SWEEP_DIR/sweep_<metric>.png`: the chosen metric against each swept key, mean and 95% confidence
-  interval of the mean across seeds (t interval).
+  interval of the mean across seeds (t interval), its axes labelled in words with units.
+
+`dataset(SWEEP_DIR)` reads the same metrics without copying them: a `pyarrow.dataset` over the run
+directories' own metrics.parquet, with `run_id`, `seed` and one column per swept key, equal to the
+collected metrics.parquet and queryable lazily (pyarrow, DuckDB, Polars) however many runs there are.
 
 Only complete runs are read (their completion marker, written last, lists every file with its size and
 sha256). A run whose marker no longer matches its files (altered or corrupted after it completed), or
@@ -17,12 +24,17 @@ whose files cannot be read, fails the collection (`CollectError`, one line per r
 sweep's older collected tables and figure are removed, so that no stale table outlives a failed collection;
 the runs are streamed one at a time and agents.parquet is never opened, so memory does not grow with
 the number of runs or the size of their agent snapshots. Safe to run while a sweep is still going.
+Two complete runs with the same overrides (a run directory left by an older naming of run directories)
+count once: the one that ended last; a warning names the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import logging
 import math
 import sys
 from collections.abc import Iterator
@@ -40,18 +52,21 @@ from sim.run.completion import MARKER, load_marker, verify
 from sim.run.io import ParquetStream, atomic_path
 
 SUMMARY_BATCH = 2000  # summary rows held before they are written as a row group
-COLLECTED = ("summary.parquet", "metrics.parquet", "sweep_*.png")  # what a collection writes in SWEEP_DIR
+DICTIONARIES = ("summary.columns.csv", "metrics.columns.csv")  # the data dictionary of each table
+COLLECTED = ("summary.parquet", "metrics.parquet", *DICTIONARIES, "sweep_*.png")  # what a collection writes
 READ = ("metrics.parquet", "summary.json")  # what it reads of a run: hashed against the marker; the rest by size
+log = logging.getLogger("sim.studies")
 
 
 class CollectError(Exception):
     """A sweep's runs could not be collected: the runs at fault, one per line after the first."""
 
 
-def complete_runs(sweep_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], int]:
+def complete_runs(sweep_dir: Path, hashed: tuple[str, ...] = READ) -> tuple[list[tuple[Path, dict[str, Any]]], int]:
     """(run dir, marker) of every complete run, in job order; and how many run dirs are incomplete.
 
-    Raises CollectError if a run's marker does not match its files (altered after it completed).
+    Raises CollectError if a run's marker does not match its files (altered after it completed): the
+    files `hashed` by content, the others by size.
     """
     runs, incomplete, altered = [], 0, []
     for d in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -60,7 +75,7 @@ def complete_runs(sweep_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], i
             if (d / ".hydra").is_dir() or any(d.glob("*.parquet")) or (d / MARKER).exists():
                 incomplete += 1
             continue
-        problem = verify(d, marker, hashed=READ)
+        problem = verify(d, marker, hashed=hashed)
         if problem is None:
             runs.append((d, marker))
         else:
@@ -70,8 +85,34 @@ def complete_runs(sweep_dir: Path) -> tuple[list[tuple[Path, dict[str, Any]]], i
             f"{len(altered)} run(s) of {sweep_dir} no longer match their completion marker (run the sweep "
             "again to redo them):\n  " + "\n  ".join(altered)
         )
+    runs = _newest_per_overrides(runs)
     runs.sort(key=lambda rm: (_job_num(rm[1]) is None, _job_num(rm[1]) or 0, rm[0].name))
     return runs, incomplete
+
+
+def _newest_per_overrides(runs: list[tuple[Path, dict[str, Any]]]) -> list[tuple[Path, dict[str, Any]]]:
+    """One run per set of overrides: the one that ended last (an older naming may have left another)."""
+    newest: dict[tuple[str, ...], tuple[Path, dict[str, Any]]] = {}
+    kept, older = [], []
+    for d, marker in runs:
+        overrides = tuple((marker.get("hydra") or {}).get("overrides") or ())
+        if not overrides:
+            kept.append((d, marker))
+            continue
+        other = newest.get(overrides)
+        if other is None or str(marker.get("ended", "")) > str(other[1].get("ended", "")):
+            newest[overrides] = (d, marker)
+            if other is not None:
+                older.append(other[0].name)
+        else:
+            older.append(d.name)
+    if older:
+        log.warning(
+            "%d run dir(s) hold the same overrides as a newer run and are not collected: %s",
+            len(older),
+            ", ".join(sorted(older)[:5]) + (" ..." if len(older) > 5 else ""),
+        )
+    return kept + list(newest.values())
 
 
 def _job_num(marker: dict[str, Any]) -> int | None:
@@ -155,15 +196,13 @@ def _cast(value: Any, typ: pa.DataType) -> Any:
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, Any]:
+    """summary.json as one row: `section.key` for a section's keys; a list as its items joined by commas."""
     out: dict[str, Any] = {}
     for k, v in summary.items():
         if k == "versions":
             continue
-        if isinstance(v, dict):
-            for k2, v2 in v.items():
-                out[f"{k}.{k2}"] = v2
-        else:
-            out[k] = v
+        for name, value in ((f"{k}.{k2}", v2) for k2, v2 in v.items()) if isinstance(v, dict) else [(k, v)]:
+            out[name] = ",".join(map(str, value)) if isinstance(value, list | tuple) else value
     return out
 
 
@@ -214,13 +253,11 @@ def collect(
         raise CollectError(f"could not collect {sweep_dir}: {err}") from err
 
 
-def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: bool) -> dict[str, Any]:
-    runs, incomplete = complete_runs(sweep_dir)
-    result: dict[str, Any] = {"runs": len(runs), "incomplete": incomplete, "keys": [], "figure": None}
-    if not runs:
-        return result
+def _front(
+    sweep_dir: Path, runs: list[tuple[Path, dict[str, Any]]]
+) -> tuple[list[str], dict[str, list[Any]], pa.Schema]:
+    """The swept keys, and the columns in front of every row: run_id, seed and the swept keys, typed."""
     keys = [k for k in swept_keys(sweep_dir, runs) if k not in ("run_id", "seed")]
-    result["keys"] = keys
     front: dict[str, list[Any]] = {
         "run_id": [str(d.relative_to(sweep_dir)) for d, _ in runs],
         "seed": [int(m["seed"]) for _, m in runs],
@@ -230,7 +267,25 @@ def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: boo
         values = [typed_value(m, k) for _, m in runs]
         types[k] = arrow_type(values)
         front[k] = [_cast(v, types[k]) for v in values]
-    front_schema = pa.schema([(k, types[k]) for k in front])
+    return keys, front, pa.schema([(k, types[k]) for k in front])
+
+
+def _metrics_schema(front_schema: pa.Schema) -> pa.Schema:
+    """The collected metrics' schema: run_id (dictionary-encoded), seed, the swept keys, then a run's columns."""
+    from sim.run.recorder import SCHEMA
+
+    run_id_type = pa.dictionary(pa.int32(), pa.string())
+    fields = [pa.field("run_id", run_id_type)] + [f for f in front_schema if f.name != "run_id"]
+    return pa.schema(fields + list(SCHEMA))
+
+
+def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: bool) -> dict[str, Any]:
+    runs, incomplete = complete_runs(sweep_dir)
+    result: dict[str, Any] = {"runs": len(runs), "incomplete": incomplete, "keys": [], "figure": None}
+    if not runs:
+        return result
+    keys, front, front_schema = _front(sweep_dir, runs)
+    result["keys"] = keys
 
     # summary.parquet: rows in batches (a few numbers per run)
     rows = _summary_rows(runs, front)
@@ -249,6 +304,7 @@ def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: boo
 
     # metrics.parquet: one run at a time, in record batches
     _collect_metrics(sweep_dir, runs, front, front_schema, scopes)
+    write_dictionaries(sweep_dir, schema, _metrics_schema(front_schema), keys)
     if figure:
         result["figure"] = str(sweep_figure(sweep_dir, metric, keys))
     return result
@@ -263,9 +319,8 @@ def _collect_metrics(
 ) -> None:
     from sim.run.recorder import SCHEMA
 
-    run_id_type = pa.dictionary(pa.int32(), pa.string())
-    fields = [pa.field("run_id", run_id_type)] + [f for f in front_schema if f.name != "run_id"]
-    schema = pa.schema(fields + list(SCHEMA))
+    schema = _metrics_schema(front_schema)
+    fields = list(schema)[: len(front_schema)]
     stream = ParquetStream(sweep_dir / "metrics.parquet", schema)
     try:
         for i, (d, _) in enumerate(runs):
@@ -285,6 +340,120 @@ def _collect_metrics(
     except BaseException:
         stream.abort()
         raise
+
+
+DICTIONARY_FIELDS = ("column", "type", "label", "unit", "meaning", "origin", "reference")
+
+
+def key_column(key: str) -> dict[str, str]:
+    """Words and unit of a swept key: a parameter of sim.config.params, a config group, or another override."""
+    from sim.config.compose import CONF_DIR
+    from sim.config.params import parameter_table
+
+    origin = f"the run's config: {key}, as swept on the command line"
+    if (CONF_DIR / key).is_dir():
+        return {
+            "label": f"{key} (option of conf/{key}/)",
+            "unit": "name",
+            "meaning": f"the option of the config group {key} (conf/{key}/NAME.yaml)",
+            "origin": origin,
+        }
+    row = next((r for r in parameter_table() if r["key"] == key), None)
+    if row is not None:
+        words = str(row.get("doc") or key)
+        return {"label": words, "unit": str(row.get("unit") or ""), "meaning": words, "origin": origin}
+    return {"label": key, "unit": "", "meaning": f"the swept override {key} (not a model parameter)", "origin": origin}
+
+
+def column_words(column: str, keys: list[str]) -> dict[str, str]:
+    """The dictionary's words for a column of the collected tables (empty strings if nothing describes it)."""
+    from sim.run.dictionary import describe
+
+    if column == "run_id":
+        return {
+            "label": "run",
+            "unit": "path",
+            "meaning": "the run's directory, relative to the sweep directory",
+            "origin": "the sweep directory",
+        }
+    if column in keys:
+        return key_column(column)
+    d = describe(column)
+    if d is None:
+        return {"label": "", "unit": "", "meaning": "", "origin": ""}
+    return {"label": d.label, "unit": d.unit, "meaning": d.meaning, "origin": d.origin, "reference": d.reference}
+
+
+def dictionary_rows(schema: pa.Schema, keys: list[str]) -> list[dict[str, str]]:
+    """One row per column of `schema`: column, type, label, unit, meaning, origin, reference."""
+    rows = []
+    for f in schema:
+        words = column_words(f.name, keys)
+        typ = f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+        rows.append({"column": f.name, "type": str(typ), **{k: words.get(k, "") for k in DICTIONARY_FIELDS[2:]}})
+    return rows
+
+
+def write_dictionaries(sweep_dir: Path, summary: pa.Schema, metrics: pa.Schema, keys: list[str]) -> None:
+    """summary.columns.csv and metrics.columns.csv beside the tables they describe (atomically)."""
+    for name, schema in zip(DICTIONARIES, (summary, metrics), strict=True):
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=DICTIONARY_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(dictionary_rows(schema, keys))
+        with atomic_path(sweep_dir / name) as tmp:
+            tmp.write_text(buf.getvalue())
+
+
+def axis_label(column: str, keys: list[str] | tuple[str, ...] = ()) -> str:
+    """A figure's label for a column: words and unit ('Esteban-Ray polarization at the last step (index, 0-1)').
+
+    A swept key's label ends with the key itself on a second line, as typed on the command line.
+    """
+    words = column_words(column, list(keys))
+    if not words["label"]:
+        return column
+    unit = words["unit"]
+    label = f"{words['label']} ({unit})" if unit and unit not in ("name", "integer") else words["label"]
+    return f"{label}\n{column}" if column in keys else label
+
+
+def dataset(sweep_dir: str | Path) -> Any:
+    """Every complete run's metrics.parquet as one lazy `pyarrow.dataset.Dataset`, nothing copied.
+
+    Columns: `run_id`, `seed`, one per swept key (typed as in the collected tables), then `step, scope,
+    level, metric, value`: the rows of the collected metrics.parquet, read from the run directories only
+    when scanned, and only the runs a filter on run_id, seed or a swept key keeps. Only the markers are
+    read to build it (each run's files checked against its marker by size). Query it with pyarrow
+    (`.to_table(filter=..., columns=...)`), DuckDB (`duckdb.sql("... FROM ds")`) or Polars
+    (`polars.scan_pyarrow_dataset(ds)`): docs/sweeps.md.
+    """
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise InputError(f"not a sweep directory: {sweep_dir}")
+    runs, _ = complete_runs(sweep_dir, hashed=())
+    if not runs:
+        raise InputError(f"no complete run in {sweep_dir}")
+    _, front, front_schema = _front(sweep_dir, runs)
+    schema = _metrics_schema(front_schema)
+    partitions = []
+    for i in range(len(runs)):
+        expr = None
+        for f in front_schema:
+            v = front[f.name][i]
+            term = ds.field(f.name).is_null() if v is None else ds.field(f.name) == pa.scalar(v, type=f.type)
+            expr = term if expr is None else expr & term
+        partitions.append(expr)
+    return ds.FileSystemDataset.from_paths(
+        [str(d / "metrics.parquet") for d, _ in runs],
+        schema=schema,
+        format=ds.ParquetFileFormat(),
+        filesystem=pafs.LocalFileSystem(),
+        partitions=partitions,
+    )
 
 
 def _batches(path: Path) -> Iterator[pa.RecordBatch]:
@@ -322,6 +491,7 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
         options = ", ".join(n for n in names if n.startswith(("final.", "recovery.")))
         raise InputError(f"unknown sweep metric: {metric!r}; allowed: {options}")
     keys = [k for k in keys if k != "seed"]
+    ylabel = axis_label(metric)
     df = pq.read_table(sweep_dir / "summary.parquet", columns=list(dict.fromkeys(["seed", metric, *keys])))
     df = df.to_pandas()
     df[metric] = pd.to_numeric(df[metric], errors="coerce")
@@ -349,22 +519,25 @@ def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:
             ax.legend(fontsize=8)
         else:
             _panel(ax, df, metric, key, [k for k in keys if k != key])
-        ax.set_ylabel(metric)
+        ax.set_ylabel(_wrap(ylabel, 45), fontsize=9)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:
         ax.axis("off")
     lo, hi = int(seeds.min()), int(seeds.max())
     name = sweep_dir.name if len(sweep_dir.name) <= 90 else sweep_dir.name[:87] + "..."
-    fig.suptitle(
-        f"{name}\n{metric}: mean and 95% CI of the mean across seeds "
-        f"({lo if lo == hi else f'{lo}-{hi}'} seeds per point)",
-        fontsize=9,
-    )
+    what = f"{ylabel}: mean and 95% CI of the mean across seeds ({lo if lo == hi else f'{lo}-{hi}'} seeds per point)"
+    fig.suptitle(f"{name}\n{_wrap(what, int(fig.get_figwidth() * 13))}", fontsize=9)
     fig.tight_layout()
     out = sweep_dir / f"sweep_{metric.replace('.', '_')}.png"
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     return out
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def _panel(ax: Any, df: Any, metric: str, key: str, others: list[str]) -> None:
@@ -394,7 +567,8 @@ def _panel(ax: Any, df: Any, metric: str, key: str, others: list[str]) -> None:
             ax.fill_between(x, m - h, m + h, alpha=0.15, color=f"C{j}")
     if not numeric:
         ax.set_xticks(range(len(values)), [str(v) for v in values], rotation=20)
-    ax.set_xlabel(key)
+    words, _, typed = axis_label(key, [key]).partition("\n")
+    ax.set_xlabel(_wrap(words, 60) + (f"\n{typed}" if typed else ""), fontsize=9)
     if len(groups) > 1 or others:
         ax.legend(fontsize=7)
 
@@ -428,7 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"{result['runs']} complete runs ({result['incomplete']} incomplete) -> {args.sweep_dir}/summary.parquet, "
-        f"metrics.parquet" + (f", {Path(result['figure']).name}" if result["figure"] else "")
+        "metrics.parquet, their data dictionaries (summary.columns.csv, metrics.columns.csv)"
+        + (f", {Path(result['figure']).name}" if result["figure"] else "")
     )
     print("swept keys: " + (", ".join(result["keys"]) or "(seed only)"))
     return 0

@@ -4,9 +4,10 @@ An experiment is a Hydra config `conf/experiment/NAME.yaml` run as a multirun:
 
     python -m sim -m +experiment=NAME
 
-Its runs land in `outputs/experiments/NAME/` and are collected there (`summary.parquet`,
-`metrics.parquet`, sim.studies.collect). A notebook calls `load(NAME)`: it reads those files, and only when
-they are missing runs that same command first, so the notebook never holds a second copy of the model.
+Its runs land in `outputs/experiments/NAME/` (under the outputs root, `sim.studies.naming`) and are
+collected there (`summary.parquet`, `metrics.parquet`, sim.studies.collect). A notebook calls
+`load(NAME)`: it reads those files, and only when they are missing runs that same command first, so
+the notebook never holds a second copy of the model.
 
 Two environment variables let tests and quick looks run the notebooks on small settings without
 editing them: `SIM_EXPERIMENTS_DIR` (where experiments live instead of outputs/experiments) and
@@ -31,7 +32,10 @@ ROOT = Path(__file__).resolve().parents[2]  # the repository (this file is sim/s
 
 
 def experiments_dir() -> Path:
-    return Path(os.environ.get("SIM_EXPERIMENTS_DIR", ROOT / "outputs" / "experiments")).resolve()
+    """$SIM_EXPERIMENTS_DIR, else experiments/ under the outputs root (sim.studies.naming.outputs_root)."""
+    from sim.studies.naming import experiments_root
+
+    return experiments_root().resolve()
 
 
 def extra_overrides() -> list[str]:

@@ -1,52 +1,132 @@
-"""Deterministic names for sweep and run directories (Hydra resolvers `sim.sweep_name`, `sim.run_dir`).
+"""Where outputs go, and deterministic, shell-safe names for sweep and run directories.
 
-The same command gives the same sweep directory and the same run directories, so running it again
-resumes it. `hydra.sweep.dir` defaults to `${sim.sweep_dir:outputs/multirun}`: the absolute path of
-outputs/multirun/NAME, NAME made of the command line's task overrides (`${sim.sweep_name:}`; sorted;
-Hydra's own `hydra...` overrides, e.g. the launcher, are left out, so the same sweep on another
-launcher lands in the same place). `hydra.sweep.subdir` is `${sim.run_dir:${hydra.job.override_dirname}}`:
-the job's overrides, `key=value` joined by commas. An experiment config (conf/experiment/NAME.yaml)
-sets `hydra.sweep.dir: ${sim.experiment_dir:NAME}`: outputs/experiments/NAME (or $SIM_EXPERIMENTS_DIR/NAME).
+**The outputs root** (`outputs_root`): `$SIM_OUTPUTS` if set (a relative value is taken from the working
+directory), else `outputs/` of the project (the directory that holds `conf/` and `pyproject.toml`
+beside the `sim` package: an editable install, as `bash tasks.sh` makes), else `./outputs` (a package
+installed away from its checkout). A run started from any directory lands there: single runs in
+ROOT/runs/, sweeps in ROOT/multirun/, experiments in ROOT/experiments/ (or `$SIM_EXPERIMENTS_DIR`),
+calibrations and sensitivity analyses in ROOT/calibration/ and ROOT/sensitivity/.
 
-Both sweep resolvers are computed once, in the process that starts the sweep, and cached in the
-sweep's config; Hydra copies that cache into every job's config (as it does for `${now:...}`), so
-workers in other processes, other working directories or on other machines resolve the same path.
+**Names** (`dir_name`): a readable slug of the overrides in `[A-Za-z0-9._-]` only (`=` becomes `-`, `,`
+becomes `_`, any other character or run of characters `-`; cut to MAX_SLUG characters), then `__` and
+the first HASH_LEN hex digits of the sha256 of the exact overrides (a sweep's: of their sorted list),
+so two different override sets never share a directory even when their slugs do. A name never needs
+quoting in a shell and never starts with `-` or `.`. The exact overrides are written inside, in
+`overrides.yaml` (`write_overrides`).
+
+- the sweep directory (`hydra.sweep.dir: ${sim.sweep_dir:multirun}`) is ROOT/multirun/NAME, NAME made of
+  the command line's task overrides, sorted, joined by `__`; Hydra's own `hydra...` overrides (the
+  launcher, its settings) are left out, so the same sweep on another launcher lands in the same place;
+- a run directory (`hydra.sweep.subdir: ${sim.run_dir:${hydra.job.override_dirname}}`) is named after
+  the job's overrides (Hydra's `override_dirname`, `key=value` joined by `__`, conf/config.yaml).
+
+The same command gives the same names, so running it again resumes it. An experiment config
+(conf/experiment/NAME.yaml) sets `hydra.sweep.dir: ${sim.experiment_dir:NAME}`.
+
+The sweep resolvers are computed once, in the process that starts the sweep, and cached in the sweep's
+config; Hydra copies that cache into every job's config (as it does for `${now:...}`), so workers in
+other processes, other working directories or on other machines resolve the same path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
-MAX_NAME = 120  # characters kept of a readable name before a hash replaces the rest
-_UNSAFE = re.compile(r"[^A-Za-z0-9._,=+\-()\[\]:@%]")
+MAX_SLUG = 100  # characters kept of the readable part of a name
+HASH_LEN = 10  # hex digits of the sha256 of the exact overrides (40 bits)
+SAFE = re.compile(r"[A-Za-z0-9._-]+")  # every name matches it: nothing to quote in a shell
+OVERRIDES_FILE = "overrides.yaml"  # the exact overrides, inside each sweep and run directory
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout holding sim/ (sim/studies/naming.py)
 
 
-def safe_name(text: str, empty: str) -> str:
-    """A file-system-safe directory name for `text`, unique per text (a hash marks any change)."""
+def outputs_root() -> Path:
+    """The absolute directory under which every output goes ($SIM_OUTPUTS, the project's outputs/ or ./outputs)."""
+    env = os.environ.get("SIM_OUTPUTS")
+    if env:
+        return Path(os.path.abspath(os.path.expanduser(env)))
+    if (PROJECT_ROOT / "conf" / "config.yaml").is_file() and (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "outputs"
+    return Path(os.path.abspath("outputs"))
+
+
+def under_outputs(sub: str) -> str:
+    """`sub` under the outputs root, absolute (an absolute `sub` is kept)."""
+    return os.path.join(outputs_root(), os.path.expanduser(sub))
+
+
+def slug(text: str) -> str:
+    """The readable part of a name: `=` -> `-`, `,` -> `_`, other characters outside [A-Za-z0-9._-] -> `-`."""
+    s = text.replace("=", "-").replace(",", "_")
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", s)
+    s = re.sub(r"-{2,}", "-", s)
+    s = s[:MAX_SLUG].strip("-._")
+    return s
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LEN]
+
+
+def dir_name(text: str, empty: str, exact: str | None = None) -> str:
+    """`slug__hash`: the slug of `text`, the hash of `exact` (default `text`); `empty` alone for no text."""
     if not text:
         return empty
-    safe = _UNSAFE.sub("_", text)
-    if safe.startswith("."):
-        safe = "_" + safe[1:]
-    if safe != text or len(safe) > MAX_NAME:
-        digest = hashlib.sha1(text.encode()).hexdigest()[:10]
-        safe = f"{safe[: MAX_NAME - 11]}-{digest}"
-    return safe
+    return f"{slug(text) or empty}__{digest(text if exact is None else exact)}"
 
 
 def is_hydra_override(text: str) -> bool:
     return text.lstrip("+~").startswith(("hydra.", "hydra/"))
 
 
+def task_overrides(overrides: list[str]) -> list[str]:
+    """The overrides that name a sweep: sorted, Hydra's own (`hydra...`) left out."""
+    return sorted(o for o in overrides if not is_hydra_override(o))
+
+
 def sweep_name_of(overrides: list[str]) -> str:
-    """The sweep directory's name for these command-line task overrides."""
-    task = sorted(o for o in overrides if not is_hydra_override(o))
-    return safe_name("__".join(task), empty="default")
+    """The sweep directory's name for these command-line overrides (the hash: of the sorted list itself)."""
+    task = task_overrides(overrides)
+    return dir_name("__".join(task), empty="default", exact=json.dumps(task))
+
+
+def run_dirname(override_dirname: str) -> str:
+    """A run directory's name for the job's `hydra.job.override_dirname`."""
+    return dir_name(str(override_dirname), empty="run")
+
+
+def write_overrides(directory: str | os.PathLike, overrides: list[str], **extra: object) -> Path:
+    """`DIR/overrides.yaml`: the exact overrides that name the directory (atomic; YAML that is also JSON)."""
+    from sim.run.io import atomic_path
+
+    path = Path(directory) / OVERRIDES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# the exact overrides behind this directory's name (sim/studies/naming.py)"]
+    lines.append(f"overrides: {json.dumps(list(overrides))}")
+    lines += [f"{k}: {json.dumps(v)}" for k, v in extra.items()]
+    text = "\n".join(lines) + "\n"
+    if path.exists() and path.read_text() == text:
+        return path
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path
+
+
+def read_overrides(directory: str | os.PathLike) -> list[str]:
+    """The overrides of `DIR/overrides.yaml` ([] if absent)."""
+    path = Path(directory) / OVERRIDES_FILE
+    if not path.exists():
+        return []
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    return [str(o) for o in data.get("overrides") or []]
 
 
 def _sweep_name() -> str:
@@ -55,25 +135,26 @@ def _sweep_name() -> str:
     return sweep_name_of(overrides_of(sys.argv[1:]))
 
 
-def _sweep_dir(base: str = "outputs/multirun") -> str:
+def _sweep_dir(base: str = "multirun") -> str:
     """The absolute sweep directory (workers on a Ray cluster do not share the launching cwd)."""
-    return os.path.abspath(os.path.join(base, _sweep_name()))
+    return os.path.join(under_outputs(base), _sweep_name())
 
 
 def _experiment_dir(name: str) -> str:
-    """An experiment's sweep directory (conf/experiment/NAME.yaml): $SIM_EXPERIMENTS_DIR/NAME, absolute.
-
-    `SIM_EXPERIMENTS_DIR` defaults to outputs/experiments, where `sim.studies.experiments.load` reads it.
-    """
-    return os.path.abspath(os.path.join(os.environ.get("SIM_EXPERIMENTS_DIR", "outputs/experiments"), name))
+    """An experiment's sweep directory (conf/experiment/NAME.yaml): $SIM_EXPERIMENTS_DIR/NAME, absolute."""
+    return str(experiments_root() / name)
 
 
-def run_dirname(override_dirname: str) -> str:
-    return safe_name(str(override_dirname), empty="run")
+def experiments_root() -> Path:
+    """`$SIM_EXPERIMENTS_DIR` (absolute), default ROOT/experiments; `sim.studies.experiments.load` reads it."""
+    env = os.environ.get("SIM_EXPERIMENTS_DIR")
+    return Path(os.path.abspath(env)) if env else outputs_root() / "experiments"
 
 
 def register_resolvers() -> None:
     """Register the resolvers (idempotent); imported by `sim.cli`, so every Hydra job has them."""
+    if not OmegaConf.has_resolver("sim.outputs"):
+        OmegaConf.register_new_resolver("sim.outputs", under_outputs, use_cache=True)
     if not OmegaConf.has_resolver("sim.sweep_name"):
         OmegaConf.register_new_resolver("sim.sweep_name", _sweep_name, use_cache=True)
     if not OmegaConf.has_resolver("sim.sweep_dir"):

@@ -578,7 +578,9 @@ class Result:
 
 
 def default_out(defn: Definition) -> Path:
-    return Path(os.environ.get("SIM_CALIBRATION_DIR", ROOT / "outputs" / "calibration")) / defn.name
+    from sim.studies.naming import outputs_root
+
+    return Path(os.environ.get("SIM_CALIBRATION_DIR", outputs_root() / "calibration")) / defn.name
 
 
 def load(

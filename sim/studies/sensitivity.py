@@ -1,7 +1,8 @@
 """Global sensitivity analysis with SALib: Sobol indices, and Morris screening, over a Hydra sweep.
 
     python -m sim.studies.sensitivity experiments/sensitivity/overload_sobol.yaml [--out DIR]
-        [--dry-run] [--analyze-only] [hydra overrides for the sweep, e.g. hydra/launcher=ray]
+        [--dry-run] [--analyze-only] [model overrides, hydra overrides for the sweep, e.g. hydra/launcher=ray]
+        [--set KEY=VALUE ...: the definition's settings, e.g. --set N=8 seeds=[0]]
 
 An experiment (YAML, see experiments/sensitivity/) names the parameters and their ranges, the output
 metrics, the method and its sample size. This module
@@ -16,7 +17,8 @@ metrics, the method and its sample size. This module
 4. reads each output from summary.parquet, averages it over the seeds of each sample point, and
    computes the indices with bootstrap confidence intervals: Sobol first-order `S1` and total `ST`
    (Saltelli's scheme), or Morris `mu_star` (with `sigma`, `mu`); writes `OUT/indices.csv`,
-   `OUT/indices.parquet` and the bar plot `OUT/indices.png`.
+   `OUT/indices.parquet` and the bar plot `OUT/indices.png` (intervals drawn within each index's range,
+   `drawn_interval`; the tables keep the raw values).
 """
 
 from __future__ import annotations
@@ -127,15 +129,101 @@ def parameter_bounds(where: str, key: str, bounds: Any, config_key: bool = True)
     return float(bounds[0]), float(bounds[1])
 
 
-def load(path: str | os.PathLike) -> Experiment:
-    """Read and check an experiment definition (one line naming the key at fault otherwise)."""
+def is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: The settings of a definition besides its parameters, outputs and arms: what each allows, and its check
+SETTINGS: dict[str, tuple[str, Any]] = {
+    "name": ("1-64 letters, digits, '_', '-' or '.' (it names the output directory)", lambda v: _safe_name(v)),
+    "description": ("text", lambda v: isinstance(v, str)),
+    "levels": ("an integer >= 2 (Morris grid levels)", lambda v: is_int(v) and v >= 2),
+    "second_order": ("true or false", lambda v: isinstance(v, bool)),
+    "sample_seed": ("an integer >= 0", lambda v: is_int(v) and v >= 0),
+    "conf_level": ("a number in (0, 1)", lambda v: is_number(v) and 0 < v < 1),
+    "num_resamples": ("an integer >= 1 (bootstrap resamples)", lambda v: is_int(v) and v >= 1),
+    "overrides": ("a list of model overrides, e.g. [n_agents=500]", lambda v: _strings(v)),
+    "outputs": ("a list of output columns, e.g. [final.esteban_ray]", lambda v: v is None or _strings(v)),
+    "design": ("a file path", lambda v: v is None or isinstance(v, str)),
+}
+
+
+def _safe_name(v: Any) -> bool:
+    from sim.config.params import SAFE_NAME
+
+    return isinstance(v, str) and SAFE_NAME.fullmatch(v) is not None and ".." not in v
+
+
+def _strings(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str | int | float) and not isinstance(x, bool) for x in v)
+
+
+def given_as(sets: dict[str, Any], key: str, value: Any) -> str:
+    """How a message names a setting: `--set KEY=VALUE` when the command line gave it, else `KEY=VALUE`."""
+    label = sets.get("--label", {}).get(key)
+    if label:
+        return label
+    return f"--set {key}={value!r}" if key in sets else f"{key}={value!r}"
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """The command line's `--set KEY=VALUE` (values read as YAML: `N=8`, `seeds=[0, 1]`), in order."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        if not eq or not key:
+            raise InputError(f"--set {item!r}: a KEY=VALUE expected, e.g. --set N=8 seeds=[0]")
+        try:
+            out[key] = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise InputError(f"--set {item!r}: the value is not YAML ({str(err).splitlines()[0]})") from None
+    return out
+
+
+def load(path: str | os.PathLike, sets: dict[str, Any] | None = None) -> Experiment:
+    """Read and check an experiment definition (one line naming the key at fault otherwise).
+
+    `sets`: the command line's `--set KEY=VALUE`, each replacing the definition's KEY before the checks,
+    which then name it as `--set KEY=VALUE`.
+    """
     from sim.studies.headlines import HEADLINES
 
     path = Path(path)
     where = f"experiment {path}"
-    raw = read_definition(path, where, Experiment, ("name", "method", "N", "parameters"))
+    raw = read_definition(path, where, Experiment, ())
+    sets = dict(sets or {})
+    fields = sorted({f.name for f in dataclasses.fields(Experiment)} - {"path"})
+    for key in sets:
+        if key != "--label" and key not in fields:
+            model = "." in key or "/" in key or key.lstrip("+~") in _model_keys()
+            hint = " (a model or sweep override: give it before --set, which takes every KEY=VALUE after it)"
+            raise InputError(
+                f"{where}: --set {key}={sets[key]!r}: unknown experiment key {key!r}{hint if model else ''}; "
+                f"allowed: {', '.join(fields)}"
+            )
+    raw |= {k: v for k, v in sets.items() if k != "--label"}
+    for key in ("name", "method", "N", "parameters"):
+        if key not in raw:
+            raise InputError(f"{where}: missing key {key!r}")
+    for key, (allowed, ok) in SETTINGS.items():
+        if key in raw and not ok(raw[key]):
+            raise InputError(f"{where}: {given_as(sets, key, raw[key])}; allowed: {allowed}")
     if raw["method"] not in METHODS:
-        raise InputError(f"{where}: method={raw['method']!r}; allowed: one of {', '.join(METHODS)}")
+        raise InputError(f"{where}: {given_as(sets, 'method', raw['method'])}; allowed: one of {', '.join(METHODS)}")
+    if "launcher" in raw:
+        from sim.config.preflight import hydra_group_options
+
+        launchers = list(hydra_group_options("launcher"))
+        if raw["launcher"] not in launchers:
+            raise InputError(
+                f"{where}: {given_as(sets, 'launcher', raw['launcher'])}; allowed: one of {', '.join(launchers)}"
+            )
+    if not isinstance(raw["parameters"], dict):
+        raise InputError(
+            f"{where}: {given_as(sets, 'parameters', raw['parameters'])}; allowed: a mapping KEY: [low, high]"
+        )
     params = {key: parameter_bounds(where, key, bounds) for key, bounds in (raw["parameters"] or {}).items()}
     if len(params) < 2:
         raise InputError(f"{where}: parameters: at least 2 needed")
@@ -170,18 +258,25 @@ def load(path: str | os.PathLike) -> Experiment:
             raise InputError(f"{where}: method posterior needs headlines (the comparisons to evaluate)")
     elif raw.get("design"):
         raise InputError(f"{where}: design={raw['design']!r} is for method posterior only")
+    seeds = raw.get("seeds", [0])
+    if not (isinstance(seeds, list) and seeds and all(is_int(v) and v >= 0 for v in seeds)):
+        raise InputError(f"{where}: {given_as(sets, 'seeds', seeds)}; allowed: a list of integers >= 0, e.g. [0, 1]")
+    if not is_int(raw["N"]):
+        raise InputError(f"{where}: {given_as(sets, 'N', raw['N'])}; allowed: an integer")
     exp = Experiment(
-        **{
-            **raw,
-            "parameters": params,
-            "outputs": list(raw["outputs"]),
-            "headlines": headlines,
-            "seeds": [int(s) for s in raw.get("seeds", [0])],
-        },
+        **{**raw, "parameters": params, "outputs": list(raw["outputs"]), "headlines": headlines, "seeds": seeds},
         path=path,
     )
-    check_size(exp, f"N={exp.N}", f"seeds={exp.seeds}")
+    check_size(exp, given_as(sets, "N", exp.N), given_as(sets, "seeds", exp.seeds))
     return exp
+
+
+@functools.lru_cache(maxsize=1)
+def _model_keys() -> frozenset[str]:
+    """The model config's top-level keys and config groups (a `--set` of one is a model override put there)."""
+    from sim.config.compose import CONF_DIR
+
+    return frozenset({f.name for f in dataclasses.fields(Config)} | {p.name for p in CONF_DIR.iterdir() if p.is_dir()})
 
 
 def check_size(exp: Experiment, n_text: str, seeds_text: str) -> None:
@@ -197,18 +292,19 @@ def check_size(exp: Experiment, n_text: str, seeds_text: str) -> None:
         raise InputError(f"{where}: {seeds_text}; allowed: at least 2 with headlines (Monte Carlo intervals)")
 
 
-def shrink(exp: Experiment, n: int | None, seeds: str | None) -> None:
-    """The command line's --N and --seeds in place of the definition's, checked as the definition's are."""
+def command_line_sets(items: list[str], n: int | None, seeds: str | None) -> dict[str, Any]:
+    """`--set KEY=VALUE ...` with the older `--N` and `--seeds` (comma-separated) as the same settings."""
+    sets = parse_sets(items)
+    labels = {}
     if n is not None:
-        exp.N = n
+        sets["N"], labels["N"] = n, f"--N={n}"
     if seeds is not None:
         try:
-            exp.seeds = [int(v) for v in seeds.split(",")]
+            sets["seeds"] = [int(v) for v in seeds.split(",")]
         except ValueError:
-            raise InputError(
-                f"experiment {exp.path}: --seeds={seeds!r}; allowed: comma-separated integers, e.g. 0,1"
-            ) from None
-    check_size(exp, f"--N={exp.N}", f"--seeds={seeds!r}")
+            raise InputError(f"--seeds={seeds!r}; allowed: comma-separated integers, e.g. 0,1") from None
+        labels["seeds"] = f"--seeds={seeds!r}"
+    return sets | ({"--label": labels} if labels else {})
 
 
 def design_path(exp: Experiment) -> Path:
@@ -675,6 +771,21 @@ def signs_plot(exp: Experiment, effects: Any, table: Any, path: Path) -> None:
         fig.savefig(tmp, dpi=110, format="png")
 
 
+#: The range each index lives in: Sobol's shares of variance in [0, 1], Morris' mu* (a mean of |effects|) >= 0
+INDEX_RANGE = {"S1": (0.0, 1.0), "ST": (0.0, 1.0), "mu_star": (0.0, np.inf)}
+RANGE_WORDS = {"sobol": "[0, 1]", "morris": "mu* >= 0"}
+
+
+def drawn_interval(col: str, value: np.ndarray, half: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The confidence interval value +- half as the figure draws it: clipped to the index's valid range.
+
+    SALib's bootstrap intervals are symmetric and can reach below 0 (or above 1 for a Sobol index), where
+    the index cannot be; the tables keep the raw value and half-width.
+    """
+    lo, hi = INDEX_RANGE.get(col, (-np.inf, np.inf))
+    return np.clip(value - half, lo, hi), np.clip(value + half, lo, hi)
+
+
 def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     import textwrap
 
@@ -694,21 +805,12 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     for ax, output in zip(axes[:, 0], exp.outputs, strict=True):
         sub = table[table.output == output].set_index("parameter").loc[list(exp.parameters)]
         for k, (col, label) in enumerate(bars):
+            at = x + (k - 0.5) * 0.38
+            ax.bar(at, sub[col], width=0.38, label=label, color=f"C{k}")
             err = sub.get(f"{col}_conf")
-            yerr = None
-            if err is not None:  # mu* and sigma are >= 0: an interval is not drawn below 0
-                value, half = sub[col].to_numpy(float), err.to_numpy(float)
-                low = np.minimum(half, np.maximum(value, 0.0)) if col == "mu_star" else half
-                yerr = np.vstack([low, half])
-            ax.bar(
-                x + (k - 0.5) * 0.38,
-                sub[col],
-                width=0.38,
-                label=label,
-                color=f"C{k}",
-                yerr=yerr,
-                capsize=3,
-            )
+            if err is not None:  # the interval within the index's range, whatever the raw estimate
+                lo, hi = drawn_interval(col, sub[col].to_numpy(float), err.to_numpy(float))
+                ax.errorbar(at, (lo + hi) / 2, yerr=(hi - lo) / 2, fmt="none", ecolor="0.15", capsize=3, lw=1)
         ax.set_xticks(
             x, list(exp.parameters) if ax is axes[-1][0] else [""] * len(x), rotation=30, ha="right", fontsize=8
         )
@@ -723,8 +825,8 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
     runs = int(table["runs"].iloc[0])
     what = "Sobol indices" if exp.method == "sobol" else "Morris screening"
     fig.suptitle(
-        f"{exp.name}: {what}, {int(exp.conf_level * 100)}% bootstrap CI\n"
-        f"N={exp.N}, {runs} runs, {len(exp.seeds)} seed(s) per point",
+        f"{exp.name}: {what}, {int(exp.conf_level * 100)}% bootstrap CI drawn within {RANGE_WORDS[exp.method]} "
+        f"(raw bounds in indices.csv)\nN={exp.N}, {runs} runs, {len(exp.seeds)} seed(s) per point",
         fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.8 / fig.get_figheight()))  # room for the two-line title
@@ -735,25 +837,39 @@ def bar_plot(exp: Experiment, table: Any, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.studies.sensitivity", description=__doc__.splitlines()[0])
     parser.add_argument("experiment", type=Path, help="experiment definition (YAML)")
-    parser.add_argument("--out", type=Path, help="output directory (default: outputs/sensitivity/NAME)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="output directory (default: $SIM_SENSITIVITY_DIR/NAME, else sensitivity/NAME under the outputs root)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="write the sample and print the sweep command")
     parser.add_argument("--analyze-only", action="store_true", help="recompute the indices from finished runs")
-    parser.add_argument("--N", type=int, help="the definition's N (sample size) instead, e.g. a quick --N 2")
-    parser.add_argument("--seeds", help="the definition's model seeds instead, comma-separated, e.g. 0,1")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="replace a setting of the definition (values read as YAML), e.g. --set N=8 seeds=[0] levels=6",
+    )
+    parser.add_argument("--N", type=int, help="the same as --set N=VALUE, e.g. a quick --N 2")
+    parser.add_argument("--seeds", help="the same as --set seeds=[...], comma-separated, e.g. 0,1")
     parser.add_argument("overrides", nargs="*", help="extra overrides for the sweep (e.g. hydra/launcher=ray)")
     args = parser.parse_intermixed_args(argv)
     try:
-        exp = load(args.experiment)
-        shrink(exp, args.N, args.seeds)
+        exp = load(args.experiment, command_line_sets([i for group in args.sets for i in group], args.N, args.seeds))
+        fields = {f.name for f in dataclasses.fields(Experiment)} - {"path"}
         for o in args.overrides:
-            if o.split("=", 1)[0] in ("N", "seeds"):
-                key, value = o.split("=", 1)
-                raise InputError(f"{o}: the experiment's {key} is set with --{key} {value}, not as a model override")
+            if o.split("=", 1)[0] in fields:
+                raise InputError(
+                    f"{o}: the experiment's {o.split('=', 1)[0]} is set with --set {o}, not as a model override"
+                )
         model_overrides = [o for o in args.overrides if not o.lstrip("+~").startswith("hydra")]
         if model_overrides:  # checked with the sample, before anything is written
             exp.overrides = [*exp.overrides, *model_overrides]
             args.overrides = [o for o in args.overrides if o not in model_overrides]
-        out = (args.out or Path("outputs") / "sensitivity" / exp.name).resolve()
+        out = (args.out or sensitivity_root() / exp.name).resolve()
         x = sample(exp)
         if not args.analyze_only:
             check_sample(exp, x)
@@ -815,6 +931,13 @@ class Results:
     effects: Any = None  # posterior: one row per point and headline
 
 
+def sensitivity_root() -> Path:
+    """$SIM_SENSITIVITY_DIR, else sensitivity/ under the outputs root (sim.studies.naming.outputs_root)."""
+    from sim.studies.naming import outputs_root
+
+    return Path(os.environ.get("SIM_SENSITIVITY_DIR", outputs_root() / "sensitivity"))
+
+
 def results(name: str, run_if_missing: bool = True) -> Results:
     """The results of the experiment `name`, run first (`main`) if missing: for notebooks.
 
@@ -825,8 +948,7 @@ def results(name: str, run_if_missing: bool = True) -> Results:
 
     defs = Path(os.environ.get("SIM_SENSITIVITY_DEFINITIONS", DEFINITIONS))
     exp = load(defs / f"{name}.yaml")
-    root = Path(os.environ.get("SIM_SENSITIVITY_DIR", Path(__file__).resolve().parents[2] / "outputs" / "sensitivity"))
-    out = (root / exp.name).resolve()
+    out = (sensitivity_root() / exp.name).resolve()
     done = out / ("signs.parquet" if exp.method == "posterior" else "indices.parquet")
     if not done.exists() or done.stat().st_mtime < (defs / f"{name}.yaml").stat().st_mtime:
         if not run_if_missing:

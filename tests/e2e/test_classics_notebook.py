@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.notebooks import INLINE, displayed_images
-from tests.support.threads import child_env
+from tests.support.notebooks import displayed_images, execute, small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "classics.ipynb"
@@ -32,17 +31,15 @@ def test_notebook_is_saved_without_outputs():
 
 @pytest.mark.slow
 def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    monkeypatch.setenv("CLASSICS_FIG_DIR", str(tmp_path))  # the kernel inherits it: figures go here
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
-    monkeypatch.setenv("CLASSICS_SMALL", "1")  # small settings: fewer agents, seeds and sweep points
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    )
-    client.execute(env=child_env())  # the kernel: one numba thread under xdist
+    # the kernel inherits them: figures go to CLASSICS_FIG_DIR (tmp_path), CLASSICS_SMALL=1 (fewer agents, seeds
+    # and sweep points), Jupyter's matplotlib backend (a figure shown is an output)
+    env = small_settings("classics", tmp_path)
+    assert env["CLASSICS_FIG_DIR"] == str(tmp_path) and env["CLASSICS_SMALL"] == "1"
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    nb = execute("classics")
     assert {p.name for p in tmp_path.glob("*.png")} == FIGURES
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

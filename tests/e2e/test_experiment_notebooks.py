@@ -1,10 +1,11 @@
 """The experiments (conf/experiment/NAME.yaml + experiments/NAME.ipynb): configs, notebooks, stripped saves.
 
 Each notebook runs top to bottom with nbclient on small settings (its sweep, 3 seeds of 120 agents, run
-by `sim.studies.experiments.load` into a temporary directory), draws its figures, and a second load reads the
-outputs without running anything. The kernel has Jupyter's matplotlib backend, and every figure a notebook
-draws must be shown in it (an output with an image), not only saved. Every notebook of experiments/ is
-saved without outputs.
+by `sim.studies.experiments.load` into a temporary directory; the settings are those of
+tests/support/notebooks.py, which also executes the notebooks for the documentation site), draws its
+figures, and a second load reads the outputs without running anything. The kernel has Jupyter's
+matplotlib backend, and every figure a notebook draws must be shown in it (an output with an image), not
+only saved. Every notebook of experiments/ is saved without outputs.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from tests.support.notebooks import INLINE, displayed_images
-from tests.support.sensitivity import headlines_definition
-from tests.support.threads import child_env
+from tests.support.notebooks import displayed_images, execute, small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
@@ -34,8 +33,6 @@ SCENARIOS = {
     "interventions": {"pandemic_shock", "literacy_training", "capped_hyperconnectivity"},
     "forums": {"sealed_forums", "baseline", "porous_forums"},
 }
-# small settings: the surge (steps 50-109) still ends 40 steps before the last step
-SMALL = "n_agents=120 n_groups=4 steps=150 seed=range(0,3)"
 STRIP = "python -m nbstripout --keep-id experiments/*.ipynb"
 
 
@@ -120,19 +117,14 @@ def test_experiment_dir_resolver(monkeypatch, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     from sim.studies import experiments
 
-    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))  # the kernel and the sweep inherit both
-    monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", SMALL)
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
-    nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
-    )
-    client.execute(env=child_env())  # the kernel: one numba thread under xdist
+    # SIM_EXPERIMENTS_DIR (tmp_path), SIM_EXPERIMENT_OVERRIDES and MPLBACKEND: the kernel and the sweep inherit them
+    for key, value in small_settings(name, tmp_path).items():
+        monkeypatch.setenv(key, value)
+    nb = execute(name, timeout=300)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("outputs missing; running" in o.get("text", "") for o in outputs)  # the first load ran the sweep
@@ -194,19 +186,17 @@ def test_ablation_config_switches_one_mechanism_per_variant():
     assert set(SWITCHES) <= switched, set(SWITCHES) - switched
 
 
-def executed_text(name: str) -> tuple[str, int]:
-    """Run experiments/NAME.ipynb top to bottom (no cell may fail); its text and Markdown outputs, and images.
+def executed_text(name: str, tmp_path: Path, monkeypatch) -> tuple[str, int]:
+    """Run experiments/NAME.ipynb top to bottom at small settings (no cell may fail); its text outputs, and images.
 
-    The images are the outputs with `image/png` data: figures drawn in the notebook or read from files.
+    The small settings (tests/support/notebooks.py) put every output under `tmp_path`. The images are the
+    outputs with `image/png` data: figures drawn in the notebook or read from files.
     """
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    nb = nbformat.read(EXPERIMENTS / f"{name}.ipynb", as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(EXPERIMENTS)}}
-    )
-    client.execute(env=child_env())
+    for key, value in small_settings(name, tmp_path).items():
+        monkeypatch.setenv(key, value)
+    nb = execute(name)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
@@ -215,12 +205,9 @@ def executed_text(name: str) -> tuple[str, int]:
 
 @pytest.mark.slow
 def test_ablation_notebook_runs_on_small_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("SIM_EXPERIMENTS_DIR", str(tmp_path))
-    monkeypatch.setenv("SIM_EXPERIMENT_OVERRIDES", "n_agents=100 n_groups=4 steps=120 seed=range(0,2)")
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "ablation.md"
     before = results.read_bytes() if results.exists() else None
-    text, shown = executed_text("ablation")
+    text, shown = executed_text("ablation", tmp_path, monkeypatch)  # 2 seeds of 100 agents, 120 steps
     assert "outputs missing; running" in text and "small settings: docs/results left as they are" in text
     assert "holds" in text or "fails" in text  # the claims were evaluated
     assert "What produces these conclusions" in text and "asociality -> marginalization chain" in text
@@ -272,38 +259,9 @@ def test_window_means_final_values_and_ci_tables():
 def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkeypatch):
     """experiments/review_calibration.ipynb on a tiny definition: it runs the calibration, reads it, writes no docs."""
     pytest.importorskip("pyabc")
-    import yaml
-
-    tiny = {
-        "name": "tiny_review",
-        "model": [
-            "scenario=pandemic_shock",
-            "n_agents=80",
-            "n_groups=4",
-            "steps=40",
-            "exposure.start=10",
-            "exposure.length=10",
-        ],
-        "corpora": 3,
-        "particles": 6,
-        "generations": 2,
-        "predictive": 4,
-        "parameters": {"attention.capacity": [1.5, 4.0], "obs.examined": [0.3, 1.0]},
-        "patterns": [
-            {"stat": "review_mixed", "target": 0.39, "scale": 0.068, "why": "KF6"},
-            {"stat": "review_other", "target": 0.36, "scale": 0.067, "why": "KF6"},
-            {"stat": "engagement_gap", "below": 0.0, "scale": 0.01, "why": "KF12"},
-        ],
-    }
-    definition = tmp_path / "tiny.yaml"
-    definition.write_text(yaml.safe_dump(tiny))
-    monkeypatch.setenv("SIM_CALIBRATION_DEFINITION", str(definition))
-    monkeypatch.setenv("SIM_CALIBRATION_DIR", str(tmp_path / "calibration"))
-    monkeypatch.setenv("SIM_CALIBRATION_WORKERS", "1")
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "review_calibration.md"
     before = results.read_bytes() if results.exists() else None
-    text, shown = executed_text("review_calibration")
+    text, shown = executed_text("review_calibration", tmp_path, monkeypatch)  # tiny.yaml: 6 particles, 2 generations
     assert "outputs missing or stale; running" in text and "small settings: docs/results left as they are" in text
     assert "pinned down" in text and "of the draws" in text and "defaults lie inside" in text
     out = tmp_path / "calibration" / "tiny_review"
@@ -316,30 +274,9 @@ def test_review_calibration_notebook_runs_on_a_tiny_calibration(tmp_path, monkey
 @pytest.mark.slow
 def test_sensitivity_notebook_runs_on_tiny_experiments(tmp_path, monkeypatch):
     """experiments/sensitivity.ipynb on tiny definitions: runs them, reads them, computes its verdicts, no docs."""
-    import numpy as np
-    import pandas as pd
-
-    defs = tmp_path / "definitions"
-    defs.mkdir()
-    rng = np.random.default_rng(0)
-    post = pd.DataFrame(
-        {"attention.capacity": rng.uniform(1.5, 4.0, 10), "ties.exclusion_rate": rng.uniform(0.02, 0.3, 10)}
-    )
-    post.assign(weight=0.1).to_parquet(tmp_path / "posterior.parquet")
-    for name, method, n, design in (
-        ("headlines_posterior", "posterior", 4, f"design: {tmp_path / 'posterior.parquet'}"),
-        ("headlines_morris", "morris", 1, ""),
-        ("headlines_sobol", "sobol", 2, ""),
-    ):
-        # two headlines of one arm: three small sweeps in all
-        text = headlines_definition(name, method, n, "[profession_engagement_gap, profession_resister_gap]", design)
-        (defs / f"{name}.yaml").write_text(text)
-    monkeypatch.setenv("SIM_SENSITIVITY_DEFINITIONS", str(defs))
-    monkeypatch.setenv("SIM_SENSITIVITY_DIR", str(tmp_path / "sensitivity"))
-    monkeypatch.setenv("MPLBACKEND", INLINE)  # Jupyter's backend: a figure shown is an output
     results = ROOT / "docs" / "results" / "sensitivity.md"
     before = results.read_bytes() if results.exists() else None
-    text, shown = executed_text("sensitivity")
+    text, shown = executed_text("sensitivity", tmp_path, monkeypatch)  # three tiny sweeps, two headlines
     assert text.count("outputs missing or older than the definition; running") == 3
     assert "small settings: docs/results left as they are" in text
     # the verdicts are computed for both headlines, and the Morris and Sobol sentences name them

@@ -94,7 +94,7 @@ def test_a_big_integer_is_refused_by_its_bound_not_by_a_traceback():
     [
         (["foo=1"], "unknown config key: foo='1'; allowed keys at top level: attention, docking"),
         (["foo.bar=1"], "unknown config key: foo.bar='1'; allowed keys at top level: attention"),
-        (["network.foo.bar=1"], "unknown config key: network.foo.bar='1'; allowed keys at network: beta, k"),
+        (["network.foo.bar=1"], "unknown config key: network.foo.bar='1'; allowed keys at network: beta, "),
         (["n_agents.x=1"], "unknown config key: n_agents.x='1'; n_agents is a value, no section"),
         (["metrics={foo: 1}"], "unknown config key: metrics.foo (in metrics={foo: 1}); allowed keys at metrics:"),
         (["=5"], "unknown config key: ='5'"),

@@ -185,7 +185,7 @@ def test_a_failed_run_is_reported_by_its_overrides_while_the_others_complete(tmp
     args = ["-m", *SMALL, "seed=0,1,2", f"hydra.sweep.dir={sdir}"]
     assert cli(tmp_path, *args).returncode == 0
     runs = run_dirs(sdir)
-    (bad,) = [d for d in runs.values() if "seed=1" in d.name]
+    (bad,) = [d for d in runs.values() if "seed-1" in d.name]
     (bad / MARKER).unlink()  # make it a run to redo, and one that cannot be written
     (bad / "metrics.parquet").unlink()
     (bad / "metrics.parquet").mkdir()

@@ -281,8 +281,94 @@ def test_the_command_line_shrinks_an_experiment_and_checks_model_overrides_first
     assert not (tmp_path / "o").exists()  # refused before the sample was written
     assert run("--N", "3").returncode == 2 and "--N=3; allowed: a power of 2" in run("--N", "3").stderr
     assert "--seeds='a'" in run("--seeds", "a").stderr
-    assert "is set with --N 1" in run("N=1").stderr
+    assert "is set with --set N=1, not as a model override" in run("N=1").stderr
     ok = run("--N", "2", "--seeds", "0,1", "n_agents=40", "--dry-run")
     assert ok.returncode == 0, ok.stderr
     assert "16 sample points x 2 seed(s) = 32 runs" in ok.stdout and " n_agents=40 " in ok.stdout
     assert len(list((tmp_path / "o" / "conf" / "sample").glob("*.yaml"))) == 16
+
+
+def test_set_replaces_the_definitions_settings_checked_before_anything_is_written(tmp_path):
+    """`--set KEY=VALUE` (YAML values) replaces a setting of the definition; a bad one is one line, nothing written."""
+    path = tmp_path / "morris.yaml"
+    path.write_text(TINY.format(method="morris", N=20))
+    out = tmp_path / "o"
+
+    def run(*args):
+        cmd = [sys.executable, "-m", "sim.studies.sensitivity", str(path), "--out", str(out), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    refusals = {
+        ("--set", "conf_level=1.5"): "--set conf_level=1.5; allowed: a number in (0, 1)",
+        ("--set", "levels=1"): "--set levels=1; allowed: an integer >= 2",
+        ("--set", "num_resamples=0"): "--set num_resamples=0; allowed: an integer >= 1",
+        ("--set", "seeds=0"): "--set seeds=0; allowed: a list of integers >= 0",
+        ("--set", "seeds=[0, -1]"): "--set seeds=[0, -1]; allowed: a list of integers >= 0",
+        ("--set", "N=0"): "--set N=0; allowed: a power of 2 for sobol, >= 1 for morris",
+        ("--set", "N=two"): "--set N='two'; allowed: an integer",
+        ("--set", "method=fast"): "--set method='fast'; allowed: one of sobol, morris, posterior",
+        ("--set", "launcher=nope"): "--set launcher='nope'; allowed: one of ",
+        ("--set", "second_order=maybe"): "--set second_order='maybe'; allowed: true or false",
+        ("--set", "nope=1"): "--set nope=1: unknown experiment key 'nope'; allowed: N, conf_level",
+        ("--set", "N=2", "n_agents=40"): "unknown experiment key 'n_agents' (a model or sweep override: give it before",
+        ("--set", "N"): "--set 'N': a KEY=VALUE expected",
+        ("--set", "method=sobol"): "N=20; allowed: a power of 2 for sobol",  # checked together, as in the file
+        ("levels=6",): "levels=6: the experiment's levels is set with --set levels=6, not as a model override",
+    }
+    for args, message in refusals.items():
+        proc = run(*args)
+        assert proc.returncode == 2 and message in proc.stderr, (args, proc.stderr)
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert not out.exists(), args  # refused before the sample was written
+
+    ok = run("n_agents=30", "--set", "N=2", "seeds=[3]", "levels=6", "--set", "sample_seed=5", "--dry-run")
+    assert ok.returncode == 0, ok.stderr
+    assert "morris, 8 sample points x 1 seed(s) = 8 runs" in ok.stdout  # N (D + 1) = 2 x 4
+    assert " seed=3 " in ok.stdout and " n_agents=30 " in ok.stdout
+    design = pd.read_csv(out / "design.csv")
+    steps = (design["influence.rate"] - 0.05) / (0.4 - 0.05) * 5  # on the grid of 6 levels: multiples of 1/5
+    assert (
+        len(design) == 8
+        and np.allclose(steps, np.round(steps))
+        and not np.allclose(steps * 3 / 5, np.round(steps * 3 / 5))
+    )
+
+
+def test_intervals_are_drawn_within_the_range_of_the_index():
+    value, half = np.array([-0.05, 0.5, 0.97, 0.02]), np.array([0.1, 0.1, 0.1, 0.5])
+    lo, hi = sa.drawn_interval("S1", value, half)
+    assert np.allclose(lo, [0.0, 0.4, 0.87, 0.0]) and np.allclose(hi, [0.05, 0.6, 1.0, 0.52])
+    lo, hi = sa.drawn_interval("mu_star", np.array([0.01, 2.0]), np.array([0.05, 3.0]))
+    assert np.allclose(lo, [0.0, 0.0]) and np.allclose(hi, [0.06, 5.0])
+    lo, hi = sa.drawn_interval("mu", np.array([-1.0]), np.array([0.5]))  # mu is signed: not clipped
+    assert np.allclose(lo, [-1.5]) and np.allclose(hi, [-0.5])
+
+
+def test_the_sobol_figure_draws_clipped_intervals_and_says_so(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    exp = sa.load(EXPERIMENTS[0].parent / "overload_sobol.yaml")
+    rows = [
+        {"output": o, "parameter": p, "S1": -0.05, "S1_conf": 0.1, "ST": 0.95, "ST_conf": 0.2, "noise_share": 0.1}
+        for o in exp.outputs
+        for p in exp.parameters
+    ]
+    table = pd.DataFrame(rows).assign(runs=10)
+    drawn, titles = [], []
+    real = Axes.errorbar
+    monkeypatch.setattr(
+        Axes,
+        "errorbar",
+        lambda ax, x, y, yerr=None, **kw: drawn.append((y - yerr, y + yerr)) or real(ax, x, y, yerr=yerr, **kw),
+    )
+    from matplotlib.figure import Figure
+
+    real_title = Figure.suptitle
+    monkeypatch.setattr(Figure, "suptitle", lambda fig, t, **kw: titles.append(t) or real_title(fig, t, **kw))
+    sa.bar_plot(exp, table, tmp_path / "indices.png")
+    lows = np.concatenate([lo for lo, _ in drawn])
+    highs = np.concatenate([hi for _, hi in drawn])
+    assert len(drawn) == 2 * len(exp.outputs) and lows.min() == 0.0 and highs.max() == 1.0
+    assert np.allclose(sorted(set(np.round(highs, 6))), [0.05, 1.0])
+    assert "CI drawn within [0, 1] (raw bounds in indices.csv)" in titles[0]
+    assert (tmp_path / "indices.png").stat().st_size > 10_000

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from sim.config.errors import InputError
 
 SMALL_HEADLINES = ["n_agents=60", "n_groups=2", "steps=30", "exposure.start=10", "exposure.length=10"]
@@ -31,6 +29,8 @@ num_resamples: 100
 
 def assert_refused(tmp_path: Path, cases: dict[str, tuple[str, str]], check) -> None:
     """Each case's definition text, read by `check(path)`, raises an InputError containing its message."""
+    import pytest  # here: headlines_definition also serves the docs build (tests/support/notebooks.py), without pytest
+
     for name, (text, message) in cases.items():
         path = tmp_path / f"{name.replace(' ', '_')}.yaml"
         path.write_text(text)
