@@ -238,7 +238,11 @@ def run_classroom(
             url = server.wait_url()
             time.sleep(1.0)
             rss_idle = server.rss_mb()
-            got = asyncio.run(_classroom(url, sessions, steps, pause_s, server, arrive_s))
+            try:
+                got = asyncio.run(_classroom(url, sessions, steps, pause_s, server, arrive_s))
+            except Exception as err:
+                server.stop()
+                raise RuntimeError(f"{err}\nthe server's log ends with:\n{''.join(server.log[-60:])}") from err
             deadline = got["closed_at"] + release_s + 60
             while time.monotonic() < deadline:
                 recs = records(stats)

@@ -100,7 +100,7 @@ def exposure_series(model: TeachingModel, y_axis: int = 1) -> dict:
     return s
 
 
-# Panel headings (the histogram's names the step it shows).
+# Panel headings.
 TITLES = {
     "stance": "Stance: mean, adopters and resisters",
     "histogram": "Stance distribution",
@@ -110,11 +110,16 @@ TITLES = {
 }
 
 
-def chart_title(name: str, model: TeachingModel) -> str:
-    """The heading of a plot's panel."""
-    if name == "histogram":
-        return f"{TITLES[name]} at step {model.state.t}"
+def chart_title(name: str) -> str:
+    """The heading of a plot's panel (the same for the whole run: what changes is in the caption)."""
     return TITLES[name]
+
+
+def chart_caption(name: str, model: TeachingModel) -> str:
+    """The line above a plot that changes with the step (HTML; empty for most plots)."""
+    if name == "histogram":
+        return f"<b>Step {model.state.t}</b> (bars), and step 0 (dashed line)"
+    return ""
 
 
 def _base(
@@ -377,10 +382,20 @@ def network_chart(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict:
     Positions are the model's fixed layout (`model.layout`), fitted to the panel by the browser keeping
     their aspect; muted and cut ties are not drawn, and above `edge_cap` ties a stable sample is.
     """
+    return network_view(model, edge_cap)[0]
+
+
+def network_counts(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict[str, int]:
+    """What the network view's caption says: agents, groups, active ties (and how many drawn), new, withdrawn."""
+    return network_view(model, edge_cap)[1]
+
+
+def network_view(model: TeachingModel, edge_cap: int = EDGE_CAP) -> tuple[dict, dict[str, int]]:
+    """The network's option and its counts, from one pass over the ties."""
     state, pos = model.state, model.layout
     n = state.n_agents
     edges = state.ties.edges()
-    u, v, _, _ = visible_ties(edges, edge_cap)
+    u, v, shown, visible = visible_ties(edges, edge_cap)
     nu, nv = new_ties(model.last_report, edges)
     face, ring = node_style(state.stance, state.withdrawn)
     faces, rings = _hexes(face), _hexes(ring)
@@ -423,7 +438,15 @@ def network_chart(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict:
     new = {"color": NETWORK_STYLE["new"], "width": 2.4, "opacity": 0.95}
     links += [{"source": a, "target": b, "lineStyle": new} for a, b in zip(nu.tolist(), nv.tolist(), strict=True)]
     fade = 1.0 if len(u) <= 1500 else 0.6  # many ties: lighter lines, so the agents stay readable
-    return {
+    counts = {
+        "agents": int(n),
+        "groups": len(labels),
+        "ties": visible,
+        "drawn": shown,
+        "new": len(nu),
+        "withdrawn": int(sum(withdrawn)),
+    }
+    option = {
         "animation": False,
         "tooltip": {"show": True, "textStyle": {"fontSize": FONT}},
         "series": [
@@ -446,21 +469,7 @@ def network_chart(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict:
             }
         ],
     }
-
-
-def network_counts(model: TeachingModel, edge_cap: int = EDGE_CAP) -> dict[str, int]:
-    """What the network view's caption says: agents, groups, active ties (and how many drawn), new, withdrawn."""
-    state = model.state
-    edges = state.ties.edges()
-    _, _, shown, visible = visible_ties(edges, edge_cap)
-    return {
-        "agents": int(state.n_agents),
-        "groups": len(np.unique(state.group)),
-        "ties": visible,
-        "drawn": shown,
-        "new": len(new_ties(model.last_report, edges)[0]),
-        "withdrawn": int(state.withdrawn.sum()),
-    }
+    return option, counts
 
 
 CHARTS = {

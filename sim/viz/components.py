@@ -1,7 +1,8 @@
 """Solara components of the app: the network view, the live plots, the explanations and the controls.
 
-The view components re-render when Mesa's `update_counter` changes (after each step or reset) and
-memoize their output on (model, step), so other re-renders cost nothing. Each is a titled panel of the
+The views are drawn by the browser from data. They are rendered once per run (and when the run is
+marked stale); a step re-renders only `StepFeed`, which sends the changes of every view since the last
+step in one message (`sim.viz.livechart`). Each is a titled panel of the
 main area (`MainPanels`), laid out by CSS grid (not Mesa's draggable grid, whose fixed-height cells let
 a wide panel's content spill over the next one). The controls edit a per-session pending Config;
 Mesa's Reset button builds the next model from it (see `app.py`); while the two differ, the panels
@@ -10,6 +11,7 @@ are greyed as the previous settings' run and a banner above them says so.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 from typing import cast
@@ -21,11 +23,11 @@ from mesa.visualization.utils import update_counter
 from sim.config.params import Config
 from sim.viz import controls as ctl
 from sim.viz import serverstats
-from sim.viz.charts import CHARTS, NETWORK_STYLE, chart_title, hex_color, network_chart, network_counts
+from sim.viz.charts import CHARTS, NETWORK_STYLE, chart_caption, chart_title, hex_color, network_view
 from sim.viz.explain import explanation_html
 from sim.viz.history import TeachingModel
 from sim.viz.layout import stance_colors
-from sim.viz.livechart import LiveChart, OptionStream
+from sim.viz.livechart import Feed, LiveChart, OptionStream, feed_payload
 
 # The main area: titled panels in a CSS grid whose columns follow the width of the area (a container
 # query), so no panel overlaps another or clips its text at any window size. Rows grow with their
@@ -53,9 +55,9 @@ def Panel(name: str, title: str, stale: bool = False, children: list = []):  # n
         solara.Div(classes=["sim-panel-body"], children=children)
 
 
-def network_caption(model: TeachingModel) -> str:
+def network_caption(model: TeachingModel, counts: dict[str, int]) -> str:
     """The line above the network: step, exposure, who is drawn (HTML)."""
-    c = network_counts(model)
+    c = counts
     sample = f", {c['drawn']:,} drawn" if c["drawn"] < c["ties"] else ""
     e_t = model.history.series["exposure"][-1]
     return (
@@ -64,10 +66,14 @@ def network_caption(model: TeachingModel) -> str:
     )
 
 
-def network_legend(model: TeachingModel) -> str:
+@functools.cache
+def _stance_gradient() -> str:
+    return ", ".join(hex_color(stance_colors(np.array([x]))[0]) for x in np.linspace(0, 1, 9))
+
+
+def network_legend(counts: dict[str, int]) -> str:
     """The legend under the network (HTML): shapes, hollow, tie colours with counts, the stance scale."""
-    c = network_counts(model)
-    gradient = ", ".join(hex_color(stance_colors(np.array([x]))[0]) for x in np.linspace(0, 1, 9))
+    c = counts
 
     def line(color: str, width: float, text: str) -> str:
         return f'<span class="sim-key"><i style="border-top:{width}px solid {color}"></i>{html.escape(text)}</span>'
@@ -80,58 +86,59 @@ def network_legend(model: TeachingModel) -> str:
         + line(NETWORK_STYLE["in_group"], 2, "tie in a group")
         + line(NETWORK_STYLE["between"], 2, "tie between groups")
         + '<span class="sim-key">stance: 0 resisting <span class="sim-scale" '
-        f'style="background: linear-gradient(to right, {gradient})"></span> 1 dominant discourse</span>'
+        f'style="background: linear-gradient(to right, {_stance_gradient()})"></span> 1 dominant discourse</span>'
     )
 
 
-def _feed(stream: OptionStream, option: dict) -> tuple[str, str]:
-    stream.update(option)
-    return stream.full, stream.patch
+LIVE_NAMES = ("network", *CHARTS)  # the views drawn by the browser from data
+
+
+def step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dict[str, dict]:
+    """For each view: its change since the last step (or whole option) and its caption and legend."""
+    option, counts = network_view(model)
+    net = streams["network"]
+    net.caption, net.legend = network_caption(model, counts), network_legend(counts)
+    out = {"network": {**net.update(option), "caption": net.caption, "legend": net.legend}}
+    for name, make in CHARTS.items():
+        out[name] = streams[name].update(make(model))
+        streams[name].caption = chart_caption(name, model)
+        if streams[name].caption:
+            out[name]["caption"] = streams[name].caption
+    return out
 
 
 @solara.component
-def Live(stream: OptionStream, full: str, patch: str, name: str, height: str):
-    """A chart drawn by the browser from the JSON text of its option and deltas (see `livechart`)."""
+def Live(stream: OptionStream, name: str, height: str):
+    """A view drawn by the browser: created with the whole option, then fed by `StepFeed` (see `livechart`)."""
     LiveChart.element(
-        full=full,
-        patch=patch,
+        name=name,
+        full=stream.current(),
         stream=stream,
+        caption=stream.caption,
+        legend=stream.legend,
         attributes={"style": f"height: {height}; width: 100%;", "class": f"sim-chart sim-chart-{name}"},
     )
 
 
 @solara.component
-def NetworkView(model: TeachingModel, stale: bool = False):
-    update_counter.get()
-    stream = solara.use_memo(OptionStream, [])
-    full, patch, caption, legend = solara.use_memo(
-        lambda: (*_feed(stream, network_chart(model)), network_caption(model), network_legend(model)),
-        [model, model.steps],
-    )
+def NetworkView(model: TeachingModel, streams: dict[str, OptionStream], stale: bool = False):
     with Panel("network", PANEL_TITLES["network"], stale):
-        solara.HTML(tag="div", classes=["sim-network-caption"], unsafe_innerHTML=caption)
-        Live(stream, full, patch, "network", "var(--sim-network-h)")
-        solara.HTML(tag="div", classes=["sim-network-legend"], unsafe_innerHTML=legend)
+        Live(streams["network"], "network", "var(--sim-network-h)")
         solara.HTML(tag="div", classes=["sim-network-note"], unsafe_innerHTML=NETWORK_NOTE)
 
 
 def chart_component(name: str) -> Callable:
-    make = CHARTS[name]
-
     @solara.component
-    def ChartView(model: TeachingModel, stale: bool = False):
-        update_counter.get()
-        stream = solara.use_memo(OptionStream, [])
-        full, patch = solara.use_memo(lambda: _feed(stream, make(model)), [model, model.steps])
-        with Panel(name, chart_title(name, model), stale):
-            Live(stream, full, patch, name, "var(--sim-chart-h)")
+    def ChartView(model: TeachingModel, streams: dict[str, OptionStream], stale: bool = False):
+        with Panel(name, chart_title(name), stale):
+            Live(streams[name], name, "var(--sim-chart-h)")
 
     ChartView.__name__ = f"{name.capitalize()}Chart"
     return ChartView
 
 
 @solara.component
-def Explanations(model: TeachingModel, stale: bool = False):
+def Explanations(model: TeachingModel, streams: dict[str, OptionStream], stale: bool = False):
     text = solara.use_memo(explanation_html, [])
     with Panel("explanations", PANEL_TITLES["explanations"]):  # the same text for every run: never stale
         solara.HTML(tag="div", unsafe_innerHTML=text, classes=["sim-explain"])
@@ -158,9 +165,14 @@ def StaleBanner(pending: solara.Reactive[Config], model: TeachingModel):
 
 
 @solara.component
-def StepTimer(model: TeachingModel):
-    """Nothing on screen: after the panels' update of a step has rendered, records the server's time for it."""
+def StepFeed(model: TeachingModel, streams: dict[str, OptionStream]):
+    """The one component a step re-renders: the step's changes of every view, in one message (`Feed`).
+
+    After the render that sends it, records the server's time for the step (`serverstats`).
+    """
     update_counter.get()
+    payload = solara.use_memo(lambda: feed_payload(step_messages(model, streams)), [model, model.steps])
+    Feed.element(payload=payload)
     solara.use_effect(lambda: serverstats.step_done(model), [model, model.steps])
 
 
@@ -168,13 +180,15 @@ def StepTimer(model: TeachingModel):
 def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
     """The network, the plots and the explanations, each in a titled panel of a responsive grid."""
     stale = ctl.pending_note(pending.value, model.cfg) is not None
+    streams = solara.use_memo(lambda: {name: OptionStream() for name in LIVE_NAMES}, [])
+    solara.use_memo(lambda: step_messages(model, streams), [model])  # a new run: its first state, in full
     solara.Style(PANELS_CSS)
     with solara.Div(classes=["sim-main"]):
         StaleBanner(pending, model)
         with solara.Div(classes=["sim-panels"]):
             for name in VIEW_NAMES:
-                VIEWS[name](model, stale)
-        StepTimer(model)
+                VIEWS[name](model, streams, stale)
+        StepFeed(model, streams)
 
 
 # Panel heights: the title row (about 44 px with padding) comes on top of the body. The plots share
@@ -212,7 +226,7 @@ PANELS_CSS = """
 .sim-panel-ledger { grid-area: ledger; }
 .sim-panel-explanations { grid-area: explanations; }
 .sim-main { --sim-network-h: calc(2 * var(--sim-chart-h) - 60px); }
-.sim-network-caption { font-size: 13px; color: #333; line-height: 1.35; }
+.sim-chart-caption { font-size: 13px; color: #333; line-height: 1.35; }
 .sim-network-legend { font-size: 12px; color: #333; line-height: 1.5; display: flex; flex-wrap: wrap; gap: 2px 14px; }
 .sim-key { white-space: nowrap; display: inline-flex; align-items: center; gap: 5px; }
 .sim-key i { display: inline-block; width: 18px; height: 0; }

@@ -1,4 +1,4 @@
-"""A chart the browser draws, sent as deltas: the server keeps the full ECharts option, the browser a copy.
+"""Charts the browser draws, sent as deltas: the server keeps the full ECharts options, the browser a copy.
 
 A step changes a few things in a plot: each line gains a point, the "now" marker moves, perhaps an axis
 grows. `OptionStream` keeps the last option of one chart and turns the next into the smallest message
@@ -8,7 +8,9 @@ walks the option's thousands of items to compare or serialize it.
 
 The browser (`livechart.vue`) applies a delta only to the version it was computed from (each message
 carries its sequence number and the one it follows). A page that missed one (opened or reconnected
-mid-run) asks for the whole option again, so what it shows is always the server's current option.
+mid-run) asks for the whole option again, so what it shows is always the server's current option. The
+deltas of all charts of a step travel in one message (`Feed`, `feed.vue`), so that a step costs the
+server one small render and one websocket message rather than one per chart.
 """
 
 from __future__ import annotations
@@ -64,41 +66,37 @@ def delta(old: dict | None, new: dict) -> dict | None:
 
 
 class OptionStream:
-    """The messages of one chart: `full` (the whole option) and `patch` (the change since the last), as JSON text."""
+    """The server's copy of one chart: its option, a sequence number, and the message that brings a page up to date."""
 
     def __init__(self) -> None:
         self.seq = 0
         self.option: dict | None = None
-        self.full = ""
-        self.patch = ""
+        self.caption = ""  # the latest caption and legend (HTML), for a chart (re)created mid-run
+        self.legend = ""
         self._lock = threading.Lock()
 
-    def update(self, option: dict) -> None:
-        """Take the chart's next option; set `full` (structure changed) or `patch` (the rest)."""
+    def update(self, option: dict) -> dict:
+        """Take the chart's next option; return {"full": ...} (structure changed) or {"patch": ...} (the change)."""
         with self._lock:
             change = delta(self.option, option)
             self.seq += 1
             self.option = option
             if change is None:
-                self.full = json.dumps({"seq": self.seq, "option": option}, separators=(",", ":"))
-            else:
-                self.patch = json.dumps({"seq": self.seq, "after": self.seq - 1, **change}, separators=(",", ":"))
+                return {"full": {"seq": self.seq, "option": option}}
+            return {"patch": {"seq": self.seq, "after": self.seq - 1, **change}}
 
     def current(self) -> str:
-        """The whole current option (for a page that missed a message)."""
+        """The whole current option as JSON text (a page that opens, or missed a message)."""
         with self._lock:
-            return json.dumps({"seq": self.seq, "option": self.option or {}}, separators=(",", ":"))
+            return _json({"seq": self.seq, "option": self.option or {}})
 
 
-class LiveChart(ipyvuetify.VuetifyTemplate):
-    """The browser side: ECharts (from the app's local copy of Solara's assets) fed by an `OptionStream`."""
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
 
-    template_file = (__file__, "livechart.vue")
-    full = traitlets.Unicode("").tag(sync=True)
-    patch = traitlets.Unicode("").tag(sync=True)
-    attributes = traitlets.Dict(default_value={}).tag(sync=True)
+
+class _Assets(ipyvuetify.VuetifyTemplate):
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
-    stream = traitlets.Any(None)  # the OptionStream (server side only)
 
     @traitlets.default("cdn")
     def _cdn(self):
@@ -106,6 +104,38 @@ class LiveChart(ipyvuetify.VuetifyTemplate):
 
         return None if solara.settings.assets.proxy else solara.settings.assets.cdn
 
+
+class LiveChart(_Assets):
+    """One chart in the browser: ECharts (from the app's local copy of Solara's assets) with a caption and legend.
+
+    It is created once per run with the whole option (`full`); afterwards it is fed by the page's `Feed`
+    (one message per step for every chart), and asks for `full` again (`resync`) when it missed a message.
+    """
+
+    template_file = (__file__, "livechart.vue")
+    name = traitlets.Unicode("").tag(sync=True)
+    full = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    legend = traitlets.Unicode("").tag(sync=True)
+    attributes = traitlets.Dict(default_value={}).tag(sync=True)
+    stream = traitlets.Any(None)  # the OptionStream (server side only)
+
     def vue_resync(self, _data=None) -> None:
         if self.stream is not None:
             self.full = self.stream.current()
+
+
+class Feed(_Assets):
+    """The one message a step sends: for each chart its change, caption and legend, as JSON text.
+
+    Its browser side hands the message to the page's charts (a DOM event), so a step costs one websocket
+    message and one small render on the server, whatever the number of charts.
+    """
+
+    template_file = (__file__, "feed.vue")
+    payload = traitlets.Unicode("").tag(sync=True)
+
+
+def feed_payload(messages: dict[str, dict]) -> str:
+    """The Feed's text: {chart name: {"full"|"patch": ..., "caption"?: html, "legend"?: html}}."""
+    return _json(messages)

@@ -197,7 +197,7 @@ def test_the_estimate_is_near_a_measured_run(tmp_path):
     code = (
         "import atexit, resource, runpy, sys; "
         "atexit.register(lambda: print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
-        f"sys.argv = ['sim', *{[*args, 'output.figure=false', f'hydra.run.dir={tmp_path / 'run'}']!r}]; "
+        f"sys.argv = ['sim', *{[*args, 'output.figure=false', f'hydra.run.dir={tmp_path / "run"}']!r}]; "
         "runpy.run_module('sim', run_name='__main__')"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
