@@ -81,13 +81,13 @@ class NetworkConfig:
         doc="expected share of an agent's ties inside its group: sets p_in and p_out when they are null (SBM)",
     )
     p_in: float | None = p(
-        0.1, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM; null: from mean_degree)"
+        None, 0.0, 1.0, unit="probability", doc="tie probability inside a group (SBM; null: from mean_degree)"
     )
     p_out: float | None = p(
-        0.002, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM; null: from mean_degree)"
+        None, 0.0, 1.0, unit="probability", doc="tie probability between groups (SBM; null: from mean_degree)"
     )
     k: int | None = p(
-        10, 2, None, unit="ties", doc="lattice degree of the small world (even; null: mean_degree rounded to even)"
+        None, 2, None, unit="ties", doc="lattice degree of the small world (even; null: mean_degree rounded to even)"
     )
     beta: float = p(0.1, 0.0, 1.0, unit="probability", doc="small-world rewiring probability")
     path: str = p(
@@ -578,7 +578,8 @@ def derived_probabilities(
     spread over the pairs of each kind (`pair_counts`), so p_in = s n k / (2 W) and p_out =
     (1 - s) n k / (2 B); rounded to `DERIVED_DIGITS` significant digits. With one group (no pair
     between groups) every tie is within, and with one agent per group every tie is between: the mean
-    degree is kept and the share has no effect. A result above 1 is returned as is (`validate` refuses it).
+    degree is kept and the share has no effect. A result above 1 is returned as is (`sbm_probabilities`
+    caps it; the command line refuses it when the degree keys were given, `check_network`).
     """
     within, between = pair_counts(n_agents, n_groups)
     ties = mean_degree * n_agents / 2
@@ -593,11 +594,18 @@ def _significant(x: float) -> float:
 
 
 def sbm_probabilities(cfg: Config) -> tuple[float, float]:
-    """The (p_in, p_out) an SBM run uses: each as given, or derived (`derived_probabilities`) where it is null."""
+    """The (p_in, p_out) an SBM run uses: each as given, or derived (`derived_probabilities`) where it is null.
+
+    A derived probability above 1 (a population too small for the default mean degree: groups of 5 cannot
+    give 9.9 ties inside) is capped at 1, every pair of that kind tied; the run's summary says so
+    (`network_description`). A mean degree given on the command line that needs more is refused there.
+    """
     net = cfg.network
     if net.p_in is not None and net.p_out is not None:
         return net.p_in, net.p_out
-    p_in, p_out = derived_probabilities(cfg.n_agents, cfg.n_groups, net.mean_degree, net.in_group_share)
+    p_in, p_out = (
+        min(1.0, p) for p in derived_probabilities(cfg.n_agents, cfg.n_groups, net.mean_degree, net.in_group_share)
+    )
     return (p_in if net.p_in is None else net.p_in), (p_out if net.p_out is None else net.p_out)
 
 
@@ -605,7 +613,9 @@ def small_world_k(cfg: Config) -> int:
     """The small world's lattice degree: network.k, or network.mean_degree rounded to an even number when k is null."""
     if cfg.network.k is not None:
         return cfg.network.k
-    return 2 * math.floor(cfg.network.mean_degree / 2 + 0.5)
+    k = 2 * math.floor(cfg.network.mean_degree / 2 + 0.5)
+    most = cfg.n_agents - 1 - (cfg.n_agents - 1) % 2  # the largest even k below n_agents
+    return min(k, most) if most >= 2 else k  # capped, like the SBM's probabilities
 
 
 def network_description(cfg: Config) -> dict[str, Any]:
@@ -623,6 +633,8 @@ def network_description(cfg: Config) -> dict[str, Any]:
         out |= {"p_in": p_in, "p_out": p_out, "derived": derived}
         if derived:
             out |= {"from_mean_degree": net.mean_degree, "from_in_group_share": net.in_group_share}
+            raw = derived_probabilities(n, cfg.n_groups, net.mean_degree, net.in_group_share)
+            out["capped"] = [k for k, x in zip(("p_in", "p_out"), raw, strict=True) if k in derived and x > 1.0]
         out["expected_mean_degree"] = 2 * (within * p_in + between * p_out) / n
     elif net.kind == "small_world":
         out |= {"k": small_world_k(cfg), "beta": net.beta, "derived": [] if net.k is not None else ["k"]}
@@ -634,17 +646,29 @@ def network_description(cfg: Config) -> dict[str, Any]:
     return out
 
 
-def _check_network(cfg: Config) -> None:
-    """The generated network's parameters as a run uses them (derived ones included) against their ranges."""
+def check_network(cfg: Config, degree_given: bool = False) -> None:
+    """The generated network's parameters as a run uses them (derived ones included) against their ranges.
+
+    A derived probability above 1, or a small world's derived k at or above n_agents, is capped where the
+    model derives it (`sbm_probabilities`, `small_world_k`): a small population runs with the default mean
+    degree. Where the degree was given (`degree_given`: network.mean_degree or network.in_group_share on the
+    command line), asking for more than the population allows is refused instead.
+    """
     net, n = cfg.network, cfg.n_agents
     derives = (net.kind == "sbm" and None in (net.p_in, net.p_out)) or (net.kind == "small_world" and net.k is None)
+    if cfg.preset.name in ER_PRESETS and net.kind == "sbm":
+        return  # the classic's Erdos-Renyi graph is set by preset.k (checked in validate)
+    if net.kind == "small_world" and net.k is not None and (net.k % 2 or net.k >= n):
+        raise ConfigError("network.k", net.k, f"an even number below n_agents ({n})")
+    if not degree_given:
+        if net.kind == "small_world" and small_world_k(cfg) >= n:
+            raise ConfigError("n_agents", n, ">= 3 for a small world (its ring needs k >= 2 neighbours, k < n_agents)")
+        return
     if derives and net.mean_degree > n - 1:
         raise ConfigError("network.mean_degree", net.mean_degree, f"<= n_agents - 1 ({n - 1})")
     if net.kind == "small_world":
-        k = small_world_k(cfg)
-        if net.k is not None and (k % 2 or k >= n):
-            raise ConfigError("network.k", k, f"an even number below n_agents ({n})")
-        if k < 2 or k >= n:
+        k = 2 * math.floor(net.mean_degree / 2 + 0.5) if net.k is None else net.k  # as asked, before the cap
+        if net.k is None and (k < 2 or k >= n):
             raise ConfigError(
                 "network.mean_degree",
                 net.mean_degree,
@@ -653,7 +677,7 @@ def _check_network(cfg: Config) -> None:
             )
     if net.kind != "sbm" or not derives or cfg.n_groups > n:
         return
-    p_in, p_out = sbm_probabilities(cfg)
+    p_in, p_out = derived_probabilities(n, cfg.n_groups, net.mean_degree, net.in_group_share)  # before the cap
     within, between = pair_counts(n, cfg.n_groups)
     for key, prob, pairs, share in (
         ("network.p_in", p_in, within, net.in_group_share),
@@ -705,7 +729,7 @@ def validate(cfg: Config) -> Config:
         raise ConfigError("n_groups", cfg.n_groups, f"<= n_agents ({cfg.n_agents})")
     if cfg.network.kind == "edgelist" and not cfg.network.path:
         raise ConfigError("network.path", cfg.network.path, "a network file path when network.kind=edgelist")
-    _check_network(cfg)
+    check_network(cfg)
     if cfg.network.kind == "complete" and cfg.n_agents > MAX_COMPLETE_AGENTS:
         raise ConfigError("n_agents", cfg.n_agents, f"<= {MAX_COMPLETE_AGENTS} with network.kind=complete (N^2/2 ties)")
     if cfg.preset.name in ER_PRESETS and cfg.network.kind == "sbm" and cfg.preset.k > cfg.n_agents - 1:

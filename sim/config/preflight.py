@@ -31,6 +31,7 @@ from sim.config.params import (
     PROFESSIONS,
     Config,
     allowed_values,
+    check_network,
     nullable,
     pair_counts,
     sbm_probabilities,
@@ -522,6 +523,7 @@ def check_network_keys(cfg: Config, given: set[str]) -> None:
     by_degree = [k for k in BY_DEGREE if k in given]
     if not by_degree:
         return
+    check_network(cfg, degree_given=True)  # asked for more than the population allows: refused, not capped
     key = by_degree[0]
     value = get_value(cfg, key)
     if net.kind not in DIRECT or (net.kind == "small_world" and key == "network.in_group_share"):

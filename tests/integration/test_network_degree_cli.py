@@ -29,11 +29,14 @@ NULL_P = ["network.p_in=null", "network.p_out=null"]
             ["network.p_out=0.01", "network.in_group_share=0.5"],
             "network.p_out=0.01; allowed: no value with network.in_group_share given",
         ),
-        (["network.mean_degree=8"], "network.mean_degree=8.0; allowed: no value while network.p_in=0.1"),
+        (
+            ["network.p_in=0.1", "network.p_out=0.002", "network.mean_degree=8"],
+            "network.p_in=0.1; allowed: no value with network.mean_degree given",
+        ),
         (["network=small_world", "network.k=8", "network.mean_degree=8"], "network.k=8; allowed: no value with"),
         (
-            ["network=small_world", "network.mean_degree=8"],
-            "network.mean_degree=8.0; allowed: no value while network.k",
+            ["network=small_world", "network.k=10", "network.mean_degree=8"],
+            "network.k=10; allowed: no value with network.mean_degree given",
         ),
         (["network=small_world", "network.in_group_share=0.5"], "no value with network.kind=small_world"),
         (["network=complete", "n_agents=50", "network.mean_degree=4"], "no value with network.kind=complete"),
@@ -41,7 +44,7 @@ NULL_P = ["network.p_in=null", "network.p_out=null"]
         ([*NULL_P, "n_groups=100", "network.mean_degree=100"], "the derived network.p_in would be"),
         ([*NULL_P, "network.in_group_share=1.5"], "network.in_group_share=1.5; allowed: [0.0, 1.0]"),
         ([*NULL_P, "network.mean_degree=0"], "network.mean_degree=0.0; allowed: > 0.0"),
-        (["-m", "network.mean_degree=4,8"], "network.mean_degree=4.0; allowed: no value while"),
+        (["-m", "network.p_in=0.1", "network.mean_degree=4,8"], "allowed: no value with network.mean_degree given"),
     ],
 )
 def test_a_network_set_two_ways_or_out_of_range_is_refused_in_one_line(args, expected):

@@ -20,6 +20,7 @@ from sim.config.errors import ConfigError
 from sim.config.params import (
     Config,
     NetworkConfig,
+    check_network,
     derived_probabilities,
     network_description,
     pair_counts,
@@ -44,12 +45,15 @@ def test_the_defaults_derive_the_old_probabilities_bit_for_bit():
     p_in, p_out = derived_probabilities(1000, 10, DEFAULTS.mean_degree, DEFAULTS.in_group_share)
     assert (p_in, p_out) == (0.1, 0.002)
     assert p_in.hex() == (0.1).hex() and p_out.hex() == (0.002).hex()
-    assert (DEFAULTS.p_in, DEFAULTS.p_out) == (0.1, 0.002)
-    assert sbm_probabilities(by_degree()) == (0.1, 0.002) == sbm_probabilities(Config())
+    assert (DEFAULTS.p_in, DEFAULTS.p_out) == (None, None)  # set by degree: the default
+    given = Config(network=dataclasses.replace(DEFAULTS, p_in=0.1, p_out=0.002))
+    assert sbm_probabilities(by_degree()) == (0.1, 0.002) == sbm_probabilities(Config()) == sbm_probabilities(given)
 
 
 def test_the_default_network_is_the_same_set_by_degree_or_by_probability():
-    given_p = build_network(Config(), np.random.default_rng(3))
+    given_p = build_network(
+        Config(network=dataclasses.replace(DEFAULTS, p_in=0.1, p_out=0.002)), np.random.default_rng(3)
+    )
     derived = build_network(by_degree(), np.random.default_rng(3))
     assert np.array_equal(given_p[0], derived[0]) and np.array_equal(given_p[1], derived[1])
     assert len(given_p[0]) > 5000
@@ -107,7 +111,7 @@ def test_the_summary_names_what_was_derived():
     d = network_description(by_degree(500))
     assert d["derived"] == ["p_in", "p_out"] and d["from_mean_degree"] == 11.7
     assert d["expected_mean_degree"] == pytest.approx(11.7, rel=1e-5)
-    given_p = network_description(Config(n_agents=500))
+    given_p = network_description(Config(n_agents=500, network=dataclasses.replace(DEFAULTS, p_in=0.1, p_out=0.002)))
     assert given_p["derived"] == [] and (given_p["p_in"], given_p["p_out"]) == (0.1, 0.002)
     assert given_p["expected_mean_degree"] == pytest.approx(2 * (10 * 1225 * 0.1 + 112500 * 0.002) / 500)
     half = by_degree(500)
@@ -133,13 +137,29 @@ def test_a_null_small_world_k_is_the_mean_degree_rounded_to_even(degree, k):
         (100, 10, {"kind": "small_world", "k": None, "mean_degree": 99.0}, "network.mean_degree", "here 100"),
     ],
 )
-def test_bad_degrees_are_refused_in_one_line(n, groups, network, key, text):
+def test_bad_degrees_given_are_refused_in_one_line(n, groups, network, key, text):
+    """Asked for on the command line (check_network with the degree given), more than the population allows."""
+    cfg = by_degree(n, groups, **network)
     with pytest.raises(ConfigError) as err:
-        validate(by_degree(n, groups, **network))
+        check_network(cfg, degree_given=True)
     assert err.value.key == key and text in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize(("n", "groups"), [(5, 1), (12, 3), (20, 20), (3, 1)])
+def test_a_small_population_runs_with_the_default_degree_capped(n, groups):
+    """Not given, the default mean degree is capped where the population is too small: every pair of a kind tied."""
+    cfg = validate(by_degree(n, groups))
+    p_in, p_out = sbm_probabilities(cfg)
+    raw = derived_probabilities(n, groups, DEFAULTS.mean_degree, DEFAULTS.in_group_share)
+    assert (p_in, p_out) == (min(1.0, raw[0]), min(1.0, raw[1])) and max(p_in, p_out) <= 1.0
+    d = network_description(cfg)
+    assert d["capped"] == [k for k, x in zip(("p_in", "p_out"), raw, strict=True) if x > 1.0]
+    assert d["expected_mean_degree"] <= n - 1 + 1e-9
+    world = validate(by_degree(n, groups, kind="small_world", k=None))
+    assert small_world_k(world) < n or n < 3
+
+
 def test_the_degree_keys_are_not_checked_where_they_set_nothing():
-    validate(Config(n_agents=5, n_groups=1))  # p_in and p_out given: mean degree 11.7 > 4 is never used
+    validate(Config(n_agents=5, n_groups=1, network=dataclasses.replace(DEFAULTS, p_in=0.1, p_out=0.1)))  # unused
     with pytest.raises(ConfigError, match="network.in_group_share=1.5"):
         validate(Config(network=dataclasses.replace(DEFAULTS, in_group_share=1.5)))  # its own range, always
