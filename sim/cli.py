@@ -61,8 +61,11 @@ def main(dcfg: DictConfig) -> None:
                 return None
             if reason != "no completion marker":
                 log.info("run redone: %s (%s)", out, reason)
+        from sim.run.compilenote import announce_compilation
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
+        if not multirun:
+            announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
         summary = run(cfg, out, meta=meta)
     except Exception as err:
         line = error_line(err)

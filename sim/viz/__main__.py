@@ -76,6 +76,9 @@ def _announce_when_ready(host: str, port: int) -> None:
 def _warm_up() -> None:
     """Compile the model's step (numba) and build each view's data once before the first visitor."""
     try:
+        from sim.run.compilenote import announce_compilation
+
+        announce_compilation(sys.stdout, terminal_only=False)  # the app's console: say why the URL waits
         from sim.viz import controls
         from sim.viz.charts import CHARTS, network_chart
         from sim.viz.history import TeachingModel
