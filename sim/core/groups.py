@@ -48,6 +48,34 @@ def in_group_degree(indptr, nbr, group, i):
     return count
 
 
+@nb.njit(**_JIT)
+def select(v, k):
+    """Reorder `v` in place so that v[k] is its k-th smallest value, none after it smaller, none before larger.
+
+    Hoare's quickselect (middle pivot), O(len(v)) expected. What `np.partition(v, k)` guarantees, written
+    out because numba's generic np.partition costs several seconds of compilation on every fresh install.
+    """
+    lo, hi = 0, len(v) - 1
+    while lo < hi:
+        pivot = v[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while v[i] < pivot:
+                i += 1
+            while v[j] > pivot:
+                j -= 1
+            if i <= j:
+                v[i], v[j] = v[j], v[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:  # j < k < i: v[k] equals the pivot, in its place
+            return
+
+
 @nb.njit(parallel=True, **_JIT)
 def group_norms_nb(x, group_order, group_start):
     """The median stance of each group (NaN for an empty group), by selection, O(size) per group."""
@@ -60,7 +88,8 @@ def group_norms_nb(x, group_order, group_start):
             norm[g] = np.nan
             continue
         k = m // 2  # the upper middle, and for even m the top of the rest
-        vals = np.partition(x[group_order[a:b]], k)
+        vals = x[group_order[a:b]]  # a copy
+        select(vals, k)
         norm[g] = (vals[k] + (vals[:k].max() if m % 2 == 0 else vals[k])) / 2.0
     return norm
 
