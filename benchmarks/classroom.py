@@ -226,8 +226,14 @@ def run_classroom(
     release_s: float = 20.0,
     arrive_s: float = 0.5,
     port: int | None = None,
+    waves: int = 1,
 ) -> dict:
-    """Run the classroom and return what the server recorded (see the module's docstring)."""
+    """Run the classroom and return what the server recorded (see the module's docstring).
+
+    With `waves` > 1 the same class comes back (new sessions) after the previous one was released; the
+    server's memory after each wave (`rss_after_waves_mb`) shows whether released sessions are reused or
+    leak. The step and page timings are those of every wave; the rest those of the first.
+    """
     from sim.viz.__main__ import free_port
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -238,22 +244,28 @@ def run_classroom(
             url = server.wait_url()
             time.sleep(1.0)
             rss_idle = server.rss_mb()
-            try:
-                got = asyncio.run(_classroom(url, sessions, steps, pause_s, server, arrive_s))
-            except Exception as err:
-                server.stop()
-                raise RuntimeError(f"{err}\nthe server's log ends with:\n{''.join(server.log[-60:])}") from err
-            deadline = got["closed_at"] + release_s + 60
-            while time.monotonic() < deadline:
-                recs = records(stats)
-                now_open = {r["session"] for r in recs if r["event"] == "open"}
-                now_closed = {r["session"] for r in recs if r["event"] == "close"}
-                if len(now_open) >= sessions and now_open <= now_closed:
-                    break
-                time.sleep(0.5)
-            released_after = time.monotonic() - got["closed_at"]
-            time.sleep(2.0)  # the deferred garbage collection after the last close
-            rss_after = server.rss_mb()
+            rss_waves: list[float] = []
+            firsts: list[dict] = []
+            for wave in range(waves):
+                try:
+                    got = asyncio.run(_classroom(url, sessions, steps, pause_s, server, arrive_s))
+                except Exception as err:
+                    server.stop()
+                    raise RuntimeError(f"{err}\nthe server's log ends with:\n{''.join(server.log[-60:])}") from err
+                firsts.append(got)
+                deadline = got["closed_at"] + release_s + 60
+                while time.monotonic() < deadline:
+                    recs = records(stats)
+                    now_open = {r["session"] for r in recs if r["event"] == "open"}
+                    now_closed = {r["session"] for r in recs if r["event"] == "close"}
+                    if len(now_open) >= sessions * (wave + 1) and now_open <= now_closed:
+                        break
+                    time.sleep(0.5)
+                released_after = time.monotonic() - got["closed_at"]
+                time.sleep(2.0)  # the deferred garbage collection after the last close
+                rss_waves.append(server.rss_mb())
+            got = firsts[0]
+            rss_after = rss_waves[-1]
             recs = records(stats)
         finally:
             server.stop()
@@ -273,12 +285,13 @@ def run_classroom(
         "page_ready_s_max": max(got["ready_s"], default=float("nan")),
         "browser_step_s_p50": _pct(got["browser_seen_s"], 0.5),
         "browser_step_s_p95": _pct(got["browser_seen_s"], 0.95),
-        "opened": len({r["session"] for r in opened}),
-        "released": len({r["session"] for r in closed}),
+        "opened": len({r["session"] for r in opened}) // waves,
+        "released": len({r["session"] for r in closed}) // waves,
         "released_within_s": released_after,
         "rss_idle_mb": rss_idle,
         "rss_open_mb": got["rss_open_mb"],
         "rss_after_mb": rss_after,
+        "rss_after_waves_mb": rss_waves,
         "rss_per_session_mb": (got["rss_open_mb"] - rss_idle) / max(sessions, 1),
         "server_cpu_s_per_session_step": got["cpu_per_step_s"],
         "problems": got["problems"],
@@ -306,7 +319,8 @@ def markdown(room: dict | None) -> list[str]:
         f"{room['server_step_ms_max']:.0f} ms | {room['server_cpu_s_per_session_step'] * 1000:.0f} ms | "
         f"{room['page_ready_s_p50']:.1f} / {room['page_ready_s_max']:.1f} s | "
         f"{room['browser_step_s_p50']:.2f} / {room['browser_step_s_p95']:.2f} s | "
-        f"{room['rss_idle_mb']:.0f} / {room['rss_open_mb']:.0f} / {room['rss_after_mb']:.0f} MB | "
+        f"{room['rss_idle_mb']:.0f} / {room['rss_open_mb']:.0f} / "
+        f"{' then '.join(f'{x:.0f}' for x in room.get('rss_after_waves_mb', [room['rss_after_mb']]))} MB | "
         f"{room['rss_per_session_mb']:.1f} MB | {room['released_within_s']:.0f} s ({room['released']} of "
         f"{room['opened']}; --release {room['release_s']:g} s) |",
     ]
@@ -319,9 +333,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds a student waits between presses")
     parser.add_argument("--release", type=float, default=20.0, help="the server's --release (seconds)")
     parser.add_argument("--arrive", type=float, default=0.5, help="seconds between two students opening the page")
+    parser.add_argument("--waves", type=int, default=1, help="the class comes back this many times (memory reuse)")
     parser.add_argument("--out", type=Path, help="also write classroom.json and classroom.md into this folder")
     args = parser.parse_args(argv)
-    res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive)
+    res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive, waves=args.waves)
     text = "\n".join(markdown(res)).strip() + "\n"
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

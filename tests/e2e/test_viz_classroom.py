@@ -19,17 +19,20 @@ from benchmarks import classroom
 pytestmark = pytest.mark.skipif(not classroom.CHROMIUM.exists(), reason="Debian's chromium is not installed")
 
 
-def test_a_small_class_steps_fast_and_is_released_when_it_leaves():
+def test_a_small_class_steps_fast_is_released_when_it_leaves_and_comes_back_in_the_same_memory():
     pytest.importorskip("playwright.async_api")
-    res = classroom.run_classroom(sessions=4, steps=3, pause_s=0.3, release_s=3.0, arrive_s=0.2)
+    res = classroom.run_classroom(sessions=4, steps=3, pause_s=0.3, release_s=3.0, arrive_s=0.2, waves=2)
     print(f"\nclassroom at small scale: {res}")
     assert res["problems"] == []
-    assert res["session_steps"] == 4 * 3  # the server recorded every step of every session
+    assert res["session_steps"] == 2 * 4 * 3  # the server recorded every step of every session, both waves
     assert res["server_step_ms_p95"] < 1000  # the bound, measured by the server
     # half the tabs were closed, the other half dropped: all released, the dropped ones after --release
     assert res["opened"] == 4 and res["released"] == 4
     assert res["released_within_s"] < 3.0 + 30
     assert res["rss_per_session_mb"] < 50
+    # the class comes back after its sessions were released: their memory is reused, not added to
+    first, second = res["rss_after_waves_mb"]
+    assert second < first + 0.5 * (res["rss_open_mb"] - res["rss_idle_mb"]), res["rss_after_waves_mb"]
 
 
 def test_the_app_restarts_on_the_same_port_at_once():
