@@ -75,6 +75,11 @@ RECOVERY_FIELDS: dict[str, tuple[str, str, str]] = {
 # a run's network as built (summary.json `network`); its other keys are parameters of sim.config.params
 NETWORK_FIELDS: dict[str, tuple[str, str, str]] = {
     "derived": ("derived network parameters", "names", "the network parameters derived from network.mean_degree"),
+    "capped": (
+        "derived probabilities capped at 1",
+        "names",
+        "derived tie probabilities that would exceed 1 (a population too small for the mean degree), set to 1",
+    ),
     "from_mean_degree": (
         "mean degree asked for",
         "ties per agent",

@@ -25,6 +25,10 @@ from sim.run.completion import FAILED, MARKER, SUPERSEDED, completed, read_marke
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["n_agents=60", "n_groups=2", "steps=4", "output.figure=false"]
+# sweeps whose promise does not depend on the launcher run their tiny runs in the sweep's own process:
+# joblib's two worker processes would each spend longer importing the model than the runs take. The
+# failed run below keeps the default launcher (its error comes back from a worker process).
+IN_PROCESS = "hydra/launcher=basic"
 HEADER = "source,target,source_group,target_group,source_profession,target_profession"
 
 
@@ -166,7 +170,7 @@ def test_the_line_for_a_full_disk_names_it(tmp_path):
 
 def test_a_resumed_sweep_redoes_runs_whose_input_file_changed(tmp_path):
     net = edge_list(tmp_path / "net.csv", 40)
-    args = ["-m", "network=edgelist", f"network.path={net}", "steps=4", "seed=0,1", "output.figure=false"]
+    args = ["-m", "network=edgelist", f"network.path={net}", "steps=4", "seed=0,1", "output.figure=false", IN_PROCESS]
     args.append(f"hydra.sweep.dir={tmp_path / 'sweep'}")
     first = cli(tmp_path, *args)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -205,7 +209,7 @@ def test_a_failed_run_is_reported_by_its_overrides_while_the_others_complete(tmp
 
 def test_a_collection_that_cannot_read_a_run_fails_and_leaves_no_stale_table(tmp_path):
     sdir = tmp_path / "sweep"
-    args = ["-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}"]
+    args = ["-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}", IN_PROCESS]
     assert cli(tmp_path, *args).returncode == 0
     (one, _) = sorted(run_dirs(sdir).values())
     path = one / "metrics.parquet"
@@ -230,7 +234,7 @@ def test_one_sweep_per_directory_and_a_stale_lock_is_taken_over(tmp_path):
     sdir.mkdir()
     lock = sdir / SweepLock.NAME
     lock.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))  # a live holder
-    args = ["-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}"]
+    args = ["-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}", IN_PROCESS]
     held = cli(tmp_path, *args)
     assert held.returncode == 1 and held.stderr.count("\n") == 1, held.stderr
     assert f"pid {os.getpid()}" in held.stderr and "another sweep is running" in held.stderr
@@ -244,7 +248,7 @@ def test_one_sweep_per_directory_and_a_stale_lock_is_taken_over(tmp_path):
 
 def test_two_sweeps_started_together_one_runs_the_other_is_refused(tmp_path):
     sdir = tmp_path / "sweep"
-    args = [sys.executable, "-m", "sim", "-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}"]
+    args = [sys.executable, "-m", "sim", "-m", *SMALL, "seed=0,1", f"hydra.sweep.dir={sdir}", IN_PROCESS]
     procs = [subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = [(p.wait(timeout=300), p.stderr.read()) for p in procs if p.stderr]
     codes = sorted(rc for rc, _ in results)

@@ -31,7 +31,8 @@ def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory):
     sweep = tmp_path_factory.mktemp("review") / "sweep"
-    proc = run("sim", "-m", "+experiment=review", *TINY, f"hydra.sweep.dir={sweep}")
+    # the basic launcher: four tiny runs in the sweep's own process (joblib's workers would take longer to start)
+    proc = run("sim", "-m", "+experiment=review", *TINY, f"hydra.sweep.dir={sweep}", "hydra/launcher=basic")
     assert proc.returncode == 0, proc.stderr[-3000:]
     proc = run("sim.review", str(sweep), "--corpora", "20")
     assert proc.returncode == 0, proc.stderr[-3000:]

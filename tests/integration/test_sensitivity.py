@@ -79,7 +79,8 @@ def test_shipped_experiments_are_valid_and_make_their_sweep(path, tmp_path):
 
 @pytest.mark.slow
 def test_sobol_indices_from_a_small_sweep(tmp_path):
-    proc, out = run_experiment(tmp_path, "sobol", 4)
+    # on the basic launcher (the Morris test below runs joblib's): 40 tiny runs in the sweep's own process
+    proc, out = run_experiment(tmp_path, "sobol", 4, "--set", "launcher=basic")
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_csv(out / "indices.csv")
     assert list(table.columns) == [
@@ -104,7 +105,7 @@ def test_sobol_indices_from_a_small_sweep(tmp_path):
     runs = pd.read_parquet(out / "runs" / "summary.parquet", columns=["sample", "seed"])
     assert len(runs) == 40 and runs["sample"].nunique() == 20  # one ordinary sweep: every point, both seeds
     # the same command again: a complete sweep is skipped, the indices are the same
-    again, _ = run_experiment(tmp_path, "sobol", 4)
+    again, _ = run_experiment(tmp_path, "sobol", 4, "--set", "launcher=basic")
     assert again.returncode == 0, again.stderr[-3000:]
     assert pd.read_csv(out / "indices.csv").equals(table)
     logs = list((out / "runs").glob("*/sim.log"))

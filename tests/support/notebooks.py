@@ -28,9 +28,12 @@ from tests.support.threads import child_env
 INLINE = "module://matplotlib_inline.backend_inline"
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
-# small settings of the experiment sweeps: the surge (steps 50-109) still ends 40 steps before the last step
-SMALL = "n_agents=120 n_groups=4 steps=150 seed=range(0,3)"
-SMALL_ABLATION = "n_agents=100 n_groups=4 steps=120 seed=range(0,2)"
+# small settings of the experiment sweeps: the surge (steps 50-109) still ends 40 steps before the last step.
+# Hydra's basic launcher runs them one after the other in the sweep's own process: a small run takes a
+# fraction of a second, and joblib's two worker processes would each spend seconds importing the model first
+# (the launchers themselves are tested in tests/integration/test_sweep.py).
+SMALL = "n_agents=120 n_groups=4 steps=150 seed=range(0,3) hydra/launcher=basic"
+SMALL_ABLATION = "n_agents=100 n_groups=4 steps=120 seed=range(0,2) hydra/launcher=basic"
 TINY_CALIBRATION = {
     "name": "tiny_review",
     "model": [

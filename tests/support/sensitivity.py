@@ -6,16 +6,31 @@ from pathlib import Path
 
 from sim.config.errors import InputError
 
-SMALL_HEADLINES = ["n_agents=60", "n_groups=2", "steps=30", "exposure.start=10", "exposure.length=10"]
+# the network these tiny experiments were designed with (fixed probabilities: at 60 agents in 2 groups the
+# default mean degree would tie a third of each group, and no dissenter would lose enough ties to count)
+SMALL_HEADLINES = [
+    "n_agents=60",
+    "n_groups=2",
+    "network.p_in=0.1",
+    "network.p_out=0.002",
+    "steps=30",
+    "exposure.start=10",
+    "exposure.length=10",
+]
 
 
 def headlines_definition(name: str, method: str, n: int, headlines: str, design: str = "", parameters: str = "") -> str:
-    """A definition (YAML) of a tiny headline experiment: 2 seeds, 60 agents, a surge of 10 steps."""
+    """A definition (YAML) of a tiny headline experiment: 2 seeds, 60 agents, a surge of 10 steps.
+
+    Its sweeps run on Hydra's basic launcher, in the sweep's own process: joblib's worker processes would
+    each spend longer importing the model than the tiny runs take.
+    """
     return f"""
 name: {name}
 method: {method}
 N: {n}
 seeds: [0, 1]
+launcher: basic
 {design}
 overrides: [{", ".join(SMALL_HEADLINES)}]
 parameters:
