@@ -24,7 +24,7 @@ import csv
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple, TextIO
 
 from sim.config.errors import InputFileError
@@ -269,25 +269,30 @@ def parse_edge_list(path: str | os.PathLike, delimiter: str = ",") -> EdgeRows:
         return _parse_rows(name, header_line, header, it)
 
 
-def _parse_rows(name: str, header_line: int, header: list[str], it: Iterator[tuple[int, int, list[str]]]) -> EdgeRows:
+def header_columns(name: str, line: int, header: list[str], required: Sequence[str], what: str = "") -> dict[str, int]:
+    """Each column's index in a table's header; refused in one line (no header, a duplicate, a missing column)."""
     counts = collections.Counter(header)
-    missing = [c for c in EDGE_LIST_COLUMNS if c not in counts]
-    if len(missing) == len(EDGE_LIST_COLUMNS):
+    missing = [c for c in required if c not in counts]
+    if len(missing) == len(required):
+        kind = f"{what}; " if what else ""
         raise InputFileError(
             name,
-            f"no header: required columns: {', '.join(EDGE_LIST_COLUMNS)} (the first non-blank line is the header)",
-            line=header_line,
+            f"no header: required columns: {', '.join(required)} ({kind}the first non-blank line is the header)",
+            line=line,
         )
     dup = sorted(c for c, k in counts.items() if k > 1)
     if dup:
-        shown_dup = ", ".join(_show(c) for c in dup[:10]) + (f" and {len(dup) - 10} more" if len(dup) > 10 else "")
-        raise InputFileError(name, f"duplicate column(s) {shown_dup}", line=header_line)
+        more = f" and {len(dup) - 10} more" if len(dup) > 10 else ""
+        raise InputFileError(name, f"duplicate column(s) {', '.join(_show(c) for c in dup[:10])}{more}", line=line)
     if missing:
         raise InputFileError(
-            name,
-            f"missing column(s) {', '.join(missing)}; required columns: {', '.join(EDGE_LIST_COLUMNS)}",
-            line=header_line,
+            name, f"missing column(s) {', '.join(missing)}; required columns: {', '.join(required)}", line=line
         )
+    return {c: i for i, c in enumerate(header)}
+
+
+def _parse_rows(name: str, header_line: int, header: list[str], it: Iterator[tuple[int, int, list[str]]]) -> EdgeRows:
+    header_columns(name, header_line, header, EDGE_LIST_COLUMNS)
     width = len(header)
     si, ti, sgi, tgi, spi, tpi = (header.index(c) for c in EDGE_LIST_COLUMNS)
     nodes: dict[str, tuple[str, str, int]] = {}

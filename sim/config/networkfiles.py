@@ -48,7 +48,7 @@ import numpy as np
 
 from sim.config import inputfiles
 from sim.config.errors import ConfigError, InputError, InputFileError
-from sim.config.inputfiles import EDGE_LIST_COLUMNS, EdgeRows, check_file, shown, text_lines
+from sim.config.inputfiles import EDGE_LIST_COLUMNS, EdgeRows, check_file, header_columns, shown, text_lines
 from sim.config.params import PROFESSIONS, NetworkConfig
 
 __all__ = [
@@ -332,28 +332,6 @@ def _delimiter_of(path: str) -> str:
     return "," if ext == ".csv" else "\t"
 
 
-def _columns(name: str, line: int, header: list[str], required: Sequence[str], what: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for c in header:
-        counts[c] = counts.get(c, 0) + 1
-    missing = [c for c in required if c not in counts]
-    if len(missing) == len(required):
-        raise InputFileError(
-            name,
-            f"no header: required columns: {', '.join(required)} ({what}; the first non-blank line is the header)",
-            line=line,
-        )
-    dup = sorted(c for c, k in counts.items() if k > 1)
-    if dup:
-        more = f" and {len(dup) - 10} more" if len(dup) > 10 else ""
-        raise InputFileError(name, f"duplicate column(s) {', '.join(_show(c) for c in dup[:10])}{more}", line=line)
-    if missing:
-        raise InputFileError(
-            name, f"missing column(s) {', '.join(missing)}; required columns: {', '.join(required)}", line=line
-        )
-    return {c: i for i, c in enumerate(header)}
-
-
 def _width(name: str, row: list[str], width: int, line: int, end: int) -> None:
     if len(row) != width:
         spans = f" in the record of lines {line}-{end} (a quote left open?)" if end > line else ""
@@ -371,7 +349,7 @@ def _node_table(path: str, group_attribute: str) -> _Raw:
         if first is None:
             raise InputFileError(name, "file is empty (or blank); expected a header with a column id")
         header_line, _, header = first
-        cols = _columns(name, header_line, header, ("id",), "a node table")
+        cols = header_columns(name, header_line, header, ("id",), "a node table")
         at = {k: cols[k] for k in wanted if k in cols}
         for line, end, row in records:
             _width(name, row, len(header), line, end)
@@ -399,7 +377,7 @@ def _edge_table(src: _Source, path: str, delimiter: str, table: _Raw | None, nod
                 src.name, f"file is empty (or blank); expected a header with columns {', '.join(EDGE_TABLE_COLUMNS)}"
             )
         header_line, _, header = first
-        cols = _columns(
+        cols = header_columns(
             src.name,
             header_line,
             header,

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import yaml
 
+from benchmarks.classroom import CHROMIUM, CHROMIUM_ARGS  # one chromium set-up for the browser tests
 from sim.config.errors import InputError
 from sim.config.params import Config, parameter_table
 from sim.model import ResocializationModel
@@ -36,17 +37,6 @@ from sim.viz.history import SERIES, TeachingModel, exposure_schedule
 from sim.viz.livechart import OptionStream, delta
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def small(n: int = 120, groups: int = 4, **values) -> Config:

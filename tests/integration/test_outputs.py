@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -22,6 +20,7 @@ import pytest
 from sim.studies import dataset
 from sim.studies.collect import axis_label, collect
 from sim.studies.naming import read_overrides, sweep_name_of
+from tests.support.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SHELL_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -30,15 +29,7 @@ ARGS = [*SMALL, "seed=0,1", "influence.rate=0.1,0.3", "hydra/launcher=basic"]
 
 
 def sim(cwd: Path, root: Path, *args: str) -> subprocess.CompletedProcess:
-    cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "SIM_OUTPUTS": str(root), "HYDRA_FULL_ERROR": "0"},
-        timeout=300,
-    )
+    return cli(cwd, *args, env={"SIM_OUTPUTS": str(root), "HYDRA_FULL_ERROR": "0"})
 
 
 def run_dirs(sdir: Path) -> list[Path]:

@@ -22,6 +22,7 @@ import pytest
 from sim.config.params import Config
 from sim.run import completion
 from sim.run.completion import FAILED, MARKER, SUPERSEDED, completed, read_marker, stale_reason
+from tests.support.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["n_agents=60", "n_groups=2", "steps=4", "output.figure=false"]
@@ -30,18 +31,6 @@ SMALL = ["n_agents=60", "n_groups=2", "steps=4", "output.figure=false"]
 # failed run below keeps the default launcher (its error comes back from a worker process).
 IN_PROCESS = "hydra/launcher=basic"
 HEADER = "source,target,source_group,target_group,source_profession,target_profession"
-
-
-def cli(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    cwd.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
 
 
 def small_cfg(seed: int = 3) -> Config:
