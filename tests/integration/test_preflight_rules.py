@@ -200,15 +200,27 @@ def test_the_estimate_is_near_a_measured_run(tmp_path):
         timeout=600,
     )
     assert warm.returncode == 0, warm.stderr
+    # the child reports its peak and how many kernels numba compiled in it (loaded from the cache: none)
     code = (
-        "import atexit, resource, runpy, sys; "
-        "atexit.register(lambda: print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)); "
+        "import atexit, resource, runpy, sys; from numba.core import event; n = [0]; "
+        "event.register('numba:compile', type('Count', (event.Listener,), {'on_start': lambda s, e: "
+        "n.__setitem__(0, n[0] + 1), 'on_end': lambda s, e: None})()); "
+        "atexit.register(lambda: print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'compiled', "
+        "n[0], file=sys.stderr)); "
         f"sys.argv = ['sim', *{[*args, 'output.figure=false', f'hydra.run.dir={tmp_path / "run"}']!r}]; "
         "runpy.run_module('sim', run_name='__main__')"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    peak = int(proc.stderr.split("peak")[-1].split()[0]) * 1024  # kB on Linux
+    # Another test worker compiling the same kernels at the same time can rewrite numba's cache index
+    # (a fresh clone): the measured run then compiles, and its peak is no longer the one the fit models.
+    # Measured again (at most three times) until it compiles nothing.
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        tail = proc.stderr.split("peak")[-1].split()
+        peak, compiled = int(tail[0]) * 1024, int(tail[2])  # kB on Linux
+        if compiled == 0:
+            break
+    assert compiled == 0, f"the measured run still compiled {compiled} kernels"
     estimate = sum((pf.estimate_bytes(compose_config(args)) or {}).values())
     # Never far above the real peak (a run that fits is not refused); below it by at most half: the
     # interpreter's, numba's and the allocator's own memory vary with the machine and the cache state
