@@ -53,16 +53,16 @@ def _read_lines(stream, out: queue.Queue) -> None:
 
 
 class Server:
-    """`python -m sim.viz` in its own process group, with the server-side records in `stats`."""
+    """`python -m sim.viz` in its own process group, with the server-side records in `stats` (None: none)."""
 
-    def __init__(self, port: int, stats: Path, release_s: float, extra_env: dict | None = None) -> None:
+    def __init__(self, port: int, stats: Path | None, release_s: float, extra_env: dict | None = None) -> None:
         self.port, self.stats = port, stats
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
-            "SIM_VIZ_STATS": str(stats),
+            **({"SIM_VIZ_STATS": str(stats)} if stats is not None else {}),
             **(extra_env or {}),
         }
         self.started = time.monotonic()

@@ -13,10 +13,8 @@ import json
 import os
 import queue
 import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import numpy as np
 import pytest
 import yaml
 
+from benchmarks import classroom
 from benchmarks.classroom import CHROMIUM, CHROMIUM_ARGS  # one chromium set-up for the browser tests
 from sim.config.errors import InputError
 from sim.config.params import Config, parameter_table
@@ -402,60 +401,19 @@ def test_the_model_never_imports_the_app():
 # --- the app in a real browser ------------------------------------------------------------------------------
 
 
-def _read_lines(stream, out: queue.Queue) -> None:
-    for line in iter(stream.readline, ""):
-        out.put(line)
-    out.put(None)
-
-
 @pytest.fixture(scope="module")
 def server():
     """`python -m sim.viz --port FREE` with no reachable CDN, shared by the browser tests; yields (url, log lines)."""
-    from sim.viz.__main__ import free_port
+    from sim.viz.__main__ import RELEASE_S, free_port
 
     port = free_port()
-    env = {
-        **os.environ,
-        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
-        "PYTHONUNBUFFERED": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.viz", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=_read_lines, args=(proc.stdout, lines), daemon=True).start()
-    log: list[str] = []
-    url = None
-    deadline = time.monotonic() + 90
-    while url is None and time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=1)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        log.append(line)
-        m = re.search(r"running at (http://\S+)", line)
-        if m:
-            url = m.group(1)
+    app = classroom.Server(port, None, RELEASE_S, extra_env={"SOLARA_ASSETS_CDN": "http://127.0.0.1:9/"})
     try:
-        assert url == f"http://127.0.0.1:{port}/", "".join(log)
-        yield url, log, lines
+        url = app.wait_url(timeout=90)
+        assert url == f"http://127.0.0.1:{port}/", "".join(app.log)
+        yield url, app.log, app.lines
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        app.stop()
 
 
 def _time_text(page) -> str:
