@@ -1,11 +1,11 @@
 """Solara components of the app: the network view, the live plots, the explanations and the controls.
 
 The views are drawn by the browser from data. They are rendered once per run (and when the run is
-marked stale); a step re-renders only `StepFeed`, which sends the changes of every view since the last
-step in one message (`sim.viz.livechart`). Each is a titled panel of the
+marked stale); a step renders nothing: the changes of every view since the last step go to the page in
+one message (`sim.viz.controller`, `sim.viz.livechart`). Each is a titled panel of the
 main area (`MainPanels`), laid out by CSS grid (not Mesa's draggable grid, whose fixed-height cells let
 a wide panel's content spill over the next one). The controls edit a per-session pending Config;
-Mesa's Reset button builds the next model from it (see `app.py`); while the two differ, the panels
+Reset builds the next model from it (see `controller.py`); while the two differ, the panels
 are greyed as the previous settings' run and a banner above them says so.
 """
 
@@ -18,16 +18,14 @@ from typing import cast
 
 import numpy as np
 import solara
-from mesa.visualization.utils import update_counter
 
 from sim.config.params import Config
 from sim.viz import controls as ctl
-from sim.viz import serverstats
 from sim.viz.charts import CHARTS, NETWORK_STYLE, chart_caption, chart_title, hex_color, network_view
 from sim.viz.explain import explanation_html
 from sim.viz.history import TeachingModel
 from sim.viz.layout import stance_colors
-from sim.viz.livechart import Feed, LiveChart, OptionStream, feed_payload
+from sim.viz.livechart import LiveChart, OptionStream
 
 # The main area: titled panels in a CSS grid whose columns follow the width of the area (a container
 # query), so no panel overlaps another or clips its text at any window size. Rows grow with their
@@ -109,7 +107,7 @@ def step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dic
 
 @solara.component
 def Live(stream: OptionStream, name: str, height: str):
-    """A view drawn by the browser: created with the whole option, then fed by `StepFeed` (see `livechart`)."""
+    """A view drawn by the browser: created with the whole option, then fed by the page's `Feed` (`controller`)."""
     LiveChart.element(
         name=name,
         full=stream.current(),
@@ -165,22 +163,13 @@ def StaleBanner(pending: solara.Reactive[Config], model: TeachingModel):
 
 
 @solara.component
-def StepFeed(model: TeachingModel, streams: dict[str, OptionStream]):
-    """The one component a step re-renders: the step's changes of every view, in one message (`Feed`).
+def MainPanels(pending: solara.Reactive[Config], model: TeachingModel, streams: dict[str, OptionStream]):
+    """The network, the plots and the explanations, each in a titled panel of a responsive grid.
 
-    After the render that sends it, records the server's time for the step (`serverstats`).
+    Rendered for a new run (and when the settings become, or stop being, pending); a step renders
+    nothing here: its changes reach the views through the page's `Feed` (`sim.viz.controller`).
     """
-    update_counter.get()
-    payload = solara.use_memo(lambda: feed_payload(step_messages(model, streams)), [model, model.steps])
-    Feed.element(payload=payload)
-    solara.use_effect(lambda: serverstats.step_done(model), [model, model.steps])
-
-
-@solara.component
-def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
-    """The network, the plots and the explanations, each in a titled panel of a responsive grid."""
     stale = ctl.pending_note(pending.value, model.cfg) is not None
-    streams = solara.use_memo(lambda: {name: OptionStream() for name in LIVE_NAMES}, [])
     solara.use_memo(lambda: step_messages(model, streams), [model])  # a new run: its first state, in full
     solara.Style(PANELS_CSS)
     with solara.Div(classes=["sim-main"]):
@@ -188,7 +177,6 @@ def MainPanels(pending: solara.Reactive[Config], model: TeachingModel):
         with solara.Div(classes=["sim-panels"]):
             for name in VIEW_NAMES:
                 VIEWS[name](model, streams, stale)
-        StepFeed(model, streams)
 
 
 # Panel heights: the title row (about 44 px with padding) comes on top of the body. The plots share

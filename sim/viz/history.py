@@ -94,7 +94,7 @@ def exposure_schedule(cfg: Config) -> tuple[np.ndarray, np.ndarray]:
 class TeachingModel(ResocializationModel):
     """The model with its history and network layout; stops (running = False) after `cfg.steps` steps.
 
-    `settings` (a callable returning the Config to build) lets Mesa's Reset button rebuild the
+    `settings` (a callable returning the Config to build) lets the app's Reset button rebuild the
     model from the app's current controls.
     """
 

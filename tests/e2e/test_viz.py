@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks import classroom
 from benchmarks.classroom import CHROMIUM, CHROMIUM_ARGS  # one chromium set-up for the browser tests
@@ -30,10 +32,10 @@ from sim.model import ResocializationModel
 from sim.step.exposure import level
 from sim.viz import controls as ctl
 from sim.viz import layout as lay
-from sim.viz.charts import CHARTS, chart_caption, chart_title, network_chart, network_counts
+from sim.viz.charts import CHARTS, chart_caption, chart_title, network_chart, network_counts, network_view
 from sim.viz.explain import MECHANISMS, explanation_html
 from sim.viz.history import SERIES, TeachingModel, exposure_schedule
-from sim.viz.livechart import OptionStream, delta
+from sim.viz.livechart import OptionStream, apply_patch, delta
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -337,30 +339,37 @@ def test_edges_are_sampled_above_the_cap():
     assert len(network_chart(model, edge_cap=500)["series"][0]["links"]) == shown + network_counts(model)["new"]
 
 
-def test_a_step_sends_the_plots_as_small_deltas_that_rebuild_them():
-    """What the browser gets after a step: the points added and the fields changed, never the history again."""
+def test_a_step_sends_the_views_as_small_deltas_that_rebuild_them():
+    """What the browser gets after a step: the points added and the items changed, never the history again.
+
+    The network's step changes a few ties (spliced in and out) and the stance of the agents (each one's
+    changed fields); a time plot gains points.
+    """
     model = TeachingModel(small(200, 5, steps=300))
-    streams = {name: OptionStream() for name in CHARTS}
+    views = {"network": lambda m: network_view(m)[0], **CHARTS}
+    streams = {name: OptionStream() for name in views}
     shown = {
         name: json.loads(json.dumps(streams[name].update(make(model))["full"]["option"]))
-        for name, make in CHARTS.items()
+        for name, make in views.items()
     }
+    spliced = 0
     for _ in range(60):
         model.step()
-        for name, make in CHARTS.items():
+        for name, make in views.items():
             msg = streams[name].update(make(model))
-            assert "patch" in msg, name  # the structure of a plot does not change from step to step
+            assert "patch" in msg, name  # the structure of a view does not change from step to step
             patch = json.loads(json.dumps(msg["patch"], allow_nan=False))  # as the browser receives it
             assert patch["after"] == patch["seq"] - 1 == streams[name].seq - 1
             if name != "histogram":  # the distribution now is replaced; the time plots gain points
                 assert len(json.dumps(patch)) < len(streams[name].current()) / 5, name  # a delta, not the option
-            # the browser's rule (livechart.vue) applied in Python: its copy equals the server's option
-            option = shown[name]
-            option.update(patch["top"])
-            for i, change in patch["series"].items():
-                option["series"][int(i)].update(change.get("set", {}))
-                option["series"][int(i)]["data"] += change.get("append", [])
-            assert option == json.loads(streams[name].current())["option"], name
+            if name == "network":
+                edits = patch["series"]["0"].get("edit", {})
+                assert "set" not in patch["series"]["0"], "the network's nodes or ties were sent whole"
+                spliced += "splice" in edits.get("links", {})
+            # the browser's rule (livechart.vue, in Python): its copy equals the server's option
+            apply_patch(shown[name], patch)
+            assert shown[name] == json.loads(streams[name].current())["option"], name
+    assert spliced > 30  # ties change on most steps
 
 
 def test_a_changed_structure_resends_the_whole_option():
@@ -371,7 +380,41 @@ def test_a_changed_structure_resends_the_whole_option():
     grown = {"series": [{"name": "x", "data": [[0, 1], [1, 2]]}], "xAxis": {"max": 20}}
     assert delta(a, grown) == {"top": {"xAxis": {"max": 20}}, "series": {"0": {"append": [[1, 2]]}}}
     rewritten = {"series": [{"name": "x", "data": [[0, 3]]}], "xAxis": {"max": 10}}
-    assert delta(a, rewritten) == {"top": {}, "series": {"0": {"set": {"data": [[0, 3]]}}}}
+    assert delta(a, rewritten) == {"top": {}, "series": {"0": {"edit": {"data": {"items": {"0": {"put": [0, 3]}}}}}}}
+    other = {"series": [{"name": "x", "data": [[5, 6], [7, 8], [9, 9]]}], "xAxis": {"max": 10}}
+    assert delta(a, other) == {"top": {}, "series": {"0": {"set": {"data": [[5, 6], [7, 8], [9, 9]]}}}}  # whole
+
+
+def test_items_change_by_their_fields_and_a_changed_shape_replaces_the_item():
+    same = [{"v": v, "style": {"c": "c"}} for v in range(3, 17)]  # 2 of 16 items change: sent by item
+    old = {"series": [{"data": [{"v": 1, "style": {"c": "a", "w": 1}}, {"v": 2, "style": {"c": "b"}}, *same]}]}
+    new = {"series": [{"data": [{"v": 1, "style": {"c": "z", "w": 1}}, {"v": 2, "style": {"c": "b", "w": 3}}, *same]}]}
+    edit = delta(old, new)["series"]["0"]["edit"]["data"]["items"]
+    assert edit == {"0": {"merge": {"style": {"c": "z"}}}, "1": {"put": new["series"][0]["data"][1]}}
+    assert apply_patch(json.loads(json.dumps(old)), delta(old, new)) == new
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    a=st.lists(st.integers(0, 40), unique=True, max_size=30),
+    edits=st.lists(st.tuples(st.sampled_from("di"), st.integers(0, 30), st.integers(100, 140)), max_size=8),
+)
+def test_splices_rebuild_any_list_of_distinct_items(a, edits):
+    """The edits that turn one list of ties into the next: applied in order, they give the new list exactly."""
+    b = list(a)
+    for op, at, value in edits:
+        if op == "d" and b:
+            b.pop(at % len(b))
+        elif op == "i" and value not in b:
+            b.insert(at % (len(b) + 1), value)
+    old = {"series": [{"links": [{"s": x} for x in a], "k": 0}]}
+    new = {"series": [{"links": [{"s": x} for x in b], "k": 0}]}
+    change = delta(old, new)
+    assert change is not None
+    assert apply_patch(json.loads(json.dumps(old)), json.loads(json.dumps(change))) == new
+    ops = change["series"].get("0", {}).get("edit", {}).get("links", {}).get("splice")
+    if ops is not None:  # never more items sent than the edits inserted
+        assert sum(len(items) for _, _, items in ops) <= sum(op == "i" for op, _, _ in edits)
 
 
 def test_explanations_cite_the_review_and_load_nothing():
