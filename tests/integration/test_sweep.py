@@ -25,6 +25,7 @@ import pytest
 
 from sim.run.completion import MARKER, completed, file_sha256, read_marker
 from sim.studies.naming import run_dirname, sweep_name_of
+from tests.support.sweeps import HEADER, check_failed_runs_reported, edge_list, run_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["n_agents=60", "n_groups=2", "steps=6", "output.figure=false"]
@@ -52,10 +53,6 @@ def sweep_dir(cwd: Path) -> Path:
     dirs = list((cwd / "outputs" / "multirun").iterdir())
     assert len(dirs) == 1, dirs
     return dirs[0]
-
-
-def run_dirs(sdir: Path) -> dict[str, Path]:
-    return {p.name: p for p in sdir.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
 
 # ---------------------------------------------------------------- names of sweep and run directories
@@ -234,6 +231,41 @@ def test_every_launcher_gives_byte_identical_runs(tmp_path, ray_cluster):
     # and different seeds do give different runs
     r = sorted(reference)
     assert (reference[r[0]] / "metrics.parquet").read_bytes() != (reference[r[1]] / "metrics.parquet").read_bytes()
+
+
+# ---------------------------------------------------------------- a failed run, on every launcher
+
+
+FAILING_LAUNCHERS = {
+    "joblib": ["hydra/launcher=joblib"],
+    "submitit_local": ["hydra/launcher=submitit_local"],
+    "ray": ["hydra/launcher=ray"],  # and the address of the test's Ray head
+}
+
+
+@pytest.mark.parametrize("launcher", list(FAILING_LAUNCHERS))
+def test_a_run_failing_on_bad_input_in_its_worker_is_reported_while_the_others_complete(tmp_path, launcher, request):
+    from sim.config.errors import InputFileError
+    from sim.config.networkfiles import read_network
+    from sim.config.params import Config
+
+    for seed in (0, 2):
+        edge_list(tmp_path / f"net_{seed}.csv", 30)
+    (tmp_path / "net_1.csv").write_text(f"{HEADER}\na1,a2,g0,g1,social_work\n")  # a row one field short
+    bad = Config()
+    bad.network.kind, bad.network.path = "edgelist", str(tmp_path / "net_1.csv")
+    with pytest.raises(InputFileError) as error:  # the message the run's own reader gives, in one line
+        read_network(bad.network)
+    # The preflight checks every combination of swept values but the seeds, with the default seed (0): it
+    # reads net_0.csv, and net_1.csv is first read in the worker that runs seed=1.
+    path = f"network.path={tmp_path}/net_${{seed}}.csv"
+    extra = FAILING_LAUNCHERS[launcher]
+    if launcher == "ray":
+        extra = [*extra, f"hydra.launcher.ray.init.address={request.getfixturevalue('ray_cluster')}"]
+    sdir = tmp_path / "sweep"
+    args = ["network=edgelist", path, "steps=2", "output.figure=false", "seed=0,1,2", f"hydra.sweep.dir={sdir}"]
+    proc = sweep(tmp_path, *args, *extra, check=False, env=RAY_ENV if launcher == "ray" else None)
+    check_failed_runs_reported(proc, sdir, {"seed=1": str(error.value)})
 
 
 # ---------------------------------------------------------------- collected results, progress, run log (3, 5)
