@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from benchmarks import classroom, cli_runs, ndlib_compare
+from benchmarks import busy, classroom, cli_runs, ndlib_compare
 from benchmarks.common import MEAN_DEGREE, ROOT, group_size, timed
 from sim.config.params import Config
 from sim.core.draws import DrawSource
@@ -41,6 +41,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 E2E_AGENTS, E2E_STEPS, E2E_S, E2E_MIB = 1_000_000, 1000, 180, 2048
 #: the classroom of issue 19: sessions of the teaching app on one server, server step p95 under 1 s
 CLASS_SESSIONS = 30
+#: issue 21: a run of this size next to a CPU-bound job on every core, at most BUSY_RATIO times slower than alone
+BUSY_AGENTS, BUSY_RATIO = 20_000, 2.5
 
 
 def sbm_config(n: int, seed: int = 0) -> Config:
@@ -268,6 +270,19 @@ def targets(res: dict) -> list[dict]:
             ),
         }
     )
+    chosen = next((r for r in res.get("busy", []) if r["threads"] == "chosen by the model"), None)
+    out.append(
+        {
+            "target": f"busy machine: a {BUSY_AGENTS:,}-agent run at most {BUSY_RATIO:g}x slower next to a "
+            "CPU-bound job on every core",
+            "measured": (
+                f"{chosen['busy_vs_alone']:.1f}x at N = {chosen['n_agents']:,} ({chosen['threads_used']} thread(s))"
+                if chosen
+                else "not measured"
+            ),
+            "ok": chosen["busy_vs_alone"] <= BUSY_RATIO if chosen and chosen["n_agents"] == BUSY_AGENTS else None,
+        }
+    )
     sc = res["scaling"][-1]
     out.append(
         {
@@ -330,6 +345,7 @@ def markdown(res: dict) -> str:
             f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |"
         )
     lines += ["", *ndlib_compare.markdown(res["ndlib"]), *cli_runs.markdown(res["sweep"], res["e2e"])]
+    lines += busy.markdown(res.get("busy", []))
     lines += classroom.markdown(res.get("classroom"))
     return "\n".join(lines).rstrip() + "\n"
 
@@ -386,6 +402,7 @@ def main() -> None:
         big, steps, complete, sbm, iterations = [2_000, 10_000], min(args.steps, 3), 300, 2_000, 1
         # no figure: drawing one takes each tiny run from 0.2 s to 1 s, and the quick sweep only has to run
         sweep = (4, ["n_agents=300", "n_groups=3", "steps=20", "output.figure=false"])
+        busy_size = (2_000, 5)
     else:
         big, steps, complete, sbm, iterations = (
             [10_000, 100_000] + ([1_000_000] if args.full else []),
@@ -395,6 +412,7 @@ def main() -> None:
             3,
         )
         sweep = (16, ["n_agents=1000", "steps=100"])
+        busy_size = (BUSY_AGENTS, 50)
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = [(p, "complete", complete) for p in ndlib_compare.PRESETS] + [
         (p, "sbm", sbm) for p in ndlib_compare.PRESETS
@@ -406,6 +424,7 @@ def main() -> None:
         "scaling": bench_scaling(big, steps),
         "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
         "sweep": cli_runs.bench_sweep(*sweep),
+        "busy": busy.bench_busy(*busy_size),
         "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,
         "classroom": classroom.run_classroom(CLASS_SESSIONS) if args.full or args.classroom else None,
     }

@@ -4,9 +4,11 @@ import sys
 
 from sim.config.errors import InputError
 from sim.config.preflight import preflight
+from sim.core.threads import requested as threads_requested
 
 if __name__ == "__main__":
     try:
+        threads_requested()  # SIM_THREADS, if set, is a count
         preflight(sys.argv[1:])
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -20,6 +20,7 @@ from sim.core.draws import DrawSource
 from sim.core.initialize import initial_state
 from sim.core.network import read_network
 from sim.core.report import StepReport
+from sim.core.threads import kernel_threads, use_threads
 from sim.metrics.population import METRICS
 from sim.metrics.tracker import MetricsTracker
 from sim.model.agents import Professional
@@ -132,7 +133,10 @@ class ResocializationModel(mesa.Model):
             if cfg.network.kind == "edgelist"
             else None
         )
-        self.state = initial_state(cfg, self.rng, el)
+        with use_threads(kernel_threads(el.n_nodes if el is not None else cfg.n_agents)):
+            self.state = initial_state(cfg, self.rng, el)
+        #: threads of the compiled kernels in this model's steps (`sim.core.threads`: one for small runs)
+        self.threads = kernel_threads(self.state.n_agents)
         # the user's node and group ids (outputs only: they never enter the dynamics); None if generated.
         # Groups the network does not give (network.groups=one or louvain) are labelled by their ids.
         self.labels = (
@@ -195,6 +199,10 @@ class ResocializationModel(mesa.Model):
         return level(self.state.t + 1, self.cfg.exposure)
 
     def step(self) -> None:
+        with use_threads(self.threads):
+            self._step_once()
+
+    def _step_once(self) -> None:
         if self.classic is not None:
             self._step_classic()
         else:

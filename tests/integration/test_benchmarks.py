@@ -82,7 +82,7 @@ def test_sweep_and_end_to_end_sections(quick):
 def test_every_target_has_a_row_and_a_verdict(quick):
     res, md = quick
     names = [t["target"] for t in res["targets"]]
-    assert len(names) == 7 and all(t["ok"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 8 and all(t["ok"] in (True, False, None) for t in res["targets"])
     assert "| target | measured | met/missed |" in md and f"measured on this one: {res['machine']['cores']} cores" in md
     for name in names:
         assert name in md
@@ -90,6 +90,17 @@ def test_every_target_has_a_row_and_a_verdict(quick):
     assert all(t["ok"] is None for t in e2e)  # a 2,000-agent run does not judge the 1M x 1,000 target
     room = [t for t in res["targets"] if t["target"].startswith("classroom")]
     assert len(room) == 1 and room[0]["ok"] is None  # the quick benchmark runs no classroom
+    busy = [t for t in res["targets"] if t["target"].startswith("busy machine")]
+    assert len(busy) == 1 and busy[0]["ok"] is None  # measured at 2,000 agents: not the target's size
+
+
+def test_busy_machine_section_times_both_thread_counts_alone_and_busy(quick):
+    res, md = quick
+    rows = res["busy"]
+    assert [r["threads"].split()[0] for r in rows] == ["chosen", str(rows[0]["competitors"])]
+    assert rows[0]["threads_used"] == 1  # 2,000 agents: below PARALLEL_FROM
+    assert all(r["alone_step_s"] > 0 and r["busy_step_s"] > 0 for r in rows)
+    assert "## A busy machine" in md and "| busy / alone |" in md
 
 
 def test_without_ndlib_the_section_says_skipped(quick, monkeypatch):
