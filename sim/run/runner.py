@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.config.params import Config, network_description
 from sim.core.report import StepReport
+from sim.core.threads import use_threads
 from sim.metrics.regime import regime_summary
 from sim.model import ResocializationModel
 from sim.run import completion, outputs
@@ -76,7 +77,8 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     init_s = time.perf_counter() - started
     info = completion.begin(out, cfg, inputs)  # sets older outputs aside before any is replaced
     try:
-        return _outputs(cfg, out, model, info, started, init_s, meta)
+        with use_threads(model.threads):  # the metrics and outputs on the model's kernel threads
+            return _outputs(cfg, out, model, info, started, init_s, meta)
     except BaseException:
         completion.discard(out)  # a failed run leaves no output under a final name (a kill leaves no marker)
         raise
