@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LOAD_TIMEOUT_MS = 240_000  # a page that has not shown the app by then is reported as never loaded
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -148,6 +149,14 @@ class Class:
         self.seen: list[float] = []
         self.ready: list[float] = []
         self.problems: list[str] = []
+        self.unloaded: list[str] = []  # pages that never showed the app, with what they showed
+
+    def arrived(self) -> None:
+        """A page has loaded (or given up): the class starts once every page has."""
+        self.loaded += 1
+        if self.loaded == self.sessions:
+            self.cpu_at_start = self.server.cpu_s()
+            self.all_loaded.set()
 
     def pause(self) -> float:
         """A student's pause before pressing Step: uniform between half and one and a half times the mean."""
@@ -160,16 +169,50 @@ async def _session(browser, url: str, steps: int, room: Class, arrive_s: float):
     context = await browser.new_context(viewport={"width": 1366, "height": 768})
     page = await context.new_page()
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    # While the page loads: its console and websocket frames, reported if it never shows the app. The
+    # listeners go once it has loaded, so that the driver (at normal priority) does not relay every
+    # frame of 30 pages while the server is measured.
+    console: list[str] = []
+    frames = [0, 0]  # received, sent
+    sockets: list = []
+
+    def keep_console(m) -> None:
+        console.append(f"{m.type}: {m.text}"[:200])
+
+    def received(_) -> None:
+        frames[0] += 1
+
+    def sent(_) -> None:
+        frames[1] += 1
+
+    def watch(ws) -> None:
+        sockets.append(ws)
+        ws.on("framereceived", received)
+        ws.on("framesent", sent)
+
+    page.on("console", keep_console)
+    page.on("websocket", watch)
     t0 = time.monotonic()
-    await page.goto(url, timeout=300_000)
     step = page.get_by_role("button", name="Step", exact=True)
-    await step.wait_for(timeout=300_000)
-    await page.locator(".sim-chart-network canvas").first.wait_for(timeout=300_000)
+    try:
+        await page.goto(url, timeout=LOAD_TIMEOUT_MS)
+        await step.wait_for(timeout=LOAD_TIMEOUT_MS)
+        await page.locator(".sim-chart-network canvas").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    except Exception as err:  # a page that never loads is reported (with what it showed), not a crash
+        shown = "" if page.is_closed() else await page.locator("body").inner_text(timeout=5_000)
+        room.unloaded.append(
+            f"after {time.monotonic() - t0:.0f} s: {type(err).__name__}; websocket frames received {frames[0]}, "
+            f"sent {frames[1]}; page text: {' '.join(shown.split())[:300]!r}; console: {console[-5:]}"
+        )
+        room.arrived()
+        return context, None
+    page.remove_listener("console", keep_console)
+    page.remove_listener("websocket", watch)
+    for ws in sockets:
+        ws.remove_listener("framereceived", received)
+        ws.remove_listener("framesent", sent)
     room.ready.append(time.monotonic() - t0)
-    room.loaded += 1  # the class starts together once every page is there ("now press Step")
-    if room.loaded == room.sessions:
-        room.cpu_at_start = room.server.cpu_s()
-        room.all_loaded.set()
+    room.arrived()  # the class starts together once every page is there ("now press Step")
     await room.all_loaded.wait()
     for k in range(1, steps + 1):
         await asyncio.sleep(room.pause())
@@ -215,6 +258,7 @@ async def _classroom(url: str, sessions: int, steps: int, pause_s: float, server
     out["browser_seen_s"] = room.seen
     out["ready_s"] = room.ready
     out["problems"] = room.problems
+    out["unloaded"] = room.unloaded
     out["closed_at"] = closed_at
     return out
 
@@ -227,12 +271,14 @@ def run_classroom(
     arrive_s: float = 0.5,
     port: int | None = None,
     waves: int = 1,
+    keep: Path | None = None,
 ) -> dict:
     """Run the classroom and return what the server recorded (see the module's docstring).
 
     With `waves` > 1 the same class comes back (new sessions) after the previous one was released; the
     server's memory after each wave (`rss_after_waves_mb`) shows whether released sessions are reused or
-    leak. The step and page timings are those of every wave; the rest those of the first.
+    leak. The step and page timings are those of every wave; the rest those of the first. `keep`: a file
+    to copy the server's records into (`SIM_VIZ_STATS`).
     """
     from sim.viz.__main__ import free_port
 
@@ -267,9 +313,12 @@ def run_classroom(
             got = firsts[0]
             rss_after = rss_waves[-1]
             recs = records(stats)
+            if keep is not None:
+                keep.write_text(stats.read_text())
         finally:
             server.stop()
     steps_ms = [r["ms"] for r in recs if r["event"] == "step"]
+    gc_ms = [r["ms"] for r in recs if r["event"] == "gc"]
     opened = [r for r in recs if r["event"] == "open"]
     closed = [r for r in recs if r["event"] == "close"]
     return {
@@ -281,6 +330,9 @@ def run_classroom(
         "server_step_ms_p50": _pct(steps_ms, 0.5),
         "server_step_ms_p95": _pct(steps_ms, 0.95),
         "server_step_ms_max": max(steps_ms, default=float("nan")),
+        "gc_pauses_over_20ms": len(gc_ms),
+        "gc_pause_ms_max": max(gc_ms, default=0.0),
+        "gc_pause_ms_total": sum(gc_ms),
         "page_ready_s_p50": _pct(got["ready_s"], 0.5),
         "page_ready_s_max": max(got["ready_s"], default=float("nan")),
         "browser_step_s_p50": _pct(got["browser_seen_s"], 0.5),
@@ -295,6 +347,8 @@ def run_classroom(
         "rss_per_session_mb": (got["rss_open_mb"] - rss_idle) / max(sessions, 1),
         "server_cpu_s_per_session_step": got["cpu_per_step_s"],
         "problems": got["problems"],
+        "pages_loaded": sessions - len(got["unloaded"]),
+        "unloaded": got["unloaded"],
         "wall_s": got["sessions_wall_s"],
     }
 
@@ -310,12 +364,13 @@ def markdown(room: dict | None) -> list[str]:
         "",
         f"Each session pressed Step {room['steps_per_session']} times, about {room['pause_s']:g} s apart, all "
         "starting together once every page had loaded; browsers at the lowest CPU priority on the same machine. "
-        "Server time per session-step: from the start of the step to the end of the render that sends its update.",
+        "Server time per session-step: from the start of the step to the message that sends its update.",
         "",
-        "| server step p50 | p95 | max | server CPU per session-step | page ready p50 / max | "
+        "| pages loaded | server step p50 | p95 | max | server CPU per session-step | page ready p50 / max | "
         "step seen by the browser p50 / p95 | memory idle / open / after | per session | released after |",
-        "|---|---|---|---|---|---|---|---|---|",
-        f"| {room['server_step_ms_p50']:.0f} ms | {room['server_step_ms_p95']:.0f} ms | "
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| {room.get('pages_loaded', room['sessions'])} of {room['sessions']} | "
+        f"{room['server_step_ms_p50']:.0f} ms | {room['server_step_ms_p95']:.0f} ms | "
         f"{room['server_step_ms_max']:.0f} ms | {room['server_cpu_s_per_session_step'] * 1000:.0f} ms | "
         f"{room['page_ready_s_p50']:.1f} / {room['page_ready_s_max']:.1f} s | "
         f"{room['browser_step_s_p50']:.2f} / {room['browser_step_s_p95']:.2f} s | "
@@ -323,6 +378,8 @@ def markdown(room: dict | None) -> list[str]:
         f"{' then '.join(f'{x:.0f}' for x in room.get('rss_after_waves_mb', [room['rss_after_mb']]))} MB | "
         f"{room['rss_per_session_mb']:.1f} MB | {room['released_within_s']:.0f} s ({room['released']} of "
         f"{room['opened']}; --release {room['release_s']:g} s) |",
+        *(["", "Pages that never showed the app:", ""] if room.get("unloaded") else []),
+        *(f"- {line}" for line in room.get("unloaded", [])),
     ]
 
 
@@ -336,7 +393,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--waves", type=int, default=1, help="the class comes back this many times (memory reuse)")
     parser.add_argument("--out", type=Path, help="also write classroom.json and classroom.md into this folder")
     args = parser.parse_args(argv)
-    res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive, waves=args.waves)
+    keep = args.out / "classroom_server.jsonl" if args.out is not None else None
+    if keep is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    res = run_classroom(args.sessions, args.steps, args.pause, args.release, args.arrive, waves=args.waves, keep=keep)
     text = "\n".join(markdown(res)).strip() + "\n"
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import numpy as np
 import solara
 
 from sim.config.params import Config
+from sim.core.threads import use_threads
 from sim.viz import controls as ctl
 from sim.viz.charts import CHARTS, NETWORK_STYLE, chart_caption, chart_title, hex_color, network_view
 from sim.viz.explain import explanation_html
@@ -105,6 +106,12 @@ def step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dic
     return out
 
 
+def first_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dict[str, dict]:
+    """A new run's first state of every view, on the model's kernel threads."""
+    with use_threads(model.threads):
+        return step_messages(model, streams)
+
+
 @solara.component
 def Live(stream: OptionStream, name: str, height: str):
     """A view drawn by the browser: created with the whole option, then fed by the page's `Feed` (`controller`)."""
@@ -170,7 +177,7 @@ def MainPanels(pending: solara.Reactive[Config], model: TeachingModel, streams: 
     nothing here: its changes reach the views through the page's `Feed` (`sim.viz.controller`).
     """
     stale = ctl.pending_note(pending.value, model.cfg) is not None
-    solara.use_memo(lambda: step_messages(model, streams), [model])  # a new run: its first state, in full
+    solara.use_memo(lambda: first_messages(model, streams), [model])  # a new run: its first state, in full
     solara.Style(PANELS_CSS)
     with solara.Div(classes=["sim-main"]):
         StaleBanner(pending, model)

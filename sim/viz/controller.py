@@ -23,6 +23,7 @@ import solara
 import traitlets
 
 from sim.config.params import Config
+from sim.core.threads import use_threads
 from sim.viz import serverstats
 from sim.viz.components import LIVE_NAMES, step_messages
 from sim.viz.history import TeachingModel
@@ -45,7 +46,8 @@ class StepPipe:
 
     def messages(self, model: TeachingModel) -> dict[str, dict]:
         """Every view's change since the last message (a new run: its first state)."""
-        return step_messages(model, self.streams)
+        with use_threads(model.threads):  # the views' kernels on the model's threads (one at the app's sizes)
+            return step_messages(model, self.streams)
 
     def push(self, model: TeachingModel) -> None:
         """Send the model's current step to the page: one message, no render; record the server's time."""

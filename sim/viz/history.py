@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.config.params import PROFESSIONS, Config
+from sim.core.threads import use_threads
 from sim.metrics.population import indicators, scope_metrics
 from sim.model import ResocializationModel
 from sim.step.exposure import level
@@ -105,7 +106,8 @@ class TeachingModel(ResocializationModel):
         self.layout = group_layout(self.state.group, self.cfg.seed)
         self.schedule_t, self.schedule_e = exposure_schedule(self.cfg)
         self.history = History(self.cfg)
-        self.history.record(self)
+        with use_threads(self.threads):
+            self.history.record(self)
         self.observers.append(self._after_step)
         self.running = self._more_to_run()
 

@@ -5,8 +5,8 @@ an axis grows; in the network a few ties come and go and the agents' stances mov
 keeps the last option of one view and turns the next into a small message that rebuilds it: the points
 appended to each series, the list items changed in place (by their changed fields), the items spliced in
 and out of a list, the fields replaced, or the whole option when its structure changed. `apply_patch` is
-the browser's rule (`livechart.vue`) in Python, for the tests. Messages are JSON text (one string trait), so neither reacton nor ipywidgets
-walks the option's thousands of items to compare or serialize it.
+the browser's rule (`livechart.vue`) in Python, for the tests. Messages are JSON text (one string
+trait), so neither reacton nor ipywidgets walks the option's thousands of items to compare or serialize it.
 
 The browser (`livechart.vue`) applies a delta only to the version it was computed from (each message
 carries its sequence number and the one it follows). A page that missed one (opened or reconnected

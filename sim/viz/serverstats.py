@@ -6,6 +6,8 @@ per event to FILE (nothing is recorded otherwise):
 - `{"event": "open", "session": ID, "t": ..., "rss_mb": ...}` when a browser session (a Solara
   kernel) starts, and `{"event": "close", ...}` when it is released (tab closed, or culled after the
   page went away: `python -m sim.viz` culls after `--release` seconds);
+- `{"event": "gc", "generation": G, "ms": ..., "collected": N}` per garbage collection longer than 20 ms
+  (a pause of every session at once);
 - `{"event": "step", "session": ID, "step": N, "ms": ...}` per step: the server's wall time from the start
   of the step to the end of the render that sends the update to the browser (the model's step, the
   history, the plots' and the network's data, the widget messages). Rendering in the browser is not in
@@ -61,10 +63,31 @@ def session_id() -> str:
         return "none"
 
 
+_gc_started: list[float] = []
+
+
+def _gc_callback(phase: str, info: dict) -> None:
+    if phase == "start":
+        _gc_started[:] = [time.perf_counter()]
+    elif _gc_started:
+        ms = (time.perf_counter() - _gc_started[0]) * 1000
+        if ms > 20:
+            record("gc", generation=info.get("generation"), ms=round(ms, 1), collected=info.get("collected"))
+
+
+def watch_gc() -> None:
+    """Record long garbage collections (once per process, only with SIM_VIZ_STATS set)."""
+    import gc
+
+    if stats_file() is not None and _gc_callback not in gc.callbacks:
+        gc.callbacks.append(_gc_callback)
+
+
 def on_session_start():
     """Solara's kernel-start callback: record the session, and its release when Solara closes it."""
     if stats_file() is None:
         return None
+    watch_gc()
     sid = session_id()
     record("open", session=sid, rss_mb=rss_mb())
 
