@@ -185,12 +185,19 @@ def _edge_list(indptr, nbr, muted, start):
 
 @nb.njit(cache=True, nogil=True)
 def alive_count_nb(indptr, nbr, i):
-    """Alive arcs of i's block (the classic kernels count where needed: a degree pass each step costs more)."""
-    a, b = indptr[i], indptr[i + 1]
-    s = a
-    while s < b and nbr[s] >= 0:
-        s += 1
-    return s - a
+    """Alive arcs of i's block, found by bisection: blocks are compact (ties first, then free slots).
+
+    O(log capacity) whatever the degree, so a classic preset's partner pick does not slow down on a
+    dense network (the classic kernels count where needed: a degree pass each step costs more).
+    """
+    lo, hi = indptr[i], indptr[i + 1]  # the first free slot lies in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if nbr[mid] >= 0:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - indptr[i]
 
 
 def _indptr(cap: np.ndarray) -> np.ndarray:

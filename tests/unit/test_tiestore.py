@@ -122,3 +122,19 @@ def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack)
     assert pairs_of(t) == expected
     assert {i: ties_of(t, i) for i in range(n)} == order  # the order is the tie history, whatever the room
     check_consistent(t)
+
+
+@settings(max_examples=200, deadline=None)
+@given(blocks=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 9)), min_size=1, max_size=12))
+def test_counting_and_indexing_a_compact_block_needs_no_scan(blocks):
+    """A block's ties fill its start: the count is found by bisection and the k-th tie is slot indptr + k."""
+    from sim.classics.common import nth_alive_nb
+
+    indptr = np.cumsum([0] + [alive + free for alive, free in blocks]).astype(np.int64)
+    nbr = np.concatenate([np.r_[np.arange(alive) + 1, np.full(free, tiestore.EMPTY)] for alive, free in blocks])
+    nbr = nbr.astype(np.int32) if nbr.size else np.zeros(0, dtype=np.int32)
+    for i, (alive, _) in enumerate(blocks):
+        scanned = [s for s in range(indptr[i], indptr[i + 1]) if nbr[s] >= 0]
+        assert tiestore.alive_count_nb(indptr, nbr, i) == alive == len(scanned)
+        for k in range(-1, alive + 2):
+            assert nth_alive_nb(indptr, nbr, i, k) == (scanned[k] if 0 <= k < alive else -1)
