@@ -22,6 +22,7 @@ import dataclasses
 import functools
 import math
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 from sim.config.compose import CONF_DIR, compose_dict, composing, get_value, register_schema, set_value
@@ -643,21 +644,30 @@ def _read_kib(path: str, field: str) -> float | None:
     return None
 
 
-def _cgroup_room() -> float | None:
-    """Memory this process's cgroup (a container, a Slurm job) still allows; None if it sets no limit."""
+def cgroup_dirs(controller: str, v1_mounts: tuple[str, ...]) -> Iterator[tuple[Path, bool]]:
+    """The directories of this process's cgroups with `controller`'s files, each with whether it is cgroup v2.
+
+    From /proc/self/cgroup: the unified hierarchy (v2) under /sys/fs/cgroup, a v1 hierarchy under the
+    first of `v1_mounts` (below /sys/fs/cgroup) that exists. Nothing where the system has no cgroups.
+    """
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
-        return None
+        return
     for line in lines:
         _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
-        if controllers == "":  # cgroup v2
-            d, files = Path("/sys/fs/cgroup") / path.lstrip("/"), ("memory.max", "memory.current")
-        elif "memory" in controllers.split(","):  # cgroup v1
-            d = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
-            files = ("memory.limit_in_bytes", "memory.usage_in_bytes")
-        else:
-            continue
+        rel = path.lstrip("/")
+        if controllers == "":
+            yield Path("/sys/fs/cgroup") / rel, True
+        elif controller in controllers.split(","):
+            dirs = [Path("/sys/fs/cgroup") / mount / rel for mount in v1_mounts]
+            yield next((d for d in dirs if d.exists()), dirs[0]), False
+
+
+def _cgroup_room() -> float | None:
+    """Memory this process's cgroup (a container, a Slurm job) still allows; None if it sets no limit."""
+    for d, v2 in cgroup_dirs("memory", ("memory",)):
+        files = ("memory.max", "memory.current") if v2 else ("memory.limit_in_bytes", "memory.usage_in_bytes")
         try:
             limit, used = ((d / name).read_text().strip() for name in files)
             if limit != "max" and int(limit) < 2**60:

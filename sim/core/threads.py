@@ -27,9 +27,9 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from sim.config.errors import ConfigError, Typed
+from sim.config.preflight import cgroup_dirs
 
 ENV = "SIM_THREADS"
 #: Below this many agents a run's kernels use one thread (see the module's docstring).
@@ -38,22 +38,13 @@ PARALLEL_FROM = 50_000
 
 def _cgroup_cpus() -> float | None:
     """CPUs a cgroup's quota allows (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us`); None without a quota."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
-        rel = path.lstrip("/")
+    for d, v2 in cgroup_dirs("cpu", ("cpu,cpuacct", "cpu")):
         try:
-            if controllers == "":  # cgroup v2
-                quota, period = (Path("/sys/fs/cgroup") / rel / "cpu.max").read_text().split()[:2]
+            if v2:
+                quota, period = (d / "cpu.max").read_text().split()[:2]
                 if quota != "max":
                     return int(quota) / int(period)
-            elif "cpu" in controllers.split(","):  # cgroup v1
-                d = Path("/sys/fs/cgroup/cpu,cpuacct") / rel
-                if not d.exists():
-                    d = Path("/sys/fs/cgroup/cpu") / rel
+            else:
                 quota_us = int((d / "cpu.cfs_quota_us").read_text())
                 if quota_us > 0:
                     return quota_us / int((d / "cpu.cfs_period_us").read_text())

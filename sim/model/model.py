@@ -133,10 +133,10 @@ class ResocializationModel(mesa.Model):
             if cfg.network.kind == "edgelist"
             else None
         )
-        with use_threads(kernel_threads(el.n_nodes if el is not None else cfg.n_agents)):
-            self.state = initial_state(cfg, self.rng, el)
         #: threads of the compiled kernels in this model's steps (`sim.core.threads`: one for small runs)
-        self.threads = kernel_threads(self.state.n_agents)
+        self.threads = kernel_threads(el.n_nodes if el is not None else cfg.n_agents)
+        with use_threads(self.threads):
+            self.state = initial_state(cfg, self.rng, el)
         # the user's node and group ids (outputs only: they never enter the dynamics); None if generated.
         # Groups the network does not give (network.groups=one or louvain) are labelled by their ids.
         self.labels = (

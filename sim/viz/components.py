@@ -93,7 +93,15 @@ LIVE_NAMES = ("network", *CHARTS)  # the views drawn by the browser from data
 
 
 def step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dict[str, dict]:
-    """For each view: its change since the last step (or whole option) and its caption and legend."""
+    """For each view: its change since the last step (or whole option) and its caption and legend.
+
+    The views' kernels run on the model's thread count (one at the app's sizes: `sim.core.threads`).
+    """
+    with use_threads(model.threads):
+        return _step_messages(model, streams)
+
+
+def _step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dict[str, dict]:
     option, counts = network_view(model)
     net = streams["network"]
     net.caption, net.legend = network_caption(model, counts), network_legend(counts)
@@ -104,12 +112,6 @@ def step_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dic
         if streams[name].caption:
             out[name]["caption"] = streams[name].caption
     return out
-
-
-def first_messages(model: TeachingModel, streams: dict[str, OptionStream]) -> dict[str, dict]:
-    """A new run's first state of every view, on the model's kernel threads."""
-    with use_threads(model.threads):
-        return step_messages(model, streams)
 
 
 @solara.component
@@ -177,7 +179,7 @@ def MainPanels(pending: solara.Reactive[Config], model: TeachingModel, streams: 
     nothing here: its changes reach the views through the page's `Feed` (`sim.viz.controller`).
     """
     stale = ctl.pending_note(pending.value, model.cfg) is not None
-    solara.use_memo(lambda: first_messages(model, streams), [model])  # a new run: its first state, in full
+    solara.use_memo(lambda: step_messages(model, streams), [model])  # a new run: its first state, in full
     solara.Style(PANELS_CSS)
     with solara.Div(classes=["sim-main"]):
         StaleBanner(pending, model)

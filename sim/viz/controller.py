@@ -23,7 +23,6 @@ import solara
 import traitlets
 
 from sim.config.params import Config
-from sim.core.threads import use_threads
 from sim.viz import serverstats
 from sim.viz.components import LIVE_NAMES, step_messages
 from sim.viz.history import TeachingModel
@@ -44,14 +43,9 @@ class StepPipe:
         self.feed: Feed | None = None  # set once the page's Feed widget exists (`FeedPort`)
         self.lock = threading.Lock()  # a step and a play thread's step never interleave
 
-    def messages(self, model: TeachingModel) -> dict[str, dict]:
-        """Every view's change since the last message (a new run: its first state)."""
-        with use_threads(model.threads):  # the views' kernels on the model's threads (one at the app's sizes)
-            return step_messages(model, self.streams)
-
     def push(self, model: TeachingModel) -> None:
         """Send the model's current step to the page: one message, no render; record the server's time."""
-        payload = feed_payload({**self.messages(model), "time": float(model.time)})
+        payload = feed_payload({**step_messages(model, self.streams), "time": float(model.time)})
         if self.feed is not None:
             self.feed.payload = payload
         serverstats.step_done(model)

@@ -17,6 +17,7 @@ without a render (`sim.viz.controller`): one websocket message per step rather t
 
 from __future__ import annotations
 
+import bisect
 import json
 import threading
 from typing import Any
@@ -54,7 +55,7 @@ def _lis(values: list[int]) -> list[int]:
     tails: list[int] = []  # tails[k]: position of the smallest tail of an increasing run of length k + 1
     prev = [-1] * len(values)
     for i, v in enumerate(values):
-        k = _bisect_tails(values, tails, v)
+        k = bisect.bisect_left(tails, v, key=values.__getitem__)
         if k > 0:
             prev[i] = tails[k - 1]
         if k == len(tails):
@@ -66,17 +67,6 @@ def _lis(values: list[int]) -> list[int]:
         out.append(i)
         i = prev[i]
     return out[::-1]
-
-
-def _bisect_tails(values: list[int], tails: list[int], v: int) -> int:
-    lo, hi = 0, len(tails)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if values[tails[mid]] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _splices(a: list, b: list, keys: dict[int, list[str]] | None = None) -> list[list] | None:
