@@ -25,6 +25,7 @@ import numba as nb
 import numpy as np
 
 from sim.core import tiestore
+from sim.core.kernels import parallel_kernel
 from sim.core.report import StepReport
 from sim.core.state import State
 
@@ -170,7 +171,7 @@ def partner_nb(indptr, nbr, mean_field, i, u, n):
     return nbr[nth_alive_nb(indptr, nbr, i, pick_nb(u, deg))]
 
 
-@nb.njit(parallel=True, **JIT)
+@parallel_kernel(**JIT)
 def pairs_nb(indptr, nbr, mean_field, u):
     """Agent (row 0 of `u`) and partner (row 1) of every elementary update of a step; partner -1 if none.
 

@@ -14,6 +14,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from sim.core.kernels import parallel_kernel
+
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
@@ -76,7 +78,7 @@ def select(v, k):
             return
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def group_norms_nb(x, group_order, group_start):
     """The median stance of each group (NaN for an empty group), by selection, O(size) per group."""
     n_groups = len(group_start) - 1
@@ -94,7 +96,7 @@ def group_norms_nb(x, group_order, group_start):
     return norm
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def dissenters_nb(x, group, group_order, group_start, conformity):
     """Who dissents from its group's norm, for every agent."""
     norm = group_norms_nb(x, group_order, group_start)

@@ -25,6 +25,8 @@ from typing import cast
 import numba as nb
 import numpy as np
 
+from sim.core.kernels import parallel_kernel
+
 EMPTY = -1
 
 
@@ -100,7 +102,7 @@ class Ties:
         return {"owner": own[order], "nbr": nb[order], "muted": self.muted[s], "rejections": self.rejections[s]}
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _degree(indptr, nbr):
     n = len(indptr) - 1
     deg = np.zeros(n, dtype=np.int64)
@@ -109,7 +111,7 @@ def _degree(indptr, nbr):
     return deg
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _degrees(indptr, nbr, group):
     n = len(indptr) - 1
     deg = np.zeros(n, dtype=np.int64)
@@ -129,7 +131,7 @@ def degrees(indptr, nbr, group):
     return _degrees(indptr, nbr, group)
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _blocks_with_mutes(indptr, nbr, muted):
     n = len(indptr) - 1
     out = np.zeros(n, dtype=np.bool_)
@@ -143,7 +145,7 @@ def _blocks_with_mutes(indptr, nbr, muted):
     return out
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _upper_arcs(indptr, nbr):
     n = len(indptr) - 1
     count = np.zeros(n, dtype=np.int64)
@@ -156,7 +158,7 @@ def _upper_arcs(indptr, nbr):
     return count
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _edge_list(indptr, nbr, muted, start):
     m = start[-1]
     u = np.empty(m, dtype=np.int64)
@@ -213,7 +215,7 @@ def _block_capacity(d, slack):
     return d + max(2, np.int64(math.ceil(slack * d)))
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _capacity(deg, slack):
     cap = np.empty(len(deg), dtype=np.int64)
     for i in nb.prange(len(deg)):
@@ -250,7 +252,7 @@ def _fill_blocks(indptr, u, v, nbr):
         fill[b] += 1
 
 
-@nb.njit(parallel=True, cache=True)
+@parallel_kernel(cache=True)
 def _sort_blocks(indptr, deg, nbr):
     for i in nb.prange(len(indptr) - 1):
         a = indptr[i]
@@ -318,7 +320,7 @@ def _remove(indptr, nbr, muted, rejections, s, owner):
     rejections[q] = 0
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _compact(indptr, nbr, muted, rejections, blocks):
     """Move the ties of these blocks to the start of each block, in order; the rest is free."""
     for q in nb.prange(len(blocks)):
@@ -337,7 +339,7 @@ def _compact(indptr, nbr, muted, rejections, blocks):
             rejections[s] = 0
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _has_holes(indptr, nbr):
     """Whether some block holds a tie after a free slot (only arrays built by hand can)."""
     n = len(indptr) - 1
@@ -361,7 +363,7 @@ def connect_one_nb(indptr, nbr, muted, rejections, a, b):
     rejections[sa] = rejections[sb] = 0
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _reverse_slots(indptr, nbr, slots):
     out = np.empty(len(slots), dtype=np.int64)
     for q in nb.prange(len(slots)):
@@ -526,7 +528,7 @@ def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     ties.indptr, ties.nbr, ties.muted, ties.rejections = indptr, nbr, muted, rej  # `mutes` stays valid
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _room(indptr, nbr, need, slack):
     """The capacity of (alive arcs + need) for every block, in one compiled pass."""
     n = len(need)
@@ -536,7 +538,7 @@ def _room(indptr, nbr, need, slack):
     return cap
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _lacks_room(indptr, nbr, need):
     n = len(need)
     short = np.zeros(n, dtype=np.bool_)
@@ -564,7 +566,7 @@ def _free_count(indptr, nbr, i):
     return (indptr[i + 1] - indptr[i]) - alive_count_nb(indptr, nbr, i)
 
 
-@nb.njit(parallel=True, cache=True, nogil=True)
+@parallel_kernel(cache=True, nogil=True)
 def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
     """Copy each block's ties, in order, to the start of its new block; the rest is free."""
     for i in nb.prange(len(indptr) - 1):

@@ -23,6 +23,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from sim.core.kernels import parallel_kernel
+
 __all__ = [
     "bimodality_coefficient",
     "esteban_ray",
@@ -389,7 +391,7 @@ def _measures_sorted(xs, gap, minor_share, bins, alpha, out):
     out[_ER] = _esteban_ray_sorted(xs, bins, alpha)
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
     """Measures of every level: `xs[bounds[l]:bounds[l + 1]]` are level l's stances, sorted.
 
@@ -572,7 +574,7 @@ def polarization_measures(
     """
     args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
     xs = np.sort(_as_stances(x, unit_interval=True))
-    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args)[0]
+    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args, 1)[0]
     return dict(zip(KEYS, row.tolist(), strict=True))
 
 

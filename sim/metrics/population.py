@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.config.params import PROFESSIONS, MetricsConfig
 from sim.core.groups import dissenters_nb, lost_share
+from sim.core.kernels import parallel_kernel
 from sim.core.report import EVENT_KINDS, StepReport
 from sim.core.state import LEDGER_NEGATIVE, LEDGER_POSITIVE, State
 from sim.metrics import polarization
@@ -78,7 +79,7 @@ def ledger_effects(ledger: dict[str, np.ndarray], base: dict[str, np.ndarray] | 
     return since(LEDGER_POSITIVE), since(LEDGER_NEGATIVE)
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _grew(now, then):
     """Whether each agent's total of the counters `now[:, i]` exceeds that of `then[:, i]` (no rows: 0)."""
     out = np.empty(now.shape[1], dtype=np.bool_)
@@ -150,7 +151,7 @@ def indicators(
     return ind
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _marginalized(dissent, in_deg, deg0, loss):
     """Dissenters that had in-group ties and lost more than `loss` of them (net), in one pass."""
     out = np.empty(len(dissent), dtype=np.bool_)
@@ -168,7 +169,7 @@ def cells(state: State) -> tuple[np.ndarray, int]:
     return (state.group << _BITS) | state.profession, state.n_groups << _BITS
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _cell_sums(cell, n_cells, cols, acc):
     """Sum of each row of `cols` (a per-agent column per row) in each cell: [n_cells, rows], dtype `acc`.
 

@@ -14,6 +14,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from sim.core.kernels import parallel_kernel
+
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
@@ -24,7 +26,7 @@ def level_assortativity(indptr, nbr, x, level, k):
     return assortativity_from_arcs(x, level, 0, -1, k, arcs[1], far[1])
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def scope_arcs(indptr, nbr, x, cell, bits):
     """Each agent's alive arcs and the sum of their far ends' stances, in three scopes.
 
@@ -98,7 +100,7 @@ def assortativity_from_arcs(x, cell, shift, mask, k, arcs, far):
     return out
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def scope_assortativity(x, cell, bits, arcs, far, rows, ks):
     """Per-level assortativity of the scopes `rows` of `scope_arcs` (0 all, 1 a, 2 b): float[len(rows), max k].
 

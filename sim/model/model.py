@@ -137,6 +137,8 @@ class ResocializationModel(mesa.Model):
         self.threads = kernel_threads(el.n_nodes if el is not None else cfg.n_agents)
         with use_threads(self.threads):
             self.state = initial_state(cfg, self.rng, el)
+            if self.classic is not None:
+                classics.prepare_state(self.state, cfg)
         # the user's node and group ids (outputs only: they never enter the dynamics); None if generated.
         # Groups the network does not give (network.groups=one or louvain) are labelled by their ids.
         self.labels = (
@@ -147,8 +149,6 @@ class ResocializationModel(mesa.Model):
                 el.group_labels if el.group_labels is not None else np.arange(self.state.n_groups, dtype=np.int64),
             )
         )
-        if self.classic is not None:
-            classics.prepare_state(self.state, cfg)
         self._before: np.ndarray | None = None  # stances before the last classic step
         self._converged: bool | None = None
         self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.core.draws)
@@ -187,9 +187,10 @@ class ResocializationModel(mesa.Model):
         if self._tracker is None:
             raise AttributeError("metrics are measured only when the model collects data (collect=True)")
         if self._metrics is None or self._metrics[0] != self.state.t:
-            (values,) = self._tracker.measure(
-                self.state, self.last_report, ["all"], level(self.state.t, self.cfg.exposure)
-            )
+            with use_threads(self.threads):
+                (values,) = self._tracker.measure(
+                    self.state, self.last_report, ["all"], level(self.state.t, self.cfg.exposure)
+                )
             self._metrics = (self.state.t, {m: float(v[0]) for m, v in values.values.items()})
         return self._metrics[1]
 

@@ -21,6 +21,7 @@ import numpy as np
 from sim.config.params import Config
 from sim.core import tiestore
 from sim.core.draws import Draws
+from sim.core.kernels import parallel_kernel
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.step import attention, exposure, identity, influence, ties
@@ -35,7 +36,7 @@ bump = identity.bump
 
 # error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
 # config); IEEE division itself is unchanged, and the loop no longer branches to raise.
-@nb.njit(parallel=True, error_model="numpy", **_JIT)
+@parallel_kernel(error_model="numpy", **_JIT)
 def _exchange(
     t,
     x,
@@ -195,7 +196,7 @@ def _apply_cuts(t, owners, others, hints, lost, owner_loses):
 _CHUNKS = 64  # fixed work split of `_movers`: its output order never depends on the number of threads
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewire, p):
     """Who may act in phase 4, in agent order: excluded dissenters, tie proposers, would-be rewirers.
 
@@ -248,7 +249,7 @@ def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewir
     return out
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
     indptr = t.indptr
@@ -280,7 +281,7 @@ def _exclude(t: TieArrays, group, who, asocial, u_exclude, p: Params, lost):
     return src, dst
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _count_rejections(t, sender, sender_slot, rej_peer, p):
     """Count each rejected sender against its slot and mute it at `mute_after`; True where a mute is new.
 
@@ -306,7 +307,7 @@ def _count_rejections(t, sender, sender_slot, rej_peer, p):
     return newly
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _mutual(t, owners, others, hints):
     """Which newly muted ties are muted from the other end too (read in parallel), and their slots."""
     indptr = t.indptr
@@ -368,7 +369,7 @@ def _first_per_pair(a, b, n):
     return np.flatnonzero(keep)
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _formation_proposals(t, x, withdrawn, group, group_order, group_start, who, u_form, p):
     """The agent each proposer would tie to (accepting, not yet linked), -1 for none."""
     indptr = t.indptr
@@ -391,7 +392,7 @@ def _form_candidates(t: TieArrays, x, withdrawn, group, group_order, group_start
     return a[keep], b[keep]
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p):
     """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot.
 

@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.params import ExposureConfig
+from sim.core.kernels import parallel_kernel
 from sim.step import attention
 
 # Engagement is quantized to integer weights for drawing a sender, so that block sums and
@@ -101,7 +102,7 @@ def forum_reach(e_t: float, p, engagement: np.ndarray | None = None) -> float | 
     return _reach_each(v, engagement, p)
 
 
-@nb.njit(parallel=True, **_JIT)
+@parallel_kernel(**_JIT)
 def _reach_each(v, engagement, p):
     """arrival(v x intake) for each agent: the forum's volume as the step takes it in (`attention.intake`)."""
     out = np.empty(len(engagement))

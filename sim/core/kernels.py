@@ -1,0 +1,88 @@
+"""Parallel kernels compiled twice, each only when first needed: serial for one thread, parallel for more.
+
+numba compiles a `parallel=True` function into a parallel loop nest (parfors), which takes about twice
+as long to compile as the same function compiled as plain loops and pays off only on several threads.
+A run uses one thread below `sim.core.threads.PARALLEL_FROM` agents (the default scenario, every test
+and most sweeps), so it should never compile the parallel form. `@parallel_kernel(...)` replaces
+`@numba.njit(parallel=True, ...)`: the function is compiled as plain loops (`prange` runs as `range`)
+when numba's thread count is one for the calling thread (`sim.core.threads.use_threads`), and with
+`parallel=True` otherwise. Each form is compiled the first time it is called and kept in numba's
+on-disk cache under its own name (the serial form's ends in `__serial`), so the two never overwrite one
+another.
+
+A kernel gives the same result in both forms: every kernel here is written so that its output does not
+depend on the number of threads (the fixed work split of `_movers`, reductions in a fixed order), which
+`tests/unit/test_threads.py` checks for the whole model under one thread and several.
+
+A kernel that calls another `parallel_kernel` calls the same form of it (the serial form of a caller
+calls the serial form of its callees). Calls go through global names of the caller's module; a kernel
+reached as a module attribute (`module.kernel(...)`) inside compiled code would not be found, so call it
+by a name imported into the module.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+from typing import Any
+
+import numba as nb
+
+SERIAL_SUFFIX = "__serial"
+
+
+class Kernel:
+    """A function with a serial and a parallel numba form, chosen at each call by numba's thread count."""
+
+    def __init__(self, fn: types.FunctionType, flags: dict[str, Any]) -> None:
+        self.py_func = fn
+        self._flags = flags
+        self._forms: dict[bool, Any] = {}
+        functools.update_wrapper(self, fn)
+
+    def form(self, parallel: bool) -> Any:
+        """The numba dispatcher of one form (created on first use; compiled by numba on its first call)."""
+        dispatcher = self._forms.get(parallel)
+        if dispatcher is None:
+            dispatcher = self._forms[parallel] = _dispatcher(self, parallel)
+        return dispatcher
+
+    @property
+    def serial(self) -> Any:
+        return self.form(False)
+
+    @property
+    def parallel(self) -> Any:
+        return self.form(True)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.form(nb.get_num_threads() > 1)(*args)
+
+    def __repr__(self) -> str:
+        return f"<parallel_kernel {self.py_func.__module__}.{self.py_func.__qualname__}>"
+
+
+def _dispatcher(kernel: Kernel, parallel: bool) -> Any:
+    """Numba's dispatcher for one form: a copy of the function whose global kernels are their same form."""
+    fn = kernel.py_func
+    names = fn.__code__.co_names
+    env = dict(fn.__globals__)
+    for name in names:
+        value = env.get(name)
+        if isinstance(value, Kernel):
+            env[name] = value.form(parallel)
+    copy = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__kwdefaults__ = fn.__kwdefaults__
+    copy.__doc__ = fn.__doc__
+    copy.__module__ = fn.__module__
+    copy.__qualname__ = fn.__qualname__ if parallel else fn.__qualname__ + SERIAL_SUFFIX
+    return nb.njit(parallel=parallel, **kernel._flags)(copy)
+
+
+def parallel_kernel(**flags: Any) -> Any:
+    """`@parallel_kernel(cache=True, ...)`: as `@numba.njit(parallel=True, ...)`, with a serial form for 1 thread."""
+
+    def wrap(fn: types.FunctionType) -> Kernel:
+        return Kernel(fn, flags)
+
+    return wrap
