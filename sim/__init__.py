@@ -3,13 +3,18 @@
 `from sim import ResocializationModel, Config, compose, run`: the model, its config, the one entry that
 composes a config as the command line does, and one run to its outputs (each imported when first asked for).
 
-Importing the package first points numba's on-disk cache at a directory named after a hash of the
-compiled modules' sources (`sim/core`, `sim/step`, `sim/metrics`, `sim/classics`). numba invalidates a
-cached function only when its own file changes, not when a function it calls from another file does
-(numba's documented limitation): after an edit to, say, `sim/step/attention.py`, the fused kernels of
-`sim/step/compiled.py` would otherwise keep running the old rule. A new hash starts an empty cache
-instead, so an edited rule is always the rule that runs. `NUMBA_CACHE_DIR`, if set, is kept as the
-parent of that directory.
+Importing the package gives numba's on-disk cache of the package's own compiled functions a directory
+named after a hash of the compiled modules' sources (`sim/core`, `sim/step`, `sim/metrics`,
+`sim/classics`). numba invalidates a cached function only when its own file changes, not when a function
+it calls from another file does (numba's documented limitation): after an edit to, say,
+`sim/step/attention.py`, the fused kernels of `sim/step/compiled.py` would otherwise keep running the old
+rule. A new hash starts an empty cache instead, so an edited rule is always the rule that runs.
+`NUMBA_CACHE_DIR`, if set, is kept as the parent of that directory.
+
+The directory is given by a cache locator that answers only for this package's source files, placed
+first in numba's list of locators: numba's settings (`numba.config.CACHE_DIR`) and the cache of a user's
+own compiled functions are left as they were (importing the package changes no global state a user's
+session depends on).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import hashlib
 import os
 from pathlib import Path
 
-import numba
+from numba.core import caching
+from numba.core.caching import _CacheLocator, _SourceFileBackedLocatorMixin
 
 _HERE = Path(__file__).resolve().parent
 _COMPILED = ("core", "step", "metrics", "classics")  # the packages that hold numba-compiled functions
@@ -52,7 +58,30 @@ def _cache_dir() -> str:
     return str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "resocialization-sim" / name)
 
 
-numba.config.CACHE_DIR = _cache_dir()  # type: ignore[attr-defined]
+class _PackageCacheLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
+    """numba's cache locator for this package's compiled functions: the hash-named directory above."""
+
+    def __init__(self, py_func: object, py_file: str) -> None:
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno  # type: ignore[attr-defined]
+        self._cache_path = os.path.join(CACHE_DIR, self.get_suitable_cache_subpath(py_file))
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func: object, py_file: str) -> _PackageCacheLocator | None:
+        if not Path(py_file).resolve().is_relative_to(_HERE):
+            return None  # not this package's: numba's own locators decide, as without this package
+        return super().from_function(py_func, py_file)
+
+
+#: where numba caches this package's compiled functions
+CACHE_DIR = _cache_dir()
+_IMPL = vars(caching).get("CacheImpl") or vars(caching)["_CacheImpl"]  # older numba names it _CacheImpl
+_LOCATORS: list[type] = _IMPL._locator_classes
+if not any(c.__name__ == _PackageCacheLocator.__name__ for c in _LOCATORS):
+    _LOCATORS.insert(0, _PackageCacheLocator)
 
 __all__ = ["Config", "ResocializationModel", "compose", "run"]
 _EXPORTS = {

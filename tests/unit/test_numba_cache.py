@@ -5,6 +5,7 @@ sim/step/compiled.py inline rules from sim/step/attention.py and others. Naming 
 of every compiled module means an edit to any rule starts a fresh cache, so the edited rule runs.
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def test_the_cache_follows_every_compiled_module(tmp_path, monkeypatch):
 
 
 def test_the_cache_directory_is_set_and_respects_numba_cache_dir(tmp_path, monkeypatch):
-    assert Path(numba.config.CACHE_DIR).name == f"numba-{sim._source_hash()}"
+    assert Path(sim.CACHE_DIR).name == f"numba-{sim._source_hash()}"
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert Path(sim._cache_dir()) == tmp_path / f"numba-{sim._source_hash()}"
+
+
+def test_only_the_packages_functions_are_cached_there(tmp_path):
+    """The package's locator answers for its own files; numba's settings and a user's functions are untouched."""
+    from sim.core import tiestore
+
+    assert numba.config.CACHE_DIR == os.environ.get("NUMBA_CACHE_DIR", "")  # numba's own setting, as it was
+    fn = tiestore.from_edges
+    located = sim._PackageCacheLocator.from_function(fn, fn.__code__.co_filename)
+    assert located is not None and Path(located.get_cache_path()).is_relative_to(sim.CACHE_DIR)
+    user = tmp_path / "mine.py"
+    user.write_text("def f(x):\n    return x + 1\n")
+    namespace: dict = {}
+    exec(compile(user.read_text(), str(user), "exec"), namespace)
+    assert sim._PackageCacheLocator.from_function(namespace["f"], str(user)) is None  # numba's locators decide
+    assert sim._LOCATORS[0] is sim._PackageCacheLocator and sim._LOCATORS.count(sim._PackageCacheLocator) == 1
