@@ -15,7 +15,9 @@
 - ``.graphml``, ``.gexf``, ``.gml``, ``.net`` / ``.paj`` / ``.pajek``: parsed by networkx; node attributes
   ``group`` (or the attribute `network.group_attribute` names), ``profession``, ``stance``, ``literacy``,
   ``trust`` and ``critical`` are read where present. GML nodes are named by their ``label`` when every
-  node has a distinct one, else by their ``id``.
+  node has a distinct one, else by their ``id``. networkx names a line where its XML and GML parsers give
+  one; a Pajek file is first walked line by line as networkx reads it (`_pajek_check`), so that what
+  networkx would fail on without a line, or read as another network, is refused with its line.
 
 Every file is read through `sim.config.inputfiles.text_lines` first (a regular file of at most 1 GiB,
 UTF-8 text, no NUL byte, bounded lines), so the checks of the original reader hold for every format.
@@ -258,7 +260,8 @@ def read_network(net: NetworkConfig) -> EdgeList:
         raw = _node_table(nodes_path, net.group_attribute) if nodes_path else None
         raw = _plain_edge_list(src, path, raw, nodes_path)
     else:
-        raw = _graph_raw(src, _parse_graph(src, path, ext))
+        graph, lines = _parse_graph(src, path, net.group_attribute)
+        raw = _graph_raw(src, graph, lines)
     return _normalize(src, raw, net)
 
 
@@ -432,24 +435,32 @@ def _plain_edge_list(src: _Source, path: str, table: _Raw | None, nodes_path: st
 _POSITION = re.compile(r"line (\d+)|at \((\d+), \d+\)")
 
 
-def _parse_graph(src: _Source, path: str, ext: str) -> Any:
-    """The file's text, checked line by line, parsed by networkx; any failure is one line with its cause."""
+def _parse_graph(src: _Source, path: str, group_attribute: str) -> tuple[Any, dict[Any, int]]:
+    """The file's text, checked line by line, parsed by networkx; any failure is one line with its cause.
+
+    Returns the graph and, where known (Pajek), the line of each node's vertex line, for messages.
+    """
     import io
 
     import networkx as nx
 
     with text_lines(path) as lines:
-        text = "".join(lines)
+        raw = list(lines)
+    text = "".join(raw)
+    where: dict[Any, int] = {}
+    if src.fmt == "Pajek":  # networkx names no line: the walk names it, and refuses what networkx would misread
+        physical = [line.rstrip("\r\n") for line in raw]  # item k-1 is line k of the file
+        where = _pajek_check(src, physical, (group_attribute, "profession", "stance", *TRAITS))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # networkx warns of attributes it skips (Pajek)
             if src.fmt == "GraphML":
-                return nx.parse_graphml(text)
+                return nx.parse_graphml(text), where
             if src.fmt == "GEXF":
-                return nx.read_gexf(io.BytesIO(text.encode("utf-8")))
+                return nx.read_gexf(io.BytesIO(text.encode("utf-8"))), where
             if src.fmt == "GML":
-                return _gml(nx.parse_gml(text.splitlines(), label=None))
-            return nx.parse_pajek(text.splitlines())
+                return _gml(nx.parse_gml(text.splitlines(), label=None)), where
+            return nx.parse_pajek(physical), where
     except RecursionError:
         raise src.fail(f"unreadable {src.fmt}: nested too deeply; expected {src.expected}") from None
     except Exception as exc:
@@ -465,6 +476,138 @@ def _parse_graph(src: _Source, path: str, ext: str) -> Any:
         ) from None
 
 
+def _pajek_check(src: _Source, lines: list[str], keys: Sequence[str]) -> dict[str, int]:
+    """Walks a Pajek file as `networkx.parse_pajek` reads it; refuses, naming the line, what it would fail on.
+
+    networkx reads ``*Vertices N`` and the N lines after it as vertices (``number label [x y shape]
+    [key value ...]``), then every line after ``*Edges``/``*Arcs`` as a tie (or the rows of a
+    ``*Matrix``); it names no line when it fails, and reads some mistakes as a different network
+    without a word: a tie to a vertex number no vertex line declares (a new node), two vertices with one
+    label (one node), a node attribute where networkx does not look for one (dropped), a section after
+    the ties (read as ties). Each of these is refused here with its line. Returns the line of each label.
+    """
+    import shlex
+
+    def fail(problem: str, line: int) -> InputError:
+        return src.fail(f"{problem}; expected {src.expected}", line)
+
+    def fields(n: int, text: str) -> list[str]:
+        try:
+            return shlex.split(text)
+        except ValueError as exc:  # a quote left open, a backslash at the end
+            raise fail(f"{str(exc).lower()} in {_show(text.strip())}", n) from None
+
+    where: dict[str, int] = {}  # label -> its vertex line
+    labels: list[str] = []  # in file order (the rows and columns of a *Matrix)
+    numbers: dict[str, str] = {}  # vertex number -> label, of the last *Vertices section
+    announced: tuple[int, int] | None = None  # (N, line) of the last *Vertices
+    rows = enumerate(lines, start=1)
+    for n, text in rows:
+        low = text.lower()
+        if low.startswith("*network"):
+            continue
+        if low.startswith("*vertices"):
+            parts = text.split()
+            count = int(parts[1]) if len(parts) == 2 and re.fullmatch(r"\+?\d+", parts[1]) else None
+            if count is None:
+                raise fail(f"{_show(text.strip())}: the line announcing vertices is '*Vertices N'", n)
+            numbers, announced = {}, (count, n)
+            for i in range(count):
+                m, vertex = next(rows, (None, ""))
+                if m is None:
+                    raise fail(f"the file ends after {i:,} of the {count:,} vertex lines *Vertices announces", n)
+                f = fields(m, vertex)
+                if len(f) < 2:
+                    which = f"vertex {i + 1:,} of the {count:,} that *Vertices announces on line {n}"
+                    if not f:
+                        raise fail(f"a blank line where {which} was expected", m)
+                    if f[0].startswith("*"):
+                        raise fail(f"{_show(f[0])} where {which} was expected", m)
+                    raise fail(f"vertex line {_show(vertex.strip())} has no label ({which})", m)
+                number, label = f[0], f[1]
+                if number in numbers:
+                    raise fail(f"vertex number {_show(number)} again (first on line {where[numbers[number]]})", m)
+                if label in where:
+                    raise fail(f"node {_show(label)} again (first on line {where[label]}): one label per vertex", m)
+                for j in range(2, len(f)):  # networkx reads 'key value' pairs from field 6 on, nothing before
+                    if f[j] in keys and j < 5:
+                        raise fail(
+                            f"node {_show(label)}: {f[j]!r} in field {j + 1} is not read (after 'number label' "
+                            "come 'x y shape', then 'key value' pairs)",
+                            m,
+                        )
+                    if f[j] in keys and j % 2 == 1 and j == len(f) - 1:
+                        raise fail(f"node {_show(label)}: {f[j]!r} without a value", m)
+                numbers[number] = label
+                where[label] = m
+                labels.append(label)
+            continue
+        head = text.split()[0] if text.split() else ""
+        if low.startswith(("*edges", "*arcs", "*matrix")):
+            if head.lower() not in ("*edges", "*arcs", "*matrix"):  # *Edgeslist, *Arcslist
+                raise fail(f"section {_show(head)} is not read (only *Edges, *Arcs or *Matrix)", n)
+            if announced is None:
+                raise fail(f"{head} before any *Vertices line", n)
+            if head.lower() == "*matrix":
+                _pajek_matrix(fail, rows, labels)
+            else:
+                _pajek_ties(fail, fields, rows, numbers, where, announced)
+            break  # networkx reads every line after the section's head into it
+        stripped = text.strip()
+        if not stripped or stripped.startswith("%"):  # networkx skips what is outside a section
+            continue
+        if stripped.startswith("*"):
+            raise fail(f"section {_show(stripped.split()[0])} is not read (only *Vertices, *Edges, *Arcs, *Matrix)", n)
+        if announced is None:
+            raise fail(f"{_show(stripped)} before any *Vertices line", n)
+        raise fail(
+            f"{_show(stripped)} after the {announced[0]:,} vertex lines *Vertices announces on line {announced[1]}", n
+        )
+    return where
+
+
+def _pajek_ties(
+    fail: Any, fields: Any, rows: Any, numbers: dict[str, str], labels: Mapping[str, int], announced: tuple[int, int]
+) -> None:
+    """The ties of a Pajek *Edges / *Arcs section: two vertices each, by number or label (as networkx reads them)."""
+    for n, text in rows:
+        f = fields(n, text)
+        if not f or (len(f) == 1 and f[0].lower() in ("*edges", "*arcs")):  # networkx skips these
+            continue
+        if f[0].startswith("*"):
+            raise fail(f"section {_show(f[0])} after the ties (networkx would read it as a tie): ties come last", n)
+        if len(f) < 2:
+            raise fail(f"a tie with one vertex ({_show(f[0])})", n)
+        ends = []
+        for x in f[:2]:
+            label = numbers.get(x, x if x in labels else None)
+            if label is None:
+                raise fail(
+                    f"a tie to vertex {_show(x)}, which none of the {announced[0]:,} vertex lines after *Vertices "
+                    f"(line {announced[1]}) declares",
+                    n,
+                )
+            ends.append(label)
+        if ends[0] == ends[1]:
+            raise fail(f"self-loop on node {_show(ends[0])}", n)
+
+
+def _pajek_matrix(fail: Any, rows: Any, labels: list[str]) -> None:
+    """The rows of a Pajek *Matrix: integers, nonzero only within the vertices, none on the diagonal."""
+    for row, (n, text) in enumerate(rows):
+        for col, x in enumerate(text.split()):
+            try:
+                value = int(x)
+            except ValueError:
+                raise fail(f"matrix entry {_show(x)} in column {col + 1} is not an integer", n) from None
+            if value == 0:
+                continue
+            if row >= len(labels) or col >= len(labels):
+                raise fail(f"a tie in row {row + 1:,}, column {col + 1:,}: beyond the {len(labels):,} vertices", n)
+            if row == col:
+                raise fail(f"self-loop on node {_show(labels[row])}", n)
+
+
 def _gml(graph: Any) -> Any:
     """GML nodes by their labels when every node has a distinct one (as networkx reads GML), else by id."""
     import networkx as nx
@@ -475,10 +618,11 @@ def _gml(graph: Any) -> Any:
     return graph
 
 
-def _graph_raw(src: _Source, graph: Any) -> _Raw:
+def _graph_raw(src: _Source, graph: Any, lines: Mapping[Any, int] | None = None) -> _Raw:
+    """The nodes (with their line, where `lines` knows it) and ties of a networkx graph."""
     raw = _Raw()
     for node, data in graph.nodes(data=True):
-        raw.node(node, None, data)
+        raw.node(node, lines.get(node) if lines else None, data)
     for s, t in graph.edges():
         if s == t:
             raise src.fail(f"self-loop on node {_show(s)}")

@@ -108,6 +108,12 @@ METRICS_COLUMNS: dict[str, tuple[str, str, str]] = {
         "the metric's key (its meaning and unit: the final.<metric> rows of summary.columns.csv)",
     ),
     "value": ("value", "the metric's unit", "the metric's value (empty where undefined)"),
+    "group_label": (
+        "group label",
+        "the user's label",
+        "a run on a user's network only: the group's label with its type, as group_label in nodes.parquet "
+        "(integer when every label is one, else text), on rows of scope group; empty on the other scopes",
+    ),
 }
 
 

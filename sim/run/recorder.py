@@ -1,4 +1,9 @@
-"""Records metrics into the tidy long table `step, scope, level, metric, value`.
+"""Records metrics into the tidy long table `step, scope, level, metric, value` (`metrics.parquet`).
+
+A run on a user's network (the runs that write `nodes.parquet`) has one more column, `group_label`: the
+user's label of the group with its type (int64 when every label is an integer, else string, as in
+`nodes.parquet`), on the rows of scope ``group`` (null on the others), so that the two tables join on
+it; `level` holds the same label as text. `metrics_schema` gives the schema of either.
 
 Rows are streamed to Parquet in row groups (memory stays bounded on long runs); the whole
 population's series and the stance histograms are also kept in memory for the figure and
@@ -6,6 +11,8 @@ the summary (a few numbers per recorded step).
 """
 
 from __future__ import annotations
+
+import json
 
 import numba as nb
 import numpy as np
@@ -28,15 +35,48 @@ SCHEMA = pa.schema(
         ("value", pa.float64()),
     ]
 )
+#: metrics.parquet's typed group label (a run on a user's network), next to `level`
+GROUP_LABEL = "group_label"
+# pandas reads an int64 column with nulls as float64 (inexact above 2**53, and not the user's type):
+# this note in the schema, pandas' own, makes it read the column as its nullable Int64
+_PANDAS_INT64 = {
+    "index_columns": [],
+    "column_indexes": [],
+    "columns": [
+        {
+            "name": GROUP_LABEL,
+            "field_name": GROUP_LABEL,
+            "pandas_type": "int64",
+            "numpy_type": "Int64",
+            "metadata": None,
+        }
+    ],
+}
 HIST_BINS = 20
 _HIST_EDGES = np.linspace(0.0, 1.0, HIST_BINS + 1)  # np.histogram's edges for range (0, 1)
+
+
+def metrics_schema(group_labels: np.ndarray | None = None) -> pa.Schema:
+    """The schema of a run's metrics.parquet: `SCHEMA`, then with a user's group labels `group_label`.
+
+    `group_labels`: the label of each group number (int64 or str, as `EdgeList.group_labels`), or None
+    (a generated network: no column, the table as before).
+    """
+    if group_labels is None:
+        return SCHEMA
+    if np.issubdtype(group_labels.dtype, np.integer):
+        return SCHEMA.append(pa.field(GROUP_LABEL, pa.int64())).with_metadata(
+            {b"pandas": json.dumps(_PANDAS_INT64).encode()}
+        )
+    return SCHEMA.append(pa.field(GROUP_LABEL, pa.string()))
 
 
 class MetricsRecorder:
     """The metrics of a run, recorded step by step.
 
-    `group_labels`: the level of each group in the rows of scope ``group`` (a user's network: its group
-    labels as text); by default the group numbers ``0 .. G-1``.
+    `group_labels`: a user's network's label of each group number (int64 or str): the rows of scope
+    ``group`` carry it as text in `level` and with its type in `group_label` (`metrics_schema`); by
+    default (None) their level is the group number ``0 .. G-1`` and there is no `group_label` column.
     """
 
     def __init__(
@@ -44,10 +84,14 @@ class MetricsRecorder:
         cfg: Config,
         stream: ParquetStream | None = None,
         flush_rows: int = 500_000,
-        group_labels: list[str] | None = None,
+        group_labels: np.ndarray | None = None,
     ) -> None:
         self.cfg = cfg
-        self.group_labels = group_labels
+        self.schema = metrics_schema(group_labels)
+        self.group_labels = None if group_labels is None else [str(x) for x in group_labels.tolist()]
+        self._typed_labels = (
+            None if group_labels is None else pa.array(group_labels.tolist(), self.schema.field(GROUP_LABEL).type)
+        )
         self.stream = stream
         self.flush_rows = flush_rows
         self.scopes = [s for s in SCOPES if s == "all" or getattr(cfg.metrics, f"by_{s}")]
@@ -92,23 +136,23 @@ class MetricsRecorder:
             index_type = SCHEMA.field(field).type.index_type
             return pa.DictionaryArray.from_arrays(pa.array(codes, type=index_type), pa.array(names, pa.string()))
 
-        self._chunks.append(
-            pa.Table.from_arrays(
-                [
-                    pa.array(np.full(n, step, dtype=np.int32)),
-                    coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
-                    coded(np.tile(np.arange(k), len(metric_names)), levels, "level"),
-                    coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
-                    pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
-                ],
-                schema=SCHEMA,
-            )
-        )
+        level_codes = np.tile(np.arange(k), len(metric_names))
+        columns = [
+            pa.array(np.full(n, step, dtype=np.int32)),
+            coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
+            coded(level_codes, levels, "level"),
+            coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
+            pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
+        ]
+        if self._typed_labels is not None:  # the user's label of the group, with its type; null elsewhere
+            typed = self._typed_labels
+            columns.append(typed.take(pa.array(level_codes)) if scope == "group" else pa.nulls(n, typed.type))
+        self._chunks.append(pa.Table.from_arrays(columns, schema=self.schema))
         self._rows += n
 
     def table(self) -> pa.Table:
         if not self._chunks:
-            return SCHEMA.empty_table()
+            return self.schema.empty_table()
         return pa.concat_tables(self._chunks).unify_dictionaries().combine_chunks()
 
     def flush(self) -> None:

@@ -20,7 +20,7 @@ from sim.model import ResocializationModel
 from sim.run import completion, outputs
 from sim.run.figure import draw_figure
 from sim.run.io import ParquetStream, write_json, write_table
-from sim.run.recorder import SCHEMA, MetricsRecorder
+from sim.run.recorder import MetricsRecorder, metrics_schema
 
 OUTPUT_FILES = (
     "metrics.parquet",
@@ -94,14 +94,15 @@ def _outputs(
     meta: dict[str, Any] | None,
 ) -> dict[str, Any]:
     state = model.state
+    # a user's network: its group labels are the levels of the metrics by group, and their typed
+    # group_label column, as in nodes.parquet (which maps them to the group numbers)
+    group_labels = None if model.labels is None else model.labels[1]
     streams = {
-        "metrics": ParquetStream(out / "metrics.parquet", SCHEMA),
+        "metrics": ParquetStream(out / "metrics.parquet", metrics_schema(group_labels)),
         "agents": ParquetStream(out / "agents.parquet", outputs.AGENT_SCHEMA),
     }
     if cfg.output.events:
         streams["events"] = ParquetStream(out / "events.parquet", outputs.EVENT_SCHEMA)
-    # a user's network: its group labels are the levels of the metrics by group (nodes.parquet maps them)
-    group_labels = None if model.labels is None else [str(x) for x in model.labels[1].tolist()]
     rec = MetricsRecorder(cfg, streams["metrics"], group_labels=group_labels)
     rows = outputs.snapshot_rows(state.n_agents, cfg.output.snapshot_sample)
     every, snap = cfg.metrics.every, cfg.output.snapshot_every

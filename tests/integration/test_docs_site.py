@@ -137,8 +137,8 @@ def test_every_page_and_notebook_is_built(site):
         assert f'id="{name}"' in api, name  # rendered from the docstrings
 
 
-def test_every_page_is_in_the_navigation():
-    """A page of docs/ or a notebook left out of mkdocs.yml's nav would be built but hidden from readers."""
+def _nav_entries() -> list[str]:
+    """Every page of mkdocs.yml's nav, in order, repeats included."""
     import yaml
 
     def entries(node):
@@ -151,13 +151,24 @@ def test_every_page_is_in_the_navigation():
             for value in node.values():
                 yield from entries(value)
 
-    nav = set(entries(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]))
+    return list(entries(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]))
+
+
+def test_every_page_is_in_the_navigation():
+    """A page of docs/ or a notebook left out of mkdocs.yml's nav would be built but hidden from readers."""
+    nav = set(_nav_entries())
     pages = {p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md")}
     notebooks = {f"notebooks/{p.name}" for p in (ROOT / "experiments").glob("*.ipynb")}
     assert pages | notebooks <= nav, sorted((pages | notebooks) - nav)
     import docs_hooks
 
     assert set(docs_hooks.PAGES.values()) <= nav
+
+
+def test_no_page_is_listed_twice_in_the_navigation():
+    """A page twice in nav is two entries for one page (mkdocs builds it once, under the last title)."""
+    listed = _nav_entries()
+    assert len(listed) == len(set(listed)), sorted({p for p in listed if listed.count(p) > 1})
 
 
 def test_the_executed_copies_are_rendered_with_their_figures(site):

@@ -198,7 +198,7 @@ def test_louvain_groups_are_fixed_by_the_seed(tmp_path):
         ),
         ("bad.gml", "graph [\n node [ id 0 ]\n node [ id 1\n]\n", ", line 5: unreadable GML"),
         ("bad.gexf", "<gexf><nodes/></gexf>", ": unreadable GEXF (NetworkXError: No <graph> element"),
-        ("bad.net", '*Vertices 2\n1 "a"\n*Edges\n1 3\n', ": unreadable Pajek"),
+        ("bad.net", '*Vertices 2\n1 "a"\n*Edges\n1 3\n', ", line 3: '*Edges' where vertex 2 of the 2 that *Vert"),
         ("loop.txt", "a b\nb b\n", ", line 2: self-loop on node 'b'"),
         ("net.dat", "a b\n", ": unknown network format .dat; the extension says the format: .csv (CSV)"),
         (
@@ -229,6 +229,125 @@ def test_a_bad_file_is_refused_in_one_line_naming_the_file_and_the_line_or_node(
     msg = str(info.value)
     assert msg.startswith(f"invalid input file {path}{expected}"), msg
     assert len(msg.splitlines()) == 1 and len(msg) < 400
+
+
+PAJEK = "expected Pajek: *Vertices N, then lines 'number label', then *Edges or *Arcs lines"
+AB = '*Vertices 2\n1 "a"\n2 "b"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('*Vertices 3\n1 "a"\n2\n*Edges\n1 2\n', "line 3: vertex line '2' has no label (vertex 2 of the 3 that"),
+        ('*Vertices 2\n1 "a"\n\n*Edges\n', "line 3: a blank line where vertex 2 of the 2 that *Vertices announces"),
+        ('*Vertices 2\n1 "a"\n', "line 1: the file ends after 1 of the 2 vertex lines *Vertices announces"),
+        ("*Vertices x\n", "line 1: '*Vertices x': the line announcing vertices is '*Vertices N'"),
+        ('*Vertices 2\n1 "a\n2 "b"\n*Edges\n1 2\n', "line 2: no closing quotation in '1 \"a'"),
+        ('*Vertices 2\n1 "a"\n1 "b"\n*Edges\n1 1\n', "line 3: vertex number '1' again (first on line 2)"),
+        ('*Vertices 2\n1 "a"\n2 "a"\n*Edges\n1 2\n', "line 3: node 'a' again (first on line 2): one label per"),
+        (AB + "*Edges\n1 2\n2 5\n", "line 6: a tie to vertex '5', which none of the 2 vertex lines after *Vertices"),
+        (AB + "*Edges\n1 2\n2 2\n", "line 6: self-loop on node 'b'"),
+        (AB + "*Edges\n1\n", "line 5: a tie with one vertex ('1')"),
+        (AB + "*Edges\n1 2\n*Vertices 1\n", "line 6: section '*Vertices' after the ties"),
+        (AB + "*Edgeslist\n1 2\n", "line 4: section '*Edgeslist' is not read (only *Edges, *Arcs or *Matrix)"),
+        (AB + "*Matrix\n0 1\n1 x\n", "line 6: matrix entry 'x' in column 2 is not an integer"),
+        (AB + "*Matrix\n0 1 1\n", "line 5: a tie in row 1, column 3: beyond the 2 vertices"),
+        ('*Vertices 1\n1 "a"\n2 "b"\n*Edges\n1 2\n', "line 3: '2 \"b\"' after the 1 vertex lines *Vertices announces"),
+        ("1 2\n*Vertices 2\n", "line 1: '1 2' before any *Vertices line"),
+        ("*Edges\n1 2\n", "line 1: *Edges before any *Vertices line"),
+        ("*Partition p\n", "line 1: section '*Partition' is not read"),
+        ('*Vertices 2\n1 "a" group x\n2 "b" group y\n*Edges\n1 2\n', "line 2: node 'a': 'group' in field 3 is not"),
+        ('*Vertices 2\n1 "a" 0 0 box group\n2 "b"\n*Edges\n1 2\n', "line 2: node 'a': 'group' without a value"),
+    ],
+)
+def test_a_bad_pajek_file_is_refused_naming_its_line_and_the_format(tmp_path, text, expected):
+    """A line networkx cannot read, or would read as another network, is refused in one line naming it."""
+    path = tmp_path / "bad.net"
+    path.write_text(text)
+    with pytest.raises(InputFileError) as info:
+        read(path)
+    msg = str(info.value)
+    assert msg.startswith(f"invalid input file {path}, {expected}"), msg
+    assert msg.endswith(f"; {PAJEK}") and len(msg.splitlines()) == 1, msg
+
+
+def test_a_pajek_node_attribute_out_of_range_names_its_vertex_line(tmp_path):
+    path = tmp_path / "st.net"
+    path.write_text(AB.replace('2 "b"', '2 "b" 0 0 box stance 1.5') + "*Edges\n1 2\n")
+    with pytest.raises(
+        InputFileError, match=r"st\.net, line 3: node 'b': stance '1\.5'; allowed: a number in \[0, 1\]"
+    ):
+        read(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "%% a comment\r\n*Network n\r\n" + AB.replace("\n", "\r\n") + "\r\n*Arcs\r\n1 2\r\n\r\n2 1 1.0\r\n",
+        AB + "*Edges\na b\n",  # ties by label, as networkx reads them
+        AB + "*Matrix\n0 1\n1 0\n",
+        AB + "*Arcs\n1 2\n*Edges\n2 1\n",  # a second section of ties
+    ],
+    ids=["crlf-comment-arcs", "ties-by-label", "matrix", "arcs-then-edges"],
+)
+def test_pajek_files_networkx_reads_are_read_as_before(tmp_path, text):
+    path = tmp_path / "ok.net"
+    path.write_bytes(text.encode())
+    el = read(path)
+    assert el.node_labels.tolist() == ["a", "b"] and list(zip(el.u.tolist(), el.v.tolist(), strict=True)) == [(0, 1)]
+
+
+def test_a_pajek_file_networkx_writes_is_read(tmp_path):
+    g = nx.Graph()
+    g.add_nodes_from([("a", {"group": "x"}), ("b c", {"group": "y"}), ("d", {"group": "y"})])
+    g.add_edges_from([("a", "b c"), ("d", "a")])
+    nx.write_pajek(g, tmp_path / "nx.net")
+    el = read(tmp_path / "nx.net")
+    assert el.node_labels.tolist() == ["a", "b c", "d"] and el.group.tolist() == [0, 1, 1]
+    assert list(zip(el.u.tolist(), el.v.tolist(), strict=True)) == [(0, 1), (0, 2)]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        (
+            "cut.graphml",
+            '<graphml><graph edgedefault="undirected">\n<node id="a"/>\n<node id="b"/>\n<edge source="a" ',
+            ", line 4: unreadable GraphML (ParseError: unclosed token: line 4",
+        ),
+        ("empty.graphml", "\n", ", line 2: unreadable GraphML (ParseError: no element found"),
+        (
+            "cut.gexf",
+            '<gexf><graph>\n<nodes><node id="a"/>\n<node id="b"/></nodes>\n<edges><edge source="a" ',
+            ", line 4: unreadable GEXF (ParseError: unclosed token: line 4",
+        ),
+        (
+            "tok.gml",
+            'graph [\n node [ id 0 label "a" ]\n node [ id 1 label "b" ]\n edge [ source 0 @ target 1 ]\n]\n',
+            ", line 4: unreadable GML (NetworkXError: cannot tokenize @",
+        ),
+        (
+            "cut.gml",
+            'graph [\n node [ id 0 label "a" ]\n node [ id 1 label "b" ]\n edge [ source 0 target 1\n',
+            ", line 5: unreadable GML (NetworkXError: expected ']', found EOF",
+        ),
+        (  # no line from networkx: the message names the node
+            "undef.gml",
+            'graph [\n node [ id 0 label "a" ]\n node [ id 1 label "b" ]\n edge [ source 0 target 7 ]\n]\n',
+            ": unreadable GML (NetworkXError: edge #0 has undefined target 7)",
+        ),
+    ],
+)
+def test_a_bad_xml_or_gml_file_names_the_line_the_parser_gives_and_the_format(tmp_path, name, text, expected):
+    from sim.config.networkfiles import FORMATS
+
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(InputFileError) as info:
+        read(path)
+    msg = str(info.value)
+    assert msg.startswith(f"invalid input file {path}{expected}"), msg
+    assert msg.endswith(f"; expected {FORMATS[path.suffix][1]}") and len(msg.splitlines()) == 1, msg
 
 
 def test_node_table_errors_name_its_line(tmp_path):
@@ -295,6 +414,28 @@ def test_nodes_parquet_keeps_the_id_types():
     text = node_table(np.array(["a", "b"]), np.array([0, 0], np.int32), np.array(["x"]))
     assert text.schema.field("node").type == pa.string() and text.column("node").to_pylist() == ["a", "b"]
     assert text.schema.field("group_label").type == pa.string()
+
+
+def test_metrics_parquet_types_the_group_label_as_nodes_parquet_does(tmp_path):
+    """A user's network: metrics.parquet gets group_label with the labels' type (pandas: Int64, exact)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from sim.run.dictionary import describe
+    from sim.run.recorder import SCHEMA, metrics_schema
+
+    assert metrics_schema(None) is SCHEMA  # a generated network: the table as before (baselines unchanged)
+    assert metrics_schema(np.array(["x", "y"])).field("group_label").type == pa.string()
+    schema = metrics_schema(np.array([7, 2**60 + 1]))
+    assert schema.field("group_label").type == pa.int64()
+    big = 2**60 + 1  # a float64 would read it as 2**60
+    rows = {"step": [0, 0], "scope": ["all", "group"], "level": ["all", str(big)], "metric": ["m", "m"]}
+    pq.write_table(
+        pa.table({**rows, "value": [0.5, 0.5], "group_label": [None, big]}, schema=schema), tmp_path / "m.parquet"
+    )
+    df = pd.read_parquet(tmp_path / "m.parquet")
+    assert str(df.group_label.dtype) == "Int64" and df.group_label[1] == big and df.group_label.isna()[0]
+    assert describe("group_label") is not None and "nodes.parquet" in describe("group_label").meaning
 
 
 # --------------------------------------------------------------------------- fuzz
