@@ -14,7 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.compose import CONF_DIR, register_schema
+from sim.config.compose import CONF_DIR, config_of, register_schema
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
 from sim.run.report import summary_table
@@ -27,7 +27,7 @@ log = logging.getLogger("sim.run")
 
 def to_config(dcfg: DictConfig) -> Config:
     """The typed, validated config (raises InputError naming the key at fault)."""
-    return validate(cast(Config, OmegaConf.to_object(dcfg)))
+    return validate(config_of(dcfg))
 
 
 def job_meta(hc: DictConfig) -> dict[str, Any]:

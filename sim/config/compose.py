@@ -1,10 +1,11 @@
 """Composing a config as the command line does, and reading or writing its dotted keys.
 
-`compose(overrides, **params)` is the documented Python entry: `python -m sim OVERRIDES` (and keyword
-parameters) as a typed, validated `Config`, checked by the command line's own preflight.
-`compose_config(overrides)` is the same composition without the preflight's messages: the CLI's
-checks, sensitivity analysis, calibration, the classics experiment, the app and the tests all compose
-through it. `get_value` / `set_value` / `with_values` read and write a dotted key (`influence.rate`)
+`compose(overrides, **params)` is the one documented Python entry (also `sim.compose`): `python -m sim
+OVERRIDES` (and keyword parameters) as a typed, validated `Config`, checked by the command line's own
+preflight. The app, the notebooks and the tests compose through it. `compose_config(overrides)` is its
+internal core, the same composition without the preflight, for the package's own code that checks its
+overrides otherwise (the preflight itself, and the studies that say why next to the call); it is not a
+second entry. `get_value` / `set_value` / `with_values` read and write a dotted key (`influence.rate`)
 of a Config or of a nested dict.
 """
 
@@ -21,7 +22,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from sim.config.params import Config, validate
+from sim.config.params import Config, mark_composed, validate
 from sim.config.resolvers import register_resolvers
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
@@ -71,11 +72,24 @@ def compose_dict(
         return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
-def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
-    """`python -m sim OVERRIDES` as a typed, validated Config."""
+def config_of(dcfg: Any) -> Config:
+    """A composed DictConfig (`compose_dict`, Hydra's own) as a typed Config, marked as composed; not yet validated.
+
+    Every Config composed from conf/ is made here, so that `validate` can tell a config group's option
+    that was composed from one named in a section built by hand (`sim.config.params.mark_composed`).
+    """
     from omegaconf import OmegaConf
 
-    return validate(cast(Config, OmegaConf.to_object(compose_dict(overrides))))
+    return mark_composed(cast(Config, OmegaConf.to_object(dcfg)))
+
+
+def compose_config(overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """`python -m sim OVERRIDES` as a typed, validated Config, without the command line's preflight: `compose`'s core.
+
+    Internal: use `compose`, which runs the preflight first (its one-line messages, the memory estimate,
+    the network files read). Code of the package that must skip the preflight says why where it calls this.
+    """
+    return validate(config_of(compose_dict(overrides)))
 
 
 def compose(overrides: list[str] | tuple[str, ...] = (), /, **params: Any) -> Config:
@@ -87,7 +101,8 @@ def compose(overrides: list[str] | tuple[str, ...] = (), /, **params: Any) -> Co
     a dict (``**{"exposure.height": 3.0}``) or nested dicts (``exposure={"height": 3.0}``). Both are
     checked by the command line's preflight, so a bad value raises the same one-line `InputError`
     (a `ValueError`) naming the key, the value and what is allowed. The model, the app, the
-    notebooks and the tests compose through here or `compose_config`.
+    notebooks and the tests compose through here (`compose_config` is the same composition without
+    the preflight, for the package's own code).
     """
     from sim.config.preflight import preflight
 

@@ -9,6 +9,7 @@ build its sliders from the same table). One step is read as one working day.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import types
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.config.errors import ConfigError
+from sim.config.errors import ConfigError, Typed
 
 PROFESSIONS = ("social_work", "health_care")
 #: Agents are numbered in 32-bit integers (the tie store's neighbour slots, the group order): beyond this
@@ -504,23 +505,75 @@ def allowed_values(kind: Any, meta: Mapping[str, Any]) -> str:
     return "text"
 
 
+_TYPES: dict[type, dict[str, Any]] = {}
+
+
+def _types(cls: type) -> dict[str, Any]:
+    """The declared types of a section's fields (the annotations are strings: `from __future__ import annotations`)."""
+    if cls not in _TYPES:
+        _TYPES[cls] = typing.get_type_hints(cls)
+    return _TYPES[cls]
+
+
+def _has_type(value: Any, kind: Any) -> bool:
+    """Whether `value` is of a leaf's declared type: bool, int, float or str, as the model reads them.
+
+    A bool is not an int (nor a float), and an int is a float's value (a finite one: 10**400 is none). Only
+    Python's own types pass, as the command line gives them: a numpy integer or a numpy float32 does not
+    (Mesa seeds Python's `random.Random` with `seed`, which refuses a numpy integer).
+    """
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        try:
+            float(value)  # an int too large for a float
+        except OverflowError:
+            return False
+        return True
+    if kind is str:
+        return isinstance(value, str)
+    return True  # no other leaf type in the schema
+
+
 def _check_fields(obj: Any, prefix: str) -> None:
+    """Every field of `obj` (a Config or one of its sections), recursively: its declared type, then its range.
+
+    A config from Hydra has its types already (OmegaConf converts or refuses them); a Config built by hand
+    may hold anything, so each value is checked against its field's declared type (`_has_type`): a section
+    must be an instance of its section's class, a leaf a bool, int, float or str as declared, None only where
+    the type allows it (`float | None`).
+    """
+    hints = _types(type(obj))
     for f in dataclasses.fields(obj):
         key = f"{prefix}{f.name}"
         value = getattr(obj, f.name)
-        if dataclasses.is_dataclass(value):
-            _check_fields(value, key + ".")
-            continue
-        if f.default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
-            # a section (scenario, preset, network, ...) given as a bare value, e.g. Config(scenario="pandemic_shock")
+        kind, optional = nullable(hints[f.name])
+        meta = f.metadata
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            if isinstance(value, kind):
+                _check_fields(value, key + ".")
+                continue
+            if dataclasses.is_dataclass(value):  # another section's class, e.g. Config(network=ExposureConfig())
+                raise ConfigError(key, Typed(f"{type(value).__name__}(...)"), f"a {kind.__name__}")
+            # a section given as a bare value, e.g. Config(scenario="pandemic_shock"), or as a dict
             raise ConfigError(
                 key,
                 value,
                 f"a {key} section; to choose a config group's option, compose it as the command line does: "
                 f"sim.compose({key}={value!r}) or ResocializationModel({key}={value!r})",
             )
-        meta = f.metadata
-        if not meta or (value is None and "None" in str(f.type)):  # a null where the key allows one
+        if value is None and optional:  # a null where the key allows one
+            continue
+        if not _has_type(value, kind):
+            allowed = allowed_values(kind, meta) + (" or null" if optional else "")
+            if type(value).__module__ == "numpy":  # a numpy scalar fails later (Mesa seeds Python's random with it)
+                allowed += f" (a Python {kind.__name__}: convert numpy's with {kind.__name__}())"
+            raise ConfigError(key, value, allowed)
+        if not meta:
             continue
         if meta.get("choices") and value not in meta["choices"]:
             raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
@@ -536,6 +589,86 @@ def _check_fields(obj: Any, prefix: str) -> None:
             bad = bad or value > hi
         if bad:
             raise ConfigError(key, value, _range_text(meta))
+
+
+#: The config groups whose option sets keys outside its own section (conf/scenario, conf/preset,
+#: conf/docking: `preset=deffuant` also sets the network, n_groups, the stances and the switches): the
+#: section's name alone does not make the option.
+GROUP_SECTIONS = ("scenario", "preset", "docking")
+#: The attribute composition leaves on a section (`mark_composed`); not a field, so not a value of the config
+_COMPOSED = "_composed"
+
+
+def mark_composed(cfg: Config) -> Config:
+    """Mark `cfg` (in place) as composed from conf/ as the command line composes it; `validate` trusts the mark.
+
+    Each section of GROUP_SECTIONS records the option it was composed with (its name), and the network
+    section the sizes composed with it (n_agents, n_groups). `sim.config.compose` marks every Config it
+    composes (`config_of`: `compose` and its core, the command line, the preflight); a section built
+    by hand (`ScenarioConfig(name="pandemic_shock")`) has no mark, so `validate` refuses a group option
+    given that way instead of running it without what the option sets (`_check_composed`).
+
+    A mark, not a comparison with the values the option composes: the command line may override any key an
+    option sets (`scenario=pandemic_shock exposure.kind=constant`), and code changes composed configs
+    further (sweeps, sensitivity samples, the calibration, the app's controls), so a config that differs
+    from its option's values is still a composed one; and the section's own values say nothing
+    (`PresetConfig(name="deffuant")` holds Deffuant's d and mu, yet neither its complete network nor its
+    switches). The mark is an attribute of the section objects, not a field: equality, the YAML a run
+    writes and its fingerprint ignore it; it follows a section through `copy.deepcopy`, pickling (sweep
+    workers) and `dataclasses.replace` of the Config (which keeps the section objects), and it is lost
+    when the section is replaced or rebuilt by hand, which is what it is meant to detect.
+    """
+    for group in GROUP_SECTIONS:
+        section = getattr(cfg, group)
+        setattr(section, _COMPOSED, section.name)
+    setattr(cfg.network, _COMPOSED, (cfg.n_agents, cfg.n_groups))
+    return cfg
+
+
+def _check_composed(cfg: Config) -> None:
+    """A group option, or an edge list's sizes, given by hand: refused in one line saying how to compose it.
+
+    A section of GROUP_SECTIONS whose name is not the default must carry the mark of the composition that
+    chose that option (`mark_composed`). With network.kind=edgelist the agents and groups are the file's:
+    n_agents and n_groups must be those composed with the network section (the command line and
+    `sim.compose` refuse them when given with network=edgelist, `sim.config.preflight.check_from_file`), or
+    the defaults for a network section built by hand. (A composed network section switched to an edge list
+    in place keeps its composed sizes, as `ResocializationModel(graph=...)` does with a classic preset.)
+    """
+    from sim.config.compose import CONF_DIR  # (compose imports this module)
+
+    defaults = _defaults()
+    for group in GROUP_SECTIONS:
+        name, default = getattr(cfg, group).name, getattr(defaults, group).name
+        composed_as = getattr(getattr(cfg, group), _COMPOSED, None)
+        if name == default or name == composed_as:
+            continue
+        had = f"{default} in a {group} section built by hand" if composed_as is None else f"{composed_as}, as composed"
+        if (CONF_DIR / group / f"{name}.yaml").is_file():
+            how = f"a {group} option sets other keys too, so compose it as the command line does: "
+            how += f"sim.compose({group}={name!r}) or ResocializationModel({group}={name!r})"
+        else:  # a label of one's own (scenario.name names the run directory)
+            how = f"no conf/{group}/{name}.yaml; a name of your own is composed too: "
+            how += f"sim.compose(**{{{f'{group}.name'!r}: {name!r}}})"
+        raise ConfigError(f"{group}.name", name, f"{had} ({how})")
+    if cfg.network.kind != "edgelist":
+        return
+    composed = getattr(cfg.network, _COMPOSED, None)
+    sizes = composed if composed is not None else (defaults.n_agents, defaults.n_groups)
+    for key, want in zip(("n_agents", "n_groups"), sizes, strict=True):
+        if getattr(cfg, key) != want:
+            which = "the composed value" if composed is not None else "the default"
+            raise ConfigError(
+                key,
+                getattr(cfg, key),
+                f"{which} ({want}) with network.kind=edgelist (the agents and groups are those of the file "
+                f"network.path: leave {key} unset)",
+            )
+
+
+@functools.cache
+def _defaults() -> Config:
+    return Config()
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -697,7 +830,12 @@ SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # names that are saf
 
 
 def validate(cfg: Config) -> Config:
-    """Check every field against its declared range, then the rules that tie fields together.
+    """Check every field against its declared type and range, then the rules that tie fields together.
+
+    A Config built by hand is checked as a composed one is: each value has its field's type (an integer
+    for `steps`, a bool for a switch, a section's class for a section: `_check_fields`), a config group's
+    option is composed, not named in a section built by hand, and an edge list's sizes are the file's
+    (`_check_composed`). So a config this accepts runs (`sim.run.runner.run`), whatever built it.
 
     Every rule the model would otherwise meet only while it is built is here, so that the command line
     refuses a config before a run directory exists: the sizes of generated networks (complete, small
@@ -717,6 +855,7 @@ def validate(cfg: Config) -> Config:
             cfg.scenario.name,
             "1-64 letters, digits, '_', '-' or '.', starting with a letter or digit (it names the run directory)",
         )
+    _check_composed(cfg)
     if cfg.n_agents > MAX_AGENTS:
         raise ConfigError("n_agents", cfg.n_agents, f"<= {MAX_AGENTS:,} (agents are numbered in 32 bits)")
     if cfg.steps > MAX_STEPS:

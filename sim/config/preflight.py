@@ -25,7 +25,15 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.config.compose import CONF_DIR, compose_dict, composing, get_value, register_schema, set_value
+from sim.config.compose import (
+    CONF_DIR,
+    compose_dict,
+    composing,
+    config_of,
+    get_value,
+    register_schema,
+    set_value,
+)
 from sim.config.errors import ConfigError, InputError, Typed
 from sim.config.params import (
     ER_PRESETS,
@@ -384,7 +392,7 @@ def _check_configs(
 
     from omegaconf import OmegaConf
 
-    from sim.config.params import _check_fields, validate
+    from sim.config.params import _check_fields, mark_composed, validate
 
     def compose_obj(ov: list[str]) -> tuple[typing.Any, Config]:
         try:
@@ -392,7 +400,7 @@ def _check_configs(
         except Exception as err:
             raise InputError(_one_line(err, ov)) from None
         try:
-            return cfg, typing.cast(Config, OmegaConf.to_object(cfg))
+            return cfg, config_of(cfg)
         except InputError:
             raise
         except Exception as err:
@@ -449,6 +457,8 @@ def _check_configs(
                 obj = copy.deepcopy(base) if vcombo else base
                 for k, v in vcombo:
                     set_value(obj, k.lstrip("+"), typed[(k, v)])
+                if vcombo:
+                    mark_composed(obj)  # the values set as Hydra sets them: this run's composed config
                 try:
                     validate(obj)
                     check_input_files(obj)
@@ -744,7 +754,7 @@ def _merge_option(
         return None
     try:
         cfg = OmegaConf.merge(base, opt)
-        return cfg, typing.cast(Config, OmegaConf.to_object(cfg))
+        return cfg, config_of(cfg)
     except InputError:
         raise
     except Exception as err:

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.config.compose import compose_config, set_value
+from sim.config.compose import compose, set_value
 from sim.config.params import Config, validate
 
 
 @functools.lru_cache(maxsize=64)
 def _composed(name: str, overrides: tuple[str, ...]) -> Config:
-    return compose_config([f"preset={name}", *overrides])
+    return compose([f"preset={name}", *overrides])
 
 
 def preset_config(name: str, *overrides: str) -> Config:

@@ -27,14 +27,14 @@ from typing import cast
 
 import numpy as np
 
-from sim.config.compose import compose_config
+from sim.config.compose import compose
 from sim.config.params import Config
 from sim.metrics.regime import ja_regime, regime_summary
 
 
 @functools.lru_cache(maxsize=256)
 def _composed(name: str, overrides: tuple[str, ...]) -> Config:
-    return compose_config([f"docking={name}", *overrides])
+    return compose([f"docking={name}", *overrides])
 
 
 def docking_config(name: str, *overrides: str) -> Config:

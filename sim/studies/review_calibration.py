@@ -188,9 +188,9 @@ def base_config(defn: Definition) -> Any:
 
 @functools.lru_cache(maxsize=8)
 def _composed(model: tuple[str, ...]) -> Any:
-    from sim.config.compose import compose_config
+    from sim.config.compose import compose
 
-    return compose_config(list(model))  # callers copy it (with_values) before changing it
+    return compose(list(model))  # callers copy it (with_values) before changing it
 
 
 def observation_for(defn: Definition, point: dict[str, float]) -> Observation:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config.compose import compose_dict, nested, set_value
+from sim.config.compose import compose_dict, config_of, nested, set_value
 from sim.config.errors import InputError
 from sim.config.params import Config
 from sim.run.io import atomic_path
@@ -382,15 +382,15 @@ def _values(exp: Experiment, row: np.ndarray) -> dict[str, int | float]:
 
 def check_sample(exp: Experiment, x: np.ndarray) -> None:
     """Every sample point, with the experiment's overrides, passes `validate` (else one line names it)."""
-    from omegaconf import OmegaConf
-
     from sim.config.params import validate
     from sim.config.preflight import _one_line
 
     for arm, arm_overrides in exp.arms.items():
         overrides = [*exp.overrides, *arm_overrides]
         try:
-            base = typing.cast(Config, OmegaConf.to_object(compose_dict(overrides)))
+            # not sim.config.compose.compose: the base is no run (each sample point sets its parameters and is
+            # validated below), and the runs themselves go through the command line's preflight (step 3)
+            base = config_of(compose_dict(overrides))
         except InputError:
             raise
         except Exception as err:
@@ -410,11 +410,9 @@ def check_sample(exp: Experiment, x: np.ndarray) -> None:
 
 def surge_window(exp: Experiment) -> tuple[int, int]:
     """The surge's steps [start, start + length) in the experiment's surge arm (ODD 7.1)."""
-    from omegaconf import OmegaConf
-
     from sim.studies.headlines import ARMS
 
-    cfg = typing.cast(Config, OmegaConf.to_object(compose_dict([*exp.overrides, *ARMS["surge"]])))
+    cfg = config_of(compose_dict([*exp.overrides, *ARMS["surge"]]))
     return cfg.exposure.start, cfg.exposure.start + cfg.exposure.length
 
 

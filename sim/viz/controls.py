@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sim.config.compose import compose_config, get_value, with_values
+from sim.config.compose import compose, get_value, with_values
 from sim.config.errors import InputError
 from sim.config.params import SWITCHES, Config, parameter_table, validate
 from sim.config.preflight import group_options
@@ -233,11 +233,11 @@ def pending_note(pending: Config, current: Config, most: int = 3) -> str | None:
 
 @functools.lru_cache(maxsize=64)
 def _composed_once(overrides: tuple[str, ...]) -> Config:
-    return compose_config(list(overrides))
+    return compose(list(overrides))
 
 
 def composed(overrides: tuple[str, ...] = ()) -> Config:
-    """compose_config(overrides), composed once per server process (a copy each time).
+    """`sim.config.compose.compose(overrides)`, composed once per server process (a copy each time).
 
     Hydra's composition takes tens of milliseconds and one at a time; a classroom opening the app at once
     would otherwise queue behind it. The files under conf/ are read when first needed: restart the app

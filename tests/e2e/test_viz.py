@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from benchmarks import classroom
 from benchmarks.classroom import CHROMIUM, CHROMIUM_ARGS  # one chromium set-up for the browser tests
+from sim.config.compose import compose
 from sim.config.errors import InputError
 from sim.config.params import Config, parameter_table
 from sim.model import ResocializationModel
@@ -296,7 +297,7 @@ def test_preset_sets_every_control_but_keeps_the_class_size():
         ctl.load_scenario("no_such_scenario")
     first = ctl.initial_config()
     assert (first.n_agents, first.n_groups) == (ctl.APP_SIZE["n_agents"], ctl.APP_SIZE["n_groups"])
-    assert dataclasses.replace(first, n_agents=Config().n_agents, n_groups=Config().n_groups) == ctl.compose_config([])
+    assert dataclasses.replace(first, n_agents=Config().n_agents, n_groups=Config().n_groups) == compose([])
 
 
 # --- drawings ---------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from sim.config.compose import compose_config, compose_dict
+from sim.config.compose import compose, compose_dict
 from sim.config.errors import ConfigError
 from sim.metrics.regime import ja_regime, regime_summary
 from sim.studies.docking import docking_config, run_docked
@@ -64,7 +64,7 @@ def _majors(name, *overrides):
 def test_each_option_maps_the_classic_names_onto_the_full_model(name):
     overrides = [f"docking={name}", *(f"docking.{k}={v}" for k, v in GIVEN[name].items())]
     dcfg = compose_dict(overrides)
-    cfg = compose_config(overrides)
+    cfg = compose(overrides)
     assert cfg.docking.name == name and cfg.preset.name == "full"
     for key, (classic, factor) in MAPPED[name].items():
         section, leaf = key.split(".")
@@ -85,18 +85,18 @@ def test_each_option_maps_the_classic_names_onto_the_full_model(name):
 
 
 def test_no_docking_is_the_default_and_changes_nothing():
-    assert compose_config([]).docking.name == "none"
-    assert compose_config(["docking=none"]) == compose_config([])
+    assert compose([]).docking.name == "none"
+    assert compose(["docking=none"]) == compose([])
     none = OmegaConf.to_container(OmegaConf.load(ROOT / "conf" / "docking" / "none.yaml"))
     assert none == {"docking": {"name": "none"}}  # sets no key of the model
 
 
 def test_docking_rules_are_config_errors():
     with pytest.raises(ConfigError) as err:
-        compose_config(["docking=jager_amblard", "docking.U=0.8", "docking.T=0.6"])
+        compose(["docking=jager_amblard", "docking.U=0.8", "docking.T=0.6"])
     assert err.value.key == "docking.T"
     with pytest.raises(ConfigError) as err:
-        compose_config(["preset=hegselmann_krause", "docking=hegselmann_krause"])
+        compose(["preset=hegselmann_krause", "docking=hegselmann_krause"])
     assert err.value.key == "docking" and "preset=full" in err.value.allowed
 
 

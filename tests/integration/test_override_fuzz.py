@@ -189,7 +189,7 @@ def test_every_drawn_set_is_refused_in_one_line_or_runs_to_completion(tmp_path_f
             assert list(work.iterdir()) == [], "a refused config wrote something"
             return
         seen["accepted"] += 1
-        cfg = compose_config(argv(overrides))  # what the command line composes, validated again
+        cfg = compose_config(argv(overrides))  # what the command line composes, validated again (preflight: above)
         assert estimate_bytes(cfg) is None or sum(estimate_bytes(cfg).values()) > 0
         if _small(cfg):
             out = runs / f"run{seen['ran']}"
@@ -226,7 +226,7 @@ def test_every_drawn_sweep_is_refused_in_one_line_or_each_of_its_runs_composes(t
             return
         seen["accepted"] += 1
         for value in values:  # each run of the sweep, as the launcher's job composes it
-            cfg = compose_config(argv({**overrides, key: value}))
+            cfg = compose_config(argv({**overrides, key: value}))  # the preflight ran on the sweep above
             assert estimate_bytes(cfg) is None or sum(estimate_bytes(cfg).values()) > 0
 
     check()
@@ -250,7 +250,7 @@ def test_the_command_line_itself_exits_0_with_complete_outputs_or_2_with_one_lin
         run_dir = cwd / "run"
         try:
             preflight(argv(overrides))
-            runnable = _small(compose_config(argv(overrides)))
+            runnable = _small(compose_config(argv(overrides)))  # preflight ran on the line above
         except InputError:
             runnable = True  # refused: the command line must refuse it too, at once
         if not runnable:

@@ -66,6 +66,7 @@ def test_marker_fingerprints_input_file_content_and_code(tmp_path, monkeypatch):
 
     net = edge_list(tmp_path / "net.csv", 30)
     cfg = small_cfg()
+    cfg.n_agents, cfg.n_groups = Config().n_agents, Config().n_groups  # an edge list's sizes are the file's
     cfg.network.kind, cfg.network.path = "edgelist", str(net)
     out = tmp_path / "run"
     run(cfg, out)

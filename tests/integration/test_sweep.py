@@ -73,13 +73,10 @@ def test_sweep_and_run_dir_names_are_deterministic_and_safe():
 
 
 def _compose(*overrides: str):
-    from hydra import compose, initialize_config_dir
+    """The composed DictConfig with Hydra's own keys (its launcher configs): no model Config is built here."""
+    from sim.config.compose import compose_dict
 
-    from sim.config.preflight import CONF_DIR, register_schema
-
-    register_schema()
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides), return_hydra_config=True)
+    return compose_dict(overrides, return_hydra_config=True)
 
 
 def test_launcher_configs_compose_with_their_plugins_and_documented_settings():

@@ -46,10 +46,10 @@ def table_digest(path: Path) -> str:
 
 def compute(case: str) -> dict:
     """Run one case into a temporary directory and return its digests and final metrics."""
-    from sim.config.compose import compose_config
+    from sim.config.compose import compose
     from sim.run.runner import run
 
-    cfg = compose_config(CASES[case])
+    cfg = compose(CASES[case])
     with tempfile.TemporaryDirectory() as tmp:
         summary = run(cfg, tmp)
         out = {t: table_digest(Path(tmp) / f"{t}.parquet") for t in TABLES}

@@ -48,7 +48,8 @@ def test_a_kernel_calls_the_same_form_of_the_kernels_it_calls():
     serial_env = _calls_square_sum.serial.py_func.__globals__
     assert serial_env["_square_sum"] is _square_sum.serial
     assert isinstance(kernels.Kernel, type) and isinstance(_calls_square_sum, Kernel)
-    assert _calls_square_sum.__doc__ == _calls_square_sum.py_func.__doc__ and "parallel_kernel" in repr(_calls_square_sum)
+    assert _calls_square_sum.__doc__ == _calls_square_sum.py_func.__doc__
+    assert "parallel_kernel" in repr(_calls_square_sum)
 
 
 def test_a_run_compiles_no_parallel_form_below_the_parallel_size():

@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim import ResocializationModel, compose
-from sim.config.compose import compose_config
 from sim.config.errors import ConfigError, InputError
 from sim.metrics.population import METRICS
 from sim.model.model import AGENT_REPORTERS
@@ -27,7 +26,7 @@ def test_keyword_parameters_compose_as_the_command_line_does():
     model = ResocializationModel(
         scenario="pandemic_shock", n_agents=120, influence={"rate": 0.25}, **{"exposure.height": 3.0}, seed=4
     )
-    expected = compose_config(
+    expected = compose(
         ["scenario=pandemic_shock", "n_agents=120", "influence.rate=0.25", "exposure.height=3.0", "seed=4"]
     )
     assert dataclasses.asdict(model.cfg) == dataclasses.asdict(expected)

@@ -103,17 +103,14 @@ def test_outputs_root_is_the_projects_wherever_the_command_starts(tmp_path, monk
 
 
 def test_run_and_sweep_dirs_of_the_composed_config_are_under_the_outputs_root(tmp_path, monkeypatch):
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from sim.config.preflight import CONF_DIR, register_schema
+    from sim.config.compose import compose_dict
 
-    register_schema()
     naming.register_resolvers()
     monkeypatch.delenv("SIM_OUTPUTS", raising=False)
     monkeypatch.chdir(tmp_path)
-    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["seed=3"], return_hydra_config=True)
+    cfg = compose_dict(["seed=3"], return_hydra_config=True)  # Hydra's own keys (run and sweep dirs): no Config
     run_dir = str(OmegaConf.select(cfg, "hydra.run.dir"))
     assert run_dir.startswith(str(ROOT / "outputs" / "runs") + os.sep) and run_dir.endswith("_baseline_seed3")
     assert str(OmegaConf.select(cfg, "hydra.sweep.dir")).startswith(str(ROOT / "outputs" / "multirun") + os.sep)
