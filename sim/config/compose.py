@@ -35,9 +35,16 @@ def register_schema() -> None:
 
     register_resolvers()  # ${sim.half:...} in conf/docking/
     ConfigStore.instance().store(name="schema", node=Config)
-    # conf/hydra/launcher/*.yaml carry the launcher plugins' own names (joblib, ray, ...), so Hydra
-    # checks them against the plugins' schemas, as intended, with a deprecation notice on each run
-    warnings.filterwarnings("ignore", message=r"(?s).*is validated against ConfigStore schema with the same name")
+
+
+# conf/hydra/launcher/*.yaml carry the launcher plugins' own names (joblib, ray, ...), so Hydra checks
+# them against the plugins' schemas, as intended, with a deprecation notice on each composition
+SCHEMA_NOTICE = r"(?s).*is validated against ConfigStore schema with the same name"
+
+
+def quiet_schema_notice() -> None:
+    """Hide Hydra's schema notice for the whole process: the command line's own (sim.cli), not a library's."""
+    warnings.filterwarnings("ignore", message=SCHEMA_NOTICE)
 
 
 @contextlib.contextmanager
@@ -50,7 +57,8 @@ def composing(config_dir: Path | str | None = None) -> Iterator[None]:
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    with _HYDRA_LOCK:
+    with _HYDRA_LOCK, warnings.catch_warnings():  # the notice hidden for this block only
+        warnings.filterwarnings("ignore", message=SCHEMA_NOTICE)
         register_schema()
         if GlobalHydra.instance().is_initialized():
             yield

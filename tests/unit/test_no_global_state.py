@@ -3,7 +3,8 @@
 A notebook imports `sim` and then draws its own figures: if an import switched matplotlib's backend
 (say to Agg), every later `plt.show()` would show nothing. Each module of `sim` is imported, one after
 the other, in a fresh interpreter whose backend is set as Jupyter sets it (`MPLBACKEND`, matplotlib's
-inline backend); after each import the backend and every rcParam must be as they were.
+inline backend); after each import the backend and every rcParam must be as they were, and so must
+numba's cache directory setting and the warning filters the project itself would add.
 """
 
 from __future__ import annotations
@@ -25,15 +26,24 @@ SCRIPT = r"""
 import importlib, json, pkgutil, sys
 import matplotlib
 
+import numba, warnings
+
 def snapshot():
-    return matplotlib.get_backend(), {k: repr(v) for k, v in matplotlib.rcParams.items() if k != "backend"}
+    params = {k: repr(v) for k, v in matplotlib.rcParams.items() if k != "backend"}
+    params["numba.config.CACHE_DIR"] = repr(numba.config.CACHE_DIR)
+    # the project's own warning filter (Hydra's schema notice); third-party imports (scipy) add theirs
+    params["warnings.filters (sim's)"] = repr([f for f in warnings.filters if "ConfigStore" in str(f[1])])
+    return matplotlib.get_backend(), params
 
 backend0, params0 = snapshot()
 import sim
 
 names = sorted(m.name for m in pkgutil.walk_packages(sim.__path__, "sim."))
+# the command-line program's module hides Hydra's schema notice for its whole process (and a sweep's
+# workers, which import it): it is imported last, and only that filter is allowed to change
+PROGRAM, NOTICE = "sim.cli", "warnings.filters (sim's)"
 changed, missing = [], []
-for name in ["sim"] + names:
+for name in ["sim"] + [n for n in names if n != PROGRAM] + [PROGRAM]:
     try:
         importlib.import_module(name)
     except ImportError as err:  # an optional dependency that is not installed: reported, not checked
@@ -42,9 +52,9 @@ for name in ["sim"] + names:
     backend, params = snapshot()
     if backend != backend0:
         changed.append(f"importing {name} switched matplotlib's backend from {backend0!r} to {backend!r}")
-    diff = sorted(k for k in params0 if params.get(k) != params0[k])
+    diff = sorted(k for k in params0 if params.get(k) != params0[k] and not (name == PROGRAM and k == NOTICE))
     if diff:
-        changed.append(f"importing {name} changed rcParams {diff}")
+        changed.append(f"importing {name} changed {diff}")
     if changed:
         break
 print(json.dumps({"backend": backend0, "modules": names, "changed": changed, "missing": missing}))
