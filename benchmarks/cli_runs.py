@@ -6,8 +6,10 @@ Wall time and peak memory are what the user would see: imports, network, every o
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from benchmarks.common import run_measured, sbm_overrides
@@ -20,8 +22,8 @@ def bench_sweep(runs: int, settings: list[str], workers: tuple[int, ...] = (1, 2
 
     A sweep skips runs that are already complete, so every launch gets its own empty directory; the count of
     summary.json files afterwards checks that every run really ran. One small run first compiles (or loads)
-    the numba cache, so that the first sweep timed does not pay for it. The runs' own mean wall time (from
-    their summary.json) tells slower runs (e.g. other load on the machine) from launcher overhead.
+    the numba cache, so that the first sweep timed does not pay for it. Each row also splits the wall time
+    (`timeline`): the runs' own time (summary.json) and what the command line, Hydra and the launcher add.
     """
     seeds = "seed=" + ",".join(str(s) for s in range(runs))
     rows = []
@@ -34,10 +36,55 @@ def bench_sweep(runs: int, settings: list[str], workers: tuple[int, ...] = (1, 2
             if len(summaries) != runs:
                 raise RuntimeError(f"sweep with {w} workers completed {len(summaries)} of {runs} runs")
             run_s = sum(x["wall_time_s"] for x in summaries) / runs
-            rows.append({"workers": w, "wall_s": r["wall_s"], "runs": runs, "mean_run_s": run_s})
+            rows.append(
+                {"workers": w, "wall_s": r["wall_s"], "runs": runs, "mean_run_s": run_s, **timeline(d, r, run_s)}
+            )
     for r in rows:
         r["speedup"] = rows[0]["wall_s"] / r["wall_s"]
     return {"settings": settings, "runs": runs, "rows": rows}
+
+
+_STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
+
+
+def _stamp(line: str) -> float | None:
+    """Epoch seconds of a log line's time stamp (Hydra's format, local time); None without one."""
+    m = _STAMP.match(line)
+    return datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp() if m else None
+
+
+def timeline(sweep_dir: Path, measured: dict, mean_run_s: float) -> dict:
+    """Where a sweep's wall time goes, from the log lines' times (millisecond stamps).
+
+    - parent_start_s: from the command's start to Hydra launching the jobs (imports, the preflight's checks
+      of every run, Hydra's set-up);
+    - worker_start_s: from the launch to the first run's start (the workers' processes and imports);
+    - per_run_overhead_s: on each worker, from a run's end to its next run's start, averaged (Hydra composing
+      the job's config, its job set-up, the command line's own checks; a run starts with its model's set-up);
+    - tail_s: from the last run's end to the command's exit (collecting the sweep, stopping the workers);
+    - runs_per_hour at this rate, and the per-run overhead as a share of a run's own wall time.
+    """
+    launch = next((_stamp(x) for x in measured["output"].splitlines() if "is launching" in x), None)
+    by_worker: dict[str, list[tuple[float, float]]] = {}
+    for log in sweep_dir.glob("*/sim.log"):
+        lines = log.read_text().splitlines()
+        start = next(x for x in lines if "run start:" in x)  # logged once the model is set up
+        end = next(x for x in lines if "run end:" in x)
+        init = json.loads((log.parent / "summary.json").read_text())["init_s"]  # part of the run's own time
+        by_worker.setdefault(start.rsplit("pid ", 1)[-1], []).append((_stamp(start) - init, _stamp(end)))
+    spans = sorted(r for rs in by_worker.values() for r in rs)
+    gaps = [b[0] - a[1] for rs in by_worker.values() for a, b in zip(sorted(rs), sorted(rs)[1:], strict=False)]
+    begin, finish = measured["started"], measured["started"] + measured["wall_s"]
+    per_run = sum(gaps) / len(gaps) if gaps else float("nan")
+    return {
+        "parent_start_s": (launch - begin) if launch else float("nan"),
+        "worker_start_s": (spans[0][0] - launch) if launch else float("nan"),
+        "per_run_overhead_s": per_run,
+        "per_run_overhead_share": per_run / mean_run_s,
+        "tail_s": finish - max(e for _, e in spans),
+        "runs_per_hour": len(spans) / measured["wall_s"] * 3600,
+        "worker_processes": len(by_worker),
+    }
 
 
 def bench_e2e(n: int, steps: int) -> dict:
@@ -79,12 +126,22 @@ def markdown(sweep: dict | None, e2e: dict | None) -> list[str]:
             f"`python -m sim -m seed=0,...,{sweep['runs'] - 1} {' '.join(sweep['settings'])} "
             "hydra.launcher.n_jobs=W` (fresh sweep dir each; wall time of the whole command)",
             "",
-            "| workers | runs | wall s | speedup vs 1 worker | mean run s (summary.json) |",
-            "|---|---|---|---|---|",
+            "| workers | runs | wall s | speedup vs 1 worker | runs per hour | mean run s (summary.json) "
+            "| parent start-up s | worker start-up s | per-run overhead s (share of a run) | collection and exit s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f} | {r['speedup']:.2f}x | {r['mean_run_s']:.2f} |"
+            f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f} | {r['speedup']:.2f}x | {r['runs_per_hour']:,.0f} "
+            f"| {r['mean_run_s']:.2f} | {r['parent_start_s']:.2f} | {r['worker_start_s']:.2f} "
+            f"| {r['per_run_overhead_s']:.3f} ({r['per_run_overhead_share']:.0%}) | {r['tail_s']:.2f} |"
             for r in sweep["rows"]
+        ]
+        lines += [
+            "",
+            "Per-run overhead: on one worker, from a run's end to its next run's start (Hydra composing the job's "
+            "config and setting the job up, the command line's checks; a run's own time starts with its model). "
+            "Parent start-up: imports, the preflight's checks of every run, Hydra; worker start-up: from the launch "
+            "to the first run (the workers' processes and imports). From the log lines' times.",
         ]
         lines.append("")
     if e2e:

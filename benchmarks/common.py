@@ -47,17 +47,18 @@ def timed(fn, *args, min_time: float = 0.5, max_reps: int = 50) -> float:
 # to stderr so that stdout carries the one JSON line.
 _MEASURE = """
 import json, resource, subprocess, sys, time
-t = time.perf_counter()
+t, epoch = time.perf_counter(), time.time()
 rc = subprocess.run(sys.argv[1:], stdout=sys.stderr).returncode
 kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / (1024 if sys.platform == "darwin" else 1)
-print(json.dumps({"rc": rc, "wall_s": time.perf_counter() - t, "peak_rss_mib": kib / 1024}))
+print(json.dumps({"rc": rc, "wall_s": time.perf_counter() - t, "peak_rss_mib": kib / 1024, "started": epoch}))
 """
 
 
 def run_measured(cmd: list[str]) -> dict:
-    """Run `cmd` from the repo root; its wall time and peak resident memory. Raises if it fails."""
+    """Run `cmd` from the repo root: wall time, peak resident memory, start (epoch s) and output. Raises if it fails."""
     out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, cwd=ROOT)
     res = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {"rc": out.returncode}
     if res["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({res['rc']}):\n{out.stderr[-3000:]}")
+    res["output"] = out.stderr  # the command's own output (its log lines carry their times)
     return res

@@ -283,6 +283,27 @@ def targets(res: dict) -> list[dict]:
             "ok": chosen["busy_vs_alone"] <= BUSY_RATIO if chosen and chosen["n_agents"] == BUSY_AGENTS else None,
         }
     )
+    sw = {r["workers"]: r for r in res["sweep"]["rows"]}
+    default_sweep = res["sweep"]["runs"] == 16 and res["sweep"]["settings"] == ["n_agents=1000", "steps=200"]
+    out.append(
+        {
+            "target": "16-run sweep of default runs at least 1.8x faster on 2 joblib workers than on 1",
+            "measured": f"{sw[2]['speedup']:.2f}x ({sw[1]['wall_s']:.1f} s -> {sw[2]['wall_s']:.1f} s)"
+            if 2 in sw
+            else "not measured",
+            "ok": sw[2]["speedup"] >= 1.8 if 2 in sw and default_sweep else None,
+        }
+    )
+    out.append(
+        {
+            "target": "... and Hydra's and the launcher's per-run overhead under 5% of a run",
+            "measured": ", ".join(
+                f"{w} worker(s): {r['per_run_overhead_s'] * 1000:.0f} ms ({r['per_run_overhead_share']:.0%})"
+                for w, r in sw.items()
+            ),
+            "ok": all(r["per_run_overhead_share"] < 0.05 for r in sw.values()) if default_sweep else None,
+        }
+    )
     sc = res["scaling"][-1]
     out.append(
         {
@@ -411,7 +432,7 @@ def main() -> None:
             100_000,
             3,
         )
-        sweep = (16, ["n_agents=1000", "steps=100"])
+        sweep = (16, ["n_agents=1000", "steps=200"])  # the default run's size
         busy_size = (BUSY_AGENTS, 50)
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = [(p, "complete", complete) for p in ndlib_compare.PRESETS] + [

@@ -13,7 +13,9 @@ if __name__ == "__main__":
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    from sim.cli import error_line, main
+    from sim.cli import error_line, main, trust_preflight
+
+    trust_preflight()  # every run of a sweep was composed and checked just above
 
     # Errors Hydra meets itself (writing .hydra/ on a full disk) come back here as exceptions instead
     # of Hydra's stripped traceback, so that an expected one (a full disk) is one line; a bug still

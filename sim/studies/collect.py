@@ -467,7 +467,7 @@ def _batches(path: Path) -> Iterator[pa.RecordBatch]:
 
 def _ci95(values: np.ndarray) -> tuple[float, float, int]:
     """Mean and half-width of the 95% t interval of the mean (NaN half-width for one value)."""
-    from scipy import stats
+    from scipy.special import stdtrit  # Student's t quantile (scipy.stats.t.ppf's own, without scipy.stats)
 
     v = values[np.isfinite(values)]
     n = len(v)
@@ -475,7 +475,7 @@ def _ci95(values: np.ndarray) -> tuple[float, float, int]:
         return math.nan, math.nan, 0
     if n == 1:
         return float(v[0]), math.nan, 1
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.975) * v.std(ddof=1) / math.sqrt(n))
     return float(v.mean()), half, n
 
 

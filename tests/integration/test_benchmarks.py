@@ -82,7 +82,7 @@ def test_sweep_and_end_to_end_sections(quick):
 def test_every_target_has_a_row_and_a_verdict(quick):
     res, md = quick
     names = [t["target"] for t in res["targets"]]
-    assert len(names) == 8 and all(t["ok"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 10 and all(t["ok"] in (True, False, None) for t in res["targets"])
     assert "| target | measured | met/missed |" in md and f"measured on this one: {res['machine']['cores']} cores" in md
     for name in names:
         assert name in md
@@ -92,6 +92,20 @@ def test_every_target_has_a_row_and_a_verdict(quick):
     assert len(room) == 1 and room[0]["ok"] is None  # the quick benchmark runs no classroom
     busy = [t for t in res["targets"] if t["target"].startswith("busy machine")]
     assert len(busy) == 1 and busy[0]["ok"] is None  # measured at 2,000 agents: not the target's size
+    sweep = [t for t in res["targets"] if "sweep" in t["target"] or "per-run overhead" in t["target"]]
+    assert len(sweep) == 2 and all(t["ok"] is None for t in sweep)  # the quick sweep is not of default runs
+
+
+def test_the_sweep_rows_split_the_wall_time(quick):
+    res, md = quick
+    for r in res["sweep"]["rows"]:
+        assert r["worker_processes"] == r["workers"]  # the runs' pids: one per joblib worker
+        assert 0 < r["parent_start_s"] < r["wall_s"] and 0 < r["worker_start_s"] < r["wall_s"]
+        assert 0 <= r["per_run_overhead_s"] < r["mean_run_s"] * 10 and r["tail_s"] > 0
+        total = r["parent_start_s"] + r["worker_start_s"] + r["tail_s"]
+        assert total < r["wall_s"]  # the parts are inside the whole
+        assert r["runs_per_hour"] == pytest.approx(r["runs"] / r["wall_s"] * 3600)
+    assert "| runs per hour |" in md and "per-run overhead s (share of a run)" in md
 
 
 def test_busy_machine_section_times_both_thread_counts_alone_and_busy(quick):

@@ -194,3 +194,17 @@ def test_reference_implementation_runs_from_the_cli_with_the_same_results(tmp_pa
     ta = pq.read_table(a / "agents.parquet").to_pandas()
     tb = pq.read_table(b / "agents.parquet").to_pandas()
     pd.testing.assert_frame_equal(ta, tb, check_exact=False, atol=1e-12, rtol=0)
+
+
+def test_after_the_preflight_hydras_sweeper_composes_no_job_twice(monkeypatch):
+    """`python -m sim -m` skips the basic sweeper's second composition of every job (the preflight did it)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    from sim.cli import trust_preflight
+
+    monkeypatch.setattr(BasicSweeper, "validate_batch_is_legal", BasicSweeper.validate_batch_is_legal)
+    sweeper = BasicSweeper(max_batch_size=None, params=None)  # no config loader: composing would fail
+    with pytest.raises(AttributeError):  # Hydra's own check reaches for the config loader to compose
+        sweeper.validate_batch_is_legal([["no_such_key=1"]])
+    trust_preflight()
+    assert sweeper.validate_batch_is_legal([["no_such_key=1"]]) is None
