@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.notebooks import displayed_images, execute, small_settings
+from tests.support.notebooks import displayed_images, execute, rendered_images, small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "experiments" / "classics.ipynb"
@@ -44,3 +44,4 @@ def test_notebook_executes_and_draws_every_figure(tmp_path, monkeypatch):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
     assert displayed_images(nb) == len(FIGURES), "every figure saved is also shown in the notebook"
+    assert rendered_images(nb) == len(FIGURES), "and on the documentation site's page of the notebook"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from tests.support.notebooks import displayed_images, execute, small_settings
+from tests.support.notebooks import displayed_images, execute, rendered_images, small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPERIMENTS = ROOT / "experiments"
@@ -133,6 +133,7 @@ def test_notebook_runs_on_small_settings_and_reads_outputs_only(name, tmp_path, 
     out = tmp_path / name
     assert {p.name for p in (out / "figures").glob("*.png")} == FIGURES[name]
     assert displayed_images(nb) == len(FIGURES[name]), "every figure saved is also shown in the notebook"
+    assert rendered_images(nb) == len(FIGURES[name]), "and on the documentation site's page of the notebook"
 
     summary = out / "summary.parquet"
     stamps = {p: p.stat().st_mtime_ns for p in (summary, out / "metrics.parquet")}
@@ -200,7 +201,9 @@ def executed_text(name: str, tmp_path: Path, monkeypatch) -> tuple[str, int]:
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", "")) for o in outputs)
-    return text, displayed_images(nb)
+    shown = displayed_images(nb)
+    assert rendered_images(nb) == shown, "the documentation site's page of the notebook shows every image it shows"
+    return text, shown
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -65,6 +66,23 @@ def displayed_images(nb: Any) -> int:
         if cell.cell_type == "code"
         for output in cell.outputs
     )
+
+
+def rendered_images(nb: Any) -> int:
+    """How many images the documentation site's page of the executed notebook `nb` shows.
+
+    The page is made by mkdocs-jupyter's own converter with the options of mkdocs.yml (not executed
+    again, no source), as `bash tasks.sh docs build` renders the executed copies: a figure the notebook
+    shows must reach the site's page, not only the notebook.
+    """
+    import nbformat
+    from mkdocs_jupyter.nbconvert2 import nb2html
+
+    with tempfile.TemporaryDirectory(prefix="sim_nb_page_") as tmp:
+        path = Path(tmp) / "notebook.ipynb"
+        nbformat.write(nb, path)
+        html = nb2html(str(path), execute=False, mathjax_version=2, show_input=False)
+    return len(re.findall(r'<img[^>]*src="data:image/png;base64', html))
 
 
 def notebook_names() -> list[str]:
