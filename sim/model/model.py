@@ -61,8 +61,8 @@ def model_config(cfg: Config | None, params: dict[str, Any], seed: Any, graph: A
         if kind != "edgelist":
             raise ConfigError("network", kind, "edgelist or nothing with graph= (the graph is the network)")
         params = {k: v for k, v in params.items() if k != "network"}
-        if cfg is not None:  # a Config: the values that differ from the defaults were given
-            defaults = Config()
+        if cfg is not None:  # a Config: the values that differ from its preset's defaults were given
+            defaults = Config() if cfg.preset.name == "full" else compose(preset=cfg.preset.name)
             given = {k: get_value(cfg, k) for k in FROM_GRAPH if get_value(cfg, k) != get_value(defaults, k)}
         for key in FROM_GRAPH:
             if key in given:

@@ -402,6 +402,13 @@ def test_the_model_takes_a_graph_and_refuses_the_sizes_it_sets():
         ResocializationModel(Config(n_groups=3), graph=g)
     with pytest.raises(ConfigError, match="network='sbm'; allowed: edgelist or nothing with graph="):
         ResocializationModel(graph=g, network="sbm")
+    # a composed classic preset: the sizes its preset sets (deffuant: one group) were not given
+    from sim import compose
+
+    classic = ResocializationModel(compose(preset="deffuant"), graph=g, seed=4, collect=False)
+    assert classic.state.n_agents == 5 and classic.cfg.preset.name == "deffuant"
+    with pytest.raises(ConfigError, match="n_agents=50; allowed: no value with graph="):
+        ResocializationModel(compose(preset="deffuant", n_agents=50), graph=g)
 
 
 # --------------------------------------------------------------------------- outputs
