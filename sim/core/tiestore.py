@@ -175,7 +175,7 @@ def _edge_list(indptr, nbr, muted, start):
             if nbr[s] > i:
                 slots[c] = s
                 c += 1
-        slots = slots[np.argsort(nbr[slots], kind="mergesort")]
+        slots = slots[np.argsort(nbr[slots].astype(np.int64), kind="mergesort")]  # the int64 sort other kernels use
         for k in range(c):
             s = slots[k]
             u[a + k] = i
@@ -256,7 +256,7 @@ def _fill_blocks(indptr, u, v, nbr):
 def _sort_blocks(indptr, deg, nbr):
     for i in nb.prange(len(indptr) - 1):
         a = indptr[i]
-        nbr[a : a + deg[i]] = np.sort(nbr[a : a + deg[i]])
+        nbr[a : a + deg[i]].sort()  # in place (an assignment of a sorted copy compiles numba's shape-error text)
 
 
 @nb.njit(cache=True, nogil=True)

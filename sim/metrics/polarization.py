@@ -403,7 +403,7 @@ def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
     out = np.empty((k, len(KEYS)))
     task = np.zeros(k, dtype=np.int64)
     load = np.zeros(workers, dtype=np.int64)
-    for lv in np.argsort(bounds[:-1] - bounds[1:]):
+    for lv in np.argsort(bounds[:-1] - bounds[1:], kind="mergesort"):  # the int64 sort other kernels use
         task[lv] = np.argmin(load)
         load[task[lv]] += bounds[lv + 1] - bounds[lv] + 1
     for w in nb.prange(workers):

@@ -111,5 +111,7 @@ def scope_assortativity(x, cell, bits, arcs, far, rows, ks):
         r = rows[t]
         shift = bits if r == 1 else 0
         mask = 0 if r == 0 else -1 if r == 1 else (1 << bits) - 1
-        out[t, : ks[t]] = assortativity_from_arcs(x, cell, shift, mask, ks[t], arcs[r], far[r])
+        values = assortativity_from_arcs(x, cell, shift, mask, ks[t], arcs[r], far[r])
+        for lv in range(ks[t]):  # element by element: a slice assignment compiles numba's shape-error text
+            out[t, lv] = values[lv]
     return out

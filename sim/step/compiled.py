@@ -89,7 +89,7 @@ def _exchange(
     for i in nb.prange(n):
         q[i] = exposure.sender_weight(e[i])
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
-        total = 0
+        total = np.int64(0)  # typed: a literal 0 would compile the callees once more for it
         degree = 0
         n_muted = 0
         in_deg = 0
@@ -227,7 +227,8 @@ def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewir
             role[i] = r
         start[k + 1, 0], start[k + 1, 1], start[k + 1, 2] = c0, c1, c2
     for k in range(_CHUNKS):
-        start[k + 1] += start[k]
+        for r in range(3):  # element by element: a row operation compiles numba's shape-error text
+            start[k + 1, r] += start[k, r]
     out = (
         np.empty(start[_CHUNKS, 0], dtype=np.int64),
         np.empty(start[_CHUNKS, 1], dtype=np.int64),
