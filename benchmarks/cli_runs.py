@@ -6,13 +6,17 @@ Wall time and peak memory are what the user would see: imports, network, every o
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import run_measured, sbm_overrides
+from benchmarks.common import ROOT, run_measured, sbm_overrides
 
 SIM = [sys.executable, "-m", "sim"]
 
@@ -87,6 +91,54 @@ def timeline(sweep_dir: Path, measured: dict, mean_run_s: float) -> dict:
     }
 
 
+def bench_startup() -> dict:
+    """`python -m sim` (the default run) with an empty numba cache, then again with it; the app's first start.
+
+    Cold: a fresh cache directory (NUMBA_CACHE_DIR), as after installing or changing a compiled rule: the
+    run compiles every kernel it calls. Warm: the same command again, reading them from that cache. The
+    app: seconds from starting `python -m sim.viz` with an empty cache to its printed URL.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench_start_") as tmp:
+        env = {**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba", "SIM_OUTPUTS": f"{tmp}/out"}
+        cold = run_measured([*SIM, "output.progress=off"], env=env)
+        warm = run_measured([*SIM, "output.progress=off"], env=env)
+        app = app_url_s({**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-app"})
+    return {"cold_s": cold["wall_s"], "warm_s": warm["wall_s"], "app_url_s": app}
+
+
+def app_url_s(env: dict[str, str], timeout: float = 300.0) -> float:
+    """Seconds from starting the teaching app to the line with its URL (then the app is stopped)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.viz", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "Teaching app running at" in line:
+                return time.perf_counter() - start
+            if time.perf_counter() - start > timeout:
+                break
+        raise RuntimeError("the teaching app printed no URL")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def bench_e2e(n: int, steps: int) -> dict:
     """`python -m sim` on the benchmark SBM (mean degree 20): N agents, `steps` steps, metrics every 10 steps.
 
@@ -117,8 +169,21 @@ def bench_e2e(n: int, steps: int) -> dict:
     }
 
 
-def markdown(sweep: dict | None, e2e: dict | None) -> list[str]:
+def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) -> list[str]:
     lines = []
+    if startup:
+        lines += [
+            "## Start-up: the default run with an empty numba cache and with it, and the app's first start",
+            "",
+            "| first `python -m sim` (empty cache) s | second (cache) s "
+            "| `python -m sim.viz` to its URL (empty cache) s |",
+            "|---|---|---|",
+            f"| {startup['cold_s']:.1f} | {startup['warm_s']:.1f} | {startup['app_url_s']:.1f} |",
+            "",
+            "Whole commands (imports, compilation, the run, every output). The app compiles its kernels after "
+            "printing its URL.",
+            "",
+        ]
     if sweep:
         lines += [
             f"## Sweep scaling: the same {sweep['runs']}-run sweep with 1 and 2 joblib workers",

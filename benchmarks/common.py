@@ -54,9 +54,9 @@ print(json.dumps({"rc": rc, "wall_s": time.perf_counter() - t, "peak_rss_mib": k
 """
 
 
-def run_measured(cmd: list[str]) -> dict:
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict:
     """Run `cmd` from the repo root: wall time, peak resident memory, start (epoch s) and output. Raises if it fails."""
-    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, cwd=ROOT, env=env)
     res = json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {"rc": out.returncode}
     if res["rc"] != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({res['rc']}):\n{out.stderr[-3000:]}")

@@ -283,6 +283,21 @@ def targets(res: dict) -> list[dict]:
             "ok": chosen["busy_vs_alone"] <= BUSY_RATIO if chosen and chosen["n_agents"] == BUSY_AGENTS else None,
         }
     )
+    st = res.get("startup")
+    out.append(
+        {
+            "target": "first run (default, empty numba cache) under 15 s; the second under 4 s",
+            "measured": f"{st['cold_s']:.1f} s; {st['warm_s']:.1f} s" if st else "not measured (--quick)",
+            "ok": st["cold_s"] < 15 and st["warm_s"] < 4 if st else None,
+        }
+    )
+    out.append(
+        {
+            "target": "the teaching app prints its URL within 10 s of its first start",
+            "measured": f"{st['app_url_s']:.1f} s" if st else "not measured (--quick)",
+            "ok": st["app_url_s"] < 10 if st else None,
+        }
+    )
     sw = {r["workers"]: r for r in res["sweep"]["rows"]}
     default_sweep = res["sweep"]["runs"] == 16 and res["sweep"]["settings"] == ["n_agents=1000", "steps=200"]
     out.append(
@@ -365,7 +380,11 @@ def markdown(res: dict) -> str:
             f"{r['time_per_agent_vs_smallest']:.2f} | {r['peak_rss_mib']:,.0f} | "
             f"{r['bytes_per_agent']:.0f} | {r['bytes_per_tie']:.1f} |"
         )
-    lines += ["", *ndlib_compare.markdown(res["ndlib"]), *cli_runs.markdown(res["sweep"], res["e2e"])]
+    lines += [
+        "",
+        *ndlib_compare.markdown(res["ndlib"]),
+        *cli_runs.markdown(res["sweep"], res["e2e"], res.get("startup")),
+    ]
     lines += busy.markdown(res.get("busy", []))
     lines += classroom.markdown(res.get("classroom"))
     return "\n".join(lines).rstrip() + "\n"
@@ -445,6 +464,7 @@ def main() -> None:
         "scaling": bench_scaling(big, steps),
         "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
         "sweep": cli_runs.bench_sweep(*sweep),
+        "startup": None if args.quick else cli_runs.bench_startup(),
         "busy": busy.bench_busy(*busy_size),
         "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,
         "classroom": classroom.run_classroom(CLASS_SESSIONS) if args.full or args.classroom else None,

@@ -1,7 +1,7 @@
 """One line on the terminal while numba compiles the model's kernels, so that the pause is never silent.
 
 The kernels are compiled the first time a run needs them after the package was installed or its code
-changed (about a minute on a 2-core machine), then read from numba's on-disk cache (about a second).
+changed (about half a minute on a 2-core machine), then read from numba's on-disk cache (about a second).
 numba fires its `numba:compile` event only when it compiles (a cache hit does not), so the line appears
 exactly when there is something to wait for, once per process.
 """
@@ -16,7 +16,7 @@ from numba.core import event
 
 MESSAGE = (
     "compiling the model's kernels (numba): the first run after installing or changing the code takes "
-    "about a minute; later runs read them from the cache"
+    "about half a minute; later runs read them from the cache"
 )
 _lock = threading.Lock()
 _registered = False

@@ -15,6 +15,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import cast
 
@@ -90,7 +91,7 @@ def _warm_up() -> None:
     try:
         from sim.run.compilenote import announce_compilation
 
-        announce_compilation(sys.stdout, terminal_only=False)  # the app's console: say why the URL waits
+        announce_compilation(sys.stdout, terminal_only=False)  # the app's console: why a first page may wait
         from sim.viz import controls
         from sim.viz.charts import CHARTS, network_chart
         from sim.viz.history import TeachingModel
@@ -102,6 +103,12 @@ def _warm_up() -> None:
             make(model)
     except Exception as err:  # never stop the server for this
         print(f"warm-up failed: {err}", file=sys.stderr, flush=True)
+
+
+def _start_up() -> None:
+    """The warm-up, then the garbage collector's settings (what the warm-up made is never scanned again)."""
+    _warm_up()
+    _collect_rarely()
 
 
 def _collect_rarely() -> None:
@@ -194,8 +201,12 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
             flush=True,
         )
-    _warm_up()
-    _collect_rarely()
+    # Solara warns at every new session that its samesite=none cookie needs https and falls back to lax,
+    # which is what a class on http://HOST:PORT needs: the warning says nothing a teacher can act on
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    # the warm-up compiles the kernels on a fresh install (half a minute): the server starts meanwhile and
+    # prints its URL at once; a first visitor's run waits for the kernels it needs (numba's compile lock)
+    threading.Thread(target=_start_up, name="sim-viz-warm-up", daemon=True).start()
     _websocket_settings()
     threading.Thread(target=_announce_when_ready, args=(args.host, port), daemon=True).start()
     from solara.__main__ import cli

@@ -796,3 +796,32 @@ def _set_render_interval(page, value: int) -> int:
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(300)
     return int(float(slider.get_attribute("aria-valuenow")))
+
+
+def test_a_first_start_prints_the_url_before_compiling(tmp_path):
+    """With an empty numba cache the app prints its URL first and compiles its kernels after (in a thread)."""
+    from benchmarks.cli_runs import free_port
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim.viz", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.strip())
+            if "compiling the model's kernels" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    url = next(i for i, x in enumerate(lines) if x.startswith("Teaching app running at http://"))
+    note = next(i for i, x in enumerate(lines) if x.startswith("compiling the model's kernels"))
+    assert url < note, lines  # the URL did not wait for the compilation
+    assert not any("samesite" in x for x in lines)

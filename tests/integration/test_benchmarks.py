@@ -82,7 +82,7 @@ def test_sweep_and_end_to_end_sections(quick):
 def test_every_target_has_a_row_and_a_verdict(quick):
     res, md = quick
     names = [t["target"] for t in res["targets"]]
-    assert len(names) == 10 and all(t["ok"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 12 and all(t["ok"] in (True, False, None) for t in res["targets"])
     assert "| target | measured | met/missed |" in md and f"measured on this one: {res['machine']['cores']} cores" in md
     for name in names:
         assert name in md
@@ -92,6 +92,8 @@ def test_every_target_has_a_row_and_a_verdict(quick):
     assert len(room) == 1 and room[0]["ok"] is None  # the quick benchmark runs no classroom
     busy = [t for t in res["targets"] if t["target"].startswith("busy machine")]
     assert len(busy) == 1 and busy[0]["ok"] is None  # measured at 2,000 agents: not the target's size
+    start = [t for t in res["targets"] if "first run" in t["target"] or "prints its URL" in t["target"]]
+    assert len(start) == 2 and all(t["ok"] is None for t in start)  # the quick benchmark measures no cold start
     sweep = [t for t in res["targets"] if "sweep" in t["target"] or "per-run overhead" in t["target"]]
     assert len(sweep) == 2 and all(t["ok"] is None for t in sweep)  # the quick sweep is not of default runs
 
