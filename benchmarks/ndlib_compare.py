@@ -43,12 +43,32 @@ def _import_ndlib():
     return (mc, AlgorithmicBiasModel, HKModel, version(ndlib.__name__)), ""
 
 
+#: mean degree of the "dense" rows (at most N / 10): `preset=deffuant network=sbm n_agents=10000` had about this
+#: many ties per agent when the SBM was set by p_in (one group, p_in = 0.1), where the partner pick scanned the ties
+DENSE_DEGREE = 1000
+
+
+def dense_degree(n: int) -> int:
+    return min(DENSE_DEGREE, n // 10)
+
+
 def our_model(preset: str, network: str, n: int, group: int | None = None):
     """Our preset as `python -m sim preset=... <network overrides>` composes it (mu = 0.5: NDlib averages)."""
     from sim.model import ResocializationModel
     from sim.studies.classics import preset_config
 
-    net = ["network=complete", f"n_agents={n}"] if network == "complete" else sbm_overrides(n, group)
+    if network == "complete":
+        net = ["network=complete", f"n_agents={n}"]
+    elif network == "dense":  # one group, p = DENSE_DEGREE / N: the classics' SBM before it was set by degree
+        net = [
+            "network=sbm",
+            f"n_agents={n}",
+            "n_groups=1",
+            f"network.p_in={DENSE_DEGREE / (n - 1)}",
+            "network.p_out=0",
+        ]
+    else:
+        net = sbm_overrides(n, group)
     cfg = preset_config(preset, *net, "preset.mu=0.5", "mesa_agents=never", "output.progress=off")
     return ResocializationModel(cfg, collect=False)
 
@@ -125,7 +145,7 @@ def bench_ndlib(rows: list[tuple[str, str, int]], budget_s: float, iterations: i
             "ties": int(len(model.state.ties.edges()[0])),
             "ours_s": ours,
         }
-        predicted, probes = (None, None) if network == "complete" else _extrapolate(nd, preset, n)
+        predicted, probes = (None, None) if network in ("complete", "dense") else _extrapolate(nd, preset, n)
         if predicted is not None and predicted > budget_s:
             row |= {"ndlib_s": predicted, "ndlib_how": "extrapolated", "ndlib_iterations": 0}
         else:
@@ -179,6 +199,8 @@ def markdown(res: dict) -> list[str]:
         "iteration is O(N^2) on any graph; most of its time at large N on the SBM.",
         f"(3) Used when one NDlib iteration at N is predicted above {res['budget_s']:.0f} s: one iteration "
         "(median of 3) at N/10 and N/5 on SBMs with the same group size, per-draw cost fitted as a + b N "
-        "(b >= 0). SBM: mean degree 20, 16 inside groups of 1,000 (100 for N <= 10,000), 4 outside.",
+        "(b >= 0). SBM: mean degree 20, 16 inside groups of 1,000 (100 for N <= 10,000), 4 outside. "
+        f"Dense: one group, each pair tied with probability k / (N - 1), mean degree k = min({DENSE_DEGREE:,}, "
+        "N / 10), where a partner pick that scanned the agent's ties would show.",
         "",
     ]

@@ -454,9 +454,11 @@ def main() -> None:
         sweep = (16, ["n_agents=1000", "steps=200"])  # the default run's size
         busy_size = (BUSY_AGENTS, 50)
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
-    ndlib_rows = [(p, "complete", complete) for p in ndlib_compare.PRESETS] + [
-        (p, "sbm", sbm) for p in ndlib_compare.PRESETS
-    ]
+    ndlib_rows = (
+        [(p, "complete", complete) for p in ndlib_compare.PRESETS]
+        + [(p, "sbm", sbm) for p in ndlib_compare.PRESETS]
+        + [("deffuant", "dense", 1_000 if args.quick else 10_000)]  # the pairwise preset whose pick was by degree
+    )
     res = {
         "machine": machine(),
         "steps": bench_steps([1_000, 10_000]),

@@ -18,8 +18,10 @@ MESSAGE = (
     "compiling the model's kernels (numba): the first run after installing or changing the code takes "
     "about half a minute; later runs read them from the cache"
 )
+READY = "the model's kernels are compiled"
 _lock = threading.Lock()
 _registered = False
+_compiled = threading.Event()  # set at the first compilation of this process (announced or not)
 
 
 class _Announce(event.Listener):
@@ -27,6 +29,7 @@ class _Announce(event.Listener):
         self.stream, self.said = stream, False
 
     def on_start(self, ev: event.Event) -> None:
+        _compiled.set()
         with _lock:
             if self.said:
                 return
@@ -48,3 +51,8 @@ def announce_compilation(stream: TextIO | None = None, terminal_only: bool = Tru
             return
         _registered = True
     event.register("numba:compile", _Announce(stream))
+
+
+def compiled() -> bool:
+    """Whether this process has compiled anything since `announce_compilation` was called."""
+    return _compiled.is_set()

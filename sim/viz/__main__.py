@@ -89,7 +89,7 @@ def _announce_when_ready(host: str, port: int) -> None:
 def _warm_up() -> None:
     """Compile the model's step (numba) and build each view's data once before the first visitor."""
     try:
-        from sim.run.compilenote import announce_compilation
+        from sim.run.compilenote import READY, announce_compilation, compiled
 
         announce_compilation(sys.stdout, terminal_only=False)  # the app's console: why a first page may wait
         from sim.viz import controls
@@ -101,6 +101,8 @@ def _warm_up() -> None:
         network_chart(model)
         for make in CHARTS.values():
             make(model)
+        if compiled():  # after "compiling...": say when pages respond at full speed
+            print(f"{READY}: pages respond at full speed", flush=True)
     except Exception as err:  # never stop the server for this
         print(f"warm-up failed: {err}", file=sys.stderr, flush=True)
 

@@ -799,8 +799,9 @@ def _set_render_interval(page, value: int) -> int:
 
 
 def test_a_first_start_prints_the_url_before_compiling(tmp_path):
-    """With an empty numba cache the app prints its URL first and compiles its kernels after (in a thread)."""
+    """With an empty numba cache the app prints its URL while it compiles its kernels (in a thread)."""
     from benchmarks.cli_runs import free_port
+    from sim.run.compilenote import READY
 
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
     proc = subprocess.Popen(
@@ -816,12 +817,11 @@ def test_a_first_start_prints_the_url_before_compiling(tmp_path):
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line.strip())
-            if "compiling the model's kernels" in line:
+            if line.startswith(("Teaching app running at http://", READY)):
                 break
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    url = next(i for i, x in enumerate(lines) if x.startswith("Teaching app running at http://"))
-    note = next(i for i, x in enumerate(lines) if x.startswith("compiling the model's kernels"))
-    assert url < note, lines  # the URL did not wait for the compilation
-    assert not any("samesite" in x for x in lines)
+    # the warm-up, compiling from an empty cache for about half a minute, prints READY when it is done:
+    # the URL comes first (a blocking warm-up, as before, printed the URL only after it)
+    assert lines[-1].startswith("Teaching app running at http://"), lines

@@ -58,7 +58,10 @@ def test_ndlib_section(quick):
     assert nd["status"] == "ok"
     assert {(r["preset"], r["network"]) for r in nd["rows"]} == {
         (p, k) for p in ("deffuant", "hegselmann_krause") for k in ("complete", "sbm")
-    }
+    } | {("deffuant", "dense")}
+    dense = next(r for r in nd["rows"] if r["network"] == "dense")
+    degree = 2 * dense["ties"] / dense["n_agents"]
+    assert abs(degree - ndlib_compare.dense_degree(dense["n_agents"])) < 0.1 * degree  # mean degree as stated
     for r in nd["rows"]:
         assert r["ours_s"] > 0 and r["ndlib_s"] > 0 and r["ratio"] == pytest.approx(r["ndlib_s"] / r["ours_s"])
         assert r["ndlib_how"] in ("measured", "extrapolated")
