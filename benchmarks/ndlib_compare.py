@@ -59,12 +59,12 @@ def our_model(preset: str, network: str, n: int, group: int | None = None):
 
     if network == "complete":
         net = ["network=complete", f"n_agents={n}"]
-    elif network == "dense":  # one group, p = DENSE_DEGREE / N: the classics' SBM before it was set by degree
+    elif network == "dense":  # one group, mean degree dense_degree(n): the classics' SBM before it was set by degree
         net = [
             "network=sbm",
             f"n_agents={n}",
             "n_groups=1",
-            f"network.p_in={DENSE_DEGREE / (n - 1)}",
+            f"network.p_in={dense_degree(n) / (n - 1)}",
             "network.p_out=0",
         ]
     else:
