@@ -55,8 +55,8 @@ class Kernel:
     def parallel(self) -> Any:
         return self.form(True)
 
-    def __call__(self, *args: Any) -> Any:
-        return self.form(nb.get_num_threads() > 1)(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.form(nb.get_num_threads() > 1)(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<parallel_kernel {self.py_func.__module__}.{self.py_func.__qualname__}>"

@@ -29,6 +29,7 @@ def test_one_thread_runs_the_serial_form_and_more_the_parallel_one():
     x = np.arange(10.0)
     with threads.use_threads(1):
         assert _square_sum(x) == 285.0
+        assert _square_sum(x=x) == 285.0  # keyword arguments reach numba's dispatcher too
     assert set(_square_sum._forms) == {False}
     assert _square_sum.serial.py_func.__qualname__ == "_square_sum" + SERIAL_SUFFIX  # its own cache entry
     if threads.pool_size() < 2:
