@@ -8,15 +8,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import ROOT, run_measured, sbm_overrides
+from benchmarks.common import run_measured, sbm_overrides
 
 SIM = [sys.executable, "-m", "sim"]
 
@@ -106,37 +104,17 @@ def bench_startup() -> dict:
     return {"cold_s": cold["wall_s"], "warm_s": warm["wall_s"], "app_url_s": app}
 
 
-def app_url_s(env: dict[str, str], timeout: float = 300.0) -> float:
-    """Seconds from starting the teaching app to the line with its URL (then the app is stopped)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.viz", "--port", str(free_port())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+def app_url_s(env: dict[str, str]) -> float:
+    """Seconds from starting the teaching app (the classroom driver's Server) to its printed URL; then stopped."""
+    from benchmarks.classroom import Server
+    from sim.viz.__main__ import RELEASE_S, free_port
+
+    server = Server(free_port(), None, RELEASE_S, extra_env=env)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if "Teaching app running at" in line:
-                return time.perf_counter() - start
-            if time.perf_counter() - start > timeout:
-                break
-        raise RuntimeError("the teaching app printed no URL")
+        server.wait_url(timeout=300.0)
+        return time.monotonic() - server.started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        server.stop()
 
 
 def bench_e2e(n: int, steps: int) -> dict:

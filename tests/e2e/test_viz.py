@@ -800,28 +800,15 @@ def _set_render_interval(page, value: int) -> int:
 
 def test_a_first_start_prints_the_url_before_compiling(tmp_path):
     """With an empty numba cache the app prints its URL while it compiles its kernels (in a thread)."""
-    from benchmarks.cli_runs import free_port
     from sim.run.compilenote import READY
+    from sim.viz.__main__ import RELEASE_S, free_port
 
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.viz", "--port", str(free_port())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
-    lines: list[str] = []
+    server = classroom.Server(free_port(), None, RELEASE_S, extra_env={"NUMBA_CACHE_DIR": str(tmp_path / "numba")})
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.strip())
-            if line.startswith(("Teaching app running at http://", READY)):
-                break
+        server.wait_url()
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        server.stop()
+    url = next(i for i, x in enumerate(server.log) if x.startswith("Teaching app running at http://"))
     # the warm-up, compiling from an empty cache for about half a minute, prints READY when it is done:
     # the URL comes first (a blocking warm-up, as before, printed the URL only after it)
-    assert lines[-1].startswith("Teaching app running at http://"), lines
+    assert not any(x.startswith(READY) for x in server.log[:url]), server.log
