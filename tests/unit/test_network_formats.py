@@ -104,6 +104,16 @@ def read(path, nodes="", **options) -> EdgeList:
     return read_network(NetworkConfig(kind="edgelist", path=str(path), nodes=str(nodes or ""), **options))
 
 
+def refused(path, expected: str) -> str:
+    """The refusal of reading `path`: one line starting with the file's name and then `expected`."""
+    with pytest.raises(InputFileError) as info:
+        read(path)
+    msg = str(info.value)
+    assert msg.startswith(f"invalid input file {path}{expected}"), msg
+    assert len(msg.splitlines()) == 1, msg
+    return msg
+
+
 @pytest.mark.parametrize("fmt", list(WRITERS))
 def test_every_format_reads_the_same_network(tmp_path, fmt):
     el = read(*WRITERS[fmt](tmp_path))
@@ -224,11 +234,7 @@ def test_a_bad_file_is_refused_in_one_line_naming_the_file_and_the_line_or_node(
     if expected is None:  # ids 1 and 01 are distinct text: both kept, as text
         assert read(path).node_labels.tolist() == ["01", "1", "x"]
         return
-    with pytest.raises(InputFileError) as info:
-        read(path)
-    msg = str(info.value)
-    assert msg.startswith(f"invalid input file {path}{expected}"), msg
-    assert len(msg.splitlines()) == 1 and len(msg) < 400
+    assert len(refused(path, expected)) < 400
 
 
 PAJEK = "expected Pajek: *Vertices N, then lines 'number label', then *Edges or *Arcs lines"
@@ -264,11 +270,8 @@ def test_a_bad_pajek_file_is_refused_naming_its_line_and_the_format(tmp_path, te
     """A line networkx cannot read, or would read as another network, is refused in one line naming it."""
     path = tmp_path / "bad.net"
     path.write_text(text)
-    with pytest.raises(InputFileError) as info:
-        read(path)
-    msg = str(info.value)
-    assert msg.startswith(f"invalid input file {path}, {expected}"), msg
-    assert msg.endswith(f"; {PAJEK}") and len(msg.splitlines()) == 1, msg
+    msg = refused(path, f", {expected}")
+    assert msg.endswith(f"; {PAJEK}"), msg
 
 
 def test_a_pajek_node_attribute_out_of_range_names_its_vertex_line(tmp_path):
@@ -343,11 +346,8 @@ def test_a_bad_xml_or_gml_file_names_the_line_the_parser_gives_and_the_format(tm
 
     path = tmp_path / name
     path.write_text(text)
-    with pytest.raises(InputFileError) as info:
-        read(path)
-    msg = str(info.value)
-    assert msg.startswith(f"invalid input file {path}{expected}"), msg
-    assert msg.endswith(f"; expected {FORMATS[path.suffix][1]}") and len(msg.splitlines()) == 1, msg
+    msg = refused(path, expected)
+    assert msg.endswith(f"; expected {FORMATS[path.suffix][1]}"), msg
 
 
 def test_node_table_errors_name_its_line(tmp_path):
