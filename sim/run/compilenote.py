@@ -20,8 +20,7 @@ MESSAGE = (
 )
 READY = "the model's kernels are compiled"
 _lock = threading.Lock()
-_registered = False
-_compiled = threading.Event()  # set at the first compilation of this process (announced or not)
+_listener: _Announce | None = None  # registered once per process
 
 
 class _Announce(event.Listener):
@@ -29,7 +28,6 @@ class _Announce(event.Listener):
         self.stream, self.said = stream, False
 
     def on_start(self, ev: event.Event) -> None:
-        _compiled.set()
         with _lock:
             if self.said:
                 return
@@ -42,17 +40,17 @@ class _Announce(event.Listener):
 
 def announce_compilation(stream: TextIO | None = None, terminal_only: bool = True) -> None:
     """Print MESSAGE on `stream` (stderr) at the first compilation of this process; on a terminal only by default."""
-    global _registered
+    global _listener
     stream = stream if stream is not None else sys.stderr
     if terminal_only and not stream.isatty():
         return
     with _lock:
-        if _registered:
+        if _listener is not None:
             return
-        _registered = True
-    event.register("numba:compile", _Announce(stream))
+        _listener = _Announce(stream)
+    event.register("numba:compile", _listener)
 
 
 def compiled() -> bool:
-    """Whether this process has compiled anything since `announce_compilation` was called."""
-    return _compiled.is_set()
+    """Whether this process has compiled anything since `announce_compilation` registered its line."""
+    return _listener is not None and _listener.said

@@ -87,7 +87,7 @@ def _announce_when_ready(host: str, port: int) -> None:
 
 
 def _warm_up() -> None:
-    """Compile the model's step (numba) and build each view's data once before the first visitor."""
+    """Compile the model's step (numba) and build each view's data once, as the server starts (`_start_up`)."""
     try:
         from sim.run.compilenote import READY, announce_compilation, compiled
 

@@ -23,7 +23,7 @@ def test_the_line_comes_once_when_numba_compiles_and_not_when_nothing_is_compile
 
 
 def test_off_a_terminal_nothing_is_registered(monkeypatch):
-    monkeypatch.setattr(compilenote, "_registered", False)
+    monkeypatch.setattr(compilenote, "_listener", None)
     registered = []
     monkeypatch.setattr(event, "register", lambda kind, listener: registered.append(kind))
     compilenote.announce_compilation(io.StringIO())  # not a terminal: a sweep's worker, a pipe, a log file
@@ -31,3 +31,4 @@ def test_off_a_terminal_nothing_is_registered(monkeypatch):
     compilenote.announce_compilation(io.StringIO(), terminal_only=False)
     compilenote.announce_compilation(io.StringIO(), terminal_only=False)  # once per process
     assert registered == ["numba:compile"]
+    assert not compilenote.compiled()  # registered, nothing compiled since
