@@ -465,18 +465,22 @@ def _batches(path: Path) -> Iterator[pa.RecordBatch]:
         raise CollectError(f"{path.parent.name}/{path.name} cannot be read: {err}") from err
 
 
-def _ci95(values: np.ndarray) -> tuple[float, float, int]:
-    """Mean and half-width of the 95% t interval of the mean (NaN half-width for one value)."""
+def t_half_width(v: np.ndarray, level: float = 0.95) -> float:
+    """Half-width of the t interval at `level` of the mean of `v` (finite values, at least two)."""
     from scipy.special import stdtrit  # Student's t quantile (scipy.stats.t.ppf's own, without scipy.stats)
 
+    return float(stdtrit(len(v) - 1, 0.5 + level / 2) * v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def _ci95(values: np.ndarray) -> tuple[float, float, int]:
+    """Mean and half-width of the 95% t interval of the mean (NaN half-width for one value)."""
     v = values[np.isfinite(values)]
     n = len(v)
     if n == 0:
         return math.nan, math.nan, 0
     if n == 1:
         return float(v[0]), math.nan, 1
-    half = float(stdtrit(n - 1, 0.975) * v.std(ddof=1) / math.sqrt(n))
-    return float(v.mean()), half, n
+    return float(v.mean()), t_half_width(v), n
 
 
 def sweep_figure(sweep_dir: Path, metric: str, keys: list[str]) -> Path:

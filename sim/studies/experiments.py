@@ -26,7 +26,8 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from sim.studies.collect import t_half_width
 
 ROOT = Path(__file__).resolve().parents[2]  # the repository (this file is sim/studies/NAME.py)
 
@@ -87,7 +88,7 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     m = float(v.mean())
     if len(v) < 2:
         return m, np.nan, np.nan
-    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    half = t_half_width(v, level)
     return m, m - half, m + half
 
 
