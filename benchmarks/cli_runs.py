@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import run_measured, sbm_overrides
+from benchmarks.common import MEAN_DEGREE, run_measured, sbm_overrides
 
 SIM = [sys.executable, "-m", "sim"]
 
@@ -117,8 +117,10 @@ def app_url_s(env: dict[str, str]) -> float:
         server.stop()
 
 
-def bench_e2e(n: int, steps: int) -> dict:
-    """`python -m sim` on the benchmark SBM (mean degree 20): N agents, `steps` steps, metrics every 10 steps.
+def bench_e2e(n: int, steps: int, degree: float = MEAN_DEGREE, sample: float = 1.0) -> dict:
+    """`python -m sim` on the benchmark SBM: N agents, `steps` steps, metrics every 10 steps.
+
+    `degree`: the network's mean degree; `sample`: the share of agents in the snapshots.
 
     Wall time is the child's, from start to exit (imports, network, every output); peak RSS is the child's own
     (see `run_measured`). The run's summary.json adds its own wall time, and the initialization time if it
@@ -126,9 +128,10 @@ def bench_e2e(n: int, steps: int) -> dict:
     """
     with tempfile.TemporaryDirectory(prefix="bench_e2e_") as tmp:
         args = [
-            *sbm_overrides(n),
+            *sbm_overrides(n, degree=degree),
             f"steps={steps}",
             "metrics.every=10",
+            *([f"output.snapshot_sample={sample}"] if sample < 1 else []),
             "output.progress=off",
             f"hydra.run.dir={tmp}/run",
         ]
@@ -138,6 +141,7 @@ def bench_e2e(n: int, steps: int) -> dict:
     return {
         "n_agents": n,
         "steps": steps,
+        "mean_degree": degree,
         "command": "python -m sim " + " ".join(args[:-1]),
         "ties": summary.get("n_ties"),
         "wall_s": r["wall_s"],
@@ -200,4 +204,30 @@ def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) 
             f"| {e2e['peak_rss_mib']:,.0f} | < 2,048 | {e2e['run_wall_time_s']} | {init} |",
             "",
         ]
+    return lines
+
+
+def large_markdown(runs: list[dict], limit_s: float, limit_mib: float) -> list[str]:
+    """The large runs end to end: ten million agents against the issue's time and memory, fifty million."""
+    if not runs:
+        return []
+    lines = [
+        "## Large runs end to end (`--full` or `--large`)",
+        "",
+        "| N | mean degree | ties | steps | wall s (process) | peak RSS MiB | run's wall s | init s | command |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        init = r["init"].get("init_s")
+        lines.append(
+            f"| {r['n_agents']:,} | {r['mean_degree']:g} | {r['ties'] or 0:,} | {r['steps']:,} | {r['wall_s']:.1f} "
+            f"| {r['peak_rss_mib']:,.0f} | {r['run_wall_time_s']} | {'' if init is None else f'{init:.1f}'} "
+            f"| `{r['command']}` |"
+        )
+    lines += [
+        "",
+        f"Targets: 10,000,000 agents x 100 steps under {limit_s:g} s and {limit_mib / 1024:g} GiB; "
+        "50,000,000 agents at mean degree 10 through 10 steps within a 24 GiB machine.",
+        "",
+    ]
     return lines

@@ -1,4 +1,4 @@
-"""What the benchmark sections share: the SBM of mean degree 20, a repeat timer, a measured child process."""
+"""What the benchmark sections share: the SBM (mean degree 20 unless said), a repeat timer, a measured child process."""
 
 from __future__ import annotations
 
@@ -19,15 +19,21 @@ def group_size(n: int) -> int:
     return 100 if n <= 10_000 else 1000
 
 
-def sbm_overrides(n: int, size: int | None = None) -> list[str]:
+def sbm_probabilities(n: int, size: int, degree: float = MEAN_DEGREE) -> tuple[float, float]:
+    """p_in, p_out of the benchmark SBM: four fifths of the mean degree inside the group, a fifth outside."""
+    return degree * 4 / 5 / (size - 1), degree / 5 / max(1, n - size)
+
+
+def sbm_overrides(n: int, size: int | None = None, degree: float = MEAN_DEGREE) -> list[str]:
     """The command-line overrides of the benchmark SBM (the same network as `benchmarks.run.sbm_config`)."""
     size = size or group_size(n)
+    p_in, p_out = sbm_probabilities(n, size, degree)
     return [
         f"n_agents={n}",
         "network=sbm",
         f"n_groups={max(1, n // size)}",
-        f"network.p_in={16 / (size - 1)}",
-        f"network.p_out={4 / max(1, n - size)}",
+        f"network.p_in={p_in}",
+        f"network.p_out={p_out}",
     ]
 
 

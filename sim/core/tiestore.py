@@ -19,6 +19,7 @@ slots, not of rebuilding a matrix.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -87,10 +88,24 @@ class Ties:
         Emitted block by block in owner order, each block's ties sorted by neighbour: a compiled pass,
         where a sort of the whole list took seconds at ten million ties.
         """
+        start = self._edge_starts()
+        return _edge_list(self.indptr, self.nbr, self.muted, start, 0)
+
+    def edge_chunks(self, rows: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """`edges()` in consecutive pieces of about `rows` ties (whole blocks each), to write them in bounded memory."""
+        start = self._edge_starts()
+        bounds = np.unique(
+            np.append(np.searchsorted(start, np.arange(0, start[-1], rows), side="right") - 1, self.n_agents)
+        )
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            yield _edge_list(self.indptr, self.nbr, self.muted, start[lo : hi + 1] - start[lo], lo)
+
+    def _edge_starts(self) -> np.ndarray:
+        """Where each agent's ties to higher-numbered agents start in `edges()`'s list (N + 1 entries)."""
         ends = _upper_arcs(self.indptr, self.nbr)
         start = np.zeros(len(ends) + 1, dtype=np.int64)
         np.cumsum(ends, out=start[1:])
-        return _edge_list(self.indptr, self.nbr, self.muted, start)
+        return start
 
     def canonical(self) -> dict[str, np.ndarray]:
         """Layout-free description of the ties (for comparing two implementations)."""
@@ -159,15 +174,17 @@ def _upper_arcs(indptr, nbr):
 
 
 @parallel_kernel(cache=True, nogil=True)
-def _edge_list(indptr, nbr, muted, start):
+def _edge_list(indptr, nbr, muted, start, first):
+    """The ties of agents first, first + 1, ... to higher-numbered agents; agent first + r's start at start[r]."""
     m = start[-1]
     u = np.empty(m, dtype=np.int64)
     v = np.empty(m, dtype=np.int64)
     mu = np.empty(m, dtype=np.bool_)
     mv = np.empty(m, dtype=np.bool_)
-    for i in nb.prange(len(indptr) - 1):
-        a = start[i]
-        slots = np.empty(start[i + 1] - a, dtype=np.int64)
+    for r in nb.prange(len(start) - 1):
+        i = first + r
+        a = start[r]
+        slots = np.empty(start[r + 1] - a, dtype=np.int64)
         c = 0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] < 0:
@@ -230,15 +247,26 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Tie
     and sorted in place by compiled loops, so the only arrays of the size of the tie list are the
     input and the result (a sort of the 2m arcs would need several more: 1.5 GiB at 10^7 ties).
     """
-    u = np.asarray(u, dtype=np.int64)
-    v = np.asarray(v, dtype=np.int64)
-    deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    u, v = np.asarray(u), np.asarray(v)
+    if u.dtype != np.int32:  # int32 (the compiled SBM builder's) kept as is: no copy of the tie list
+        u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
+    deg = _count_ends(n, u, v)
     indptr = _indptr(_capacity(deg, slack))
     size = int(indptr[-1])
     nbr = np.full(size, EMPTY, dtype=np.int32)
     _fill_blocks(indptr, u, v, nbr)
     _sort_blocks(indptr, deg, nbr)
     return Ties(indptr, nbr, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_ends(n, u, v):
+    """Ties per agent (np.bincount would copy int32 ids to int64 first: 1.6 GB at 10^8 ties)."""
+    deg = np.zeros(n, dtype=np.int64)
+    for k in range(len(u)):
+        deg[u[k]] += 1
+        deg[v[k]] += 1
+    return deg
 
 
 @nb.njit(cache=True)

@@ -10,7 +10,7 @@ import contextlib
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,14 @@ def _jsonable(value: Any) -> Any:
 def write_table(path: str | os.PathLike, table: pa.Table) -> None:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", use_dictionary=_repetitive(table.schema))
+
+
+def write_tables(path: str | os.PathLike, schema: pa.Schema, tables: Iterable[pa.Table]) -> None:
+    """As `write_table`, for a table given in pieces (each its own row group): only one piece in memory."""
+    with atomic_path(path) as tmp:
+        with pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=_repetitive(schema)) as writer:
+            for table in tables:
+                writer.write_table(table)
 
 
 def _repetitive(schema: pa.Schema) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pyarrow as pa
 
@@ -85,8 +87,19 @@ def event_table(step: int, report: StepReport) -> pa.Table:
     )
 
 
-def edge_table(state: State) -> pa.Table:
-    u, v, mu, mv = state.ties.edges()
+#: ties per piece of edges.parquet (one row group each): the list is never held whole (1.5 GB at 10^8 ties)
+EDGE_ROWS = 1 << 20
+
+
+def edge_tables(state: State, rows: int = EDGE_ROWS) -> Iterator[pa.Table]:
+    """edges.parquet's rows in pieces of about `rows` ties, in order."""
+    for edges in state.ties.edge_chunks(rows):
+        yield edge_table(state, edges)
+
+
+def edge_table(state: State, edges: tuple[np.ndarray, ...] | None = None) -> pa.Table:
+    """The ties (`Ties.edges()`, or the given piece of them) as edges.parquet's rows."""
+    u, v, mu, mv = state.ties.edges() if edges is None else edges
     return pa.table(
         {
             "source": u,

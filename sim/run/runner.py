@@ -19,7 +19,7 @@ from sim.metrics.regime import regime_summary
 from sim.model import ResocializationModel
 from sim.run import completion, outputs
 from sim.run.figure import draw_figure
-from sim.run.io import ParquetStream, write_json, write_table
+from sim.run.io import ParquetStream, write_json, write_table, write_tables
 from sim.run.recorder import MetricsRecorder, metrics_schema
 
 OUTPUT_FILES = (
@@ -131,7 +131,7 @@ def _outputs(
         for s in streams.values():
             s.abort()
         raise
-    write_table(out / "edges.parquet", outputs.edge_table(state))
+    write_tables(out / "edges.parquet", outputs.EDGE_SCHEMA, outputs.edge_tables(state))
     extra = _write_node_labels(model, out)
     summary = {
         "final": rec.final(),

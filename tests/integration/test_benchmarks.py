@@ -85,12 +85,15 @@ def test_sweep_and_end_to_end_sections(quick):
 def test_every_target_has_a_row_and_a_verdict(quick):
     res, md = quick
     names = [t["target"] for t in res["targets"]]
-    assert len(names) == 12 and all(t["ok"] in (True, False, None) for t in res["targets"])
+    assert len(names) == 15 and all(t["ok"] in (True, False, None) for t in res["targets"])
     assert "| target | measured | met/missed |" in md and f"measured on this one: {res['machine']['cores']} cores" in md
     for name in names:
         assert name in md
     e2e = [t for t in res["targets"] if "end to end" in t["target"] or "2 GiB" in t["target"]]
     assert all(t["ok"] is None for t in e2e)  # a 2,000-agent run does not judge the 1M x 1,000 target
+    large = [t for t in res["targets"] if t["target"].startswith(("10,000,000", "50,000,000"))]
+    assert len(large) == 2 and all(t["measured"] == "not run (--full or --large)" for t in large)
+    assert res["large"] == [] and "## Large runs" not in md
     room = [t for t in res["targets"] if t["target"].startswith("classroom")]
     assert len(room) == 1 and room[0]["ok"] is None  # the quick benchmark runs no classroom
     busy = [t for t in res["targets"] if t["target"].startswith("busy machine")]

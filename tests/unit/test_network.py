@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from sim.config.errors import ConfigError, InputFileError
 from sim.core.network import (
+    COMPILED_SBM_TIES,
     EdgeList,
     build_complete,
     build_sbm,
@@ -408,3 +409,48 @@ def test_edge_list_missing_file(tmp_path):
 @pytest.mark.parametrize("text", ["", "\n\n", HEADER + "\n", HEADER + "\n\n"])
 def test_edge_list_no_edges(tmp_path, text):
     _error(write(tmp_path, text))
+
+
+# --------------------------------------------------------------------------- SBM: compiled form
+
+
+@pytest.mark.parametrize(
+    ("sizes", "p_in", "p_out"),
+    [
+        ([200] * 5, 0.1, 0.01),
+        ([1, 7, 0, 30, 2, 50], 0.8, 0.6),  # complement sampling, empty and one-agent groups
+        ([60], 0.5, 0.5),
+        ([3, 1, 4], 1.0, 0.0),
+        ([50, 50], 0.0, 0.0),
+        ([1000] * 40, 16 / 999, 4 / 39_000),  # the benchmark's network, 40,000 agents
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sbm_compiled_form_gives_the_same_ties(sizes, p_in, p_out, seed):
+    """The compiled form (large networks) draws the same random numbers and keeps the same ties, as int32."""
+    sizes = np.array(sizes)
+    u, v = build_sbm(sizes, p_in, p_out, np.random.default_rng(seed), compiled=False)
+    cu, cv = build_sbm(sizes, p_in, p_out, np.random.default_rng(seed), compiled=True)
+    assert cu.dtype == cv.dtype == np.int32 and u.dtype == np.int64
+    assert np.array_equal(u, cu) and np.array_equal(v, cv)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 40), min_size=1, max_size=8),
+    p_in=st.floats(0, 1),
+    p_out=st.floats(0, 1),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_sbm_forms_agree_property(sizes, p_in, p_out, seed):
+    sizes = np.array(sizes)
+    a = build_sbm(sizes, p_in, p_out, np.random.default_rng(seed), compiled=False)
+    b = build_sbm(sizes, p_in, p_out, np.random.default_rng(seed), compiled=True)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_sbm_chooses_the_compiled_form_for_large_networks():
+    small = build_sbm(group_sizes(1000, 10), 0.1, 0.001, np.random.default_rng(0))
+    n = COMPILED_SBM_TIES // 8  # mean degree 20, so 10 ties per agent: past the threshold
+    large = build_sbm(group_sizes(n, n // 1000), 16 / 999, 4 / (n - 1000), np.random.default_rng(0))
+    assert small[0].dtype == np.int64 and large[0].dtype == np.int32

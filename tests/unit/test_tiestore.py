@@ -138,3 +138,22 @@ def test_counting_and_indexing_a_compact_block_needs_no_scan(blocks):
         assert tiestore.alive_count_nb(indptr, nbr, i) == alive == len(scanned)
         for k in range(-1, alive + 2):
             assert nth_alive_nb(indptr, nbr, i, k) == (scanned[k] if 0 <= k < alive else -1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(edges=st.sets(st.tuples(st.integers(0, 29), st.integers(0, 29))), rows=st.integers(1, 50))
+def test_edge_chunks_are_the_edges_in_pieces(edges, rows):
+    """edges.parquet is written piece by piece: the pieces, in order, are `edges()`, each of whole blocks."""
+    pairs = sorted({(min(a, b), max(a, b)) for a, b in edges if a != b})
+    u = np.array([a for a, _ in pairs], dtype=np.int64)
+    v = np.array([b for _, b in pairs], dtype=np.int64)
+    t = tiestore.from_edges(30, u, v)
+    if len(u):
+        t.muted[t.indptr[int(u[0])]] = True  # one mute, so the muted columns are read too
+    pieces = list(t.edge_chunks(rows))
+    whole = t.edges()
+    for k in range(4):
+        assert np.array_equal(np.concatenate([p[k] for p in pieces] or [whole[k][:0]]), whole[k])
+    for a, b in zip(pieces[:-1], pieces[1:], strict=True):  # an agent's ties never split between two pieces
+        assert len(a[0]) == 0 or len(b[0]) == 0 or a[0][-1] != b[0][0]
+    assert all(len(p[0]) <= rows + 29 for p in pieces)  # about `rows`: at most one block more
