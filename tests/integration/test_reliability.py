@@ -127,7 +127,7 @@ def test_a_run_that_fails_leaves_no_output_under_a_final_name(tmp_path, monkeypa
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "edges.parquet"))
 
-    monkeypatch.setattr(runner, "write_table", full)  # metrics, agents and events are already in place
+    monkeypatch.setattr(runner, "write_tables", full)  # metrics, agents and events are already in place
     with pytest.raises(OSError):
         runner.run(small_cfg(), tmp_path)
     assert not [p.name for p in tmp_path.iterdir()]
