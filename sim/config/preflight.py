@@ -593,6 +593,16 @@ MEM_BASE = 354e6  # the interpreter, numpy, numba's compiled step, pyarrow, Hydr
 MEM_AGENT = 48.5  # per agent: the state, the draws, a step's temporaries, the agent snapshots
 MEM_MESA_AGENT = 373.0  # per Mesa agent object (mesa_agents=always, or auto up to MESA_AGENTS_UP_TO agents)
 MEM_TIE = {"sbm": 72.5, "complete": 40.7, "small_world": 57.0}  # per tie at slack 0.25 (builder included)
+# An SBM of COMPILED_SBM_TIES expected ties or more is built by the builder's compiled form
+# (sim.core.network), which holds no int64 copies of the tie list. Two runs measured as above (steps as
+# given, metrics every 10 steps, output.snapshot_sample=0.01), peak RSS by the benchmark (MiB = 2^20 B):
+#   10,000,000 agents, 10,000 groups, mean degree 20 (1.0e8 ties), 100 steps:   4,261 MiB
+#   50,000,000 agents, 50,000 groups, mean degree 10 (2.5e8 ties),  10 steps:  14,798 MiB
+# With the other constants unchanged, these are 35 and 51 B per tie; 55 keeps both runs under the
+# estimate (by 42% and 7%), where 72.5 was 81% and 35% over them.
+MEM_TIE_SBM_COMPILED = 55.0
+#: sim.core.network.COMPILED_SBM_TIES (a test checks that they agree)
+COMPILED_SBM_TIES = 1 << 21
 MEM_SLOT = 12.0  # per tie and unit of network.slack beyond 0.25: two more slots of 6 bytes
 MEM_GROUP = 624.0  # per group: group norms and in-group sums
 MEM_GROUP_METRICS = 2577.0  # per group with metrics.by_group: one record's rows of every metric
@@ -637,10 +647,17 @@ def estimate_bytes(cfg: Config) -> dict[str, float] | None:
     return {
         "base": MEM_BASE,
         "agents": n * (MEM_AGENT + (MEM_MESA_AGENT if mesa else 0.0)),
-        "ties": ties * (MEM_TIE[cfg.network.kind] + MEM_SLOT * (cfg.network.slack - 0.25)),
+        "ties": ties * (_tie_bytes(cfg, ties) + MEM_SLOT * (cfg.network.slack - 0.25)),
         "groups": g * (MEM_GROUP + (MEM_GROUP_METRICS if cfg.metrics.by_group else 0.0)),
         "steps": records * MEM_RECORD + held * scopes * MEM_RECORD_TABLE + events * MEM_EVENT_STEP,
     }
+
+
+def _tie_bytes(cfg: Config, ties: float) -> float:
+    """Peak bytes per tie at slack 0.25, by network kind and, for the SBM, by which form builds it."""
+    if cfg.network.kind == "sbm" and ties >= COMPILED_SBM_TIES:
+        return MEM_TIE_SBM_COMPILED
+    return MEM_TIE[cfg.network.kind]
 
 
 def _read_kib(path: str, field: str) -> float | None:

@@ -173,7 +173,7 @@ def test_every_drawn_set_is_refused_in_one_line_or_runs_to_completion(tmp_path_f
     seen = {"accepted": 0, "ran": 0, "refused": 0}
 
     @settings(
-        max_examples=int(os.environ.get("FUZZ_EXAMPLES", 80)),
+        max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)),
         deadline=None,
         derandomize=not os.environ.get("FUZZ_RANDOM"),  # set it to explore beyond CI's fixed draws
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

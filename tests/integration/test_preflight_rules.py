@@ -19,6 +19,7 @@ from sim.config import preflight as pf
 from sim.config.compose import compose, compose_config
 from sim.config.errors import InputError
 from sim.config.params import MAX_AGENTS, MAX_STEPS
+from sim.core import network
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "source,target,source_group,target_group,source_profession,target_profession"
@@ -180,6 +181,22 @@ def test_the_memory_constants_agree_with_the_code_they_describe():
     assert pf.MESA_AGENTS_UP_TO == AGENT_OBJECTS_UP_TO
     assert pf.N_METRICS == len(METRICS)
     assert pf.RECORDER_FLUSH_ROWS == inspect.signature(MetricsRecorder).parameters["flush_rows"].default
+    assert pf.COMPILED_SBM_TIES == network.COMPILED_SBM_TIES
+
+
+def test_a_large_sbm_is_estimated_for_the_compiled_builder():
+    """Above the compiled builder's threshold a tie costs less; the two measured large runs stay under."""
+
+    def estimate(n, degree, steps):
+        over = [f"n_agents={n}", f"n_groups={n // 1000}", f"network.p_in={degree * 0.8 / 999}"]
+        over += [f"network.p_out={degree * 0.2 / (n - 1000)}", f"steps={steps}", "metrics.every=10"]
+        return sum(pf.estimate_bytes(compose_config(over)).values()) / 2**20
+
+    assert estimate(10_000_000, 20, 100) > 4_261 and estimate(50_000_000, 10, 10) > 14_798  # measured MiB
+    large = compose_config(["n_agents=10000000", "n_groups=10000"])
+    assert pf.estimate_bytes(large)["ties"] == pytest.approx(pf.expected_ties(large) * pf.MEM_TIE_SBM_COMPILED)
+    small = pf.estimate_bytes(compose_config([]))
+    assert small["ties"] == pytest.approx(pf.expected_ties(compose_config([])) * pf.MEM_TIE["sbm"])
 
 
 # The child reports its peak resident memory (VmHWM), its anonymous and file-backed memory at exit, and
