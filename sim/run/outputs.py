@@ -97,9 +97,9 @@ def edge_tables(state: State, rows: int = EDGE_ROWS) -> Iterator[pa.Table]:
         yield edge_table(state, edges)
 
 
-def edge_table(state: State, edges: tuple[np.ndarray, ...] | None = None) -> pa.Table:
-    """The ties (`Ties.edges()`, or the given piece of them) as edges.parquet's rows."""
-    u, v, mu, mv = state.ties.edges() if edges is None else edges
+def edge_table(state: State, edges: tuple[np.ndarray, ...]) -> pa.Table:
+    """Ties (a piece of `Ties.edges()`: source, target and who muted whom) as edges.parquet's rows."""
+    u, v, mu, mv = edges
     return pa.table(
         {
             "source": u,

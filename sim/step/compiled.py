@@ -87,7 +87,8 @@ def _exchange(
     sender_slot = np.empty(n, dtype=np.int64)
     asocial = np.empty(n)
     # each agent's group and engagement weight (< 2**21) in one word: a tie to an agent far away in memory
-    # costs one cache miss, not one per array (at 10 million agents half of the pass was those misses)
+    # costs one cache miss, not one per array (the million-agent step 0.212 -> 0.172 s in one measurement;
+    # at 10 million agents it changed little)
     qg = np.empty(n, dtype=np.int64)
     v_b0, v_f0 = exposure.broadcast_volume(e_t, p), exposure.forum_volume(e_t, p)
     for i in nb.prange(n):
