@@ -93,15 +93,25 @@ def bench_startup() -> dict:
     """`python -m sim` (the default run) with an empty numba cache, then again with it; the app's first start.
 
     Cold: a fresh cache directory (NUMBA_CACHE_DIR), as after installing or changing a compiled rule: the
-    run compiles every kernel it calls. Warm: the same command again, reading them from that cache. The
-    app: seconds from starting `python -m sim.viz` with an empty cache to its printed URL.
+    run compiles every kernel it calls, with its compile partner (sim.run.partner) compiling the step in a
+    second process; and the same without the partner (SIM_COMPILE_PARTNER=off, another fresh cache), the
+    way it compiled before. Warm: the first command again, reading the kernels from its cache. The app:
+    seconds from starting `python -m sim.viz` with an empty cache to its printed URL.
     """
     with tempfile.TemporaryDirectory(prefix="bench_start_") as tmp:
         env = {**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba", "SIM_OUTPUTS": f"{tmp}/out"}
+        env.pop("SIM_COMPILE_PARTNER", None)
         cold = run_measured([*SIM, "output.progress=off"], env=env)
         warm = run_measured([*SIM, "output.progress=off"], env=env)
+        alone = {**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-alone", "SIM_COMPILE_PARTNER": "off"}
+        cold_alone = run_measured([*SIM, "output.progress=off"], env=alone)
         app = app_url_s({**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-app"})
-    return {"cold_s": cold["wall_s"], "warm_s": warm["wall_s"], "app_url_s": app}
+    return {
+        "cold_s": cold["wall_s"],
+        "cold_no_partner_s": cold_alone["wall_s"],
+        "warm_s": warm["wall_s"],
+        "app_url_s": app,
+    }
 
 
 def app_url_s(env: dict[str, str]) -> float:
@@ -151,19 +161,26 @@ def bench_e2e(n: int, steps: int, degree: float = MEAN_DEGREE, sample: float = 1
     }
 
 
+def _maybe(x: float | None) -> str:
+    return "not measured" if x is None else f"{x:.1f}"
+
+
 def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) -> list[str]:
     lines = []
     if startup:
         lines += [
             "## Start-up: the default run with an empty numba cache and with it, and the app's first start",
             "",
-            "| first `python -m sim` (empty cache) s | second (cache) s "
-            "| `python -m sim.viz` to its URL (empty cache) s |",
-            "|---|---|---|",
-            f"| {startup['cold_s']:.1f} | {startup['warm_s']:.1f} | {startup['app_url_s']:.1f} |",
+            "| first `python -m sim` (empty cache) s | the same without the compile partner s "
+            "| second (cache) s | `python -m sim.viz` to its URL (empty cache) s |",
+            "|---|---|---|---|",
+            f"| {startup['cold_s']:.1f} | {_maybe(startup.get('cold_no_partner_s'))} | {startup['warm_s']:.1f} "
+            f"| {startup['app_url_s']:.1f} |",
             "",
-            "Whole commands (imports, compilation, the run, every output). The app compiles its kernels after "
-            "printing its URL.",
+            "Whole commands (imports, compilation, the run, every output). With an empty cache the command line "
+            "starts a compile partner (`sim.run.partner`): a second process that compiles the step's kernels "
+            "while the run compiles its metrics; `SIM_COMPILE_PARTNER=off` is the run compiling everything "
+            "itself. The app compiles its kernels after printing its URL.",
             "",
         ]
     if sweep:

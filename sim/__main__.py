@@ -7,6 +7,9 @@ from sim.config.preflight import preflight
 from sim.core.threads import requested as threads_requested
 
 if __name__ == "__main__":
+    from sim.run import partner
+
+    partner.spawn(sys.argv[1:])  # a cold numba cache: a second process to compile the step (sim.run.partner)
     try:
         threads_requested()  # SIM_THREADS, if set, is a count
         preflight(sys.argv[1:])

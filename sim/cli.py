@@ -78,9 +78,17 @@ def main(dcfg: DictConfig) -> None:
         from sim.run.compilenote import announce_compilation
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
+        partner = None
         if not multirun:
+            from sim.run import partner as compile_partner
+
             announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
-        summary = run(cfg, out, meta=meta)
+            partner = compile_partner.start(cfg)  # a cold cache: the step compiles beside the metrics
+        try:
+            summary = run(cfg, out, meta=meta)
+        finally:
+            if partner is not None:
+                partner.close()
     except Exception as err:
         line = error_line(err)
         if line is None:

@@ -1,0 +1,170 @@
+"""A compile partner: on a cold numba cache, a second process compiles the step while the run compiles its metrics.
+
+A run's first minute after installing (or changing the code) is numba compiling the kernels, one
+after another on one core: about 2.5 s for the model's set-up, 12 s for the metrics of step 0 and
+13 s for the step's kernels (the default scenario, measured on a 2-core machine). numba compiles on
+one thread per process, so a machine's second core sits idle meanwhile.
+
+On a cold cache (the package's cache holds no compiled kernel yet), the command line starts a second
+Python process (`python -m sim.run.partner`, by `spawn` at its very start: the partner imports numba
+and the model while the command line checks and composes the run's config), then gives it the run's
+config (`start`). The partner builds the same model (same config and seed) in memory and steps it,
+with the run's thread count: it compiles the step's kernels, with the very types the run will use,
+into numba's on-disk cache while the run itself compiles its metrics. When the run reaches its first
+step, numba finds those kernels in the cache (it looks there before compiling each one) and loads
+them instead of compiling. The partner writes nothing else, never touches the run's outputs or random
+numbers, and its model is thrown away: results are those of a run without it.
+
+It is started only where it can help and costs little: a single run of the command line (a sweep's
+workers compile side by side already), at most `MAX_AGENTS` agents (its model is a copy of the
+run's; above that, compiling is a small share of a run), and at least two usable CPUs
+(`sim.core.threads.usable_cpus`). It ends when it has stepped the model, or as soon as the run closes
+its pipe (the run ended, failed or was killed), after the compilation under way so that the cache
+never holds half a file. `SIM_COMPILE_PARTNER=off` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from sim.config.params import Config
+
+ENV = "SIM_COMPILE_PARTNER"
+#: Largest run (agents) given a partner: its model is a copy of the run's.
+MAX_AGENTS = 50_000
+
+
+def cache_is_cold(cache_dir: str | Path | None = None) -> bool:
+    """Whether the package's numba cache holds no compiled kernel yet (a fresh install or changed code)."""
+    if cache_dir is None:
+        import sim
+
+        cache_dir = sim.CACHE_DIR
+    root = Path(cache_dir)
+    return not root.is_dir() or next(root.rglob("*.nbi"), None) is None
+
+
+def enabled() -> bool:
+    """False when `SIM_COMPILE_PARTNER` turns the partner off (off, 0, false or no)."""
+    return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
+
+
+class Partner:
+    """The partner process: `send(cfg)` gives it the run's config, `close()` tells it the run has ended."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+
+    def send(self, cfg: Config) -> bool:
+        """Give the partner the run's config; False if it could not be given (the partner is gone)."""
+        try:
+            assert self.proc.stdin is not None
+            pickle.dump(cfg, self.proc.stdin)
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def close(self) -> None:
+        """The run has ended (or needs no partner): the partner exits after its current compilation."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:  # it has exited already
+                pass
+
+
+_spawned: Partner | None = None  # started by spawn(), given its config (or closed) by start()
+_NO_TASK = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
+
+
+def spawn(argv: list[str]) -> None:
+    """Start the partner's process early, at the command line's start, if this command may want one.
+
+    It imports numba and the model while the command line checks and composes the run's config, and
+    then waits for `start`. Only for a single run (no -m, no Hydra information flag) on a cold cache with
+    two CPUs or more; `start` decides on the run's size.
+    """
+    global _spawned
+    if _spawned is not None or "-m" in argv or "--multirun" in argv or any(a in _NO_TASK for a in argv):
+        return
+    from sim.core.threads import usable_cpus
+
+    if not (enabled() and cache_is_cold() and usable_cpus() >= 2):
+        return
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim.run.partner"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:  # no process to spare (limits, memory): the run compiles everything itself, as before
+        return
+    _spawned = Partner(proc)
+
+
+def start(cfg: Config) -> Partner | None:
+    """The partner of a run of `cfg` (given the config), if one was spawned and the run is small enough; else None."""
+    global _spawned
+    partner, _spawned = _spawned, None
+    if partner is None:
+        return None
+    if cfg.n_agents > MAX_AGENTS or not partner.send(cfg):
+        partner.close()
+        return None
+    return partner
+
+
+def _exit_when_run_ends(stdin: IO[bytes]) -> None:
+    """Exit as soon as the run closes the pipe (or dies), after the compilation under way, if any."""
+    from numba.core.compiler_lock import global_compiler_lock
+
+    stdin.read()  # returns at end of file: the run closed its end
+    with global_compiler_lock:  # numba writes a cache file while holding it: never leave half of one
+        os._exit(0)
+
+
+def main(stdin: IO[bytes]) -> None:
+    """The partner's side: import, wait for the run's config, build its model and step it (nothing written)."""
+    import sim.model  # noqa: F401  (numba and the model load while the command line composes the config)
+    import sim.run.outputs  # noqa: F401
+
+    try:
+        cfg = pickle.load(stdin)
+    except EOFError:  # the run needs no partner (too large, an information flag) or has ended
+        return
+    threading.Thread(target=_exit_when_run_ends, args=(stdin,), daemon=True).start()
+    compile_steps(cfg)
+
+
+def compile_steps(cfg: Config, steps: int | None = None) -> Any:
+    """Build the model of `cfg` and step it `steps` times (all of cfg.steps by default); returns the model.
+
+    Every kernel the steps call is compiled (or loaded) as in the run: same types, and the same thread
+    count (the model's, from the same number of agents and the same environment). The tie list's kernel
+    (edges.parquet) is compiled too.
+    """
+    from sim.core.threads import use_threads
+    from sim.model import ResocializationModel
+    from sim.run import outputs
+
+    model = ResocializationModel(cfg, collect=False)
+    with use_threads(model.threads):
+        for _ in range(cfg.steps if steps is None else steps):
+            model.step()
+            if cfg.stop_at_convergence and model.converged:
+                break
+        for _ in outputs.edge_tables(model.state):
+            pass
+    return model
+
+
+if __name__ == "__main__":
+    main(sys.stdin.buffer)
