@@ -18,11 +18,13 @@ from sim.config.compose import CONF_DIR, config_of, quiet_schema_notice, registe
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
 from sim.run.report import summary_table
+from sim.studies.jobconfig import install as compose_jobs_from_templates
 from sim.studies.naming import register_resolvers, write_overrides
 
 register_schema()
 quiet_schema_notice()  # the program's process (and a sweep's workers, which import this module)
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
+compose_jobs_from_templates()  # a sweep's jobs: Hydra composes once per choice of config groups (jobconfig)
 log = logging.getLogger("sim.run")
 
 
