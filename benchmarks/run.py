@@ -51,6 +51,8 @@ LARGE_RUNS = [(10_000_000, 100, MEAN_DEGREE, 0.01), (50_000_000, 10, 10, 0.01)]
 LARGE_S, LARGE_MIB, HUGE_MIB = 240, 5 * 1024, 24 * 1024
 #: issue 21: a run of this size next to a CPU-bound job on every core, at most BUSY_RATIO times slower than alone
 BUSY_AGENTS, BUSY_RATIO = 20_000, 2.5
+#: a size with parallel kernels (sim.core.threads.PARALLEL_FROM and up): threads that wait, busy and alone
+BUSY_PARALLEL_AGENTS = 100_000
 
 
 def sbm_config(n: int, seed: int = 0, degree: float = MEAN_DEGREE) -> Config:
@@ -336,7 +338,9 @@ def targets(res: dict) -> list[dict]:
             ),
         }
     )
-    chosen = next((r for r in res.get("busy", []) if r["threads"] == "chosen by the model"), None)
+    chosen = next(
+        (r for r in res.get("busy", []) if r["threads"] == "chosen by the model" and r["n_agents"] <= BUSY_AGENTS), None
+    )
     out.append(
         {
             "target": f"busy machine: a {BUSY_AGENTS:,}-agent run at most {BUSY_RATIO:g}x slower next to a "
@@ -563,7 +567,7 @@ def main() -> None:
         big, steps, complete, sbm, iterations = [2_000, 10_000], min(args.steps, 3), 300, 2_000, 1
         # no figure: drawing one takes each tiny run from 0.2 s to 1 s, and the quick sweep only has to run
         sweep = (4, ["n_agents=300", "n_groups=3", "steps=20", "output.figure=false"])
-        busy_size = (2_000, 5)
+        busy_sizes = [(2_000, 5, False)]
     else:
         big, steps, complete, sbm, iterations = (
             [10_000, 100_000] + ([1_000_000] if args.full else []),
@@ -573,7 +577,7 @@ def main() -> None:
             3,
         )
         sweep = (16, ["n_agents=1000", "steps=200"])  # the default run's size
-        busy_size = (BUSY_AGENTS, 50)
+        busy_sizes = [(BUSY_AGENTS, 50, False), (BUSY_PARALLEL_AGENTS, 20, True)]
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = (
         [(p, "complete", complete) for p in ndlib_compare.PRESETS]
@@ -590,7 +594,7 @@ def main() -> None:
         "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
         "sweep": cli_runs.bench_sweep(*sweep),
         "startup": None if args.quick else cli_runs.bench_startup(),
-        "busy": busy.bench_busy(*busy_size),
+        "busy": [row for size in busy_sizes for row in busy.bench_busy(*size)],
         "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,
         "large": [cli_runs.bench_e2e(*run) for run in LARGE_RUNS] if args.full or args.large else [],
         "classroom": classroom.run_classroom(CLASS_SESSIONS) if args.full or args.classroom else None,

@@ -17,10 +17,12 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.compose import CONF_DIR, config_of, quiet_schema_notice, register_schema
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
+from sim.core.threads import idle_threads_sleep
 from sim.run.report import summary_table
 from sim.studies.jobconfig import install as compose_jobs_from_templates
 from sim.studies.naming import register_resolvers, write_overrides
 
+idle_threads_sleep()  # before numba's first parallel kernel loads GNU OpenMP (also in a sweep's workers)
 register_schema()
 quiet_schema_notice()  # the program's process (and a sweep's workers, which import this module)
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module

@@ -54,7 +54,9 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     from omegaconf import OmegaConf
 
     config_name = master_config.hydra.job.config_name
-    overrides = list(OmegaConf.to_container(master_config.hydra.overrides.hydra)) + list(sweep_overrides)
+    hydra_overrides = OmegaConf.to_container(master_config.hydra.overrides.hydra)
+    assert isinstance(hydra_overrides, list)
+    overrides = [*hydra_overrides, *sweep_overrides]
     parsed = OverridesParser.create().parse_overrides(overrides=overrides)
     plain = [o for o in parsed if _plain(o, loader)]
     rest = [o.input_line for o in parsed if not _plain(o, loader)]

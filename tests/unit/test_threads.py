@@ -80,3 +80,36 @@ def test_the_model_steps_with_its_threads_and_the_results_do_not_depend_on_them(
     one, two = run("1"), run(str(th.pool_size()))
     assert one[0] == 1 and two[0] == th.pool_size()
     np.testing.assert_array_equal(one[1], two[1])
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, {"GOMP_SPINCOUNT": th.SPIN_COUNT}),  # nothing set: a short spin
+        ({"GOMP_SPINCOUNT": "500"}, {"GOMP_SPINCOUNT": "500"}),  # the user's count is kept
+        ({"OMP_WAIT_POLICY": "active"}, {"OMP_WAIT_POLICY": "active"}),  # the user's policy decides alone
+    ],
+)
+def test_idle_threads_sleep_after_a_short_spin_unless_the_user_chose(monkeypatch, given, expected):
+    for key in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in given.items():
+        monkeypatch.setenv(key, value)
+    th.idle_threads_sleep()
+    import os
+
+    assert {k: os.environ[k] for k in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY") if k in os.environ} == expected
+
+
+def test_the_command_line_sets_the_short_spin_before_any_kernel_runs():
+    """The command line's module sets it when imported (in a sweep's workers too), not `import sim`."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sim, sim.model; a = os.environ.get('GOMP_SPINCOUNT'); "
+        "import sim.cli; print(a, os.environ.get('GOMP_SPINCOUNT'))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["None", th.SPIN_COUNT]
