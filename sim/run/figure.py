@@ -78,7 +78,9 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
     ax2.set_ylabel(axis_label("n_major_clusters"))
     lines = ax.get_legend_handles_labels()
     lines2 = ax2.get_legend_handles_labels()
-    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper left")
+    # two columns where the lines leave room ("best" weighs this panel's own lines; the clusters' step is
+    # on the twin axis): one column in the upper left covered the curves as they rise
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="best", ncols=2)
 
     ax = axes[1, 0]
     for m in ("withdrawn_share", "overloaded_share", "marginalized_share", "isolated_share", "dissenter_share"):
