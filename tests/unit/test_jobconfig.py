@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hydra import initialize_config_dir
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config.compose import CONF_DIR, register_schema
+from sim.config.compose import composing, register_schema
 from sim.studies import jobconfig
 from sim.studies.naming import register_resolvers
 
@@ -47,7 +46,7 @@ HYDRA_OVERRIDES = [[], ["hydra/launcher=submitit_local", "hydra.launcher.timeout
 def loader() -> Iterator[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with composing():  # the project's one entry to Hydra's composition (sim.config.compose)
             yield GlobalHydra.instance().config_loader()
 
 
