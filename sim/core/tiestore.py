@@ -290,7 +290,7 @@ def _sort_blocks(indptr, deg, nbr):
 @nb.njit(cache=True, nogil=True)
 def reverse_slot(indptr, nbr, s, owner):
     """The slot of the reverse arc of alive slot `s` (owned by `owner`): where its neighbour holds the owner."""
-    return find_slot_nb(indptr, nbr, nbr[s], owner)
+    return find_slot_nb(indptr, nbr, np.int64(nbr[s]), owner)  # an int64 id, as every other call
 
 
 @nb.njit(cache=True, nogil=True)
@@ -328,7 +328,7 @@ def first_free_nb(indptr, nbr, i):
 @nb.njit(cache=True, nogil=True)
 def cut_nb(indptr, nbr, muted, rejections, s, owner):
     """`cut` of one alive slot (owned by `owner`) on the raw arrays: both arcs removed, blocks kept compact."""
-    j = nbr[s]
+    j = np.int64(nbr[s])  # an int64 id, as `owner`: _remove compiled once
     _remove(indptr, nbr, muted, rejections, reverse_slot(indptr, nbr, s, owner), j)
     _remove(indptr, nbr, muted, rejections, s, owner)
 

@@ -260,7 +260,7 @@ def _bimodality_sorted(xs):
     n = xs.size
     if n < 4 or xs[0] == xs[-1]:
         return np.nan
-    mean = _dev_sums(xs, 0, n, 0.0, 0.0)[0] / n
+    mean = _dev_sums(xs, np.int64(0), n, 0.0, 0.0)[0] / n  # typed: a literal 0 compiles it twice
     # moment ratios are scale-free; scaling avoids under/overflow in d**4
     _, _, t2, t3, t4 = _moments(xs, mean, _scale(xs, mean))
     return _bimodality(n, t2 / n, t3 / n, t4 / n)
@@ -294,7 +294,7 @@ def _pair_cover(xs, r):
 def _spreads(xs, gap, out):
     """Spreads, dispersions, coverage and bimodality of sorted stances (one pass for the moments)."""
     n = xs.size
-    mean = _dev_sums(xs, 0, n, 0.0, 0.0)[0] / n
+    mean = _dev_sums(xs, np.int64(0), n, 0.0, 0.0)[0] / n  # typed: a literal 0 compiles it twice
     sa, s2, t2, t3, t4 = _moments(xs, mean, _scale(xs, mean))
     pair, cover = _pair_cover(xs, 0.5 * gap)
     same = xs[0] == xs[-1]  # identical stances give exactly zero, not rounding residue

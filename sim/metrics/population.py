@@ -156,7 +156,7 @@ def _marginalized(dissent, in_deg, deg0, loss):
     """Dissenters that had in-group ties and lost more than `loss` of them (net), in one pass."""
     out = np.empty(len(dissent), dtype=np.bool_)
     for i in nb.prange(len(dissent)):
-        out[i] = dissent[i] and lost_share(in_deg[i], deg0[i]) > loss
+        out[i] = dissent[i] and lost_share(np.int64(in_deg[i]), deg0[i]) > loss  # typed as the step's call
     return out
 
 

@@ -95,9 +95,9 @@ def _exchange(
         qg[i] = (np.int64(group[i]) << WEIGHT_BITS) | exposure.sender_weight(e[i])
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
         total = np.int64(0)  # typed: a literal 0 would compile the callees once more for it
-        degree = 0
-        n_muted = 0
-        in_deg = 0
+        degree = np.int64(0)
+        n_muted = np.int64(0)
+        in_deg = np.int64(0)
         check = mutes[i]
         g = group[i]
         for s in range(indptr[i], indptr[i + 1]):
@@ -266,7 +266,7 @@ def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
         i = who[q]
         end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
-        count = 0
+        count = np.int64(0)  # typed, as in _exchange
         for s in range(indptr[i], end):
             if group[nbr[s]] == group[i]:
                 count += 1
@@ -414,7 +414,7 @@ def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, wh
     for q in nb.prange(len(who)):
         i = who[q]
         chance = ties.rewire_chance(ties.lost_share(ties.in_group_degree(indptr, nbr, group, i), deg0[i]), p)
-        if not ties.rewires(True, u_rewire[i], chance):
+        if not ties.rewires(np.bool_(True), u_rewire[i], chance):  # typed: a literal True compiles it twice
             continue
         j = ties.rewire_candidate(u_rewire[i], chance, group[i], group_order, group_start, n)
         if j < 0 or not ties.accepts_tie(x[i], x[j], withdrawn[j], p) or tiestore.linked_nb(indptr, nbr, i, j):

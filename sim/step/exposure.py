@@ -107,7 +107,7 @@ def _reach_each(v, engagement, p):
     """arrival(v x intake) for each agent: the forum's volume as the step takes it in (`attention.intake`)."""
     out = np.empty(len(engagement))
     for i in nb.prange(len(engagement)):
-        out[i] = arrival(v * attention.intake(engagement[i], p))
+        out[i] = arrival(v * attention.intake(np.float64(engagement[i]), p))  # typed as the step's call
     return out
 
 
