@@ -354,17 +354,14 @@ def targets(res: dict) -> list[dict]:
         }
     )
     st = res.get("startup")
+    if st:
+        alone = st.get("cold_no_partner_s")
+        without = f" (without the compile partner {alone:.1f} s)" if alone is not None else ""
+        startup = f"{st['cold_s']:.1f} s{without}; {st['warm_s']:.1f} s"
     out.append(
         {
             "target": "first run (default, empty numba cache) under 15 s; the second under 4 s",
-            "measured": (
-                f"{st['cold_s']:.1f} s (without the compile partner {st['cold_no_partner_s']:.1f} s); "
-                f"{st['warm_s']:.1f} s"
-                if st and st.get("cold_no_partner_s") is not None
-                else f"{st['cold_s']:.1f} s; {st['warm_s']:.1f} s"
-                if st
-                else "not measured (--quick)"
-            ),
+            "measured": startup if st else "not measured (--quick)",
             "ok": st["cold_s"] < 15 and st["warm_s"] < 4 if st else None,
         }
     )

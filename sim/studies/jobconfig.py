@@ -51,6 +51,7 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     """The job's config, as `ConfigLoaderImpl.load_sweep_config` composes it, from a kept template."""
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     config_name = master_config.hydra.job.config_name
@@ -58,13 +59,14 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     assert isinstance(hydra_overrides, list)
     overrides = [*hydra_overrides, *sweep_overrides]
     parsed = OverridesParser.create().parse_overrides(overrides=overrides)
-    plain = [o for o in parsed if _plain(o, loader)]
-    rest = [o.input_line for o in parsed if not _plain(o, loader)]
+    is_plain = [_plain(o, loader) for o in parsed]  # each override judged once (a group lookup on disk)
+    plain = [o for o, p in zip(parsed, is_plain, strict=True) if p]
+    rest = [o.input_line for o, p in zip(parsed, is_plain, strict=True) if not p]
     sources = tuple((s.provider, s.path) for s in loader.get_sources())
     key = (config_name, tuple(rest), sources)
     template = _templates.get(key)
     if template is None:
-        template = loader.load_configuration(config_name=config_name, overrides=rest, run_mode=_run_mode())
+        template = loader.load_configuration(config_name=config_name, overrides=rest, run_mode=RunMode.RUN)
         _templates[key] = template
         while len(_templates) > MAX_TEMPLATES:
             _templates.popitem(last=False)
@@ -82,12 +84,6 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     )
     OmegaConf.copy_cache(from_config=master_config, to_config=cfg)  # as Hydra does
     return cfg
-
-
-def _run_mode() -> Any:
-    from hydra.types import RunMode
-
-    return RunMode.RUN
 
 
 def install() -> None:
