@@ -171,7 +171,8 @@ def _stop_idle_workers() -> None:
 
     Every run is over; each worker takes about a second to tear its interpreter down (numba, pyarrow,
     matplotlib...), which the parent otherwise waits for at exit, after the collection. Asked here,
-    they do it while the parent collects the sweep.
+    they do it while the parent collects the sweep. (Killed instead, they would leave the standard
+    library's resource tracker warning about the semaphores they held.)
     """
     from joblib.externals.loky import reusable_executor
 
@@ -183,11 +184,24 @@ def _stop_idle_workers() -> None:
 def _prepare_collection(figure: bool) -> None:
     """Import what the collection needs and load matplotlib's font, while the sweep's runs go on.
 
-    About a second of the parent's time at the end of every sweep (pyarrow's modules, pandas, scipy's
-    t quantile, matplotlib and its font metrics), spent instead while the workers run.
+    About a second and a half of the parent's time at the end of every sweep (pyarrow's modules and its
+    Parquet writer's set-up, the metrics table's schema with the recorder's module, pandas, scipy's t
+    quantile, matplotlib and its font metrics), spent instead while the workers run.
     """
     try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        import sim.run.recorder  # noqa: F401  (the schema of metrics.parquet)
         import sim.studies.collect  # noqa: F401
+
+        # pyarrow sets up its Parquet writer, zstd and dictionary casts on first use (about 0.3 s): a table
+        # of two rows through them, in memory, now rather than in the sweep's tail
+        table = pa.table({"a": pa.array(["x", "y"]).dictionary_encode(), "v": pa.array([1.0, 2.0])})
+        table = table.cast(pa.schema([("a", pa.dictionary(pa.int32(), pa.string())), ("v", pa.float64())]))
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer, compression="zstd")
+        pq.read_table(pa.BufferReader(buffer.getvalue()))
 
         if figure:
             import pandas  # noqa: F401

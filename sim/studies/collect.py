@@ -38,6 +38,7 @@ import logging
 import math
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -302,11 +303,15 @@ def _collect(sweep_dir: Path, metric: str, scopes: list[str] | None, figure: boo
         stream.abort()
         raise
 
-    # metrics.parquet: one run at a time, in record batches
-    _collect_metrics(sweep_dir, runs, front, front_schema, scopes)
-    write_dictionaries(sweep_dir, schema, _metrics_schema(front_schema), keys)
-    if figure:
-        result["figure"] = str(sweep_figure(sweep_dir, metric, keys))
+    # the figure (from summary.parquet) is drawn beside the metrics' collection, which is mostly pyarrow's
+    # reading, casting and compressing outside the GIL: the sweep's tail is the longer of the two
+    with ThreadPoolExecutor(1, thread_name_prefix="sweep-figure") as pool:
+        drawn = pool.submit(sweep_figure, sweep_dir, metric, keys) if figure else None
+        # metrics.parquet: one run at a time, in record batches
+        _collect_metrics(sweep_dir, runs, front, front_schema, scopes)
+        write_dictionaries(sweep_dir, schema, _metrics_schema(front_schema), keys)
+        if drawn is not None:
+            result["figure"] = str(drawn.result())
     return result
 
 

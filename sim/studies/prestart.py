@@ -1,0 +1,151 @@
+"""A sweep's joblib workers started at the command's very start, while the parent checks and composes it.
+
+A local sweep (`python -m sim -m ...`, Hydra's joblib launcher, the default) runs each job in one of
+joblib's worker processes. joblib starts them when Hydra launches the first batch, and each then
+imports Hydra, numba, Mesa, pandas, matplotlib and the model before its first run: about 2.4 s on a
+2-core machine, after the parent has spent 1.2-1.7 s importing, checking every run (the preflight) and
+composing the sweep. Nothing needs the workers to wait for the parent: `start` (called by
+`python -m sim` before the preflight) starts joblib's reusable process pool at once, with exactly the
+arguments Hydra's launcher will give it, and has each worker import what a run needs. When Hydra
+launches, joblib finds that pool (same arguments: it reuses it) with its workers ready or nearly so.
+
+Only where it will be used: a multirun with the joblib launcher (no other `hydra/launcher`, no other
+config directory or name, no `hydra.launcher.*` override but `n_jobs`) and more than one worker. The
+pool's arguments come from the launcher's own config file (`conf/hydra/launcher/joblib.yaml`) as
+Hydra's launcher turns them into joblib's (`process_joblib_cfg`); if they still differed from what
+Hydra passes, joblib would replace the pool with a new one: a second start-up, never a wrong result.
+The workers run the very jobs they would have run: outputs do not depend on it. `stop` ends the pool at
+once when the preflight refuses the command line (bad input: nothing is launched); after a sweep, the
+collection's callback asks the workers to exit (`sim.studies.callbacks`), as without this module.
+`SIM_PRESTART_WORKERS=off` turns it off.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+ENV = "SIM_PRESTART_WORKERS"
+#: Hydra's flags that run no job, and the options that choose another config (which may set another launcher)
+_NO_SWEEP = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
+_OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
+
+_thread: threading.Thread | None = None
+_stopped = False  # `stop` was called: a pool not yet created is not created
+_pids: list[int] = []  # the pool's worker processes once they have imported (read by the tests)
+
+
+def enabled() -> bool:
+    """False when `SIM_PRESTART_WORKERS` turns it off (off, 0, false or no)."""
+    return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
+
+
+def workers(argv: list[str]) -> int | None:
+    """The `n_jobs` Hydra's joblib launcher will be given for this command line, or None if it runs no pool.
+
+    None for a single run, a Hydra information flag, another launcher or config, a `hydra.launcher.*`
+    override other than `n_jobs`, or one worker (joblib then runs the jobs in the parent itself).
+    """
+    if not ("-m" in argv or "--multirun" in argv) or any(a in _NO_SWEEP or a in _OTHER_CONFIG for a in argv):
+        return None
+    if any(a.split("=", 1)[0] in _OTHER_CONFIG for a in argv):  # --config-dir=DIR
+        return None
+    n_jobs: Any = _launcher_cfg()["n_jobs"]
+    for arg in argv:
+        key, _, value = arg.lstrip("+~").partition("=")
+        if key == "hydra/launcher" and (value != "joblib" or arg.startswith("~")):
+            return None
+        if key == "hydra.launcher.n_jobs":
+            try:
+                n_jobs = int(value)
+            except ValueError:
+                return None
+        elif key.startswith("hydra.launcher"):
+            return None
+    from joblib import cpu_count
+
+    n = int(n_jobs)
+    effective = n if n > 0 else cpu_count() + 1 + n  # joblib's rule for negative counts
+    return n if effective > 1 else None
+
+
+def _launcher_cfg() -> dict[str, Any]:
+    """joblib.Parallel's arguments as Hydra's joblib launcher builds them from conf/hydra/launcher/joblib.yaml."""
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg  # type: ignore[import-untyped]
+    from omegaconf import OmegaConf
+
+    from sim.config.preflight import CONF_DIR
+
+    cfg = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "hydra" / "launcher" / "joblib.yaml"))
+    assert isinstance(cfg, dict)
+    cfg.pop("_target_", None)
+    cfg["backend"] = "loky"  # the launcher's own choice, whatever the config says
+    process_joblib_cfg(cfg)
+    return {str(k): v for k, v in cfg.items()}
+
+
+def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
+    """Start the pool for this command line's sweep, if it will use one (`workers`); returns at once.
+
+    `modules`: what else each worker imports besides the model's run and Hydra's job code: the module of
+    the task function (`sim.cli`, named by the command line that owns it).
+    """
+    global _thread
+    if _thread is not None or not enabled():
+        return
+    try:
+        n = workers(argv)
+    except Exception:  # a broken config file: the preflight says what is wrong
+        return
+    if n is None:
+        return
+    cfg = _launcher_cfg() | {"n_jobs": n}
+    _thread = threading.Thread(target=_warm, args=(cfg, modules), name="sim-prestart", daemon=True)
+    _thread.start()
+
+
+def _warm(cfg: dict[str, Any], modules: tuple[str, ...]) -> None:
+    """One import task per worker through joblib.Parallel, as Hydra's launcher will call it."""
+    try:
+        from joblib import Parallel, delayed
+        from joblib.externals.loky import reusable_executor
+
+        if _stopped:
+            return
+        Parallel(**cfg)(delayed(_ready)(modules) for _ in range(int(cfg["n_jobs"])))
+        executor = getattr(reusable_executor, "_executor", None)
+        _pids.extend(sorted(getattr(executor, "_processes", {}) or {}))
+    except Exception:  # nothing gained, nothing lost: Hydra's launch starts the pool itself
+        return
+
+
+def _ready(modules: tuple[str, ...]) -> int:
+    """In a worker: import what a run of the sweep needs (Hydra's job code, the model's run, `modules`)."""
+    import importlib
+
+    import sim.run.runner  # noqa: F401
+
+    for name in ("hydra_plugins.hydra_joblib_launcher._core", *modules):
+        importlib.import_module(name)
+    return os.getpid()
+
+
+def wait(timeout: float | None = None) -> list[int]:
+    """Wait for the pool's workers to be ready; their process ids (empty if none was started)."""
+    if _thread is not None:
+        _thread.join(timeout)
+    return list(_pids)
+
+
+def stop() -> None:
+    """End the pool now (the command ends before launching): its workers are killed, not waited for."""
+    global _stopped
+    _stopped = True
+    if _thread is None:
+        return
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)

@@ -1,0 +1,57 @@
+"""The sweep's workers started early (sim.studies.prestart): for which command lines, with which arguments."""
+
+from __future__ import annotations
+
+import joblib
+import pytest
+from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+from omegaconf import OmegaConf
+
+from sim.config.preflight import CONF_DIR
+from sim.studies import prestart
+
+CORES = joblib.cpu_count()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["seed=1"], None),  # a single run: no pool
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2"], 2),
+        (["--multirun", "seed=0,1", "hydra.launcher.n_jobs=3"], 3),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=1"], None),  # joblib runs one worker's jobs in the parent
+        (["-m", "seed=0,1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], 2),
+        (["-m", "seed=0,1", "hydra/launcher=ray"], None),
+        (["-m", "seed=0,1", "hydra/launcher=submitit_local", "hydra.launcher.n_jobs=2"], None),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "hydra.launcher.batch_size=2"], None),  # other arguments
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=all"], None),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "--cfg", "job"], None),  # prints a config, runs nothing
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "-cd", "/elsewhere"], None),  # another config may choose
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "--config-name=mine"], None),
+        (["-m", "seed=0,1"], -1 if CORES > 1 else None),  # the config's -1: one per core (joblib's count)
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=-2"], -2 if CORES > 2 else None),  # all cores but one
+    ],
+)
+def test_workers_only_where_the_joblib_pool_will_run(argv: list[str], expected: int | None) -> None:
+    assert prestart.workers(argv) == expected  # n_jobs as joblib.Parallel will be given it
+
+
+def test_the_pool_arguments_are_the_launchers_own() -> None:
+    """What Hydra's launcher passes to joblib.Parallel for the project's launcher config, key for key."""
+    cfg = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "hydra" / "launcher" / "joblib.yaml"))
+    assert isinstance(cfg, dict)
+    del cfg["_target_"]
+    cfg["backend"] = "loky"
+    process_joblib_cfg(cfg)
+    assert prestart._launcher_cfg() == cfg
+    assert cfg["batch_size"] == 1 and cfg["pre_dispatch"] == "2*n_jobs"  # typed as the launcher types them
+
+
+def test_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(prestart.ENV, "off")
+    assert not prestart.enabled()
+    monkeypatch.setattr(prestart, "_thread", None)
+    prestart.start(["-m", "seed=0,1", "hydra.launcher.n_jobs=2"])
+    assert prestart._thread is None
+    monkeypatch.delenv(prestart.ENV)
+    assert prestart.enabled()
