@@ -71,6 +71,24 @@ def metrics_schema(group_labels: np.ndarray | None = None) -> pa.Schema:
     return SCHEMA.append(pa.field(GROUP_LABEL, pa.string()))
 
 
+class _Pending:
+    """Rows recorded since the last flush, as numpy codes, and the dictionaries the codes index."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, dict[str, int]] = {"scope": {}, "level": {}, "metric": {}}
+        self.step: list[np.ndarray] = []
+        self.scope: list[np.ndarray] = []
+        self.level: list[np.ndarray] = []
+        self.metric: list[np.ndarray] = []
+        self.value: list[np.ndarray] = []
+        self.label: list[pa.Array] = []
+
+    def code(self, field: str, names: list[str]) -> np.ndarray:
+        """Each name's code in `field`'s dictionary, a new name taking the next code."""
+        known = self.names[field]
+        return np.array([known.setdefault(name, len(known)) for name in names], dtype=np.int64)
+
+
 class MetricsRecorder:
     """The metrics of a run, recorded step by step.
 
@@ -95,8 +113,9 @@ class MetricsRecorder:
         self.stream = stream
         self.flush_rows = flush_rows
         self.scopes = [s for s in SCOPES if s == "all" or getattr(cfg.metrics, f"by_{s}")]
-        self._chunks: list[pa.Table] = []
+        self._pending = _Pending()
         self._rows = 0
+        self._luts: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}  # a scope's last names, their codes
         self.steps: list[int] = []
         self.series: dict[str, list[float]] = {m: [] for m in METRICS}
         self.by_profession: dict[str, dict[str, list[float]]] = {}
@@ -127,38 +146,61 @@ class MetricsRecorder:
             self.flush()
 
     def _append(self, step: int, scope: str, levels: list[str], values: dict[str, np.ndarray]) -> None:
-        """One scope's rows as a table of dictionary columns built from codes (no per-row strings)."""
+        """One scope's rows, kept as codes into the pending rows' dictionaries (no per-row strings).
+
+        The rows of every record up to the next flush become one table (`table`): its dictionaries hold
+        each scope, level and metric name once, in the order they first came.
+        """
         k = len(levels)
         metric_names = [m for m in METRICS if m in values]
         n = k * len(metric_names)
-
-        def coded(codes: np.ndarray, names: list[str], field: str) -> pa.DictionaryArray:
-            index_type = SCHEMA.field(field).type.index_type
-            return pa.DictionaryArray.from_arrays(pa.array(codes, type=index_type), pa.array(names, pa.string()))
-
+        rows = self._pending
         level_codes = np.tile(np.arange(k), len(metric_names))
-        columns = [
-            pa.array(np.full(n, step, dtype=np.int32)),
-            coded(np.zeros(n, dtype=np.int64), [scope], "scope"),
-            coded(level_codes, levels, "level"),
-            coded(np.repeat(np.arange(len(metric_names)), k), metric_names, "metric"),
-            pa.array(np.concatenate([values[m] for m in metric_names]).astype(np.float64)),
-        ]
+        rows.step.append(np.full(n, step, dtype=np.int32))
+        rows.scope.append(np.full(n, rows.code("scope", [scope])[0], dtype=np.int64))
+        rows.level.append(self._codes("level", scope, levels)[level_codes])
+        rows.metric.append(np.repeat(self._codes("metric", scope, metric_names), k))
+        rows.value.append(np.concatenate([values[m] for m in metric_names]).astype(np.float64))
         if self._typed_labels is not None:  # the user's label of the group, with its type; null elsewhere
             typed = self._typed_labels
-            columns.append(typed.take(pa.array(level_codes)) if scope == "group" else pa.nulls(n, typed.type))
-        self._chunks.append(pa.Table.from_arrays(columns, schema=self.schema))
+            rows.label.append(typed.take(pa.array(level_codes)) if scope == "group" else pa.nulls(n, typed.type))
         self._rows += n
 
+    def _codes(self, field: str, scope: str, names: list[str]) -> np.ndarray:
+        """The pending dictionary's codes of a scope's `names` (the scope's names as last time: the same codes)."""
+        last = self._luts.get((field, scope))
+        if last is not None and last[0] == names:
+            return last[1]
+        codes = self._pending.code(field, names)
+        self._luts[(field, scope)] = (names, codes)
+        return codes
+
     def table(self) -> pa.Table:
-        if not self._chunks:
+        """The pending rows as one table (one chunk per column)."""
+        rows = self._pending
+        if not rows.step:
             return self.schema.empty_table()
-        return pa.concat_tables(self._chunks).unify_dictionaries().combine_chunks()
+
+        def coded(codes: list[np.ndarray], field: str) -> pa.DictionaryArray:
+            index_type = SCHEMA.field(field).type.index_type
+            names = pa.array(list(rows.names[field]), pa.string())
+            return pa.DictionaryArray.from_arrays(pa.array(np.concatenate(codes), type=index_type), names)
+
+        columns = [
+            pa.array(np.concatenate(rows.step)),
+            coded(rows.scope, "scope"),
+            coded(rows.level, "level"),
+            coded(rows.metric, "metric"),
+            pa.array(np.concatenate(rows.value)),
+        ]
+        if self._typed_labels is not None:
+            columns.append(pa.concat_arrays(rows.label))
+        return pa.Table.from_arrays(columns, schema=self.schema)
 
     def flush(self) -> None:
         if self.stream is not None:
             self.stream.write(self.table())
-            self._chunks, self._rows = [], 0
+            self._pending, self._rows, self._luts = _Pending(), 0, {}
 
     def final(self) -> dict[str, float]:
         """The whole population's metrics at the last recorded step."""
