@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import platform
 import sys
 import time
@@ -150,8 +151,7 @@ def _outputs(
         "implementation": cfg.implementation,
         "stopped_at_step": state.t,
         **regime_summary(state.stance, cfg.metrics),  # docs/classics.md
-        "versions": {p: version(p) for p in ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")}
-        | {"sim": version("resocialization-sim"), "python": platform.python_version()},
+        "versions": dict(package_versions()),
     }
     if cfg.output.figure:
         name = cfg.scenario.name if cfg.preset.name == "full" else f"preset {cfg.preset.name}"
@@ -163,6 +163,16 @@ def _outputs(
     written = [*(f"{name}.parquet" for name in streams), "edges.parquet", *extra, "summary.json"]
     completion.finish(out, cfg, info, written + (["figure.png"] if cfg.output.figure else []), meta)
     return summary
+
+
+@functools.cache
+def package_versions() -> dict[str, str]:
+    """The versions a run's summary records: read from the installed packages' metadata once per process."""
+    packages = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core")
+    return {p: version(p) for p in packages} | {
+        "sim": version("resocialization-sim"),
+        "python": platform.python_version(),
+    }
 
 
 def _write_node_labels(model: ResocializationModel, out: Path) -> list[str]:
