@@ -7,7 +7,7 @@ them needs to import a step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,12 +23,21 @@ class StepReport:
     n_accepted: np.ndarray  # int64 per agent
     # (source, target) by sub-phase: excluded, muted, cut_mute, formed, cut_rewire, rewired
     events: dict[str, tuple[np.ndarray, np.ndarray]]
+    _table: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def event_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Events as (source, target, kind code), grouped by kind in EVENT_KINDS order.
 
-        Ties cut by mutual muting and ties dropped by rewiring are both of kind `cut`.
+        Ties cut by mutual muting and ties dropped by rewiring are both of kind `cut`. Built on the first
+        call (the metrics and the event log both read it); the arrays are shared: read them, do not write.
         """
+        if self._table is None:
+            self._table = self._build_table()
+        return self._table
+
+    def _build_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         src, dst, kind = [], [], []
         for code, name in enumerate(EVENT_KINDS):
             for part in (name,) if name != "cut" else ("cut", "cut_mute", "cut_rewire"):

@@ -11,6 +11,7 @@ from sim.config.params import PROFESSIONS
 from sim.core.report import EVENT_KINDS, StepReport
 from sim.core.state import LEDGER, State
 from sim.core.tiestore import degrees
+from sim.run.io import ParquetStream
 
 _PROFESSION = pa.dictionary(pa.int8(), pa.string())
 AGENT_SCHEMA = pa.schema(
@@ -75,16 +76,46 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
 
 
 def event_table(step: int, report: StepReport) -> pa.Table:
+    """One step's rows of events.parquet."""
     src, dst, kind = report.event_table()
+    return _events(np.full(len(src), step, dtype=np.int32), src, dst, kind)
+
+
+def _events(step: np.ndarray, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> pa.Table:
     return pa.table(
-        {
-            "step": np.full(len(src), step, dtype=np.int32),
-            "source": src,
-            "target": dst,
-            "kind": _dictionary(kind, EVENT_KINDS),
-        },
-        schema=EVENT_SCHEMA,
+        {"step": step, "source": src, "target": dst, "kind": _dictionary(kind, EVENT_KINDS)}, schema=EVENT_SCHEMA
     )
+
+
+#: events kept before they are handed to events.parquet's stream as one table (a few steps' worth)
+EVENT_ROWS = 1 << 16
+
+
+class EventLog:
+    """events.parquet's rows, gathered over steps and handed to `stream` a table of about `rows` at a time.
+
+    The same rows in the same order as one table per step, built and cast once instead of at every step.
+    """
+
+    def __init__(self, stream: ParquetStream, rows: int = EVENT_ROWS) -> None:
+        self.stream = stream
+        self.rows = rows
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._n = 0
+
+    def add(self, step: int, report: StepReport) -> None:
+        src, dst, kind = report.event_table()
+        if len(src):
+            self._parts.append((np.full(len(src), step, dtype=np.int32), src, dst, kind))
+            self._n += len(src)
+            if self._n >= self.rows:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            step, src, dst, kind = (np.concatenate(col) for col in zip(*self._parts, strict=True))
+            self._parts, self._n = [], 0
+            self.stream.write(_events(step, src, dst, kind))
 
 
 #: ties per piece of edges.parquet (one row group each): the list is never held whole (1.5 GB at 10^8 ties)

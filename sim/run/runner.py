@@ -105,6 +105,7 @@ def _outputs(
     if cfg.output.events:
         streams["events"] = ParquetStream(out / "events.parquet", outputs.EVENT_SCHEMA)
     rec = MetricsRecorder(cfg, streams["metrics"], group_labels=group_labels)
+    events = outputs.EventLog(streams["events"]) if "events" in streams else None
     rows = outputs.snapshot_rows(state.n_agents, cfg.output.snapshot_sample)
     every, snap = cfg.metrics.every, cfg.output.snapshot_every
     try:
@@ -116,8 +117,8 @@ def _outputs(
                 report = cast(StepReport, model.last_report)  # set by every step
                 rec.observe(state, report)
                 last = t == cfg.steps or (cfg.stop_at_convergence and model.converged)
-                if "events" in streams:
-                    streams["events"].write(outputs.event_table(t, report))
+                if events is not None:
+                    events.add(t, report)
                 if t % every == 0 or last:
                     rec.record(state, model.last_report)
                 if last or (snap and t % snap == 0):
@@ -126,6 +127,8 @@ def _outputs(
                 if last:  # stop_at_convergence may end the run before cfg.steps
                     break
         rec.flush()
+        if events is not None:
+            events.flush()
         for s in streams.values():
             s.close()
     except BaseException:
