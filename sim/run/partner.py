@@ -81,7 +81,8 @@ class Partner:
 
 
 _spawned: Partner | None = None  # started by spawn(), given its config (or closed) by start()
-_NO_TASK = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
+#: Hydra's flags that run no job (help, information, a config printed, shell completion)
+NO_TASK_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
 
 
 def spawn(argv: list[str]) -> None:
@@ -92,7 +93,7 @@ def spawn(argv: list[str]) -> None:
     two CPUs or more; `start` decides on the run's size.
     """
     global _spawned
-    if _spawned is not None or "-m" in argv or "--multirun" in argv or any(a in _NO_TASK for a in argv):
+    if _spawned is not None or "-m" in argv or "--multirun" in argv or any(a in NO_TASK_FLAGS for a in argv):
         return
     from sim.core.threads import usable_cpus
 

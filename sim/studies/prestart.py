@@ -26,9 +26,10 @@ import os
 import threading
 from typing import Any
 
+from sim.run.partner import NO_TASK_FLAGS
+
 ENV = "SIM_PRESTART_WORKERS"
-#: Hydra's flags that run no job, and the options that choose another config (which may set another launcher)
-_NO_SWEEP = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
+#: the options that choose another config (which may set another launcher)
 _OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
 
 _thread: threading.Thread | None = None
@@ -47,7 +48,7 @@ def workers(argv: list[str]) -> int | None:
     None for a single run, a Hydra information flag, another launcher or config, a `hydra.launcher.*`
     override other than `n_jobs`, or one worker (joblib then runs the jobs in the parent itself).
     """
-    if not ("-m" in argv or "--multirun" in argv) or any(a in _NO_SWEEP or a in _OTHER_CONFIG for a in argv):
+    if not ("-m" in argv or "--multirun" in argv) or any(a in NO_TASK_FLAGS or a in _OTHER_CONFIG for a in argv):
         return None
     if any(a.split("=", 1)[0] in _OTHER_CONFIG for a in argv):  # --config-dir=DIR
         return None
