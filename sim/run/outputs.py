@@ -75,18 +75,6 @@ def agent_table(state: State, rows: np.ndarray) -> pa.Table:
     return pa.table(cols, schema=AGENT_SCHEMA)
 
 
-def event_table(step: int, report: StepReport) -> pa.Table:
-    """One step's rows of events.parquet."""
-    src, dst, kind = report.event_table()
-    return _events(np.full(len(src), step, dtype=np.int32), src, dst, kind)
-
-
-def _events(step: np.ndarray, src: np.ndarray, dst: np.ndarray, kind: np.ndarray) -> pa.Table:
-    return pa.table(
-        {"step": step, "source": src, "target": dst, "kind": _dictionary(kind, EVENT_KINDS)}, schema=EVENT_SCHEMA
-    )
-
-
 #: events kept before they are handed to events.parquet's stream as one table (a few steps' worth)
 EVENT_ROWS = 1 << 16
 
@@ -115,7 +103,8 @@ class EventLog:
         if self._parts:
             step, src, dst, kind = (np.concatenate(col) for col in zip(*self._parts, strict=True))
             self._parts, self._n = [], 0
-            self.stream.write(_events(step, src, dst, kind))
+            columns = {"step": step, "source": src, "target": dst, "kind": _dictionary(kind, EVENT_KINDS)}
+            self.stream.write(pa.table(columns, schema=EVENT_SCHEMA))
 
 
 #: ties per piece of edges.parquet (one row group each): the list is never held whole (1.5 GB at 10^8 ties)

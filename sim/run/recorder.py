@@ -82,11 +82,19 @@ class _Pending:
         self.metric: list[np.ndarray] = []
         self.value: list[np.ndarray] = []
         self.label: list[pa.Array] = []
+        self._last: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}  # a scope's last names, their codes
 
     def code(self, field: str, names: list[str]) -> np.ndarray:
         """Each name's code in `field`'s dictionary, a new name taking the next code."""
         known = self.names[field]
         return np.array([known.setdefault(name, len(known)) for name in names], dtype=np.int64)
+
+    def scope_codes(self, field: str, scope: str, names: list[str]) -> np.ndarray:
+        """`code` of a scope's `names`; the scope's names as last time: the same codes, not looked up again."""
+        last = self._last.get((field, scope))
+        if last is None or last[0] != names:
+            last = self._last[(field, scope)] = (names, self.code(field, names))
+        return last[1]
 
 
 class MetricsRecorder:
@@ -115,7 +123,6 @@ class MetricsRecorder:
         self.scopes = [s for s in SCOPES if s == "all" or getattr(cfg.metrics, f"by_{s}")]
         self._pending = _Pending()
         self._rows = 0
-        self._luts: dict[tuple[str, str], tuple[list[str], np.ndarray]] = {}  # a scope's last names, their codes
         self.steps: list[int] = []
         self.series: dict[str, list[float]] = {m: [] for m in METRICS}
         self.by_profession: dict[str, dict[str, list[float]]] = {}
@@ -158,22 +165,13 @@ class MetricsRecorder:
         level_codes = np.tile(np.arange(k), len(metric_names))
         rows.step.append(np.full(n, step, dtype=np.int32))
         rows.scope.append(np.full(n, rows.code("scope", [scope])[0], dtype=np.int64))
-        rows.level.append(self._codes("level", scope, levels)[level_codes])
-        rows.metric.append(np.repeat(self._codes("metric", scope, metric_names), k))
+        rows.level.append(rows.scope_codes("level", scope, levels)[level_codes])
+        rows.metric.append(np.repeat(rows.scope_codes("metric", scope, metric_names), k))
         rows.value.append(np.concatenate([values[m] for m in metric_names]).astype(np.float64))
         if self._typed_labels is not None:  # the user's label of the group, with its type; null elsewhere
             typed = self._typed_labels
             rows.label.append(typed.take(pa.array(level_codes)) if scope == "group" else pa.nulls(n, typed.type))
         self._rows += n
-
-    def _codes(self, field: str, scope: str, names: list[str]) -> np.ndarray:
-        """The pending dictionary's codes of a scope's `names` (the scope's names as last time: the same codes)."""
-        last = self._luts.get((field, scope))
-        if last is not None and last[0] == names:
-            return last[1]
-        codes = self._pending.code(field, names)
-        self._luts[(field, scope)] = (names, codes)
-        return codes
 
     def table(self) -> pa.Table:
         """The pending rows as one table (one chunk per column)."""
@@ -200,7 +198,7 @@ class MetricsRecorder:
     def flush(self) -> None:
         if self.stream is not None:
             self.stream.write(self.table())
-            self._pending, self._rows, self._luts = _Pending(), 0, {}
+            self._pending, self._rows = _Pending(), 0
 
     def final(self) -> dict[str, float]:
         """The whole population's metrics at the last recorded step."""

@@ -42,17 +42,18 @@ def enabled() -> bool:
     return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
 
 
-def workers(argv: list[str]) -> int | None:
+def workers(argv: list[str], launcher: dict[str, Any] | None = None) -> int | None:
     """The `n_jobs` Hydra's joblib launcher will be given for this command line, or None if it runs no pool.
 
     None for a single run, a Hydra information flag, another launcher or config, a `hydra.launcher.*`
     override other than `n_jobs`, or one worker (joblib then runs the jobs in the parent itself).
+    `launcher`: the launcher's arguments (`_launcher_cfg`), if already read.
     """
-    if not ("-m" in argv or "--multirun" in argv) or any(a in NO_TASK_FLAGS or a in _OTHER_CONFIG for a in argv):
+    if not ("-m" in argv or "--multirun" in argv) or any(a in NO_TASK_FLAGS for a in argv):
         return None
-    if any(a.split("=", 1)[0] in _OTHER_CONFIG for a in argv):  # --config-dir=DIR
+    if any(a.split("=", 1)[0] in _OTHER_CONFIG for a in argv):  # -cd DIR or --config-dir=DIR
         return None
-    n_jobs: Any = _launcher_cfg()["n_jobs"]
+    n_jobs: Any = (launcher or _launcher_cfg())["n_jobs"]
     for arg in argv:
         key, _, value = arg.lstrip("+~").partition("=")
         if key == "hydra/launcher" and (value != "joblib" or arg.startswith("~")):
@@ -96,12 +97,13 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
     if _thread is not None or not enabled():
         return
     try:
-        n = workers(argv)
+        cfg = _launcher_cfg()
+        n = workers(argv, cfg)
     except Exception:  # a broken config file: the preflight says what is wrong
         return
     if n is None:
         return
-    cfg = _launcher_cfg() | {"n_jobs": n}
+    cfg["n_jobs"] = n
     _thread = threading.Thread(target=_warm, args=(cfg, modules), name="sim-prestart", daemon=True)
     _thread.start()
 

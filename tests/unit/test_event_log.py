@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
+from sim.core.report import EVENT_KINDS
 from sim.model import ResocializationModel
 from sim.run import outputs
 
@@ -26,7 +27,10 @@ def test_the_log_holds_the_rows_of_each_step_in_order(small_cfg, rows: int) -> N
     for t in range(1, 9):
         model.step()
         log.add(t, model.last_report)
-        per_step.append(outputs.event_table(t, model.last_report))
+        src, dst, kind = model.last_report.event_table()
+        kinds = pa.DictionaryArray.from_arrays(pa.array(kind, pa.int8()), pa.array(list(EVENT_KINDS)))
+        step = pa.array([t] * len(src), pa.int32())
+        per_step.append(pa.table({"step": step, "source": src, "target": dst, "kind": kinds}, outputs.EVENT_SCHEMA))
         assert model.last_report.event_table() is model.last_report.event_table()  # built once, shared
     log.flush()
     expected = pa.concat_tables(per_step).combine_chunks()
