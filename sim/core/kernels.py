@@ -27,6 +27,9 @@ import types
 from typing import Any
 
 import numba as nb
+from llvmlite import ir
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 SERIAL_SUFFIX = "__serial"
 
@@ -86,3 +89,31 @@ def parallel_kernel(**flags: Any) -> Any:
         return Kernel(fn, flags)
 
     return wrap
+
+
+def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
+    """`prefetch(arr, i)` in compiled code: ask the CPU to bring `arr[i]`'s cache line in, and go on.
+
+    A hint only (LLVM's `llvm.prefetch`: a read, kept in every cache level): it changes no value, cannot
+    fault (a prefetch of any address is allowed) and returns nothing. A loop whose reads of `arr[j]` land
+    far apart in memory (an agent's ties to agents anywhere among millions) asks for the next agents'
+    lines while it computes the current one, so the waits for memory overlap the arithmetic. `index` is
+    not bounds-checked: callers pass indices they are about to read.
+    """
+    sig = nb.types.void(arr, index)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False)
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, byte_ptr), i32(0), i32(3), i32(1)])  # read, all caches, data
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+prefetch: Any = intrinsic(_prefetch)  # typed Any: called from compiled code as prefetch(arr, i)
