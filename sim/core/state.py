@@ -69,6 +69,17 @@ class State:
             counts = np.bincount(self.group, minlength=int(self.group.max()) + 1 if len(self.group) else 0)
             self.group_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
+    def scratch(self) -> dict[str, tuple[np.ndarray, ...]]:
+        """Working arrays a step keeps between steps so as not to allocate them anew (not state).
+
+        Kept beside the fields: never copied, compared or pickled (a copy or an unpickled state starts
+        without them), and left out of the state's bytes.
+        """
+        return self.__dict__.setdefault("_scratch", {})
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_scratch"}
+
     @property
     def n_agents(self) -> int:
         return len(self.stance)

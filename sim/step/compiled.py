@@ -66,6 +66,11 @@ def _exchange(
     withdrawals,
     e_t,
     p,
+    qg,
+    rej_peer,
+    sender,
+    sender_slot,
+    asocial,
 ):
     """Phases 1-3 (exposure, attention, influence) and 5 (identity, trust, ledger) for every agent.
 
@@ -73,6 +78,9 @@ def _exchange(
     outcome, never the ties, so they are updated here, in place, instead of in a pass of their own after
     phase 4; so is the overload attribution of withdrawal (`ow`). Also returns each agent's asociality
     (its new engagement, and its mutes at the start of the step) for the exclusion of phase 4a.
+
+    `qg`, `rej_peer`, `sender`, `sender_slot` and `asocial` are written (the state's scratch arrays, reused
+    from step to step: a fresh set cost ten million agents 90,000 page faults a step).
     """
     indptr = t.indptr
     nbr = t.nbr
@@ -85,15 +93,11 @@ def _exchange(
     over = np.zeros(n, dtype=np.bool_)
     withdrawn = np.zeros(n, dtype=np.bool_)
     n_acc = np.empty(n, dtype=np.int64)
-    rej_peer = np.empty(n, dtype=np.bool_)
-    # the agent whose message was seen (-1: none), and its slot then: a hint only, as cuts move slots
-    sender = np.empty(n, dtype=np.int64)
-    sender_slot = np.empty(n, dtype=np.int64)
-    asocial = np.empty(n)
-    # each agent's group and engagement weight (< 2**21) in one word: a tie to an agent far away in memory
-    # costs one cache miss, not one per array (the million-agent step 0.212 -> 0.172 s in one measurement;
-    # at 10 million agents it changed little)
-    qg = np.empty(n, dtype=np.int64)
+    # sender: the agent whose message was seen (-1: none); sender_slot: its slot then (set only with a
+    # sender), a hint only, as cuts move slots
+    # qg: each agent's group and engagement weight (< 2**21) in one word: a tie to an agent far away in
+    # memory costs one cache miss, not one per array (the million-agent step 0.212 -> 0.172 s in one
+    # measurement; at 10 million agents it changed little)
     v_b0, v_f0 = exposure.broadcast_volume(e_t, p), exposure.forum_volume(e_t, p)
     for i in nb.prange(n):
         qg[i] = (np.int64(group[i]) << WEIGHT_BITS) | exposure.sender_weight(e[i])
@@ -181,7 +185,7 @@ def _exchange(
             bump(episodes, i)
         if identity.began(withdrawn[i], was_withdrawn[i]):
             bump(withdrawals, i)
-    return x_new, e_new, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot, asocial
+    return x_new, e_new, load, over, withdrawn, n_acc
 
 
 @nb.njit(**_JIT)
@@ -461,13 +465,30 @@ def _connect(state: State, a: np.ndarray, b: np.ndarray) -> None:
     _count_gains(state.ledger["ties_gained"], a, b)
 
 
+def _scratch(state: State) -> tuple[np.ndarray, ...]:
+    """The exchange's per-step arrays that the step uses up: allocated at a state's first step, then reused."""
+    n = state.n_agents
+    scratch = state.scratch()
+    work = scratch.get("exchange")
+    if work is None or len(work[0]) != n:
+        work = scratch["exchange"] = (
+            np.empty(n, dtype=np.int64),  # qg
+            np.empty(n, dtype=np.bool_),  # rej_peer
+            np.empty(n, dtype=np.int64),  # sender
+            np.empty(n, dtype=np.int64),  # sender_slot
+            np.empty(n),  # asocial
+        )
+    return work
+
+
 def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     """Advance `state` in place by one step (compiled)."""
     state.t += 1
     e_t = exposure.level(state.t, cfg.exposure)
     p = params(cfg)
     t, ledger = tie_arrays(state.ties), state.ledger
-    x, e, load, over, withdrawn, n_acc, rej_peer, sender, sender_slot, asocial = _exchange(
+    qg, rej_peer, sender, sender_slot, asocial = _scratch(state)
+    x, e, load, over, withdrawn, n_acc = _exchange(
         t,
         state.stance,
         state.engagement,
@@ -490,6 +511,11 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         ledger["withdrawals"],
         e_t,
         p,
+        qg,
+        rej_peer,
+        sender,
+        sender_slot,
+        asocial,
     )
     state.stance, state.engagement, state.load = x, e, load
     state.overloaded, state.withdrawn = over, withdrawn

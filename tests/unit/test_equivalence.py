@@ -131,3 +131,35 @@ def test_spare_room_and_its_moves_do_not_change_results():
         for x, y in zip(ea, eb, strict=True):
             for u, v in zip(x, y, strict=True):
                 assert np.array_equal(u, v)
+
+
+def test_scratch_arrays_kept_between_steps_change_nothing():
+    """Scratch arrays kept between steps (`State.scratch`) give the same run as fresh ones.
+
+    A state stepped on keeps them; a copy made before each step starts without them. Copies and pickles
+    leave them out.
+    """
+    import pickle
+
+    cfg = Config()
+    cfg.n_agents, cfg.n_groups = 200, 4
+    cfg.exposure.kind, cfg.exposure.start = "shock", 3
+    cfg.ties.exclusion_rate = cfg.ties.rewire_rate = cfg.ties.formation_rate = 0.4
+    cfg.ties.mute_after = 1
+    rng = np.random.default_rng(5)
+    kept = initial_state(cfg, rng)
+    fresh = kept.copy()
+    n_events, first = 0, None
+    for _ in range(20):
+        reach = forum_reach(level(kept.t + 1, cfg.exposure), params(cfg), kept.engagement)
+        draws = draw(rng, kept.n_agents, cfg.messages, forum_reach=reach)
+        fresh = fresh.copy()
+        assert "_scratch" not in fresh.__dict__
+        ra, rb = step_compiled(kept, cfg, draws), step_compiled(fresh, cfg, draws)
+        assert_same(kept, fresh, ra, rb)
+        n_events += len(ra.event_table()[0])
+        if kept.t == 1:
+            first = kept.scratch()["exchange"]
+    assert n_events > 50  # rejections, mutes and cuts read the scratch arrays
+    assert kept.scratch()["exchange"] is first  # one set, used by every step
+    assert "_scratch" not in pickle.loads(pickle.dumps(kept)).__dict__
