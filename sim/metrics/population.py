@@ -171,13 +171,13 @@ def cells(state: State) -> tuple[np.ndarray, int]:
 
 @parallel_kernel(**_JIT)
 def _cell_sums(cell, n_cells, cols, acc):
-    """Sum of each row of `cols` (a per-agent column per row) in each cell: [n_cells, rows], dtype `acc`.
+    """Sum of each of `cols` (a tuple of per-agent columns of one dtype) in each cell: [n_cells, m], dtype `acc`.
 
     The agents are cut into a fixed number of chunks (set by the sizes, never by the threads), each
     summed in agent order and the chunks added in order, so the result is the same on any number of
     threads.
     """
-    m, n = cols.shape
+    m, n = len(cols), len(cell)
     chunks = max(1, min(_CHUNKS, n // max(1, 8 * n_cells)))  # the buffers hold at most N m / 8 sums
     size = -(-n // chunks)
     part = np.zeros((chunks, n_cells, m), dtype=acc)
@@ -185,7 +185,7 @@ def _cell_sums(cell, n_cells, cols, acc):
         for i in range(c * size, min(n, (c + 1) * size)):
             row = cell[i]
             for j in range(m):
-                part[c, row, j] += cols[j, i]
+                part[c, row, j] += cols[j][i]
     out = part[0]
     for c in range(1, chunks):
         for row in range(n_cells):
@@ -197,8 +197,9 @@ def _cell_sums(cell, n_cells, cols, acc):
 def cell_sums(cell: np.ndarray, n_cells: int, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per-cell sums of per-agent columns (key -> float64[n_cells]), plus the cell sizes under `_n`.
 
-    Columns of one dtype are stacked and summed in one compiled pass, booleans and integers in
-    int64 (exact, and faster than float copies of them).
+    Columns of one dtype are summed in one compiled pass, read where they are (stacking them first cost
+    ten million agents a copy of every column at each record), booleans and integers in int64 (exact,
+    and faster than float copies of them).
     """
     by_dtype: dict[np.dtype, list[str]] = {}
     for key, col in columns.items():
@@ -206,8 +207,7 @@ def cell_sums(cell: np.ndarray, n_cells: int, columns: dict[str, np.ndarray]) ->
     out = {"_n": np.bincount(cell, minlength=n_cells).astype(np.float64)}
     for dtype, keys in by_dtype.items():
         acc = np.float64 if dtype.kind == "f" else np.int64
-        cols = np.stack([columns[key] for key in keys]) if len(keys) > 1 else columns[keys[0]][None, :]
-        sums = _cell_sums(cell, n_cells, cols, acc).astype(np.float64)
+        sums = _cell_sums(cell, n_cells, tuple(columns[key] for key in keys), acc).astype(np.float64)
         out.update({key: sums[:, j] for j, key in enumerate(keys)})
     return out
 

@@ -14,7 +14,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
@@ -35,13 +35,21 @@ def scope_arcs(indptr, nbr, x, cell, bits):
     far[3, n]. Row 0 is the degree and row 1 the in-group degree, so one pass over the slots serves
     the degrees and the assortativity of every scope. Both tests come from one load and one xor, and
     are added branch-free (a mispredicted branch per arc costs more than the adds); unsigned indices
-    spare the negative-index checks. Each agent sums its slots in slot order.
+    spare the negative-index checks. Each agent sums its slots in slot order. The far ends' stances and
+    cells are asked for a few agents ahead (`prefetch`): at ten million agents most are cache misses.
     """
     n = len(indptr) - 1
     low = (1 << bits) - 1
     arcs = np.zeros((3, n), dtype=np.int32)
     far = np.zeros((3, n))
     for i in nb.prange(n):
+        ahead = i + PREFETCH_AHEAD
+        if ahead < n:
+            for s in range(indptr[ahead], indptr[ahead + 1]):
+                j = nbr[s]
+                if j >= 0:
+                    prefetch(x, j)
+                    prefetch(cell, j)
         c0 = c1 = c2 = 0
         f0 = f1 = f2 = 0.0
         ci = cell[i]

@@ -21,7 +21,7 @@ import numpy as np
 from sim.config.params import Config
 from sim.core import tiestore
 from sim.core.draws import Draws
-from sim.core.kernels import parallel_kernel, prefetch
+from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.step import attention, exposure, identity, influence, ties
@@ -37,7 +37,6 @@ WEIGHT_MASK = (1 << WEIGHT_BITS) - 1
 # `_exchange` asks for the packed words of agent i + PREFETCH_AHEAD's neighbours while it works on agent i:
 # at ten million agents most of them are cache misses (ties to other groups land anywhere in memory), and
 # an agent's arithmetic is too long for the CPU to reach the next agent's reads by itself
-PREFETCH_AHEAD = 8
 
 
 # error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
