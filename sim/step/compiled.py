@@ -201,6 +201,17 @@ def _apply_cuts(t, owners, others, hints, lost, owner_loses):
     kept = np.empty(m, dtype=np.int64)
     c = 0
     for q in range(m):
+        # ask ahead (`prefetch`) for the owner's slot and, in two stages, the other end's block: cut by cut
+        # these are cache misses at ten million agents
+        a = q + PREFETCH_AHEAD
+        if a < m:
+            prefetch(t.nbr, hints[a])
+            prefetch(t.muted, hints[a])
+            prefetch(t.rejections, hints[a])
+            prefetch(t.indptr, others[a])
+        a = q + PREFETCH_AHEAD // 2
+        if a < m:
+            prefetch(t.nbr, t.indptr[others[a]])
         i, j = owners[q], others[q]
         s = tiestore.slot_of_nb(t.indptr, t.nbr, i, j, hints[q])
         if s >= 0:
@@ -270,6 +281,35 @@ def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewir
     return out
 
 
+@nb.njit(**_JIT)
+def _ask_ahead(indptr, nbr, who, q, by_end, by_end2):
+    """Ask for what the pass over the movers `who` reads a few movers ahead (`prefetch`), in three stages.
+
+    Movers are few and scattered in memory: each one's index entry, tie block and far ends' words are
+    cache misses at ten million agents. The entry is asked for two distances ahead, the block one
+    distance ahead and, half a distance ahead (its block asked for by then), `by_end[j]` and `by_end2[j]`
+    of each neighbour j. A hint only: no value changes.
+    """
+    m = len(who)
+    a = q + 2 * PREFETCH_AHEAD
+    if a < m:
+        prefetch(indptr, who[a])
+    a = q + PREFETCH_AHEAD
+    if a < m:
+        start = indptr[who[a]]
+        prefetch(nbr, start)
+        prefetch(nbr, start + 16)
+    a = q + PREFETCH_AHEAD // 2
+    if a < m:
+        k = who[a]
+        for s in range(indptr[k], indptr[k + 1]):
+            j = nbr[s]
+            if j < 0:
+                break
+            prefetch(by_end, j)
+            prefetch(by_end2, j)
+
+
 @parallel_kernel(**_JIT)
 def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
@@ -278,6 +318,7 @@ def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     prop = np.full(len(who), -1, dtype=np.int64)
     slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
+        _ask_ahead(indptr, nbr, who, q, group, group)
         i = who[q]
         end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
         count = np.int64(0)  # typed, as in _exchange
@@ -426,6 +467,7 @@ def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, wh
     drop = np.full(len(who), -1, dtype=np.int64)
     slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):
+        _ask_ahead(indptr, nbr, who, q, group, x)
         i = who[q]
         chance = ties.rewire_chance(ties.lost_share(ties.in_group_degree(indptr, nbr, group, i), deg0[i]), p)
         if not ties.rewires(np.bool_(True), u_rewire[i], chance):  # typed: a literal True compiles it twice
