@@ -14,7 +14,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch
+from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch_ends
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
@@ -43,13 +43,7 @@ def scope_arcs(indptr, nbr, x, cell, bits):
     arcs = np.zeros((3, n), dtype=np.int32)
     far = np.zeros((3, n))
     for i in nb.prange(n):
-        ahead = i + PREFETCH_AHEAD
-        if ahead < n:
-            for s in range(indptr[ahead], indptr[ahead + 1]):
-                j = nbr[s]
-                if j >= 0:
-                    prefetch(x, j)
-                    prefetch(cell, j)
+        prefetch_ends(indptr, nbr, i + PREFETCH_AHEAD, x, cell)
         c0 = c1 = c2 = 0
         f0 = f1 = f2 = 0.0
         ci = cell[i]

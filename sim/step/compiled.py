@@ -21,7 +21,7 @@ import numpy as np
 from sim.config.params import Config
 from sim.core import tiestore
 from sim.core.draws import Draws
-from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch
+from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch, prefetch_ends
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.step import attention, exposure, identity, influence, ties
@@ -34,9 +34,6 @@ _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 bump = identity.bump
 WEIGHT_BITS = 21  # sender weights are below 2**WEIGHT_BITS (`exposure.sender_weight`)
 WEIGHT_MASK = (1 << WEIGHT_BITS) - 1
-# `_exchange` asks for the packed words of agent i + PREFETCH_AHEAD's neighbours while it works on agent i:
-# at ten million agents most of them are cache misses (ties to other groups land anywhere in memory), and
-# an agent's arithmetic is too long for the CPU to reach the next agent's reads by itself
 
 
 # error_model=numpy: no zero-divisor test before each division (every divisor is positive for a valid
@@ -75,11 +72,11 @@ def _exchange(
 
     Identity, trust and the ledger counters read only the agent's own new attention and influence
     outcome, never the ties, so they are updated here, in place, instead of in a pass of their own after
-    phase 4; so is the overload attribution of withdrawal (`ow`). Also returns each agent's asociality
+    phase 4; so is the overload attribution of withdrawal (`ow`). Also writes each agent's asociality
     (its new engagement, and its mutes at the start of the step) for the exclusion of phase 4a.
 
     `qg`, `rej_peer`, `sender`, `sender_slot` and `asocial` are written (the state's scratch arrays, reused
-    from step to step: a fresh set cost ten million agents 90,000 page faults a step).
+    from step to step: a fresh set cost ten million agents about 80,000 page faults a step).
     """
     indptr = t.indptr
     nbr = t.nbr
@@ -101,13 +98,10 @@ def _exchange(
     for i in nb.prange(n):
         qg[i] = (np.int64(group[i]) << WEIGHT_BITS) | exposure.sender_weight(e[i])
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
-        ahead = i + PREFETCH_AHEAD
-        if ahead < n:
-            for s in range(indptr[ahead], indptr[ahead + 1]):
-                j = nbr[s]
-                if j < 0:
-                    break
-                prefetch(qg, j)
+        # the packed words of agent i + PREFETCH_AHEAD's neighbours, asked for now: at ten million agents most
+        # are cache misses (ties to other groups land anywhere in memory), and an agent's arithmetic is too
+        # long for the CPU to reach the next agent's reads by itself
+        prefetch_ends(indptr, nbr, i + PREFETCH_AHEAD, qg, None)
         total = np.int64(0)  # typed: a literal 0 would compile the callees once more for it
         degree = np.int64(0)
         n_muted = np.int64(0)
@@ -287,8 +281,8 @@ def _ask_ahead(indptr, nbr, who, q, by_end, by_end2):
 
     Movers are few and scattered in memory: each one's index entry, tie block and far ends' words are
     cache misses at ten million agents. The entry is asked for two distances ahead, the block one
-    distance ahead and, half a distance ahead (its block asked for by then), `by_end[j]` and `by_end2[j]`
-    of each neighbour j. A hint only: no value changes.
+    distance ahead and, half a distance ahead (its block asked for by then), `by_end[j]` of each
+    neighbour j, and `by_end2[j]` unless it is None. A hint only: no value changes.
     """
     m = len(who)
     a = q + 2 * PREFETCH_AHEAD
@@ -301,13 +295,7 @@ def _ask_ahead(indptr, nbr, who, q, by_end, by_end2):
         prefetch(nbr, start + 16)
     a = q + PREFETCH_AHEAD // 2
     if a < m:
-        k = who[a]
-        for s in range(indptr[k], indptr[k + 1]):
-            j = nbr[s]
-            if j < 0:
-                break
-            prefetch(by_end, j)
-            prefetch(by_end2, j)
+        prefetch_ends(indptr, nbr, who[a], by_end, by_end2)
 
 
 @parallel_kernel(**_JIT)
@@ -318,7 +306,7 @@ def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     prop = np.full(len(who), -1, dtype=np.int64)
     slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
-        _ask_ahead(indptr, nbr, who, q, group, group)
+        _ask_ahead(indptr, nbr, who, q, group, None)
         i = who[q]
         end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
         count = np.int64(0)  # typed, as in _exchange
