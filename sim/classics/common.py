@@ -25,7 +25,7 @@ import numba as nb
 import numpy as np
 
 from sim.core import tiestore
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 from sim.core.report import StepReport
 from sim.core.state import State
 
@@ -67,7 +67,7 @@ def pick(u: float, m: int) -> int:
     return min(int(u * m), m - 1)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def pick_nb(u, m):
     """`pick` in numba: the same product, truncated the same way."""
     k = np.int64(u * m)
@@ -80,7 +80,7 @@ def other_agent(u: float, i: int, n: int) -> int:
     return k + 1 if k >= i else k
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def other_agent_nb(u, i, n):
     k = pick_nb(u, n - 1)
     return k + 1 if k >= i else k
@@ -149,7 +149,7 @@ def rewire_reference(state: State, i: int, which: int, k: int, rewired: list[tup
 # --------------------------------------------------------------------------- ties (numba)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def nth_alive_nb(indptr, nbr, i, k):
     """Slot of the k-th (0-based) alive arc of i's block, in block order; -1 if none.
 
@@ -160,7 +160,7 @@ def nth_alive_nb(indptr, nbr, i, k):
     return s if 0 <= k and s < indptr[i + 1] and nbr[s] >= 0 else -1
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def partner_nb(indptr, nbr, mean_field, i, u, n):
     """`partner` on the raw arrays: anyone else, or the pick(u, degree)-th alive neighbour; -1 if none."""
     if mean_field:
@@ -189,7 +189,7 @@ def pairs_nb(indptr, nbr, mean_field, u):
     return agent, other
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def move_tie_nb(indptr, nbr, muted, rejections, s, i, k):
     """`move_tie` on the raw arrays: `tiestore.cut` of slot s (owned by i), then `tiestore.connect_one(i, k)`."""
     tiestore.cut_nb(indptr, nbr, muted, rejections, s, i)
@@ -231,7 +231,7 @@ def report(n_accepted: np.ndarray, rewired: list[tuple[int, int, int]] | np.ndar
 # --------------------------------------------------------------------------- convergence
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def edges_frozen_nb(indptr, nbr, x, near, far_lo, far_active):
     """True if no tie is still active.
 

@@ -18,7 +18,6 @@ tie (network) is either closer than TOL (1e-6) or at least d apart.
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from sim.classics.common import (
@@ -35,6 +34,7 @@ from sim.classics.common import (
     uniform_draws,
 )
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 
@@ -65,7 +65,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     return report(accepted)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _kernel(agent, other, x, d, mu, accepted):
     for t in range(len(agent)):
         i, j = agent[t], other[t]

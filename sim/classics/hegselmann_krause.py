@@ -15,11 +15,11 @@ in floating point too (`stop_at_convergence` stops when a step changes nothing).
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from sim.classics.common import JIT, ClassicDraws, alive_slots, on_complete_graph, report, uniform_draws
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 
@@ -50,7 +50,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     return report(accepted)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _kernel(indptr, nbr, x, eps, mean_field, out, accepted):
     n = x.shape[0]
     for i in range(n):

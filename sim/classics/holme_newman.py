@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
 
 from sim.classics.common import (
@@ -42,6 +41,7 @@ from sim.classics.common import (
 )
 from sim.config.errors import ConfigError
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.core.tiestore import first_free_nb, linked_nb
@@ -109,7 +109,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     return report(accepted, rewired)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _member(g, block_count, width, opinion, r):
     """The r-th (0-based) agent, in index order, holding `opinion`.
 
@@ -128,7 +128,7 @@ def _member(g, block_count, width, opinion, r):
         a += 1
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _kernel(
     indptr, nbr, muted, rejections, g, count, block_count, width, deg, u, phi, accepted, events, n_events, start
 ):
@@ -185,7 +185,7 @@ def step_compiled(state: State, cfg: Config, draws: ClassicDraws) -> StepReport:
     return report(accepted, events[: n_events[0]])
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _discordant_tie(indptr, nbr, x):
     for i in range(x.shape[0]):
         for s in range(indptr[i], indptr[i + 1]):

@@ -27,7 +27,6 @@ pair with TOL < |a_i - a_j| < U, and every pair farther apart than T is a pair a
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from sim.classics.common import (
@@ -42,6 +41,7 @@ from sim.classics.common import (
     uniform_draws,
 )
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 
@@ -91,7 +91,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     return report(accepted)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _kernel(agent, other, a, U, T, mu, two_way, accepted):
     for t in range(len(agent)):
         i, j = agent[t], other[t]
@@ -143,7 +143,7 @@ def _pairs_frozen_mean_field(a: np.ndarray, U: float, T: float) -> bool:
     return bool(np.all(inner + 1.0 <= T) and np.all(1.0 - inner <= T))
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _edges_frozen(indptr, nbr, a, U, T):
     n = a.shape[0]
     for i in range(n):

@@ -19,7 +19,6 @@ may tie any two agents), every pair of agents is closer than TOL or at least d a
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
 from sim.classics.common import (
@@ -42,6 +41,7 @@ from sim.classics.common import (
     uniform_draws,
 )
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.core.tiestore import first_free_nb, linked_nb
@@ -81,7 +81,7 @@ def step_reference(state: State, cfg: Config, draws: ClassicDraws) -> StepReport
     return report(accepted, rewired)
 
 
-@nb.njit(**JIT)
+@jit(**JIT)
 def _kernel(indptr, nbr, muted, rejections, x, deg, u, d, mu, w, accepted, events, n_events, start):
     n = x.shape[0]
     for t in range(start, u.shape[1]):

@@ -17,6 +17,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.params import MessagesConfig
+from sim.core.kernels import jit
 
 UNIFORMS = (
     "peer",  # does a peer message arrive and get attended
@@ -33,7 +34,7 @@ _FORUM = UNIFORMS.index("forum")
 BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def given(u, p):
     """The uniform u of an event u < p, rescaled to a fresh uniform on [0, 1) for the choice that follows.
 
@@ -45,7 +46,7 @@ def given(u, p):
     return u / p
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def split(v, g):
     """A uniform v split at g: (v < g, a fresh uniform on [0, 1) inside the part v fell in)."""
     if v < g:

@@ -14,18 +14,18 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def dissents(x, norm, conformity):
     """Whether an agent at stance x dissents from a group norm (the rule, for one agent)."""
     return abs(x - norm) > conformity
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def lost_share(in_degree, in_degree0):
     """The share of its initial in-group ties an agent has lost, net of new ones (0 if it had none).
 
@@ -37,7 +37,7 @@ def lost_share(in_degree, in_degree0):
     return max(0.0, 1.0 - np.float64(in_degree) / np.float64(in_degree0))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def in_group_degree(indptr, nbr, group, i):
     """Agent i's alive ties to members of its own group (a walk over its block)."""
     count = 0
@@ -50,7 +50,7 @@ def in_group_degree(indptr, nbr, group, i):
     return count
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def select(v, k):
     """Reorder `v` in place so that v[k] is its k-th smallest value, none after it smaller, none before larger.
 

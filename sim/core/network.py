@@ -19,7 +19,7 @@ from sim.config.inputfiles import parse_edge_list
 from sim.config.networkfiles import EdgeList, from_edge_rows, read_network
 from sim.config.networkfiles import sorted_unique as _sorted_unique
 from sim.config.params import PROFESSIONS  # profession code (index) -> label used in edge-list files
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 
 __all__ = [
     "EdgeList",
@@ -195,7 +195,7 @@ def _sample_blocks(
     return chosen - np.repeat(offsets[:-1], counts)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _to_local(chosen, offsets, counts):
     """In place: block b's ``counts[b]`` indices (consecutive) less the block's offset."""
     i = 0
@@ -215,7 +215,7 @@ def _decode_triangle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x - ((j * (j - 1)) >> 1), j
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _triangle_row(x):
     """`_decode_triangle`'s ``j`` for one pair index (the same exact integer)."""
     j = np.int64((1.0 + np.sqrt(8.0 * x + 1.0)) * 0.5)

@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.networkfiles import sorted_unique
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 
 EMPTY = -1
 
@@ -203,7 +203,7 @@ def _edge_list(indptr, nbr, muted, start, first):
     return u, v, mu, mv
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def alive_count_nb(indptr, nbr, i):
     """Alive arcs of i's block, found by bisection: blocks are compact (ties first, then free slots).
 
@@ -227,7 +227,7 @@ def _indptr(cap: np.ndarray) -> np.ndarray:
     return indptr.astype(np.int32) if indptr[-1] < np.iinfo(np.int32).max else indptr
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _block_capacity(d, slack):
     """Slots for a block of d arcs: d plus spare room, at least 2."""
     return d + max(2, np.int64(math.ceil(slack * d)))
@@ -260,7 +260,7 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Tie
     return Ties(indptr, nbr, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _count_ends(n, u, v):
     """Ties per agent (np.bincount would copy int32 ids to int64 first: 1.6 GB at 10^8 ties)."""
     deg = np.zeros(n, dtype=np.int64)
@@ -270,7 +270,7 @@ def _count_ends(n, u, v):
     return deg
 
 
-@nb.njit(cache=True)
+@jit(cache=True)
 def _fill_blocks(indptr, u, v, nbr):
     fill = indptr[:-1].copy()
     for k in range(len(u)):
@@ -288,13 +288,13 @@ def _sort_blocks(indptr, deg, nbr):
         nbr[a : a + deg[i]].sort()  # in place (an assignment of a sorted copy compiles numba's shape-error text)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def reverse_slot(indptr, nbr, s, owner):
     """The slot of the reverse arc of alive slot `s` (owned by `owner`): where its neighbour holds the owner."""
     return find_slot_nb(indptr, nbr, np.int64(nbr[s]), owner)  # an int64 id, as every other call
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def slot_of_nb(indptr, nbr, i, j, hint):
     """`find_slot_nb`, trying first `hint`: a slot of i's block that held j before some cuts moved it."""
     if indptr[i] <= hint < indptr[i + 1] and nbr[hint] == j:
@@ -302,7 +302,7 @@ def slot_of_nb(indptr, nbr, i, j, hint):
     return find_slot_nb(indptr, nbr, i, j)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def find_slot_nb(indptr, nbr, i, j):
     """The slot of i's block holding j; -1 if i and j are not tied."""
     for s in range(indptr[i], indptr[i + 1]):
@@ -313,20 +313,20 @@ def find_slot_nb(indptr, nbr, i, j):
     return -1
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def linked_nb(indptr, nbr, i, j):
     """Whether i holds j in its block (the compiled kernels' `linked`)."""
     return find_slot_nb(indptr, nbr, i, j) >= 0
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def first_free_nb(indptr, nbr, i):
     """The first free slot of i's block (after its ties); -1 if full."""
     s = indptr[i] + alive_count_nb(indptr, nbr, i)
     return s if s < indptr[i + 1] else -1
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def cut_nb(indptr, nbr, muted, rejections, s, owner):
     """`cut` of one alive slot (owned by `owner`) on the raw arrays: both arcs removed, blocks kept compact."""
     j = np.int64(nbr[s])  # an int64 id, as `owner`: _remove compiled once
@@ -334,7 +334,7 @@ def cut_nb(indptr, nbr, muted, rejections, s, owner):
     _remove(indptr, nbr, muted, rejections, s, owner)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _remove(indptr, nbr, muted, rejections, s, owner):
     """Remove the arc in slot s: the owner's later ties move one slot left, keeping their order."""
     end = indptr[owner + 1]
@@ -381,7 +381,7 @@ def _has_holes(indptr, nbr):
     return bad.any()
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def connect_one_nb(indptr, nbr, muted, rejections, a, b):
     """`connect_one` on the raw arrays: the tie a-b appended to each block (room ensured)."""
     sa = first_free_nb(indptr, nbr, a)
@@ -463,7 +463,7 @@ def _make_room(ties: Ties, need: np.ndarray, candidates: np.ndarray) -> None:
         _repack_with_room(ties, need)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _widen_all(indptr, nbr, muted, rej, need, candidates, slack, reach):
     """Widen, in turn, every candidate block with fewer free slots than it needs; False if one cannot be."""
     for i in candidates:
@@ -472,7 +472,7 @@ def _widen_all(indptr, nbr, muted, rej, need, candidates, slack, reach):
     return True
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
     """Give block i room for need[i] more arcs plus spare, moving the boundaries of the blocks around it.
 
@@ -578,7 +578,7 @@ def _lacks_room(indptr, nbr, need):
     return short.any()
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _ends_lack_room(indptr, nbr, ends):
     """Whether some agent in the sorted `ends` occurs more often than its block has free slots."""
     r = 0
@@ -591,7 +591,7 @@ def _ends_lack_room(indptr, nbr, ends):
     return False
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _free_count(indptr, nbr, i):
     return (indptr[i + 1] - indptr[i]) - alive_count_nb(indptr, nbr, i)
 
@@ -627,7 +627,7 @@ def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     _connect_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _connect_all(indptr, nbr, muted, rejections, a, b):
     for q in range(len(a)):
         connect_one_nb(indptr, nbr, muted, rejections, a[q], b[q])

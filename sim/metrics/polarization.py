@@ -17,13 +17,14 @@ parallel call instead of one Python call per level.
 
 from __future__ import annotations
 
+import heapq
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numba as nb
 import numpy as np
 
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 
 __all__ = [
     "bimodality_coefficient",
@@ -114,7 +115,7 @@ def _check_bins_alpha(bins: int, alpha: float) -> tuple[int, float]:
 ) = range(len(KEYS))
 
 
-@nb.njit(inline="always", **_JIT)
+@jit(inline="always", **_JIT)
 def _acc(total, comp, v):
     """Compensated (Kahan) addition of v to total."""
     y = v - comp
@@ -127,7 +128,7 @@ def _acc(total, comp, v):
 _BLOCK = 128
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _dev_sums(xs, a, b, shift, offset):
     """Sum of d and of d**2 over xs[a:b], with d = (x - shift) - offset."""
     s1 = s2 = c1 = c2 = 0.0
@@ -142,7 +143,7 @@ def _dev_sums(xs, a, b, shift, offset):
     return s1, s2
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _cluster_starts(xs, gap):
     """Start index of each cluster in sorted stances (single linkage = cutting wide sorted gaps)."""
     n = xs.size
@@ -159,7 +160,7 @@ def _cluster_starts(xs, gap):
     return starts
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _sorted_abs_diff_sum(u, v, y):
     """sum_a sum_b u_a v_b |y_a - y_b| for non-decreasing y, in O(K) with prefix sums.
 
@@ -183,7 +184,7 @@ def _sorted_abs_diff_sum(u, v, y):
     return max(tv + tu, 0.0)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _esteban_ray_sorted(xs, bins, alpha):
     n = xs.size
     if n == 0:
@@ -212,7 +213,7 @@ def _esteban_ray_sorted(xs, bins, alpha):
     return min(raw * 2.0 ** (1.0 + alpha), 1.0)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _moments(xs, mean, scale):
     """Sums of |d|, d**2, e**2, e**3 and e**4 over the stances, d = x - mean and e = d / scale."""
     sa = s2 = t2 = t3 = t4 = ca = c2 = ct2 = ct3 = ct4 = 0.0
@@ -235,7 +236,7 @@ def _moments(xs, mean, scale):
     return sa, s2, t2, t3, t4
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _bimodality(n, m2, m3, m4):
     """Sarle's coefficient from the central moments m_k (any common scale)."""
     if n < 4 or m2 <= 0.0:
@@ -248,14 +249,14 @@ def _bimodality(n, m2, m3, m4):
     return (big_g1**2 + 1.0) / denom
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _scale(xs, mean):
     """Largest |x - mean| of sorted stances (at an end); 1 if all are equal, where it would be 0."""
     scale = max(abs(xs[0] - mean), abs(xs[-1] - mean))
     return scale if scale > 0.0 else 1.0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _bimodality_sorted(xs):
     n = xs.size
     if n < 4 or xs[0] == xs[-1]:
@@ -266,7 +267,7 @@ def _bimodality_sorted(xs):
     return _bimodality(n, t2 / n, t3 / n, t4 / n)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _pair_cover(xs, r):
     """sum_{i<j} (x_(j) - x_(i)), and the length of [0, 1] covered by the intervals [x - r, x + r].
 
@@ -290,7 +291,7 @@ def _pair_cover(xs, r):
     return pair, cover
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _spreads(xs, gap, out):
     """Spreads, dispersions, coverage and bimodality of sorted stances (one pass for the moments)."""
     n = xs.size
@@ -306,7 +307,7 @@ def _spreads(xs, gap, out):
     out[_BIMODALITY] = np.nan if same else _bimodality(n, t2 / n, t3 / n, t4 / n)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _cluster_stats(xs, starts):
     """Share, mean and population sd of each cluster.
 
@@ -330,7 +331,7 @@ def _cluster_stats(xs, starts):
     return share, means, sds
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _two_largest(share):
     """Indices of the two largest clusters; a tie in size goes to the lower-stance cluster."""
     first, second = 0, -1
@@ -342,7 +343,7 @@ def _two_largest(share):
     return first, second
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _group_senses(xs, gap, minor_share, out):
     """Cluster counts and the group-based senses, the groups being the opinion clusters."""
     starts = _cluster_starts(xs, gap)
@@ -379,7 +380,7 @@ def _group_senses(xs, gap, minor_share, out):
     out[_PARITY] = min(max(entropy / np.log(k), 0.0), 1.0)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _measures_sorted(xs, gap, minor_share, bins, alpha, out):
     """All measures (columns in `KEYS` order) of one sorted stance array, into `out`."""
     if xs.size == 0:
@@ -392,20 +393,14 @@ def _measures_sorted(xs, gap, minor_share, bins, alpha, out):
 
 
 @parallel_kernel(**_JIT)
-def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
+def _level_measures(xs, bounds, gap, minor_share, bins, alpha, task, workers):
     """Measures of every level: `xs[bounds[l]:bounds[l + 1]]` are level l's stances, sorted.
 
-    The levels are dealt to `workers` parallel tasks by size, largest first to the least loaded
-    task, so one huge level (the whole population) runs alongside the many small ones instead of
-    after them. Who computes a level never changes its value.
+    Level l is computed by parallel task `task[l]` of `workers` (`_tasks`). Who computes a level never
+    changes its value.
     """
     k = bounds.size - 1
     out = np.empty((k, len(KEYS)))
-    task = np.zeros(k, dtype=np.int64)
-    load = np.zeros(workers, dtype=np.int64)
-    for lv in np.argsort(bounds[:-1] - bounds[1:], kind="mergesort"):  # the int64 sort other kernels use
-        task[lv] = np.argmin(load)
-        load[task[lv]] += bounds[lv + 1] - bounds[lv] + 1
     for w in nb.prange(workers):
         for lv in range(k):
             if task[lv] == w:
@@ -413,7 +408,24 @@ def _level_measures(xs, bounds, gap, minor_share, bins, alpha, workers=1):
     return out
 
 
-@nb.njit(**_JIT)
+def _tasks(bounds: np.ndarray, workers: int) -> np.ndarray:
+    """The parallel task of each level: by size, largest first, to the least loaded task (the first of equals).
+
+    So one huge level (the whole population) runs alongside the many small ones instead of after
+    them. In Python, not compiled: a sort inside the kernel took a second of its first compilation.
+    """
+    task = np.zeros(bounds.size - 1, dtype=np.int64)
+    if workers > 1:
+        sizes = np.diff(bounds) + 1
+        heap = [(0, w) for w in range(workers)]
+        for lv in np.argsort(-sizes, kind="stable").tolist():
+            load, w = heapq.heappop(heap)
+            task[lv] = w
+            heapq.heappush(heap, (load + int(sizes[lv]), w))
+    return task
+
+
+@jit(**_JIT)
 def _by_level(x, level, k, out):
     """Stances grouped by level into `out` (a counting sort, O(N)); returns the bounds of each level's block."""
     bounds = np.zeros(k + 1, dtype=np.int64)
@@ -574,7 +586,7 @@ def polarization_measures(
     """
     args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
     xs = np.sort(_as_stances(x, unit_interval=True))
-    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args, 1)[0]
+    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args, np.zeros(1, dtype=np.int64), 1)[0]
     return dict(zip(KEYS, row.tolist(), strict=True))
 
 
@@ -620,7 +632,8 @@ def polarization_by_level(
     else:
         blocks = list(map(_sort_within_levels, *jobs))
     bounds = np.concatenate([np.zeros(1, dtype=np.int64)] + [b[1:] + p * n for p, b in enumerate(blocks)])
-    table = _level_measures(xs, bounds, *args, nb.get_num_threads())
+    workers = nb.get_num_threads()
+    table = _level_measures(xs, bounds, *args, _tasks(bounds, workers), workers)
     firsts = np.cumsum([k for _, k in partitions])[:-1]  # first row of each partition after the first
     return [{key: part[:, c] for c, key in enumerate(KEYS)} for part in np.split(table, firsts)][: len(partitions)]
 

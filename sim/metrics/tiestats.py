@@ -14,7 +14,7 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch_ends
+from sim.core.kernels import PREFETCH_AHEAD, jit, parallel_kernel, prefetch_ends
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
@@ -65,7 +65,7 @@ def scope_arcs(indptr, nbr, x, cell, bits):
     return arcs, far
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def assortativity_from_arcs(x, cell, shift, mask, k, arcs, far):
     """Per-level assortativity from each agent's same-level arcs a_i and far-end stance sum S_i: float[k].
 

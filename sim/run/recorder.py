@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 
-import numba as nb
 import numpy as np
 import pyarrow as pa
 
 from sim.config.params import Config
+from sim.core.kernels import jit
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.metrics.population import METRICS, SCOPES
@@ -210,7 +210,7 @@ def stance_histogram(x: np.ndarray) -> np.ndarray:
     return _histogram(x, _HIST_EDGES)
 
 
-@nb.njit(cache=True, nogil=True)
+@jit(cache=True, nogil=True)
 def _histogram(x, edges):
     """Counts in equal-width bins by np.histogram's rule.
 

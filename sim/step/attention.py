@@ -23,44 +23,45 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba as nb
 import numpy as np
+
+from sim.core.kernels import jit
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def literacy_factor(literacy, p):
     """How literacy scales capacity and the benefit of exchanges (1 at literacy 0.5, at least 0.05)."""
     return max(0.05, 1.0 + p.literacy_effect * (np.float64(literacy) - 0.5))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def capacity(literacy_f, identity, p):
     """Messages per step an agent can attend: capacity x literacy factor x (1 + buffer x identity clarity)."""
     return p.capacity * literacy_f * (1.0 + p.identity_buffer * identity)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def intake(engagement, p):
     """The share of the offered messages an agent takes in: its engagement (all of them with attention off)."""
     return np.float64(engagement) if p.attention else 1.0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def taken_in(v_peer, v_broadcast, v_forum, engagement, p):
     """The three channels' volumes an agent takes in: each offered volume x its intake."""
     k = intake(engagement, p)
     return v_peer * k, v_broadcast * k, v_forum * k
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def load(v_peer, v_broadcast, v_forum, cap):
     """Load: the expected volume taken in over the capacity (overload above 1)."""
     return (v_peer + v_broadcast + v_forum) / cap
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def attend(engagement, trust, ld, p):
     """(overloaded, chance a message taken in is attended, next engagement in [0, 1])."""
     if not p.attention:
@@ -72,7 +73,7 @@ def attend(engagement, trust, ld, p):
     return False, 1.0, min(1.0, max(0.0, e))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def withdrawn_by_overload(withdrawn, was_withdrawn, was_by_overload, overloaded):
     """Whether the agent's withdrawal is attributed to overload: it began in a step of overload."""
     if not withdrawn:
@@ -80,7 +81,7 @@ def withdrawn_by_overload(withdrawn, was_withdrawn, was_by_overload, overloaded)
     return overloaded if not was_withdrawn else was_by_overload
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def next_trust(trust, n_accepted, overloaded, resisted_broadcast, p):
     """Tech trust after this step's experience: toward 1 after a good exchange, toward 0 after a bad step.
 
@@ -97,13 +98,13 @@ def next_trust(trust, n_accepted, overloaded, resisted_broadcast, p):
     return min(1.0, max(0.0, tr + up - down))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def is_withdrawn(engagement, p):
     """Withdrawn: engagement (the stored value) below the threshold."""
     return np.float64(engagement) < p.withdrawn_below
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def seen(u, reach, p_attend):
     """A message arrives (chance `reach`) and is attended (chance `p_attend`): one uniform decides both."""
     return u < reach * p_attend

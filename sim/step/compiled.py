@@ -21,7 +21,7 @@ import numpy as np
 from sim.config.params import Config
 from sim.core import tiestore
 from sim.core.draws import Draws
-from sim.core.kernels import PREFETCH_AHEAD, parallel_kernel, prefetch, prefetch_ends
+from sim.core.kernels import PREFETCH_AHEAD, jit, parallel_kernel, prefetch, prefetch_ends
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.step import attention, exposure, identity, influence, ties
@@ -181,7 +181,7 @@ def _exchange(
     return x_new, e_new, load, over, withdrawn, n_acc
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _apply_cuts(t, owners, others, hints, lost, owner_loses):
     """Cut the proposed ties owners[q]-others[q] in order, skipping those already gone.
 
@@ -275,7 +275,7 @@ def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewir
     return out
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _ask_ahead(indptr, nbr, who, q, by_end, by_end2):
     """Ask for what the pass over the movers `who` reads a few movers ahead (`prefetch`), in three stages.
 
@@ -373,7 +373,7 @@ def _mutual(t, owners, others, hints):
     return both, slots
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _cut_mutual(t, owners, others, hints, lost):
     """Cut, in order, the ties muted from both ends; both ends lose the tie.
 
@@ -404,7 +404,7 @@ def _mute(t: TieArrays, sender, sender_slot, rej_peer, p: Params, lost):
     return (owners, others), cuts
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _first_per_pair(a, b, n):
     """Indices of the first occurrence of each unordered pair, in their original order."""
     m = len(a)
@@ -481,7 +481,7 @@ def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, d
     return c_src, c_dst, mi[keep], mj[keep]
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def _count_gains(gained, a, b):
     for q in range(len(a)):
         bump(gained, a[q])

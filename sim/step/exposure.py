@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.params import ExposureConfig
-from sim.core.kernels import parallel_kernel
+from sim.core.kernels import jit, parallel_kernel
 from sim.step import attention
 
 # Engagement is quantized to integer weights for drawing a sender, so that block sums and
@@ -44,37 +44,37 @@ def level(t: int, cfg: ExposureConfig) -> float:
     return cfg.baseline + kept
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def sender_weight(engagement):
     """A neighbour's weight as a sender: its engagement in integer quanta (< 2**21)."""
     return np.int32(math.floor(np.float64(engagement) * QUANTUM))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def peer_volume(total_weight, e_t, p):
     """Expected peer messages per step: rate x E(t) x the summed engagement of the unmuted ties."""
     return p.peer_rate * e_t * total_weight / QUANTUM if p.peer else 0.0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def broadcast_volume(e_t, p):
     """Expected broadcast messages per step (the dominant discourse)."""
     return p.broadcast_rate * e_t if p.broadcast else 0.0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def forum_volume(e_t, p):
     """Expected general-forum messages per step reaching a professional (rate x porosity x E(t))."""
     return p.forum_rate * p.porosity * e_t if p.forum else 0.0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def is_capped(v_peer, v_broadcast, v_forum, p):
     """Whether the cap binds for these volumes (a cap of 0 means none)."""
     return p.cap > 0 and v_peer + v_broadcast + v_forum > p.cap
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def capped(v_peer, v_broadcast, v_forum, p):
     """The three volumes scaled down in proportion so that they add up to the cap, if it binds."""
     if is_capped(v_peer, v_broadcast, v_forum, p):
@@ -83,7 +83,7 @@ def capped(v_peer, v_broadcast, v_forum, p):
     return v_peer, v_broadcast, v_forum
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def arrival(volume):
     """Chance that at least one message arrives on a channel with this Poisson rate."""
     return -math.expm1(-volume)
@@ -111,13 +111,13 @@ def _reach_each(v, engagement, p):
     return out
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def sender_target(u, total_weight):
     """Where the drawn sender falls on the cumulative weights of the agent's ties: floor(u x total)."""
     return np.int64(math.floor(u * total_weight))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def is_sender(running, target):
     """The first tie whose cumulative weight passes the target sends."""
     return running > target

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba as nb
-
+from sim.core.kernels import jit
 from sim.core.state import LEDGER_MAX
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def gains(n_accepted, withdrawn, overloaded, p):
     """Whether the agent gains identity clarity this step: an accepted exchange, engaged, not overloaded."""
     return p.identity and n_accepted > 0 and not withdrawn and not overloaded
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def next_identity(identity, gained, literacy_f, p):
     """Next identity clarity: gain g f(literacy) (1 - I) if gained, then decay (unchanged when off)."""
     if not p.identity:
@@ -36,13 +35,13 @@ def next_identity(identity, gained, literacy_f, p):
     return (identity + g * (1.0 - identity) if gained else identity) * (1.0 - p.decay)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def began(now, before):
     """An episode (overload, withdrawal) begins this step."""
     return now and not before
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def bump(counter, i):
     """Add one to counter[i], saturating at LEDGER_MAX (ledger counters are uint16)."""
     if counter[i] < LEDGER_MAX:

@@ -21,42 +21,42 @@ from __future__ import annotations
 
 from typing import Any
 
-import numba as nb
+from sim.core.kernels import jit
 
 _JIT: dict[str, Any] = {"cache": True, "nogil": True}
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def damping(identity, p):
     """How identity clarity damps every stance change: 1 / (1 + identity_stability I)."""
     return 1.0 / (1.0 + p.identity_stability * identity)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def step_size(identity, p):
     """mu_i: the convergence rate, damped by identity clarity."""
     return p.rate * damping(identity, p)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def broadcast_latitude(critical, p):
     """U_b: the latitude of acceptance for the broadcast, narrowed by critical thinking."""
     return p.acceptance * (1.0 - p.critical_narrowing * critical)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def broadcast_rejection(critical, trust, p):
     """T_b: the latitude of rejection for the broadcast, brought closer by critical mistrust of technology."""
     return p.rejection * (1.0 - p.mistrust * critical * (1.0 - trust))
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def hardened(accept, loss, p):
     """A latitude of acceptance narrowed by marginalization: accept x (1 - hardening x loss of in-group ties)."""
     return accept * (1.0 - p.hardening * loss)
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def judge(x, y, accept, reject):
     """Social judgment of content y by an agent at x: 1 accept (closer than `accept`), -1 reject (beyond `reject`)."""
     d = abs(y - x)
@@ -67,7 +67,7 @@ def judge(x, y, accept, reject):
     return 0
 
 
-@nb.njit(**_JIT)
+@jit(**_JIT)
 def new_stance(x, y_peer, identity, critical, trust, loss, y_forum, seen_peer, seen_broadcast, seen_forum, p):
     """An agent's next stance from the messages it attended, summed over peer, broadcast and forum.
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.core import kernels, threads
 from sim.core.kernels import SERIAL_SUFFIX, Kernel, parallel_kernel
@@ -63,7 +67,9 @@ def test_a_run_compiles_no_parallel_form_below_the_parallel_size():
     for module in (groups, tiestore, compiled):
         for name, value in vars(module).items():
             if isinstance(value, Kernel):
-                assert True not in value._forms or value._forms[True].signatures == [], f"{name}: parallel form used"
+                assert True not in value._forms or kernels.signatures(value._forms[True]) == [], (
+                    f"{name}: parallel form used"
+                )
 
 
 def test_metrics_are_equal_from_either_form(monkeypatch):
@@ -77,3 +83,72 @@ def test_metrics_are_equal_from_either_form(monkeypatch):
         return model.datacollector.get_model_vars_dataframe()
 
     pd.testing.assert_frame_equal(collected("1"), collected("2"))
+
+
+@kernels.jit(cache=False)
+def _scaled_exp(x, a):
+    return math.exp(a * x) / (1.0 + x * x)
+
+
+@kernels.jit(cache=False)
+def _sum_scaled_exp(xs, a, out):
+    for i in range(xs.size):
+        out[i] = _scaled_exp(xs[i], a)
+
+
+def _entry_points(dispatcher, sig):
+    cres = dispatcher.overloads[sig]
+    lib = cres.library
+    return (
+        lib.get_pointer_to_function(cres.fndesc.llvm_cpython_wrapper_name),
+        lib.get_pointer_to_function(cres.fndesc.llvm_cfunc_wrapper_name),
+    )
+
+
+def test_jit_compiles_no_entry_points_and_python_calls_go_to_its_twin():
+    """`@jit` builds no CPython or C entry point for compiled callers; Python calls compile a twin that has one."""
+    out = np.empty(3)
+    _sum_scaled_exp(np.array([0.0, 0.5, 2.0]), 1.5, out)  # from Python: the caller's twin
+    (sig,) = _scaled_exp.signatures  # compiled for the caller's call, not for Python
+    assert _entry_points(_scaled_exp, sig) == (0, 0)
+    assert "_twin" not in vars(_scaled_exp)  # nobody called it from Python yet
+    assert _scaled_exp(0.5, 1.5) == out[1]  # now Python does: its twin
+    twin = _scaled_exp.twin()
+    assert twin.py_func.__qualname__ == "_scaled_exp" + kernels.TWIN_SUFFIX  # its own cache files
+    (twin_sig,) = twin.signatures
+    assert _entry_points(twin, twin_sig)[0] != 0
+    assert kernels.signatures(_scaled_exp) == [sig]  # the same types either way
+    assert _scaled_exp.__doc__ == _scaled_exp.py_func.__doc__ and _scaled_exp.__name__ == "_scaled_exp"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-30.0, 30.0), min_size=1, max_size=20), st.floats(-2.0, 2.0))
+def test_a_jit_function_gives_the_same_bits_from_python_and_from_compiled_code(xs, a):
+    xs = np.array(xs)
+    out = np.empty_like(xs)
+    _sum_scaled_exp(xs, a, out)
+    assert [_scaled_exp(float(x), a) for x in xs] == out.tolist()
+
+
+def test_the_package_rules_have_no_entry_points_and_still_pickle():
+    """The model's rules (here asociality) are compiled for the compiled step without entry points."""
+    import pickle
+
+    from sim.step import ties
+
+    model = ResocializationModel(n_agents=200, n_groups=2, steps=2, seed=3)
+    model.run_model()
+    assert isinstance(ties.asociality, kernels.CompiledOnly)
+    sig = ties.asociality.signatures[0]
+    assert _entry_points(ties.asociality, sig) == (0, 0)
+    assert ties.asociality(0.5, 1, 4) == 1.0 - 0.5 * (1.0 - 0.25)  # a Python call works (its twin)
+    assert pickle.loads(pickle.dumps(ties.asociality)) is ties.asociality
+
+
+def test_jit_is_the_plain_function_when_numba_is_off(monkeypatch):
+    monkeypatch.setattr(kernels.numba_config, "DISABLE_JIT", True)
+
+    def f(x):
+        return x + 1
+
+    assert kernels.jit(cache=True)(f) is f

@@ -140,7 +140,7 @@ _SIGNATURES = """
 import json, sys
 from numba.core.dispatcher import Dispatcher
 from sim.config.params import Config
-from sim.core.kernels import Kernel
+from sim.core.kernels import Kernel, signatures as compiled_for
 from sim.run import partner
 from sim.run.runner import run
 
@@ -152,7 +152,7 @@ def signatures():
                 forms = [("", v)] if isinstance(v, Dispatcher) else []
                 forms += list(v._forms.items()) if isinstance(v, Kernel) else []
                 for form, d in forms:
-                    out[f"{name}.{attr}{form}"] = sorted(map(str, d.signatures))
+                    out[f"{name}.{attr}{form}"] = sorted(map(str, compiled_for(d)))
     return out
 
 cfg = Config()
