@@ -174,6 +174,19 @@ def _upper_arcs(indptr, nbr):
     return count
 
 
+@jit(cache=True, nogil=True)
+def _place(values, x):
+    """The index of `x` in the increasing array `values`, which holds it (binary search)."""
+    lo, hi = 0, len(values) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @parallel_kernel(cache=True, nogil=True)
 def _edge_list(indptr, nbr, muted, start, first):
     """The ties of agents first, first + 1, ... to higher-numbered agents; agent first + r's start at start[r]."""
@@ -185,21 +198,27 @@ def _edge_list(indptr, nbr, muted, start, first):
     for r in nb.prange(len(start) - 1):
         i = first + r
         a = start[r]
-        slots = np.empty(start[r + 1] - a, dtype=np.int64)
+        # the block's higher neighbours in increasing order: sorted as the blocks are at set-up (an
+        # int32 sort, compiled once for both), then each tie put at its neighbour's place (distinct)
+        ahead = np.empty(start[r + 1] - a, dtype=np.int32)
         c = 0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] < 0:
                 break
             if nbr[s] > i:
-                slots[c] = s
+                ahead[c] = nbr[s]
                 c += 1
-        slots = slots[np.argsort(nbr[slots].astype(np.int64), kind="mergesort")]  # the int64 sort other kernels use
-        for k in range(c):
-            s = slots[k]
-            u[a + k] = i
-            v[a + k] = nbr[s]
-            mu[a + k] = muted[s]
-            mv[a + k] = muted[reverse_slot(indptr, nbr, s, i)]
+        ahead.sort()
+        for s in range(indptr[i], indptr[i + 1]):
+            j = nbr[s]
+            if j < 0:
+                break
+            if j > i:
+                k = np.int64(_place(ahead, j))
+                u[a + k] = i
+                v[a + k] = j
+                mu[a + k] = muted[s]
+                mv[a + k] = muted[reverse_slot(indptr, nbr, s, i)]
     return u, v, mu, mv
 
 

@@ -108,7 +108,10 @@ def scope_assortativity(x, cell, bits, arcs, far, rows, ks):
 
     The scopes run in parallel, each in agent order, so the result does not depend on the threads.
     """
-    out = np.full((rows.size, ks.max()), np.nan)
+    width = 0
+    for t in range(ks.size):  # a loop, not ks.max(): numba's array max took 0.4 s to compile
+        width = max(width, ks[t])
+    out = np.full((rows.size, width), np.nan)
     for t in nb.prange(rows.size):
         r = rows[t]
         shift = bits if r == 1 else 0

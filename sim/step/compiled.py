@@ -404,18 +404,19 @@ def _mute(t: TieArrays, sender, sender_slot, rej_peer, p: Params, lost):
     return (owners, others), cuts
 
 
-@jit(**_JIT)
 def _first_per_pair(a, b, n):
-    """Indices of the first occurrence of each unordered pair, in their original order."""
-    m = len(a)
-    key = np.empty(m, dtype=np.int64)
-    for q in range(m):
-        key[q] = min(a[q], b[q]) * n + max(a[q], b[q])
-    order = np.argsort(key, kind="mergesort")
-    keep = np.zeros(m, dtype=np.bool_)
-    for r in range(m):
-        if r == 0 or key[order[r]] != key[order[r - 1]]:
-            keep[order[r]] = True
+    """Indices of the first occurrence of each unordered pair, in their original order.
+
+    numpy, not compiled: its stable sort of the pair keys took half the time of numba's at a million
+    pairs (0.11 against 0.21 s here), and compiling numba's took a second of the first run.
+    """
+    key = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.ones(len(key), dtype=np.bool_)
+    first[1:] = ordered[1:] != ordered[:-1]
+    keep = np.zeros(len(key), dtype=np.bool_)
+    keep[order[first]] = True
     return np.flatnonzero(keep)
 
 
