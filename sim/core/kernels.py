@@ -24,8 +24,8 @@ Every compiled function of the package is declared with `@jit(...)` (or `@parall
 CPython wrapper, through which Python calls it, and a C wrapper (`cfunc`), through which it can be passed
 to compiled code as a first-class function. Most of the package's functions are rules and helpers that
 only other compiled functions call, and the package never passes functions as values, yet building
-those entry points took about a fifth of the first run's compilation (26.6 -> 21.3 s with neither, on
-the default scenario with an empty cache, 2-core Intel Xeon). `@jit` compiles a function without either
+those entry points took a seventh of the first run (26.5 -> 23.0 s without them, the default scenario
+with an empty cache and no compile partner, 2-core Intel Xeon). `@jit` compiles a function without either
 (`CompiledOnly`); a call from Python (the per-agent reference calling a rule, a step calling a kernel)
 goes to the function's twin, the same function compiled by numba with a CPython entry point the first
 time Python calls it, and cached under its own name (ending in `__py`). Both compile the same source

@@ -1,8 +1,8 @@
 """A compile partner: on a cold numba cache, a second process compiles the step while the run compiles its metrics.
 
-A run's first minute after installing (or changing the code) is numba compiling the kernels, one
-after another on one core: about 2.5 s for the model's set-up, 12 s for the metrics of step 0 and
-13 s for the step's kernels (the default scenario, measured on a 2-core machine). numba compiles on
+A run's first 20 seconds after installing (or changing the code) are numba compiling the kernels, one
+after another on one core: about 2 s for the model's set-up, 7 s for the metrics of step 0 and 8 s
+for the step's kernels (the default scenario, measured on a 2-core Intel Xeon on 2026-12-06). numba compiles on
 one thread per process, so a machine's second core sits idle meanwhile.
 
 On a cold cache (the package's cache holds no compiled kernel yet), the command line starts a second
