@@ -174,17 +174,45 @@ def _upper_arcs(indptr, nbr):
     return count
 
 
+#: Up to this many ties, an agent's ties are put in neighbour order by insertion (the common case)
+_FEW_TIES = 32
+
+
 @jit(cache=True, nogil=True)
-def _place(values, x):
-    """The index of `x` in the increasing array `values`, which holds it (binary search)."""
-    lo, hi = 0, len(values) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if values[mid] < x:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def _order_by_neighbour(slots, nbr):
+    """Sort `slots` in place by their (distinct) neighbours `nbr[slots]`.
+
+    By insertion for a few; for more, the neighbours are sorted as the blocks are at set-up (an int32
+    sort, compiled once for both: each of numba's sorts takes about a second to compile) and each slot
+    put at its neighbour's place by binary search.
+    """
+    c = len(slots)
+    if c <= _FEW_TIES:
+        for x in range(1, c):
+            s = slots[x]
+            key = nbr[s]
+            y = x - 1
+            while y >= 0 and nbr[slots[y]] > key:
+                slots[y + 1] = slots[y]
+                y -= 1
+            slots[y + 1] = s
+        return
+    values = np.empty(c, dtype=np.int32)
+    for x in range(c):
+        values[x] = nbr[slots[x]]
+    values.sort()
+    placed = np.empty(c, dtype=np.int64)
+    for x in range(c):
+        lo, hi = 0, c - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if values[mid] < nbr[slots[x]]:
+                lo = mid + 1
+            else:
+                hi = mid
+        placed[lo] = slots[x]
+    for x in range(c):
+        slots[x] = placed[x]
 
 
 @parallel_kernel(cache=True, nogil=True)
@@ -198,27 +226,22 @@ def _edge_list(indptr, nbr, muted, start, first):
     for r in nb.prange(len(start) - 1):
         i = first + r
         a = start[r]
-        # the block's higher neighbours in increasing order: sorted as the blocks are at set-up (an
-        # int32 sort, compiled once for both), then each tie put at its neighbour's place (distinct)
-        ahead = np.empty(start[r + 1] - a, dtype=np.int32)
-        c = 0
+        c = start[r + 1] - a
+        slots = np.empty(c, dtype=np.int64)  # the slots of the ties to higher neighbours, in neighbour order
+        k = 0
         for s in range(indptr[i], indptr[i + 1]):
             if nbr[s] < 0:
                 break
             if nbr[s] > i:
-                ahead[c] = nbr[s]
-                c += 1
-        ahead.sort()
-        for s in range(indptr[i], indptr[i + 1]):
-            j = nbr[s]
-            if j < 0:
-                break
-            if j > i:
-                k = np.int64(_place(ahead, j))
-                u[a + k] = i
-                v[a + k] = j
-                mu[a + k] = muted[s]
-                mv[a + k] = muted[reverse_slot(indptr, nbr, s, i)]
+                slots[k] = s
+                k += 1
+        _order_by_neighbour(slots, nbr)
+        for k in range(c):
+            s = slots[k]
+            u[a + k] = i
+            v[a + k] = nbr[s]
+            mu[a + k] = muted[s]
+            mv[a + k] = muted[reverse_slot(indptr, nbr, s, i)]
     return u, v, mu, mv
 
 

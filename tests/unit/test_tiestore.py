@@ -157,3 +157,37 @@ def test_edge_chunks_are_the_edges_in_pieces(edges, rows):
     for a, b in zip(pieces[:-1], pieces[1:], strict=True):  # an agent's ties never split between two pieces
         assert len(a[0]) == 0 or len(b[0]) == 0 or a[0][-1] != b[0][0]
     assert all(len(p[0]) <= rows + 29 for p in pieces)  # about `rows`: at most one block more
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 90),
+    density=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_edges_are_sorted_pairs_with_their_mutes_at_any_degree(n, density, seed):
+    """`edges()` lists u < v sorted, with each end's mute, whatever the block order and the degree.
+
+    Dense cases give agents more than `_FEW_TIES` ties to higher neighbours (the sorted path), sparse
+    ones fewer (insertion); ties formed after cuts leave blocks out of neighbour order.
+    """
+    rng = np.random.default_rng(seed)
+    iu, iv = np.triu_indices(n, 1)
+    pick = rng.random(len(iu)) < density
+    u, v = iu[pick].astype(np.int64), iv[pick].astype(np.int64)
+    t = tiestore.from_edges(n, u, v)
+    if len(u):  # cut some, form them again in a random order: blocks no longer sorted
+        gone = rng.permutation(len(u))[: len(u) // 3]
+        for k in gone:
+            tiestore.cut(t, np.array([tiestore.slot_of_nb(t.indptr, t.nbr, u[k], v[k], -1)]))
+        back = rng.permutation(gone)
+        tiestore.connect(t, u[back], v[back])
+    alive = np.flatnonzero(t.nbr >= 0)
+    t.muted[alive] = rng.random(len(alive)) < 0.3
+    owner = t.owner()
+    mute = {(int(owner[s]), int(t.nbr[s])): bool(t.muted[s]) for s in alive}
+    pairs = sorted((a, b) for a, b in mute if a < b)
+    eu, ev, mu, mv = t.edges()
+    assert list(zip(eu.tolist(), ev.tolist(), strict=True)) == pairs
+    assert mu.tolist() == [mute[(a, b)] for a, b in pairs]
+    assert mv.tolist() == [mute[(b, a)] for a, b in pairs]
