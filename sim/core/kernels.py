@@ -162,6 +162,9 @@ class CompiledOnly(CPUDispatcher):
 
 
 def _compiled_only(fn: types.FunctionType, flags: dict[str, Any]) -> Any:
+    """A `CompiledOnly` dispatcher of `fn`; `fn` itself with NUMBA_DISABLE_JIT set, as numba's decorators do."""
+    if getattr(numba_config, "DISABLE_JIT", False):
+        return fn
     cache, options = _numba_options(flags)
     dispatcher = CompiledOnly(
         py_func=fn, locals={}, targetoptions={**options, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
@@ -180,8 +183,6 @@ def jit(**flags: Any) -> Any:
     """
 
     def wrap(fn: types.FunctionType) -> Any:
-        if getattr(numba_config, "DISABLE_JIT", False):
-            return fn
         return _compiled_only(fn, flags)
 
     return wrap
@@ -221,7 +222,12 @@ def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
     return sig, codegen
 
 
-prefetch: Any = intrinsic(_prefetch)  # typed Any: called from compiled code as prefetch(arr, i)
+def _no_prefetch(arr: Any, index: Any) -> None:
+    """`prefetch` in pure Python (NUMBA_DISABLE_JIT): a hint only, so nothing."""
+
+
+# typed Any: called from compiled code as prefetch(arr, i)
+prefetch: Any = _no_prefetch if getattr(numba_config, "DISABLE_JIT", False) else intrinsic(_prefetch)
 
 
 @jit(cache=True, nogil=True)
