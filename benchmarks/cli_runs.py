@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -89,28 +90,33 @@ def timeline(sweep_dir: Path, measured: dict, mean_run_s: float) -> dict:
     }
 
 
-def bench_startup() -> dict:
+def bench_startup(repeats: int = 3) -> dict:
     """`python -m sim` (the default run) with an empty numba cache, then again with it; the app's first start.
 
     Cold: a fresh cache directory (NUMBA_CACHE_DIR), as after installing or changing a compiled rule: the
     run compiles every kernel it calls, with its compile partner (sim.run.partner) compiling the step in a
     second process; and the same without the partner (SIM_COMPILE_PARTNER=off, another fresh cache), the
-    way it compiled before. Warm: the first command again, reading the kernels from its cache. The app:
+    way it compiled before. Warm: the first command again, reading the kernels from its cache. Each is
+    run `repeats` times (a fresh cache for every cold run) and reported by its median, with every run
+    kept: one run of a 15-second command on a shared machine varied by more than a second. The app:
     seconds from starting `python -m sim.viz` with an empty cache to its printed URL.
     """
+    cold, warm, alone = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench_start_") as tmp:
-        env = {**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba", "SIM_OUTPUTS": f"{tmp}/out"}
-        env.pop("SIM_COMPILE_PARTNER", None)
-        cold = run_measured([*SIM, "output.progress=off"], env=env)
-        warm = run_measured([*SIM, "output.progress=off"], env=env)
-        alone = {**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-alone", "SIM_COMPILE_PARTNER": "off"}
-        cold_alone = run_measured([*SIM, "output.progress=off"], env=alone)
-        app = app_url_s({**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-app"})
+        for k in range(repeats):
+            env = {**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba{k}", "SIM_OUTPUTS": f"{tmp}/out"}
+            env.pop("SIM_COMPILE_PARTNER", None)
+            cold.append(run_measured([*SIM, "output.progress=off"], env=env)["wall_s"])
+            warm.append(run_measured([*SIM, "output.progress=off"], env=env)["wall_s"])
+            off = {**env, "NUMBA_CACHE_DIR": f"{tmp}/numba-alone{k}", "SIM_COMPILE_PARTNER": "off"}
+            alone.append(run_measured([*SIM, "output.progress=off"], env=off)["wall_s"])
+        app = app_url_s({**os.environ, "NUMBA_CACHE_DIR": f"{tmp}/numba-app", "SIM_OUTPUTS": f"{tmp}/out"})
     return {
-        "cold_s": cold["wall_s"],
-        "cold_no_partner_s": cold_alone["wall_s"],
-        "warm_s": warm["wall_s"],
+        "cold_s": statistics.median(cold),
+        "cold_no_partner_s": statistics.median(alone),
+        "warm_s": statistics.median(warm),
         "app_url_s": app,
+        "runs": {"cold_s": cold, "cold_no_partner_s": alone, "warm_s": warm},
     }
 
 
@@ -161,8 +167,13 @@ def bench_e2e(n: int, steps: int, degree: float = MEAN_DEGREE, sample: float = 1
     }
 
 
-def _maybe(x: float | None) -> str:
-    return "not measured" if x is None else f"{x:.1f}"
+def _spread(startup: dict, key: str) -> str:
+    """The median of a start-up figure, and each run in parentheses when there were several."""
+    if startup.get(key) is None:
+        return "-"
+    runs = startup.get("runs", {}).get(key, [])
+    each = f" ({', '.join(f'{x:.1f}' for x in runs)})" if len(runs) > 1 else ""
+    return f"{startup[key]:.1f}{each}"
 
 
 def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) -> list[str]:
@@ -174,9 +185,10 @@ def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) 
             "| first `python -m sim` (empty cache) s | the same without the compile partner s "
             "| second (cache) s | `python -m sim.viz` to its URL (empty cache) s |",
             "|---|---|---|---|",
-            f"| {startup['cold_s']:.1f} | {_maybe(startup.get('cold_no_partner_s'))} | {startup['warm_s']:.1f} "
+            f"| {_spread(startup, 'cold_s')} | {_spread(startup, 'cold_no_partner_s')} | {_spread(startup, 'warm_s')} "
             f"| {startup['app_url_s']:.1f} |",
             "",
+            "Medians of the runs, each run in parentheses (a fresh numba cache for every first run). "
             "Whole commands (imports, compilation, the run, every output). With an empty cache the command line "
             "starts a compile partner (`sim.run.partner`): a second process that compiles the step's kernels "
             "while the run compiles its metrics; `SIM_COMPILE_PARTNER=off` is the run compiling everything "

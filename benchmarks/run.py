@@ -357,7 +357,9 @@ def targets(res: dict) -> list[dict]:
     if st:
         alone = st.get("cold_no_partner_s")
         without = f" (without the compile partner {alone:.1f} s)" if alone is not None else ""
-        startup = f"{st['cold_s']:.1f} s{without}; {st['warm_s']:.1f} s"
+        runs = len(st.get("runs", {}).get("cold_s", [])) or 1
+        median = f" (median of {runs})" if runs > 1 else ""
+        startup = f"{st['cold_s']:.1f} s{without}; {st['warm_s']:.1f} s{median}"
     out.append(
         {
             "target": "first run (default, empty numba cache) under 15 s; the second under 4 s",
