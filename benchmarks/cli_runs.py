@@ -170,7 +170,7 @@ def bench_e2e(n: int, steps: int, degree: float = MEAN_DEGREE, sample: float = 1
 def _spread(startup: dict, key: str) -> str:
     """The median of a start-up figure, and each run in parentheses when there were several."""
     if startup.get(key) is None:
-        return "-"
+        return "not measured"
     runs = startup.get("runs", {}).get(key, [])
     each = f" ({', '.join(f'{x:.1f}' for x in runs)})" if len(runs) > 1 else ""
     return f"{startup[key]:.1f}{each}"

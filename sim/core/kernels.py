@@ -44,6 +44,7 @@ import numba as nb
 from llvmlite import ir
 from numba.core import cgutils
 from numba.core import config as numba_config
+from numba.core.caching import NullCache
 from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
@@ -152,7 +153,7 @@ class CompiledOnly(CPUDispatcher):
                         locals=dict(self.locals),
                         targetoptions=options,
                     )
-                    if self.__dict__.get("_caching"):
+                    if not isinstance(self._cache, NullCache):  # type: ignore[attr-defined]  # cached as this one is
                         twin.enable_caching()
                     self.__dict__["_twin"] = twin
         return twin
@@ -171,7 +172,6 @@ def _compiled_only(fn: types.FunctionType, flags: dict[str, Any]) -> Any:
     )
     if cache:
         dispatcher.enable_caching()
-        dispatcher.__dict__["_caching"] = True
     return dispatcher
 
 

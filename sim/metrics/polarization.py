@@ -586,7 +586,8 @@ def polarization_measures(
     """
     args = _check_measure_args(cluster_gap, minor_share, bins, er_alpha)
     xs = np.sort(_as_stances(x, unit_interval=True))
-    row = _level_measures(xs, np.array([0, xs.size], dtype=np.int64), *args, np.zeros(1, dtype=np.int64), 1)[0]
+    bounds = np.array([0, xs.size], dtype=np.int64)
+    row = _level_measures(xs, bounds, *args, _tasks(bounds, 1), 1)[0]
     return dict(zip(KEYS, row.tolist(), strict=True))
 
 
