@@ -50,6 +50,9 @@ if __name__ == "__main__":
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     from sim.cli import error_line, main, trust_preflight
+    from sim.run import heap
+
+    heap.freeze()  # the objects of the imports so far (Hydra, the config) out of later collections
 
     trust_preflight()  # every run of a sweep was composed and checked just above
 

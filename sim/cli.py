@@ -18,8 +18,10 @@ from sim.config.compose import CONF_DIR, config_of, quiet_schema_notice, registe
 from sim.config.errors import InputError
 from sim.config.params import Config, validate
 from sim.core.threads import idle_threads_sleep
+from sim.run import heap
 from sim.run.report import summary_table
 from sim.studies.jobconfig import install as compose_jobs_from_templates
+from sim.studies.jobstate import install as keep_plugins_between_jobs
 from sim.studies.naming import register_resolvers, write_overrides
 
 idle_threads_sleep()  # before numba's first parallel kernel loads GNU OpenMP (also in a sweep's workers)
@@ -27,6 +29,7 @@ register_schema()
 quiet_schema_notice()  # the program's process (and a sweep's workers, which import this module)
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
 compose_jobs_from_templates()  # a sweep's jobs: Hydra composes once per choice of config groups (jobconfig)
+keep_plugins_between_jobs()  # ... and does not discover its plugins again before each (jobstate)
 log = logging.getLogger("sim.run")
 
 
@@ -86,6 +89,7 @@ def main(dcfg: DictConfig) -> None:
         if not multirun:
             from sim.run import partner as compile_partner
 
+            heap.freeze()  # what the imports made lives as long as the process (sim.run.heap)
             announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
             partner = compile_partner.start(cfg)  # a cold cache: the step compiles beside the metrics
         try:
@@ -108,6 +112,7 @@ def main(dcfg: DictConfig) -> None:
         return None
     log.info("summary of %s\n%s", out, summary_table(summary))  # in sim.log (the terminal shows warnings only)
     if multirun:
+        heap.settle()  # after a process's first run: its long-lived objects out of later collections
         return None  # nothing big kept in Hydra's per-job results
     print(summary_table(summary))
     print(f"outputs: {out}")

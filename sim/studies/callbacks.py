@@ -169,10 +169,11 @@ def _write_sweep_overrides(sweep_dir: Path, config: DictConfig) -> None:
 def _stop_idle_workers() -> None:
     """Ask joblib's idle worker processes to exit now, without waiting for them.
 
-    Every run is over; each worker takes about a second to tear its interpreter down (numba, pyarrow,
-    matplotlib...), which the parent otherwise waits for at exit, after the collection. Asked here,
-    they do it while the parent collects the sweep. (Killed instead, they would leave the standard
-    library's resource tracker warning about the semaphores they held.)
+    Every run is over; a worker that joblib started itself takes about a second to tear its interpreter
+    down (numba, pyarrow, matplotlib...), which the parent otherwise waits for at exit, after the
+    collection. Asked here, they do it while the parent collects the sweep. (Killed instead, they would
+    leave the standard library's resource tracker warning about the semaphores they held.) The workers
+    forked from the sweep's fork server (`sim.studies.prestart`) end at once, without a teardown.
     """
     from joblib.externals.loky import reusable_executor
 

@@ -8,6 +8,9 @@ composing the sweep. Nothing needs the workers to wait for the parent: `start` (
 `python -m sim` before the preflight) starts joblib's reusable process pool at once, with exactly the
 arguments Hydra's launcher will give it, and has each worker import what a run needs. When Hydra
 launches, joblib finds that pool (same arguments: it reuses it) with its workers ready or nearly so.
+The workers are forks of one fork server that `start` also starts at once and that imports what a run
+needs (`_fork_server`, `sim.studies.forkready`): the imports happen once, not once per worker, each
+beside the others and the parent.
 
 Only where it will be used: a multirun with the joblib launcher (no other `hydra/launcher`, no other
 config directory or name, no `hydra.launcher.*` override but `n_jobs`) and more than one worker. The
@@ -22,17 +25,25 @@ collection's callback asks the workers to exit (`sim.studies.callbacks`), as wit
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import threading
 from typing import Any
 
 from sim.run.partner import NO_TASK_FLAGS
 
 ENV = "SIM_PRESTART_WORKERS"
+#: the modules the fork server imports (comma-separated, in its environment: sim.studies.forkready)
+IMPORTS = "SIM_FORKSERVER_IMPORTS"
 #: the options that choose another config (which may set another launcher)
 _OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
 
+#: what the fork server imports before forking the workers: a run and Hydra's job code (then the task's module)
+_PRELOAD = ("sim.run.runner", "hydra_plugins.hydra_joblib_launcher._core")
+
 _thread: threading.Thread | None = None
+_forked = False  # this process started the fork server the pool's workers are forked from
 _stopped = False  # `stop` was called: a pool not yet created is not created
 _pids: list[int] = []  # the pool's worker processes once they have imported (read by the tests)
 
@@ -104,8 +115,53 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
     if n is None:
         return
     cfg["n_jobs"] = n
+    try:
+        _fork_server(n, modules)
+    except Exception:  # no fork server: the pool starts its workers as joblib does by default
+        pass
     _thread = threading.Thread(target=_warm, args=(cfg, modules), name="sim-prestart", daemon=True)
     _thread.start()
+
+
+def _fork_server(n_jobs: int, modules: tuple[str, ...]) -> None:
+    """Start the fork server the pool's workers will be forked from, importing what a run needs; at once.
+
+    Each worker would otherwise start a fresh interpreter and import numba, Mesa, pandas, matplotlib and
+    the model itself, every worker at the same time and beside the parent. With multiprocessing's fork
+    server these imports happen once, in one process started now, and each worker is a fork of it. A
+    forked worker also ends without the interpreter's teardown of its modules. The server is a fresh
+    interpreter (not a fork of this process, whose threads a fork would break) that imports nothing
+    but `_PRELOAD` and `modules`, and starts no thread before the workers are forked from it.
+
+    joblib gives its workers a thread limit per library (cores / workers, for OpenMP, BLAS and numba)
+    through their environment, which only its own start method can do; the server is started with the
+    same variables instead, and the workers inherit them. Not on a platform without a fork server.
+    """
+    global _forked
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from joblib import cpu_count
+    from joblib._parallel_backends import LokyBackend
+    from joblib.externals.loky.backend.context import set_start_method
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    effective = n_jobs if n_jobs > 0 else cpu_count() + 1 + n_jobs
+    server_env = {**LokyBackend()._prepare_worker_env(n_jobs=effective), IMPORTS: ",".join((*_PRELOAD, *modules))}
+    saved = {k: os.environ.get(k) for k in server_env}
+    multiprocessing.set_forkserver_preload(["sim.studies.forkready"])  # which imports the rest (its docstring)
+    os.environ.update(server_env)
+    try:
+        forkserver.ensure_running()  # the server process starts now; its imports run while this one goes on
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    set_start_method("forkserver", force=True)  # loky's start method for the pool joblib creates next
+    _forked = True
 
 
 def _warm(cfg: dict[str, Any], modules: tuple[str, ...]) -> None:
@@ -127,9 +183,7 @@ def _ready(modules: tuple[str, ...]) -> int:
     """In a worker: import what a run of the sweep needs (Hydra's job code, the model's run, `modules`)."""
     import importlib
 
-    import sim.run.runner  # noqa: F401
-
-    for name in ("hydra_plugins.hydra_joblib_launcher._core", *modules):
+    for name in (*_PRELOAD, *modules):  # already imported where the workers are forks of the fork server
         importlib.import_module(name)
     return os.getpid()
 
@@ -147,8 +201,14 @@ def stop() -> None:
     _stopped = True
     if _thread is None:
         return
+    from multiprocessing import forkserver
+
     from joblib.externals.loky import reusable_executor
 
     executor = getattr(reusable_executor, "_executor", None)
     if executor is not None:
         executor.shutdown(wait=False, kill_workers=True)
+    server = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if _forked and server is not None:  # it would finish its imports first, holding this command's streams
+        with contextlib.suppress(OSError):
+            os.kill(server, signal.SIGKILL)

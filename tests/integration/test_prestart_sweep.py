@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import joblib
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -51,3 +52,44 @@ def test_the_sweep_runs_on_the_started_workers_with_the_same_outputs(tmp_path: P
     off_pool, off_files, off_pids = _sweep(tmp_path, "late", "off")
     assert off_pool == [] and not off_pids & set(pool)
     assert files == off_files  # byte for byte (the summaries: their results)
+
+
+FORKED = textwrap.dedent(
+    """
+    import json, os, sys
+    from joblib import Parallel, delayed
+    from sim.studies import prestart
+
+    def worker(_):
+        import gc
+        return {
+            "pid": os.getpid(),
+            "parent": os.getppid(),
+            "threads": [os.environ.get(k) for k in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")],
+            "imported": all(m in sys.modules for m in ("sim.run.runner", "sim.cli", "matplotlib.figure")),
+            "frozen": gc.get_freeze_count(),
+        }
+
+    prestart.start(["-m", "seed=0,1", "hydra.launcher.n_jobs=2"], modules=("sim.cli",))
+    pool = prestart.wait(120)
+    cfg = prestart._launcher_cfg()
+    cfg["n_jobs"] = 2
+    rows = Parallel(**cfg)(delayed(worker)(k) for k in range(4))
+    print(json.dumps({"me": os.getpid(), "pool": pool, "rows": rows, "env": os.environ.get("NUMBA_NUM_THREADS")}))
+    """
+)
+
+
+def test_the_workers_are_forks_of_a_ready_server_with_joblibs_thread_limits() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    p = subprocess.run([sys.executable, "-c", FORKED], capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    rows = out["rows"]
+    assert {r["pid"] for r in rows} <= set(out["pool"]) and len(out["pool"]) == 2
+    servers = {r["parent"] for r in rows}
+    assert len(servers) == 1 and out["me"] not in servers  # forked by one server, not by this process
+    limit = str(max(joblib.cpu_count() // 2, 1))  # joblib's: cores / workers
+    assert all(r["threads"] == [limit] * 3 for r in rows)
+    assert out["env"] is None  # the limits are the workers', not this process's
+    assert all(r["imported"] and r["frozen"] > 1000 for r in rows)  # the server's imports, frozen (sim.run.heap)

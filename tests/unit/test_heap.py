@@ -1,0 +1,59 @@
+"""The long-lived objects of a process out of the garbage collector's walks (sim.run.heap)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_settle_collects_then_freezes_once_per_process() -> None:
+    code = textwrap.dedent(
+        """
+        import gc, weakref
+        from sim.run import heap
+
+        class Cycle:
+            pass
+
+        gc.disable()  # the cycle stays garbage until something collects it
+        c = Cycle(); c.me = c; gone = weakref.ref(c); del c
+        before = gc.get_freeze_count()
+        heap.settle()
+        frozen = gc.get_freeze_count()
+        assert frozen > before, (before, frozen)
+        assert gone() is None  # collected before the freeze, not kept for the process's life
+        keep = [[] for _ in range(1000)]
+        heap.settle()  # once per process: the objects made since stay collectable
+        assert gc.get_freeze_count() == frozen
+        print("ok")
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+def test_freeze_leaves_objects_made_later_collectable() -> None:
+    code = textwrap.dedent(
+        """
+        import gc, weakref
+        from sim.run import heap
+
+        class Cycle:
+            pass
+
+        heap.freeze()
+        c = Cycle(); c.me = c; gone = weakref.ref(c); del c
+        gc.collect()
+        assert gone() is None
+        print("ok")
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
+def test_nothing_is_frozen_by_importing_it() -> None:
+    code = "import gc; before = gc.get_freeze_count(); import sim.run.heap; print(gc.get_freeze_count() == before)"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "True", p.stderr[-2000:]
