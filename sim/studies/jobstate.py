@@ -32,4 +32,5 @@ def install() -> None:
         hydras(state)
 
     setattr(set_state, _MARK, True)
+    set_state.__wrapped__ = hydras  # type: ignore[attr-defined]
     Singleton.set_state = staticmethod(set_state)  # type: ignore[method-assign]

@@ -14,7 +14,9 @@ from sim.studies import jobstate
 
 @pytest.fixture
 def hydra_state() -> Iterator[None]:
+    """Hydra's state and its own set_state for the test (another test may have imported sim.cli, which installs)."""
     instances, resolvers, set_state = dict(Singleton._instances), dict(BaseContainer._resolvers), Singleton.set_state
+    Singleton.set_state = staticmethod(getattr(set_state, "__wrapped__", set_state))  # type: ignore[method-assign]
     yield
     Singleton._instances, BaseContainer._resolvers = instances, resolvers
     Singleton.set_state = staticmethod(set_state)  # type: ignore[method-assign,assignment]
