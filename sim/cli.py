@@ -21,7 +21,8 @@ from sim.core.threads import idle_threads_sleep
 from sim.run import heap
 from sim.run.report import summary_table
 from sim.studies.jobconfig import install as compose_jobs_from_templates
-from sim.studies.jobstate import install as keep_plugins_between_jobs
+from sim.studies.jobshare import install as send_job_state_once
+from sim.studies.jobstate import install as set_up_jobs_faster
 from sim.studies.naming import register_resolvers, write_overrides
 
 idle_threads_sleep()  # before numba's first parallel kernel loads GNU OpenMP (also in a sweep's workers)
@@ -29,7 +30,8 @@ register_schema()
 quiet_schema_notice()  # the program's process (and a sweep's workers, which import this module)
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
 compose_jobs_from_templates()  # a sweep's jobs: Hydra composes once per choice of config groups (jobconfig)
-keep_plugins_between_jobs()  # ... and does not discover its plugins again before each (jobstate)
+set_up_jobs_faster()  # ... keeps its plugin registry and writes .hydra/ with libyaml (jobstate)
+send_job_state_once()  # the sweep's context, config and state: pickled once, unpickled once per worker
 log = logging.getLogger("sim.run")
 
 

@@ -9,7 +9,7 @@ few values (`seed=3`, `attention.capacity=2.5`).
 faster. A job's overrides are split into plain value overrides (`key=value` of a key that is not a
 config group) and the rest (config group choices, `+key`, `++key`, `~key`, Hydra's own keys). Hydra
 composes the job's config with the rest only, once per distinct rest in the process, and keeps it;
-each job gets a deep copy of that template (about 7 ms) and applies its plain overrides with Hydra's
+each job gets a copy of that template (unpickled: about 2 ms) and applies its plain overrides with Hydra's
 own function (`ConfigLoaderImpl._apply_overrides_to_config`, which Hydra applies after composing
 anyway), then sets what Hydra derives from the overrides (`hydra.overrides.task` in the command's
 order, `hydra.job.override_dirname`). Plain values cannot change which files are composed: a
@@ -26,6 +26,7 @@ command line's checks at the start of a sweep had composed every job with the or
 from __future__ import annotations
 
 import copy
+import pickle
 from collections import OrderedDict
 from typing import Any
 
@@ -47,6 +48,18 @@ def _plain(override: Any, loader: Any) -> bool:
     )
 
 
+def _kept(template: Any) -> Any:
+    """A template as kept: pickled (a job's copy is then unpickled, 1.6 ms, where a deep copy took 6.4 ms).
+
+    OmegaConf pickles a config with its flags, types and parents, so the copy is the deep copy's node for
+    node; a template that does not pickle (an object in a structured config) is kept as it is.
+    """
+    try:
+        return pickle.dumps(template, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return template
+
+
 def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) -> Any:
     """The job's config, as `ConfigLoaderImpl.load_sweep_config` composes it, from a kept template."""
     from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
@@ -66,13 +79,13 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     key = (config_name, tuple(rest), sources)
     template = _templates.get(key)
     if template is None:
-        template = loader.load_configuration(config_name=config_name, overrides=rest, run_mode=RunMode.RUN)
+        template = _kept(loader.load_configuration(config_name=config_name, overrides=rest, run_mode=RunMode.RUN))
         _templates[key] = template
         while len(_templates) > MAX_TEMPLATES:
             _templates.popitem(last=False)
     else:
         _templates.move_to_end(key)
-    cfg = copy.deepcopy(template)
+    cfg = pickle.loads(template) if isinstance(template, bytes) else copy.deepcopy(template)
     ConfigLoaderImpl._apply_overrides_to_config(plain, cfg)
     app = [o for o in parsed if not o.is_hydra_override()]
     cfg.hydra.overrides.task = [o.input_line for o in app]

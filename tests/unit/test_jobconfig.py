@@ -79,6 +79,13 @@ def test_every_kind_of_job_gets_hydras_own_config(loader: Any, hydra_overrides: 
             # what run_job resolves: the job's own directory and its name
             assert got.hydra.sweep.subdir == expected.hydra.sweep.subdir, job
     assert len(jobconfig._templates) < len(JOBS)  # jobs differing only in values shared a template
+    assert all(isinstance(t, bytes) for t in jobconfig._templates.values())  # kept pickled (jobconfig._kept)
+
+
+def test_a_template_that_does_not_pickle_is_kept_as_it_is() -> None:
+    unpicklable = {"f": lambda: 1}
+    assert jobconfig._kept(unpicklable) is unpicklable
+    assert isinstance(jobconfig._kept({"a": 1}), bytes)
 
 
 def test_a_job_hydra_refuses_is_refused_as_before(loader: Any) -> None:
