@@ -87,11 +87,11 @@ def main(dcfg: DictConfig) -> None:
         from sim.run.compilenote import announce_compilation
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
+        heap.before_first_run()  # what the imports made lives as long as the process (sim.run.heap)
         partner = None
         if not multirun:
             from sim.run import partner as compile_partner
 
-            heap.freeze()  # what the imports made lives as long as the process (sim.run.heap)
             announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
             partner = compile_partner.start(cfg)  # a cold cache: the step compiles beside the metrics
         try:

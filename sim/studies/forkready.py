@@ -29,6 +29,6 @@ try:
     from sim.run import heap
 
     Plugins.instance()
-    heap.settle()
+    heap.freeze(collect=True)  # not heap.settle(): each worker settles after its own first run
 finally:
     gc.enable()

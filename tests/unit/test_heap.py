@@ -57,3 +57,27 @@ def test_nothing_is_frozen_by_importing_it() -> None:
     code = "import gc; before = gc.get_freeze_count(); import sim.run.heap; print(gc.get_freeze_count() == before)"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == "True", p.stderr[-2000:]
+
+
+def test_the_imports_are_frozen_once_before_a_first_run_and_not_after_it() -> None:
+    code = textwrap.dedent(
+        """
+        import gc
+        from sim.run import heap
+
+        before = gc.get_freeze_count()
+        heap.before_first_run()
+        once = gc.get_freeze_count()
+        keep = [[] for _ in range(1000)]
+        heap.before_first_run()  # a second job's: nothing more frozen (it could hold the first job's garbage)
+        assert gc.get_freeze_count() == once > before, (before, once)
+        heap.settle()
+        settled = gc.get_freeze_count()
+        more = [[] for _ in range(1000)]
+        heap.before_first_run()
+        assert gc.get_freeze_count() == settled
+        print("ok")
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
