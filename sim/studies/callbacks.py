@@ -182,6 +182,21 @@ def _stop_idle_workers() -> None:
         executor.shutdown(wait=False)
 
 
+def _sweep_logging(config: DictConfig) -> None:
+    """The sweep's own logging again (Hydra's `hydra_logging`: the terminal), as its launcher set it up.
+
+    A launcher that runs the jobs in this process (the basic one, joblib with one worker) leaves the
+    last job's logging in place: the sweep's last lines went to the last run's `sim.log` instead of the
+    terminal.
+    """
+    from hydra.core.utils import configure_log
+
+    try:
+        configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    except Exception as err:  # the sweep's lines then go where the last job's did; the sweep goes on
+        log.warning("could not restore the sweep's logging: %s", err)
+
+
 def _prepare_collection(figure: bool) -> None:
     """Import what the collection needs and load matplotlib's font, while the sweep's runs go on.
 
@@ -271,6 +286,7 @@ class SweepCallback(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         _stop_idle_workers()  # they tear down while the sweep is collected
+        _sweep_logging(config)
         done = self._progress.close() if self._progress is not None else None
         self._progress = None
         sweep_dir = Path(str(config.hydra.sweep.dir))

@@ -230,6 +230,19 @@ def test_every_launcher_gives_byte_identical_runs(tmp_path, ray_cluster):
     assert (reference[r[0]] / "metrics.parquet").read_bytes() != (reference[r[1]] / "metrics.parquet").read_bytes()
 
 
+@pytest.mark.parametrize(
+    "launcher",
+    [["hydra/launcher=basic"], ["hydra.launcher.n_jobs=1"], ["hydra.launcher.n_jobs=2"]],
+    ids=["basic", "joblib1", "joblib2"],
+)
+def test_the_sweeps_last_line_is_on_the_terminal_not_in_a_runs_log(tmp_path, launcher):
+    """Launchers that run the jobs in the sweep's own process left the last job's logging in place."""
+    proc = sweep(tmp_path, *SMALL, "seed=0,1", *launcher)
+    assert "sweep done: 2 runs complete" in proc.stdout + proc.stderr
+    logs = [p.read_text() for p in sweep_dir(tmp_path).glob("*/sim.log")]
+    assert len(logs) == 2 and not any("sweep done" in text for text in logs)
+
+
 # ---------------------------------------------------------------- a failed run, on every launcher
 
 
