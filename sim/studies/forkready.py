@@ -1,7 +1,9 @@
 """The fork server of a sweep's worker pool (`sim.studies.prestart`): what it does before forking workers.
 
 The fork server only imports the modules it is told to preload; this one is the only one, and its
-import is its whole job (nothing else imports it):
+import is its whole job (nothing else imports it). It never fails: the server dies with an exception
+raised while it preloads, and the sweep with it, so whatever goes wrong is left to the workers to meet
+(and report) as they would without the server.
 - import what a run and Hydra's job code need, and the task's own module (`prestart` names them in the
   server's environment, `IMPORTS`), with the garbage collector paused meanwhile: the imports make no
   garbage worth collecting, and a collection walks every object (about 0.2 s of them on a 2-core
@@ -23,12 +25,18 @@ from sim.studies.prestart import IMPORTS
 gc.disable()
 try:
     for _name in filter(None, os.environ.get(IMPORTS, "").split(",")):
-        importlib.import_module(_name)
-    from hydra.core.plugins import Plugins
+        try:
+            importlib.import_module(_name)
+        except Exception:  # the server must come up: a worker then imports it itself, and reports the error
+            pass
+    try:
+        from hydra.core.plugins import Plugins
 
+        Plugins.instance()
+    except Exception:  # each worker's first job builds the registry, as without the server
+        pass
     from sim.run import heap
 
-    Plugins.instance()
     heap.freeze(collect=True)  # not heap.settle(): each worker settles after its own first run
 finally:
     gc.enable()

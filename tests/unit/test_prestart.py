@@ -55,3 +55,23 @@ def test_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert prestart._thread is None
     monkeypatch.delenv(prestart.ENV)
     assert prestart.enabled()
+
+
+def test_the_fork_servers_preload_never_fails(tmp_path):
+    """A module that fails to import (not only an ImportError) does not stop the server's preload."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "breaks_at_import.py").write_text("raise RuntimeError('broken')\n")
+    code = (
+        "import sys, sim.studies.forkready; print('sim.run.runner' in sys.modules, 'breaks_at_import' in sys.modules)"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+        prestart.IMPORTS: "breaks_at_import,sim.run.runner,no_such_module",
+    }
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split() == ["True", "False"]  # the modules after the broken one were still imported
