@@ -1,9 +1,7 @@
 """The fork server of a sweep's worker pool (`sim.studies.prestart`): what it does before forking workers.
 
 The fork server only imports the modules it is told to preload; this one is the only one, and its
-import is its whole job (nothing else imports it). It never fails: the server dies with an exception
-raised while it preloads, and the sweep with it, so whatever goes wrong is left to the workers to meet
-(and report) as they would without the server.
+import is its whole job (nothing else imports it):
 - import what a run and Hydra's job code need, and the task's own module (`prestart` names them in the
   server's environment, `IMPORTS`), with the garbage collector paused meanwhile: the imports make no
   garbage worth collecting, and a collection walks every object (about 0.2 s of them on a 2-core
@@ -12,6 +10,9 @@ raised while it preloads, and the sweep with it, so whatever goes wrong is left 
   (`sim.studies.jobstate` keeps it between jobs), instead of each building it for its first job;
 - freeze the server's objects (`sim.run.heap`): no worker's collector walks them, and a collection does
   not write to (and so copy) the memory pages a worker shares with the server.
+
+It never fails: the server dies with an exception raised while it preloads, and the sweep with it, so
+whatever goes wrong is left to the workers to meet (and report) as they would without the server.
 """
 
 from __future__ import annotations

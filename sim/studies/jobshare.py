@@ -6,17 +6,18 @@ job runtime...). joblib pickles them anew for every job (about 9 ms in the sweep
 worker unpickles them anew before each job (about 7.5 ms of the per-run overhead on 2 cores).
 
 `install()` replaces the `delayed` that Hydra's launcher module calls by one that sends these three as
-`Shared` objects: each is pickled once in the process that launches (kept by identity while it is
-in use) and travels as its bytes and their digest; a worker unpickles a digest once and hands the
-same object to every later job that carries it. That is what the launcher already does when it runs
-the jobs itself (one worker: joblib calls every job in the sweep's process with the very same
-objects), so a job sees the same state either way; the outputs are the same bytes on any number of
-workers (tests/integration/test_sweep.py, test_prestart_sweep.py). The job's own arguments (its
-number and overrides) and the task function travel as before.
+`Shared` objects: each is pickled at most once in the process that launches (kept by identity while it
+is in use), when it is first sent, and travels as its bytes and their digest; a worker unpickles a
+digest once and hands the same object to every later job that carries it. That is what the launcher
+already does when it runs the jobs itself (one worker: joblib calls every job in the sweep's process
+with the very same objects), so a job sees the same state either way; the outputs are the same bytes on
+any number of workers (tests/integration/test_sweep.py, test_prestart_sweep.py). The job's own arguments
+(its number and overrides) and the task function travel as before.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 from collections import OrderedDict
@@ -29,17 +30,23 @@ _received: OrderedDict[str, Any] = OrderedDict()  # digest -> the object unpickl
 
 
 class Shared:
-    """One object as a job's argument: pickles as its bytes once made, unpickles once per worker."""
+    """One object as a job's argument: pickled the first time it is sent, unpickled once per worker.
+
+    Where the jobs run in the sweep's own process (one worker), it is never pickled at all.
+    """
 
     def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    @functools.cached_property
+    def _sent(self) -> tuple[str, bytes]:
         from joblib.externals import cloudpickle  # as loky pickles a job's arguments
 
-        self.obj = obj
-        self.blob = cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        self.digest = hashlib.sha256(self.blob).hexdigest()
+        blob = cloudpickle.dumps(self.obj, protocol=pickle.HIGHEST_PROTOCOL)
+        return hashlib.sha256(blob).hexdigest(), blob
 
     def __reduce__(self) -> tuple[Any, tuple[str, bytes]]:
-        return _received_object, (self.digest, self.blob)
+        return _received_object, self._sent
 
 
 def _received_object(digest: str, blob: bytes) -> Any:
@@ -55,7 +62,7 @@ def _received_object(digest: str, blob: bytes) -> Any:
 
 
 def share(obj: Any) -> Shared:
-    """The `Shared` of this object, pickled the first time (the same object is sent to every job)."""
+    """The `Shared` of this object, the same for every job (so it is pickled at most once)."""
     kept = _sent.get(id(obj))
     if kept is not None and kept[0] is obj:
         _sent.move_to_end(id(obj))
@@ -90,6 +97,5 @@ def install() -> None:
 
     if getattr(_core.delayed, _MARK, False):
         return
-    delayed_once = _shared_args
-    setattr(delayed_once, _MARK, True)
-    _core.delayed = delayed_once
+    setattr(_shared_args, _MARK, True)
+    _core.delayed = _shared_args

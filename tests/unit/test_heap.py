@@ -7,6 +7,13 @@ import sys
 import textwrap
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter prints running `code` (which must succeed)."""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout.strip()
+
+
 def test_settle_collects_then_freezes_once_per_process() -> None:
     code = textwrap.dedent(
         """
@@ -29,8 +36,7 @@ def test_settle_collects_then_freezes_once_per_process() -> None:
         print("ok")
         """
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+    assert _python(code) == "ok"
 
 
 def test_freeze_leaves_objects_made_later_collectable() -> None:
@@ -49,14 +55,12 @@ def test_freeze_leaves_objects_made_later_collectable() -> None:
         print("ok")
         """
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+    assert _python(code) == "ok"
 
 
 def test_nothing_is_frozen_by_importing_it() -> None:
     code = "import gc; before = gc.get_freeze_count(); import sim.run.heap; print(gc.get_freeze_count() == before)"
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip() == "True", p.stderr[-2000:]
+    assert _python(code) == "True"
 
 
 def test_the_imports_are_frozen_once_before_a_first_run_and_not_after_it() -> None:
@@ -79,5 +83,4 @@ def test_the_imports_are_frozen_once_before_a_first_run_and_not_after_it() -> No
         print("ok")
         """
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+    assert _python(code) == "ok"

@@ -21,7 +21,10 @@ def test_an_object_is_pickled_once_by_the_sender() -> None:
     first = jobshare.share(config)
     assert jobshare.share(config) is first  # the same bytes for every job
     assert jobshare.share(OmegaConf.create({"a": {"b": 1}})) is not first  # another object: its own
-    assert pickle.loads(first.blob) == config
+    assert "_sent" not in first.__dict__  # not pickled until it is sent (never, with one worker)
+    digest, blob = first._sent
+    assert pickle.loads(blob) == config
+    assert first._sent is first._sent  # the bytes are made once
 
 
 def test_a_receiver_unpickles_a_digest_once_and_hands_out_the_same_object() -> None:

@@ -82,27 +82,22 @@ def test_the_hydra_files_of_every_kind_of_job_are_hydras_bytes(
     """The three files run_job writes, from libyaml's emitter and from OmegaConf's, byte for byte."""
     assert jobstate._dumper() is not None  # PyYAML's wheels carry libyaml
     hydras = getattr(hydra_utils._save_config, "__wrapped__", hydra_utils._save_config)
+    jobstate._save_with_libyaml()
+    fast = hydra_utils._save_config
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         master = loader.load_configuration("config", hydra_overrides, run_mode=RunMode.MULTIRUN)
         for k, job in enumerate(JOBS):
             cfg = jobconfig.from_templates(loader, master, job)
             task = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
-            hydra_node = OmegaConf.masked_copy(cfg, "hydra")
-            for name, part in (
-                ("config.yaml", task),
-                ("hydra.yaml", hydra_node),
-                ("overrides.yaml", cfg.hydra.overrides.task),
-            ):
+            files = {
+                "config.yaml": task,
+                "hydra.yaml": OmegaConf.masked_copy(cfg, "hydra"),
+                "overrides.yaml": cfg.hydra.overrides.task,
+            }
+            for name, part in files.items():
                 assert jobstate.to_yaml(part) == OmegaConf.to_yaml(part), (job, name)
                 hydras(part, name, tmp_path / f"own{k}")
-            jobstate._save_with_libyaml()
-            fast = hydra_utils._save_config
-            for name, part in (
-                ("config.yaml", task),
-                ("hydra.yaml", hydra_node),
-                ("overrides.yaml", cfg.hydra.overrides.task),
-            ):
                 fast(part, name, tmp_path / f"fast{k}")
                 assert (tmp_path / f"fast{k}" / name).read_bytes() == (tmp_path / f"own{k}" / name).read_bytes()
 
