@@ -67,6 +67,7 @@ def _exchange(
     sender,
     sender_slot,
     asocial,
+    in_now,
 ):
     """Phases 1-3 (exposure, attention, influence) and 5 (identity, trust, ledger) for every agent.
 
@@ -75,8 +76,9 @@ def _exchange(
     phase 4; so is the overload attribution of withdrawal (`ow`). Also writes each agent's asociality
     (its new engagement, and its mutes at the start of the step) for the exclusion of phase 4a.
 
-    `qg`, `rej_peer`, `sender`, `sender_slot` and `asocial` are written (the state's scratch arrays, reused
-    from step to step: a fresh set cost ten million agents about 80,000 page faults a step).
+    `qg`, `rej_peer`, `sender`, `sender_slot`, `asocial` and `in_now` (each agent's in-group degree, kept
+    up to date through phase 4 by `_in_group_change`) are written (the state's scratch arrays, reused from
+    step to step: a fresh set cost ten million agents about 80,000 page faults a step).
     """
     indptr = t.indptr
     nbr = t.nbr
@@ -138,6 +140,7 @@ def _exchange(
         withdrawn[i] = attention.is_withdrawn(e_new[i], p)
         ow[i] = attention.withdrawn_by_overload(withdrawn[i], was_withdrawn[i], ow[i], is_over)
         asocial[i] = ties.asociality(e_new[i], n_muted, degree)
+        in_now[i] = in_deg
         seen_peer = total > 0 and attention.seen(u_peer[i], exposure.arrival(v_peer), p_attend)
         sender[i] = -1
         if seen_peer:  # the sender matters only for a message that is seen: no second pass over the others
@@ -299,8 +302,12 @@ def _ask_ahead(indptr, nbr, who, q, by_end, by_end2):
 
 
 @parallel_kernel(**_JIT)
-def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
-    """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot."""
+def _exclusion_proposals(t, group, who, asocial, u_exclude, in_now, p):
+    """The in-group neighbour each excluded dissenter loses (-1 if it has none), and its slot.
+
+    The count of in-group ties the pick needs is `in_now` (the exchange's, no tie has changed since):
+    the block is walked only up to the pick.
+    """
     indptr = t.indptr
     nbr = t.nbr
     prop = np.full(len(who), -1, dtype=np.int64)
@@ -308,13 +315,10 @@ def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     for q in nb.prange(len(who)):  # proposals read the ties as they are before any cut
         _ask_ahead(indptr, nbr, who, q, group, None)
         i = who[q]
-        end = indptr[i] + tiestore.alive_count_nb(indptr, nbr, i)
-        count = np.int64(0)  # typed, as in _exchange
-        for s in range(indptr[i], end):
-            if group[nbr[s]] == group[i]:
-                count += 1
-        k = ties.exclusion_pick(u_exclude[i], count, asocial[i], p)
-        for s in range(indptr[i], end):
+        k = ties.exclusion_pick(u_exclude[i], np.int64(in_now[i]), asocial[i], p)  # typed, as in _exchange
+        for s in range(indptr[i], indptr[i + 1]):
+            if nbr[s] < 0:  # blocks are compact: the ties end at the first free slot
+                break
             if group[nbr[s]] == group[i]:
                 if k == 0:
                     prop[q] = nbr[s]
@@ -324,11 +328,25 @@ def _exclusion_proposals(t, group, who, asocial, u_exclude, p):
     return prop, slot
 
 
-def _exclude(t: TieArrays, group, who, asocial, u_exclude, p: Params, lost):
-    prop, slot = _exclusion_proposals(t, group, who, asocial, u_exclude, p)
+def _exclude(t: TieArrays, group, who, asocial, u_exclude, in_now, p: Params, lost):
+    prop, slot = _exclusion_proposals(t, group, who, asocial, u_exclude, in_now, p)
     has = prop >= 0
     src, dst, _ = _apply_cuts(t, who[has], prop[has], slot[has], lost, True)
+    _in_group_change(in_now, group, src, dst, -1)
     return src, dst
+
+
+@jit(**_JIT)
+def _in_group_change(in_now, group, a, b, delta):
+    """Keep `in_now` (each agent's in-group degree) up to date for ties a[k]-b[k] cut (-1) or formed (+1).
+
+    The exchange counts every agent's in-group ties as it walks them; phase 4 then changes a few ties,
+    so the rewiring reads each agent's count here instead of walking its block again (the same integer).
+    """
+    for q in range(len(a)):
+        if group[a[q]] == group[b[q]]:
+            in_now[a[q]] += delta
+            in_now[b[q]] += delta
 
 
 @parallel_kernel(**_JIT)
@@ -444,37 +462,61 @@ def _form_candidates(t: TieArrays, x, withdrawn, group, group_order, group_start
 
 
 @parallel_kernel(**_JIT)
-def _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p):
-    """For each would-be rewirer, the outsider it would tie to, the neighbour it would drop and its slot.
+def _rewire_candidates(x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, in_now, p):
+    """For each would-be rewirer, the outsider it asks if it rewires and the outsider accepts (-1 otherwise).
 
-    A would-be rewirer rewires only if its uniform also lies below its chance, set by its loss of in-group ties.
+    A would-be rewirer rewires only if its uniform also lies below its chance, set by its loss of
+    in-group ties (its own count, `in_now`); the outsider accepts by its stance and engagement. Most
+    would-be rewirers stop at one of these, so none of their ties is walked: first every candidate is
+    drawn, then each is checked with its words asked for a few candidates ahead (`prefetch`), as they
+    lie anywhere in memory.
     """
+    n = len(x)
+    m = len(who)
+    to = np.full(m, -1, dtype=np.int64)
+    for q in nb.prange(m):
+        i = who[q]
+        chance = ties.rewire_chance(ties.lost_share(np.int64(in_now[i]), deg0[i]), p)  # typed, as in _exchange
+        if ties.rewires(np.bool_(True), u_rewire[i], chance):  # typed: a literal True compiles it twice
+            to[q] = ties.rewire_candidate(u_rewire[i], chance, group[i], group_order, group_start, n)
+    for q in nb.prange(m):
+        a = q + PREFETCH_AHEAD
+        if a < m and to[a] >= 0:
+            prefetch(x, to[a])
+            prefetch(withdrawn, to[a])
+        j = to[q]
+        if j >= 0 and not ties.accepts_tie(x[who[q]], x[j], withdrawn[j], p):
+            to[q] = -1
+    return to
+
+
+@parallel_kernel(**_JIT)
+def _rewire_proposals(t, x, who, to, p):
+    """The neighbour each rewirer would drop (-1: none) and its slot; none if it already holds its outsider `to`."""
     indptr = t.indptr
     nbr = t.nbr
-    n = len(x)
-    to = np.full(len(who), -1, dtype=np.int64)
     drop = np.full(len(who), -1, dtype=np.int64)
     slot = np.full(len(who), -1, dtype=np.int64)
     for q in nb.prange(len(who)):
-        _ask_ahead(indptr, nbr, who, q, group, x)
+        _ask_ahead(indptr, nbr, who, q, x, None)  # most_disagreeing reads the neighbours' stances
         i = who[q]
-        chance = ties.rewire_chance(ties.lost_share(ties.in_group_degree(indptr, nbr, group, i), deg0[i]), p)
-        if not ties.rewires(np.bool_(True), u_rewire[i], chance):  # typed: a literal True compiles it twice
-            continue
-        j = ties.rewire_candidate(u_rewire[i], chance, group[i], group_order, group_start, n)
-        if j < 0 or not ties.accepts_tie(x[i], x[j], withdrawn[j], p) or tiestore.linked_nb(indptr, nbr, i, j):
+        if tiestore.linked_nb(indptr, nbr, i, to[q]):
             continue
         worst_slot, worst = ties.most_disagreeing(indptr, nbr, x, i)
         if ties.worth_dropping(worst_slot, worst, p):
-            to[q] = j
             drop[q] = nbr[worst_slot]
             slot[q] = worst_slot
-    return to, drop, slot
+    return drop, slot
 
 
-def _rewire_moves(t: TieArrays, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p: Params, lost):
-    to, drop, slot = _rewire_proposals(t, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, p)
+def _rewire_moves(
+    t: TieArrays, x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, in_now, p: Params, lost
+):
+    to = _rewire_candidates(x, withdrawn, group, group_order, group_start, deg0, who, u_rewire, in_now, p)
     has = to >= 0
+    who, to = who[has], to[has]
+    drop, slot = _rewire_proposals(t, x, who, to, p)
+    has = drop >= 0
     mi, mj = who[has], to[has]
     c_src, c_dst, kept = _apply_cuts(t, mi, drop[has], slot[has], lost, False)
     mi, mj = mi[kept], mj[kept]
@@ -507,6 +549,7 @@ def _scratch(state: State) -> tuple[np.ndarray, ...]:
             np.empty(n, dtype=np.int64),  # sender
             np.empty(n, dtype=np.int64),  # sender_slot
             np.empty(n),  # asocial
+            np.empty(n, dtype=np.int32),  # in_now
         )
     return work
 
@@ -517,7 +560,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     e_t = exposure.level(state.t, cfg.exposure)
     p = params(cfg)
     t, ledger = tie_arrays(state.ties), state.ledger
-    qg, rej_peer, sender, sender_slot, asocial = _scratch(state)
+    qg, rej_peer, sender, sender_slot, asocial, in_now = _scratch(state)
     x, e, load, over, withdrawn, n_acc = _exchange(
         t,
         state.stance,
@@ -546,6 +589,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         sender,
         sender_slot,
         asocial,
+        in_now,
     )
     state.stance, state.engagement, state.load = x, e, load
     state.overloaded, state.withdrawn = over, withdrawn
@@ -557,16 +601,19 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     )
     groups = (state.group, state.group_order, state.group_start)
     if p.exclusion:
-        events["excluded"] = _exclude(t, state.group, excluded, asocial, draws.exclude, p, lost)
+        events["excluded"] = _exclude(t, state.group, excluded, asocial, draws.exclude, in_now, p, lost)
     if p.muting:
         events["muted"], events["cut_mute"] = _mute(t, sender, sender_slot, rej_peer, p, lost)
+        _in_group_change(in_now, state.group, *events["cut_mute"], -1)
     if p.formation:
         a, b = _form_candidates(t, x, withdrawn, *groups, proposers, draws.form, p)
         _connect(state, a, b)
+        _in_group_change(in_now, state.group, a, b, 1)
         events["formed"] = (a, b)
     if p.rewiring:
         t = tie_arrays(state.ties)  # making room for the formed ties may have replaced the arrays
-        cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, state.in_group_degree0, rewirers, draws.rewire, p, lost)
+        deg0 = state.in_group_degree0
+        cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, deg0, rewirers, draws.rewire, in_now, p, lost)
         _connect(state, a, b)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     return StepReport(e_t, n_acc, events)
