@@ -62,7 +62,8 @@ def _exchange(
     withdrawals,
     e_t,
     p,
-    qg,
+    qgx,
+    qgx_f,
     rej_peer,
     sender,
     sender_slot,
@@ -76,9 +77,10 @@ def _exchange(
     phase 4; so is the overload attribution of withdrawal (`ow`). Also writes each agent's asociality
     (its new engagement, and its mutes at the start of the step) for the exclusion of phase 4a.
 
-    `qg`, `rej_peer`, `sender`, `sender_slot`, `asocial` and `in_now` (each agent's in-group degree, kept
-    up to date through phase 4 by `_in_group_change`) are written (the state's scratch arrays, reused from
-    step to step: a fresh set cost ten million agents about 80,000 page faults a step).
+    `qgx` (with `qgx_f`, the same memory read as float64), `rej_peer`, `sender`, `sender_slot`, `asocial`
+    and `in_now` (each agent's in-group degree, kept up to date through phase 4 by `_in_group_change`) are
+    written: the state's scratch arrays, reused from step to step (a fresh set cost ten million agents
+    about 80,000 page faults a step).
     """
     indptr = t.indptr
     nbr = t.nbr
@@ -93,17 +95,26 @@ def _exchange(
     n_acc = np.empty(n, dtype=np.int64)
     # sender: the agent whose message was seen (-1: none); sender_slot: its slot then (set only with a
     # sender), a hint only, as cuts move slots
-    # qg: each agent's group and engagement weight (< 2**21) in one word: a tie to an agent far away in
-    # memory costs one cache miss, not one per array (the million-agent step 0.212 -> 0.172 s in one
-    # measurement; at 10 million agents it changed little)
+    # qgx: what a tie reads of the agent at its other end, side by side in 16 bytes: at 2j the agent's
+    # group and engagement weight (< 2**21) in one word, at 2j + 1 its stance (read through `qgx_f`, for
+    # the message of the sender picked). A tie to an agent far away in memory costs one cache miss, not
+    # one per array (packing the word: the million-agent step 0.212 -> 0.172 s in one measurement; the
+    # stance beside it: the exchange 0.119 -> 0.102 s at a million agents, the sender's stance had been a
+    # cache miss of its own)
     v_b0, v_f0 = exposure.broadcast_volume(e_t, p), exposure.forum_volume(e_t, p)
     for i in nb.prange(n):
-        qg[i] = (np.int64(group[i]) << WEIGHT_BITS) | exposure.sender_weight(e[i])
+        qgx[2 * i] = (np.int64(group[i]) << WEIGHT_BITS) | exposure.sender_weight(e[i])
+        qgx_f[2 * i + 1] = x[i]
     for i in nb.prange(n):  # agents are independent here: each writes only its own row
-        # the packed words of agent i + PREFETCH_AHEAD's neighbours, asked for now: at ten million agents most
-        # are cache misses (ties to other groups land anywhere in memory), and an agent's arithmetic is too
+        # the words of agent i + PREFETCH_AHEAD's neighbours, asked for now: at ten million agents most are
+        # cache misses (ties to other groups land anywhere in memory), and an agent's arithmetic is too
         # long for the CPU to reach the next agent's reads by itself
-        prefetch_ends(indptr, nbr, i + PREFETCH_AHEAD, qg, None)
+        k = i + PREFETCH_AHEAD
+        if k < n:
+            for s in range(indptr[k], indptr[k + 1]):
+                if nbr[s] < 0:  # blocks are compact: the ties end at the first free slot
+                    break
+                prefetch(qgx, 2 * np.int64(nbr[s]))
         total = np.int64(0)  # typed: a literal 0 would compile the callees once more for it
         degree = np.int64(0)
         n_muted = np.int64(0)
@@ -115,7 +126,7 @@ def _exchange(
             if j < 0:  # blocks are compact: the ties end at the first free slot
                 break
             degree += 1
-            w = qg[j]
+            w = qgx[2 * j]
             if w >> WEIGHT_BITS == g:
                 in_deg += 1
             if check and muted[s]:
@@ -149,7 +160,7 @@ def _exchange(
             for s in range(indptr[i], indptr[i + 1]):
                 j = nbr[s]
                 if not (check and muted[s]):
-                    running += qg[j] & WEIGHT_MASK
+                    running += qgx[2 * j] & WEIGHT_MASK
                     if exposure.is_sender(running, target):  # before the first free slot: total counts alive ties
                         sender[i] = j
                         sender_slot[i] = s
@@ -157,7 +168,7 @@ def _exchange(
         seen_b = attention.seen(u_broadcast[i], reach_b, p_attend)
         seen_f = attention.seen(u_forum[i], reach_f, p_attend)
         # influence
-        y_peer = x[sender[i]] if seen_peer else 0.0
+        y_peer = qgx_f[2 * sender[i] + 1] if seen_peer else 0.0  # x[sender[i]], from the line its word came in
         x_new[i], n_acc[i], rej_peer[i], resisted = influence.new_stance(
             x[i],
             y_peer,
@@ -542,9 +553,11 @@ def _scratch(state: State) -> tuple[np.ndarray, ...]:
     n = state.n_agents
     scratch = state.scratch()
     work = scratch.get("exchange")
-    if work is None or len(work[0]) != n:
+    if work is None or len(work[2]) != n:
+        qgx = np.empty(2 * n, dtype=np.int64)  # see _exchange
         work = scratch["exchange"] = (
-            np.empty(n, dtype=np.int64),  # qg
+            qgx,
+            qgx.view(np.float64),
             np.empty(n, dtype=np.bool_),  # rej_peer
             np.empty(n, dtype=np.int64),  # sender
             np.empty(n, dtype=np.int64),  # sender_slot
@@ -560,7 +573,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
     e_t = exposure.level(state.t, cfg.exposure)
     p = params(cfg)
     t, ledger = tie_arrays(state.ties), state.ledger
-    qg, rej_peer, sender, sender_slot, asocial, in_now = _scratch(state)
+    qgx, qgx_f, rej_peer, sender, sender_slot, asocial, in_now = _scratch(state)
     x, e, load, over, withdrawn, n_acc = _exchange(
         t,
         state.stance,
@@ -584,7 +597,8 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         ledger["withdrawals"],
         e_t,
         p,
-        qg,
+        qgx,
+        qgx_f,
         rej_peer,
         sender,
         sender_slot,
