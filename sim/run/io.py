@@ -63,11 +63,24 @@ def write_table(path: str | os.PathLike, table: pa.Table) -> None:
 
 
 def write_tables(path: str | os.PathLike, schema: pa.Schema, tables: Iterable[pa.Table]) -> None:
-    """As `write_table`, for a table given in pieces (each its own row group): only one piece in memory."""
+    """As `write_table`, for a table given in pieces (each its own row group): at most two pieces in memory.
+
+    Each piece is encoded and compressed on a background thread while the next one is made (pyarrow
+    and the compiled edge list both release the GIL): the ties of ten million agents are written while
+    they are listed, not after.
+    """
     with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=_repetitive(schema)) as writer:
+        with (
+            pq.ParquetWriter(tmp, schema, compression="zstd", use_dictionary=_repetitive(schema)) as writer,
+            ThreadPoolExecutor(1, thread_name_prefix=f"write-{Path(path).name}") as pool,
+        ):
+            job: Future | None = None
             for table in tables:
-                writer.write_table(table)
+                if job is not None:
+                    job.result()
+                job = pool.submit(writer.write_table, table)
+            if job is not None:
+                job.result()
 
 
 def _repetitive(schema: pa.Schema) -> list[str]:
