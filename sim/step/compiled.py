@@ -629,5 +629,7 @@ def step_compiled(state: State, cfg: Config, draws: Draws) -> StepReport:
         deg0 = state.in_group_degree0
         cs, cd, a, b = _rewire_moves(t, x, withdrawn, *groups, deg0, rewirers, draws.rewire, in_now, p, lost)
         _connect(state, a, b)
+        _in_group_change(in_now, state.group, cs, cd, -1)  # exact at the end of the step (a test checks it)
+        _in_group_change(in_now, state.group, a, b, 1)
         events["cut_rewire"], events["rewired"] = (cs, cd), (a, b)
     return StepReport(e_t, n_acc, events)

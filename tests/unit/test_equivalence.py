@@ -44,6 +44,10 @@ def run_both(cfg, seed, steps):
         a, b = state.copy(), state.copy()
         ra, rb = step_compiled(a, cfg, draws), step_reference(b, cfg, draws)
         assert_same(a, b, ra, rb)
+        # the in-group degrees the compiled step counts in the exchange and keeps through phase 4 (the
+        # exclusion and the rewiring read them) are those of the ties, at the end of the step too
+        in_now = a.scratch()["exchange"][-1]
+        assert np.array_equal(in_now, a.in_group_degree())
         n_events += len(ra.event_table()[0])
         state = a
     return n_events
