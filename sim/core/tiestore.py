@@ -490,7 +490,11 @@ def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     A step forms a few thousand ties among a million agents: the check costs a sort of their ends,
     not a pass over every block.
     """
-    ends = np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)]))
+    _ensure_room_sorted(ties, np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])))
+
+
+def _ensure_room_sorted(ties: Ties, ends: np.ndarray) -> None:
+    """`ensure_room` given the ends of the ties to be formed, sorted."""
     if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, ends):
         # sorted_unique, not np.unique: about 0.7 s here on the million ends of a ten-million-agent step
         _make_room(ties, np.bincount(ends, minlength=ties.n_agents), sorted_unique(ends))
@@ -659,20 +663,32 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     """Form ties a[k]-b[k] (distinct, not yet linked), appended to both blocks in the given order.
 
-    Makes room first (`ensure_room`, which may replace the arrays), then appends with `connect_one_nb`.
+    Makes room first (`ensure_room`, which may replace the arrays), then appends, block by block in
+    parallel: the ends, interleaved (a[0], b[0], a[1], ...) and sorted stably, give each block the new arcs
+    it gets in the order of their ties, as forming them one by one (`connect_one_nb`) would append them.
     """
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
     if len(a) == 0:
         return
-    ensure_room(ties, a, b)
-    _connect_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b)
+    ends = np.empty(2 * len(a), dtype=np.int64)
+    ends[0::2], ends[1::2] = a, b
+    order = np.argsort(ends, kind="stable")
+    by_block = ends[order]
+    _ensure_room_sorted(ties, by_block)
+    runs = np.flatnonzero(np.concatenate(([True], by_block[1:] != by_block[:-1], [True])))
+    _append_arcs(ties.indptr, ties.nbr, ties.muted, ties.rejections, ends, order, runs)
 
 
-@jit(cache=True, nogil=True)
-def _connect_all(indptr, nbr, muted, rejections, a, b):
-    for q in range(len(a)):
-        connect_one_nb(indptr, nbr, muted, rejections, a[q], b[q])
+@parallel_kernel(cache=True, nogil=True)
+def _append_arcs(indptr, nbr, muted, rejections, ends, order, runs):
+    """Append to each block its run of `order` (runs[r] to runs[r + 1]): the arc to the tie's other end, ends[k ^ 1]."""
+    for r in nb.prange(len(runs) - 1):
+        owner = ends[order[runs[r]]]
+        s = first_free_nb(indptr, nbr, owner)
+        for q in range(runs[r], runs[r + 1]):
+            nbr[s] = ends[order[q] ^ 1]
+            muted[s] = False
+            rejections[s] = 0
+            s += 1
 
 
 def connect_one(ties: Ties, a: int, b: int) -> None:

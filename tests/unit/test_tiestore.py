@@ -93,11 +93,14 @@ def test_linked_scans_blocks():
     st.lists(st.tuples(st.integers(0, 29), st.integers(0, 29)), max_size=80),
     st.lists(st.integers(0, 10_000), max_size=20),
     st.floats(0, 2),
+    st.integers(0, 2**16),
 )
-def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack):
+def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack, shuffle):
     pairs = {(min(a % n, b % n), max(a % n, b % n)) for a, b in raw if a % n != b % n}
     half = sorted(pairs)[: len(pairs) // 2]
     rest = sorted(pairs)[len(pairs) // 2 :]
+    rng = np.random.default_rng(shuffle)  # formed in any order, either end first: each block's order is the given one
+    rest = [(b, a) if rng.random() < 0.5 else (a, b) for a, b in (rest[k] for k in rng.permutation(len(rest)))]
     u = np.array([a for a, _ in half], dtype=np.int64)
     v = np.array([b for _, b in half], dtype=np.int64)
     t = tiestore.from_edges(n, u, v, slack)
@@ -118,7 +121,7 @@ def test_random_cuts_and_connects_keep_the_store_consistent(n, raw, cuts, slack)
     for a, b in rest:  # appended, in the given order
         order[a].append(b)
         order[b].append(a)
-    expected |= set(rest)
+    expected |= {(min(a, b), max(a, b)) for a, b in rest}
     assert pairs_of(t) == expected
     assert {i: ties_of(t, i) for i in range(n)} == order  # the order is the tie history, whatever the room
     check_consistent(t)
