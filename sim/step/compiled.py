@@ -195,41 +195,72 @@ def _exchange(
     return x_new, e_new, load, over, withdrawn, n_acc
 
 
-@jit(**_JIT)
-def _apply_cuts(t, owners, others, hints, lost, owner_loses):
+#: `_apply_cuts` works on this many parts of the agents at once (any number gives the same ties)
+_CUT_PARTS = 2
+
+
+def _apply_cuts(t: TieArrays, owners, others, hints, lost, owner_loses):
     """Cut the proposed ties owners[q]-others[q] in order, skipping those already gone.
 
     Returns (source, target) of the cuts made and the indices of the proposals that took effect;
     the loss goes to the owner (an excluded dissenter) or to the neighbour (dropped by a rewirer).
     Proposals name agents (with the slot they had as a hint): each cut moves the later ties of both blocks.
+
+    In parallel, by parts of the agents: a cut changes only its two ends' blocks, and a proposal finds its
+    tie gone only when an earlier one cut the same pair, so the proposals with both ends in one part are
+    cut in order on a thread of their own, then those whose ends lie in two parts, in order; every block
+    ends as cutting all of them one by one leaves it (it keeps the order of the ties it has left).
     """
+    done = _cut_in_parts(t, owners, others, hints, lost, owner_loses, _CUT_PARTS)
+    kept = np.flatnonzero(done)
+    return owners[kept], others[kept], kept
+
+
+@parallel_kernel(**_JIT)
+def _cut_in_parts(t, owners, others, hints, lost, owner_loses, parts):
+    """`_apply_cuts`' cuts; True where a proposal took effect."""
+    indptr = t.indptr  # one field per statement, before the parallel loop (see _JIT)
+    nbr = t.nbr
+    muted = t.muted
+    rej = t.rejections
+    size = (len(indptr) - 1 + parts - 1) // parts
+    done = np.zeros(len(owners), dtype=np.bool_)
+    for k in nb.prange(parts):
+        _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, k, size)
+    _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, -1, size)
+    return done
+
+
+@jit(**_JIT)
+def _in_part(i, j, k, size):
+    """Whether the tie i-j is part k's (both ends in agents k size ...), or for k = -1 in two parts."""
+    return i // size != j // size if k < 0 else i // size == k and j // size == k
+
+
+@jit(**_JIT)
+def _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, k, size):
+    """Cut in order the proposals of part k (`_in_part`) whose tie is still there; mark them in `done`."""
     m = len(owners)
-    src = np.empty(m, dtype=np.int64)
-    dst = np.empty(m, dtype=np.int64)
-    kept = np.empty(m, dtype=np.int64)
-    c = 0
     for q in range(m):
         # ask ahead (`prefetch`) for the owner's slot and, in two stages, the other end's block: cut by cut
         # these are cache misses at ten million agents
         a = q + PREFETCH_AHEAD
-        if a < m:
-            prefetch(t.nbr, hints[a])
-            prefetch(t.muted, hints[a])
-            prefetch(t.rejections, hints[a])
-            prefetch(t.indptr, others[a])
+        if a < m and _in_part(owners[a], others[a], k, size):
+            prefetch(nbr, hints[a])
+            prefetch(muted, hints[a])
+            prefetch(rej, hints[a])
+            prefetch(indptr, others[a])
         a = q + PREFETCH_AHEAD // 2
-        if a < m:
-            prefetch(t.nbr, t.indptr[others[a]])
+        if a < m and _in_part(owners[a], others[a], k, size):
+            prefetch(nbr, indptr[others[a]])
         i, j = owners[q], others[q]
-        s = tiestore.slot_of_nb(t.indptr, t.nbr, i, j, hints[q])
+        if not _in_part(i, j, k, size):
+            continue
+        s = tiestore.slot_of_nb(indptr, nbr, i, j, hints[q])
         if s >= 0:
-            src[c] = i
-            dst[c] = j
-            kept[c] = q
+            done[q] = True
             bump(lost, i if owner_loses else j)
-            tiestore.cut_nb(t.indptr, t.nbr, t.muted, t.rejections, s, i)
-            c += 1
-    return src[:c], dst[:c], kept[:c]
+            tiestore.cut_nb(indptr, nbr, muted, rej, s, i)
 
 
 _CHUNKS = 64  # fixed work split of `_movers`: its output order never depends on the number of threads
