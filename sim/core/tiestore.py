@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 
 from sim.config.networkfiles import sorted_unique
-from sim.core.kernels import jit, parallel_kernel
+from sim.core.kernels import PREFETCH_AHEAD, jit, parallel_kernel, prefetch
 
 EMPTY = -1
 
@@ -426,12 +426,8 @@ def _has_holes(indptr, nbr):
 @jit(cache=True, nogil=True)
 def connect_one_nb(indptr, nbr, muted, rejections, a, b):
     """`connect_one` on the raw arrays: the tie a-b appended to each block (room ensured)."""
-    sa = first_free_nb(indptr, nbr, a)
-    sb = first_free_nb(indptr, nbr, b)
-    nbr[sa] = b
-    nbr[sb] = a
-    muted[sa] = muted[sb] = False
-    rejections[sa] = rejections[sb] = 0
+    _append(indptr, nbr, muted, rejections, a, b)
+    _append(indptr, nbr, muted, rejections, b, a)
 
 
 @parallel_kernel(cache=True, nogil=True)
@@ -490,11 +486,7 @@ def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     A step forms a few thousand ties among a million agents: the check costs a sort of their ends,
     not a pass over every block.
     """
-    _ensure_room_sorted(ties, np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)])))
-
-
-def _ensure_room_sorted(ties: Ties, ends: np.ndarray) -> None:
-    """`ensure_room` given the ends of the ties to be formed, sorted."""
+    ends = np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)]))
     if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, ends):
         # sorted_unique, not np.unique: about 0.7 s here on the million ends of a ten-million-agent step
         _make_room(ties, np.bincount(ends, minlength=ties.n_agents), sorted_unique(ends))
@@ -660,35 +652,64 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
         new_rej[w:end] = 0
 
 
+#: `connect` appends on this many parts of the agents at once (any number gives the same blocks)
+CONNECT_PARTS = 2
+
+
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     """Form ties a[k]-b[k] (distinct, not yet linked), appended to both blocks in the given order.
 
-    Makes room first (`ensure_room`, which may replace the arrays), then appends, block by block in
-    parallel: the ends, interleaved (a[0], b[0], a[1], ...) and sorted stably, give each block the new arcs
-    it gets in the order of their ties, as forming them one by one (`connect_one_nb`) would append them.
+    Makes room first (`ensure_room`, which may replace the arrays), then appends in parallel, by parts
+    of the agents: each part walks the ties in order and appends to its own agents' blocks only, so
+    every block gets its new arcs in the order of their ties, as forming them one by one
+    (`connect_one_nb`) appends them.
     """
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
     if len(a) == 0:
         return
-    ends = np.empty(2 * len(a), dtype=np.int64)
-    ends[0::2], ends[1::2] = a, b
-    order = np.argsort(ends, kind="stable")
-    by_block = ends[order]
-    _ensure_room_sorted(ties, by_block)
-    runs = np.flatnonzero(np.concatenate(([True], by_block[1:] != by_block[:-1], [True])))
-    _append_arcs(ties.indptr, ties.nbr, ties.muted, ties.rejections, ends, order, runs)
+    ensure_room(ties, a, b)
+    _connect_parts(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b, CONNECT_PARTS)
 
 
 @parallel_kernel(cache=True, nogil=True)
-def _append_arcs(indptr, nbr, muted, rejections, ends, order, runs):
-    """Append to each block its run of `order` (runs[r] to runs[r + 1]): the arc to the tie's other end, ends[k ^ 1]."""
-    for r in nb.prange(len(runs) - 1):
-        owner = ends[order[runs[r]]]
-        s = first_free_nb(indptr, nbr, owner)
-        for q in range(runs[r], runs[r + 1]):
-            nbr[s] = ends[order[q] ^ 1]
-            muted[s] = False
-            rejections[s] = 0
-            s += 1
+def _connect_parts(indptr, nbr, muted, rejections, a, b, parts):
+    size = (len(indptr) - 1 + parts - 1) // parts
+    for k in nb.prange(parts):
+        _append_part(indptr, nbr, muted, rejections, a, b, k, size)
+
+
+@jit(cache=True, nogil=True)
+def _append_part(indptr, nbr, muted, rejections, a, b, k, size):
+    """Append, in tie order, the arcs of the ties a[q]-b[q] whose owner lies in part k (agents k size ...)."""
+    m = len(a)
+    for q in range(m):
+        # ask ahead (`prefetch`) for the owners' index entries, then their blocks: cache misses at ten million agents
+        ahead = q + PREFETCH_AHEAD
+        if ahead < m:
+            if a[ahead] // size == k:
+                prefetch(indptr, a[ahead])
+            if b[ahead] // size == k:
+                prefetch(indptr, b[ahead])
+        ahead = q + PREFETCH_AHEAD // 2
+        if ahead < m:
+            if a[ahead] // size == k:
+                prefetch(nbr, indptr[a[ahead]])
+            if b[ahead] // size == k:
+                prefetch(nbr, indptr[b[ahead]])
+        if a[q] // size == k:
+            _append(indptr, nbr, muted, rejections, a[q], b[q])
+        if b[q] // size == k:
+            _append(indptr, nbr, muted, rejections, b[q], a[q])
+
+
+@jit(cache=True, nogil=True)
+def _append(indptr, nbr, muted, rejections, i, j):
+    """The arc i -> j in i's first free slot (room ensured)."""
+    s = first_free_nb(indptr, nbr, i)
+    nbr[s] = j
+    muted[s] = False
+    rejections[s] = 0
 
 
 def connect_one(ties: Ties, a: int, b: int) -> None:
