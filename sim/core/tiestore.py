@@ -652,8 +652,15 @@ def _repack(indptr, nbr, muted, rej, new_indptr, new_nbr, new_muted, new_rej):
         new_rej[w:end] = 0
 
 
-#: `connect` appends on this many parts of the agents at once (any number gives the same blocks)
-CONNECT_PARTS = 2
+#: Writes in place that touch only the two ends' blocks of each tie (`connect` here, the step's cuts) run on
+#: this many parts of the agents at once, one thread each; any number of parts gives the same ties.
+PARTS = 2
+
+
+@jit(cache=True, nogil=True)
+def part_size(indptr, parts):
+    """Agents per part: agent i lies in part i // part_size (the last part may be smaller)."""
+    return (len(indptr) - 1 + parts - 1) // parts
 
 
 def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
@@ -669,12 +676,12 @@ def connect(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     if len(a) == 0:
         return
     ensure_room(ties, a, b)
-    _connect_parts(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b, CONNECT_PARTS)
+    _connect_parts(ties.indptr, ties.nbr, ties.muted, ties.rejections, a, b, PARTS)
 
 
 @parallel_kernel(cache=True, nogil=True)
 def _connect_parts(indptr, nbr, muted, rejections, a, b, parts):
-    size = (len(indptr) - 1 + parts - 1) // parts
+    size = part_size(indptr, parts)
     for k in nb.prange(parts):
         _append_part(indptr, nbr, muted, rejections, a, b, k, size)
 
