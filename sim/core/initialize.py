@@ -7,15 +7,11 @@ they were (Beta draws consume a variable number of random numbers).
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from collections.abc import Iterator
-from typing import Any
-
 import numpy as np
 
 from sim.config.params import Config, TraitDist, sbm_probabilities, small_world_k
 from sim.core import network, tiestore
+from sim.core.pages import ordinary_pages
 from sim.core.state import FRACTION, LEDGER, LEDGER_DTYPE, State, as_f64
 
 
@@ -25,28 +21,6 @@ def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
     if b <= 0:  # mean 1: every agent at 1
         return np.ones(n)
     return rng.beta(a, b, size=n)
-
-
-@contextlib.contextmanager
-def _ordinary_pages() -> Iterator[None]:
-    """New numpy arrays on ordinary (4 KiB) pages within the block; as before it after it.
-
-    numpy asks Linux for transparent huge pages for every array of 4 MiB or more. The network builders'
-    arrays live only until the tie store is laid out, and on a virtual machine that hands the memory of
-    freed huge pages back to its host (Firecracker, several clouds), first touching a huge page cost
-    about 13 ms here, 30x its 4 KiB pages: building a ten-million-agent network took 42 s with huge
-    pages and 18 s without. The state's arrays keep them: a million-agent step was 6-8% faster with them.
-    """
-    multiarray: Any = importlib.import_module("numpy._core.multiarray")  # numpy >= 2 (the project's floor)
-    setter = getattr(multiarray, "_set_madvise_hugepage", None)
-    if setter is None:
-        yield
-        return
-    was = setter(False)
-    try:
-        yield
-    finally:
-        setter(was)
 
 
 def build_network(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None):
@@ -69,13 +43,12 @@ def build_network(cfg: Config, rng: np.random.Generator, edge_list: network.Edge
         return el.u, el.v, group.astype(np.int32), el.profession.astype(np.int8)
     sizes = network.group_sizes(cfg.n_agents, cfg.n_groups)
     group = network.group_of_agents(sizes).astype(np.int32)
-    with _ordinary_pages():  # the tie list and its builder's arrays are gone once the tie store is laid out
-        if net.kind == "sbm":
-            u, v = network.build_sbm(sizes, *sbm_probabilities(cfg), rng)
-        elif net.kind == "complete":
-            u, v = network.build_complete(cfg.n_agents)
-        else:
-            u, v = network.build_small_world(cfg.n_agents, small_world_k(cfg), net.beta, rng)
+    if net.kind == "sbm":
+        u, v = network.build_sbm(sizes, *sbm_probabilities(cfg), rng)
+    elif net.kind == "complete":
+        u, v = network.build_complete(cfg.n_agents)
+    else:
+        u, v = network.build_small_world(cfg.n_agents, small_world_k(cfg), net.beta, rng)
     return u, v, group, None
 
 
@@ -90,6 +63,12 @@ def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator)
 
 
 def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None) -> State:
+    """The model's state at t = 0, built on ordinary memory pages but for the tie store (`sim.core.pages`)."""
+    with ordinary_pages():
+        return _initial_state(cfg, rng, edge_list)
+
+
+def _initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None) -> State:
     net_rng, profession_rng, trait_rng, stance_rng = rng.spawn(4)
     # one stream per trait and profession: Beta draws consume a variable number of random numbers, so on a
     # shared stream changing one distribution (literacy training) would shift every later trait's draws

@@ -28,6 +28,7 @@ import numpy as np
 
 from sim.config.networkfiles import sorted_unique
 from sim.core.kernels import PREFETCH_AHEAD, jit, parallel_kernel, prefetch
+from sim.core.pages import huge_pages
 
 EMPTY = -1
 
@@ -294,12 +295,14 @@ def from_edges(n: int, u: np.ndarray, v: np.ndarray, slack: float = 0.25) -> Tie
     if u.dtype != np.int32:  # int32 (the compiled SBM builder's) kept as is: no copy of the tie list
         u, v = u.astype(np.int64, copy=False), v.astype(np.int64, copy=False)
     deg = _count_ends(n, u, v)
-    indptr = _indptr(_capacity(deg, slack))
-    size = int(indptr[-1])
-    nbr = np.full(size, EMPTY, dtype=np.int32)
+    with huge_pages():  # every step reads the store at random places (sim.core.pages)
+        indptr = _indptr(_capacity(deg, slack))
+        size = int(indptr[-1])
+        nbr = np.full(size, EMPTY, dtype=np.int32)
+        muted, rejections = np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8)
     _fill_blocks(indptr, u, v, nbr)
     _sort_blocks(indptr, deg, nbr)
-    return Ties(indptr, nbr, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.uint8), slack)
+    return Ties(indptr, nbr, muted, rejections, slack)
 
 
 @jit(cache=True, nogil=True)
@@ -582,12 +585,13 @@ def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
 
 def _repack_with_room(ties: Ties, need: np.ndarray) -> None:
     cap = _room(ties.indptr, ties.nbr, need, ties.slack)
-    indptr = _indptr(cap)
-    size = int(indptr[-1])
-    if ties.spare is not None and len(ties.spare[0]) >= size:
-        nbr, muted, rej = (a[:size] for a in ties.spare)
-    else:  # every slot of all three is written by the re-pack
-        nbr, muted, rej = np.empty(size, np.int32), np.empty(size, np.bool_), np.empty(size, np.uint8)
+    with huge_pages():  # as `from_edges`' arrays
+        indptr = _indptr(cap)
+        size = int(indptr[-1])
+        if ties.spare is not None and len(ties.spare[0]) >= size:
+            nbr, muted, rej = (a[:size] for a in ties.spare)
+        else:  # every slot of all three is written by the re-pack
+            nbr, muted, rej = np.empty(size, np.int32), np.empty(size, np.bool_), np.empty(size, np.uint8)
     _repack(ties.indptr, ties.nbr, ties.muted, ties.rejections, indptr, nbr, muted, rej)
     ties.spare = cast(
         tuple[np.ndarray, np.ndarray, np.ndarray],

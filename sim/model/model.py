@@ -19,6 +19,7 @@ from sim.config.params import Config, validate
 from sim.core.draws import DrawSource
 from sim.core.initialize import initial_state
 from sim.core.network import read_network
+from sim.core.pages import ordinary_pages
 from sim.core.report import StepReport
 from sim.core.threads import kernel_threads, use_threads
 from sim.metrics.population import METRICS
@@ -152,7 +153,8 @@ class ResocializationModel(mesa.Model):
         self._before: np.ndarray | None = None  # stances before the last classic step
         self._converged: bool | None = None
         self.content_rng = self.rng.spawn(1)[0]  # the forum content stream (see sim.core.draws)
-        self.draws = DrawSource(self.rng, self.state.n_agents, self.content_rng) if self.classic is None else None
+        with ordinary_pages():  # the draws are read front to back (sim.core.pages)
+            self.draws = DrawSource(self.rng, self.state.n_agents, self.content_rng) if self.classic is None else None
         self.last_report: StepReport | None = None
         self.observers: list[Callable[[ResocializationModel], None]] = []
         self._step = (
@@ -200,7 +202,7 @@ class ResocializationModel(mesa.Model):
         return level(self.state.t + 1, self.cfg.exposure)
 
     def step(self) -> None:
-        with use_threads(self.threads):
+        with use_threads(self.threads), ordinary_pages():  # huge pages only where they pay: sim.core.pages
             self._step_once()
 
     def _step_once(self) -> None:

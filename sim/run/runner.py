@@ -14,6 +14,7 @@ from typing import Any, cast
 import numpy as np
 
 from sim.config.params import Config, network_description
+from sim.core.pages import ordinary_pages
 from sim.core.report import StepReport
 from sim.core.threads import use_threads
 from sim.metrics.regime import regime_summary
@@ -78,7 +79,8 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     init_s = time.perf_counter() - started
     info = completion.begin(out, cfg, inputs)  # sets older outputs aside before any is replaced
     try:
-        with use_threads(model.threads):  # the metrics and outputs on the model's kernel threads
+        # the metrics and outputs on the model's kernel threads, their arrays on ordinary pages (sim.core.pages)
+        with use_threads(model.threads), ordinary_pages():
             return _outputs(cfg, out, model, info, started, init_s, meta)
     except BaseException:
         completion.discard(out)  # a failed run leaves no output under a final name (a kill leaves no marker)

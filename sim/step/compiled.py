@@ -22,6 +22,7 @@ from sim.config.params import Config
 from sim.core import tiestore
 from sim.core.draws import Draws
 from sim.core.kernels import PREFETCH_AHEAD, jit, parallel_kernel, prefetch, prefetch_ends
+from sim.core.pages import huge_pages
 from sim.core.report import StepReport
 from sim.core.state import State
 from sim.step import attention, exposure, identity, influence, ties
@@ -582,7 +583,8 @@ def _scratch(state: State) -> tuple[np.ndarray, ...]:
     scratch = state.scratch()
     work = scratch.get("exchange")
     if work is None or len(work[2]) != n:
-        qgx = np.empty(2 * n, dtype=np.int64)  # see _exchange
+        with huge_pages():  # read at random places (a tie's far end) by every exchange: sim.core.pages
+            qgx = np.empty(2 * n, dtype=np.int64)  # see _exchange
         work = scratch["exchange"] = (
             qgx,
             qgx.view(np.float64),
