@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.config.params import Config, TraitDist, sbm_probabilities, small_world_k
 from sim.core import network, tiestore
-from sim.core.pages import ordinary_pages
+from sim.core.pages import huge_pages, ordinary_pages
 from sim.core.state import FRACTION, LEDGER, LEDGER_DTYPE, State, as_f64
 
 
@@ -63,7 +63,7 @@ def assign_professions(cfg: Config, group: np.ndarray, rng: np.random.Generator)
 
 
 def initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None) -> State:
-    """The model's state at t = 0, built on ordinary memory pages but for the tie store (`sim.core.pages`)."""
+    """The model's state at t = 0, built on ordinary pages; its columns and tie store on huge ones (sim.core.pages)."""
     with ordinary_pages():
         return _initial_state(cfg, rng, edge_list)
 
@@ -96,23 +96,25 @@ def _initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edg
         if edge_list.stance is not None:
             stance = np.where(np.isnan(edge_list.stance), stance, edge_list.stance)
     ties = tiestore.from_edges(n, u, v, cfg.network.slack)
-    state = State(
-        group=group,
-        profession=profession,
-        literacy=traits["literacy"],
-        trust=traits["trust"],
-        critical=traits["critical"],
-        in_group_degree0=np.zeros(n, dtype=np.int32),
-        stance=stance,
-        engagement=traits["trust"].copy(),
-        identity=np.full(n, cfg.identity.initial, dtype=FRACTION),
-        load=np.zeros(n, dtype=FRACTION),
-        overloaded=np.zeros(n, dtype=bool),
-        withdrawn=as_f64(traits["trust"]) < cfg.attention.withdrawn_below,
-        overload_withdrawn=np.zeros(n, dtype=bool),
-        ledger={k: np.zeros(n, dtype=LEDGER_DTYPE) for k in LEDGER},
-        ties=ties,
-    )
+    del u, v  # the tie list: in the store now
+    with huge_pages():  # the state's columns: the tie phases read them at random places (sim.core.pages)
+        state = State(
+            group=group.copy(),
+            profession=profession.copy(),
+            literacy=traits["literacy"].copy(),
+            trust=traits["trust"].copy(),
+            critical=traits["critical"].copy(),
+            in_group_degree0=np.zeros(n, dtype=np.int32),
+            stance=stance.copy(),
+            engagement=traits["trust"].copy(),
+            identity=np.full(n, cfg.identity.initial, dtype=FRACTION),
+            load=np.zeros(n, dtype=FRACTION),
+            overloaded=np.zeros(n, dtype=bool),
+            withdrawn=as_f64(traits["trust"]) < cfg.attention.withdrawn_below,
+            overload_withdrawn=np.zeros(n, dtype=bool),
+            ledger={k: np.zeros(n, dtype=LEDGER_DTYPE) for k in LEDGER},
+            ties=ties,
+        )
     state.in_group_degree0 = state.in_group_degree().astype(np.int32)
     return state
 

@@ -614,13 +614,17 @@ def _outputs(state: State) -> list[np.ndarray]:
     """
     n = state.n_agents
     spare = state.scratch().pop(_OUTPUTS, ())
-    out = []
-    for k, dtype in enumerate(_OUTPUT_DTYPES):
-        a = spare[k] if k < len(spare) else None
-        fits = a is not None and a.shape == (n,) and a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
-        # held by the `spare` tuple, the name `a` and getrefcount's argument only: no one else can see it
-        out.append(a if a is not None and fits and sys.getrefcount(a) == 3 else np.empty(n, dtype=dtype))
-    return out
+    with huge_pages():  # new ones (the first step's) as the state's columns (`sim.core.initialize`)
+        return [_reused(spare, k, n, dtype) for k, dtype in enumerate(_OUTPUT_DTYPES)]
+
+
+def _reused(spare: tuple[np.ndarray, ...], k: int, n: int, dtype: np.dtype) -> np.ndarray:
+    """spare[k] if it fits and nothing else holds it, else a new array."""
+    a = spare[k] if k < len(spare) else None
+    if a is None or a.shape != (n,) or a.dtype != dtype or not (a.flags.c_contiguous and a.flags.writeable):
+        return np.empty(n, dtype=dtype)
+    # held by the `spare` tuple, the name `a` and getrefcount's argument only: no one else can see it
+    return a if sys.getrefcount(a) == 3 else np.empty(n, dtype=dtype)
 
 
 def _retire(state: State, old: tuple[np.ndarray, ...]) -> None:
