@@ -6,11 +6,11 @@ away), but on a virtual machine that hands the memory of freed huge pages back t
 (Firecracker, several clouds) first touching one cost 11-13 ms here, about 13 times the 4 KiB pages
 of the same memory (400 MB: 2.2 s against 0.17 s, 2-core Intel Xeon). Most of a run's large arrays
 are temporaries, or read front to back: the network's builders, the step's draws, the metrics' copies.
-So a model builds its state and runs
-its steps on ordinary pages (`ordinary_pages`), and asks for huge pages (`huge_pages`) only for the
-arrays it keeps and the tie phases read at random places: the tie store's slots and index
-(`sim.core.tiestore`), the state's per-agent columns (`sim.core.initialize`), the exchange's neighbour
-words and the arrays it writes the new stance, engagement and load into (`sim.step.compiled`).
+So a model builds its state and runs its steps on ordinary pages (`ordinary_pages`), and asks for huge
+pages (`huge_pages`) only for the arrays it keeps and the tie phases read at random places: the tie
+store's slots and index (`sim.core.tiestore`), the state's per-agent columns (`sim.core.initialize`),
+the exchange's neighbour words and the arrays it writes the new stance, engagement and load into
+(`sim.step.compiled`).
 Measured at ten million agents (the benchmark's SBM, 2-core Intel Xeon, a shared virtual machine whose
 speed varied by a fifth within the hour): huge pages everywhere, set-up 30.0 and 35.9 s and first
 step 7.4 s; everything on ordinary pages but the neighbour words, 17-20 s and 3.0-5.3 s, but the steps
