@@ -11,6 +11,7 @@ from sim.config.errors import ConfigError, InputFileError
 from sim.core.network import (
     COMPILED_SBM_TIES,
     EdgeList,
+    _integers_below,
     build_complete,
     build_sbm,
     build_small_world,
@@ -454,3 +455,30 @@ def test_sbm_chooses_the_compiled_form_for_large_networks():
     n = COMPILED_SBM_TIES // 8  # mean degree 20, so 10 ties per agent: past the threshold
     large = build_sbm(group_sizes(n, n // 1000), 16 / 999, 4 / (n - 1000), np.random.default_rng(0))
     assert small[0].dtype == np.int64 and large[0].dtype == np.int32
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    blocks=st.lists(
+        st.tuples(
+            st.one_of(st.integers(1, 50), st.integers(2**31 - 3, 2**32 + 3), st.integers(1, 2**62)),
+            st.one_of(st.integers(0, 3), st.integers(60, 200)),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_block_draws_are_numpys_element_draws(blocks, seed):
+    """`_integers_below` (one call per block) gives numpy's array-bounded draws and leaves the stream where they do.
+
+    Bounds below, at and above 2**32 are mixed: numpy draws those below from 32-bit halves of its words.
+    """
+    sizes = np.array([s for s, _ in blocks], dtype=np.int64)
+    need = np.array([k for _, k in blocks], dtype=np.int64)
+    a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+    expected = a.integers(0, np.repeat(sizes, need), dtype=np.int64)
+    got = _integers_below(b, sizes, need)
+    assert got.dtype == np.int64 and np.array_equal(got, expected)
+    assert a.integers(0, 2**40, size=3).tolist() == b.integers(0, 2**40, size=3).tolist()
+    assert a.integers(0, 7, size=3).tolist() == b.integers(0, 7, size=3).tolist()
