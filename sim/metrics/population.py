@@ -71,26 +71,35 @@ class ScopeValues:
 
 def ledger_effects(ledger: dict[str, np.ndarray], base: dict[str, np.ndarray] | None = None):
     """Who has positive and who has negative effects, counting since `base` (None: since step 0)."""
-
-    def since(keys):
-        then = np.stack([base[k] for k in keys]) if base is not None else np.zeros((0, 0), dtype=np.int64)
-        return _grew(np.stack([ledger[k] for k in keys]), then)
-
-    return since(LEDGER_POSITIVE), since(LEDGER_NEGATIVE)
+    keys = LEDGER_POSITIVE + LEDGER_NEGATIVE
+    now = tuple(ledger[k] for k in keys)
+    then = now if base is None else tuple(base[k] for k in keys)
+    return _grew(now, then, base is not None, len(LEDGER_POSITIVE))
 
 
 @parallel_kernel(**_JIT)
-def _grew(now, then):
-    """Whether each agent's total of the counters `now[:, i]` exceeds that of `then[:, i]` (no rows: 0)."""
-    out = np.empty(now.shape[1], dtype=np.bool_)
-    for i in nb.prange(now.shape[1]):
-        total: Any = 0  # an int64 (a local annotation: not seen by numba)
-        for r in range(now.shape[0]):
-            total += np.int64(now[r, i])
-        for r in range(then.shape[0]):
-            total -= np.int64(then[r, i])
-        out[i] = total > 0
-    return out
+def _grew(now, then, since_then, n_positive):
+    """Per agent: whether its first `n_positive` counters, and its others, grew since `then` (or since 0).
+
+    Each total of `now` is compared with the same total of `then` if `since_then`, with 0 if not. The
+    counters are read where they are, in one pass: stacking them cost ten million agents 0.5-0.6 s in a profiled
+    record (fresh pages).
+    """
+    n = len(now[0])
+    pos = np.empty(n, dtype=np.bool_)
+    neg = np.empty(n, dtype=np.bool_)
+    for i in nb.prange(n):
+        gained: Any = 0  # int64s (a local annotation: not seen by numba)
+        lost: Any = 0
+        for r in range(len(now)):
+            d = np.int64(now[r][i]) - (np.int64(then[r][i]) if since_then else 0)
+            if r < n_positive:
+                gained += d
+            else:
+                lost += d
+        pos[i] = gained > 0
+        neg[i] = lost > 0
+    return pos, neg
 
 
 def indicators(
