@@ -22,6 +22,8 @@ def check_consistent(t: tiestore.Ties) -> None:
     assert np.all(t.nbr[alive] != owner[alive])  # no self-loops
     key = owner[alive].astype(np.int64) * t.n_agents + t.nbr[alive]
     assert len(np.unique(key)) == len(key)  # no duplicate arcs
+    # a block holding a muted tie is marked (`Ties.mutes`): the exchange and `edges()` skip unmarked blocks
+    assert np.all(t.mutes[owner[alive][t.muted[alive]]])
     deg = t.degree()
     for i in range(t.n_agents):  # compact blocks: the ties first, then only free slots
         block = t.nbr[t.indptr[i] : t.indptr[i + 1]]
