@@ -20,7 +20,9 @@ class StepReport:
     """What happened in a step that is not part of the state (for metrics and event logs)."""
 
     exposure: float
-    n_accepted: np.ndarray  # int64 per agent
+    # messages accepted per agent: int8 in the full model (one per channel, at most 3: an eighth of the memory
+    # an int64 takes, written every step), int64 for a classic preset's interactions
+    n_accepted: np.ndarray
     # (source, target) by sub-phase: excluded, muted, cut_mute, formed, cut_rewire, rewired
     events: dict[str, tuple[np.ndarray, np.ndarray]]
     _table: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(

@@ -95,7 +95,7 @@ def _exchange(
     n = len(x)
     over = np.zeros(n, dtype=np.bool_)
     withdrawn = np.zeros(n, dtype=np.bool_)
-    n_acc = np.empty(n, dtype=np.int64)
+    n_acc = np.empty(n, dtype=np.int8)  # messages accepted, at most 3 (`StepReport.n_accepted`)
     # sender: the agent whose message was seen (-1: none); sender_slot: its slot then (set only with a
     # sender), a hint only, as cuts move slots
     # qgx: what a tie reads of the agent at its other end, side by side in 16 bytes: at 2j the agent's
@@ -174,7 +174,7 @@ def _exchange(
         seen_f = attention.seen(u_forum[i], reach_f, p_attend)
         # influence
         y_peer = qgx_f[2 * sender[i] + 1] if seen_peer else 0.0  # x[sender[i]], from the line its word came in
-        x_new[i], n_acc[i], rej_peer[i], resisted = influence.new_stance(
+        x_new[i], acc, rej_peer[i], resisted = influence.new_stance(
             x[i],
             y_peer,
             ident,
@@ -187,9 +187,10 @@ def _exchange(
             seen_f,
             p,
         )
-        # identity, trust and ledger
-        trust[i] = attention.next_trust(trust[i], n_acc[i], is_over, resisted, p)
-        gained = identity.gains(n_acc[i], withdrawn[i], is_over, p)
+        n_acc[i] = acc
+        # identity, trust and ledger (the count as new_stance gave it: the callees compiled once, for int64)
+        trust[i] = attention.next_trust(trust[i], acc, is_over, resisted, p)
+        gained = identity.gains(acc, withdrawn[i], is_over, p)
         ident_arr[i] = identity.next_identity(ident, gained, lit, p)
         if gained:
             bump(gains, i)
@@ -289,7 +290,7 @@ def _movers(dissent, asocial, n_acc, withdrawn, over, u_exclude, u_form, u_rewir
             if ties.excluded(dissent[i], asocial[i], u_exclude[i], p):
                 r |= 1
                 c0 += 1
-            if ties.proposes(n_acc[i], withdrawn[i], over[i], u_form[i], p):
+            if ties.proposes(np.int64(n_acc[i]), withdrawn[i], over[i], u_form[i], p):  # typed as the reference's
                 r |= 2
                 c1 += 1
             if ties.may_rewire(dissent[i], u_rewire[i], p):

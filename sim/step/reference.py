@@ -38,7 +38,7 @@ class Scratch:
     volumes: list[tuple[float, float, float]] = field(default_factory=list)  # peer, broadcast, forum
     sender: list[int] = field(default_factory=list)  # the drawn peer sender (an agent), NO_SENDER if none
     attended: list[tuple[bool, bool, bool]] = field(default_factory=list)  # peer, broadcast, forum
-    n_accepted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_accepted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     rejected_peer: list[bool] = field(default_factory=list)
     resisted: list[bool] = field(default_factory=list)  # a seen broadcast not accepted
     dissent: list[bool] = field(default_factory=list)
@@ -140,7 +140,7 @@ def influence_stances(state: State, p: Params, draws: Draws, s: Scratch) -> None
 
     An agent's latitudes of acceptance narrow with the share of its in-group ties it has lost.
     """
-    s.n_accepted = np.zeros(state.n_agents, dtype=np.int64)
+    s.n_accepted = np.zeros(state.n_agents, dtype=np.int8)
     for i in range(state.n_agents):
         loss = _loss(state, i)
         seen_peer, seen_broadcast, seen_forum = s.attended[i]
