@@ -109,6 +109,13 @@ class DrawSource:
         self.forum = np.empty(n)
         self._pool: ThreadPoolExecutor | None = None
 
+    def reach_buffer(self) -> np.ndarray:
+        """An array of N numbers to hold the forum reach handed to the next `draw` (no array of its own a step).
+
+        It is the forum content's: `draw` reads each chunk's reach before writing that chunk's content.
+        """
+        return self.forum
+
     def draw(self, messages: MessagesConfig, forum_reach: float | np.ndarray | None = None) -> Draws:
         """The next step's draws (valid until the next call: the arrays are reused); arguments as `draw`."""
         fill = partial(self._fill, messages=messages, reach=forum_reach)
@@ -130,6 +137,7 @@ class DrawSource:
         # with a margin, to miss no agent it can reach; scaled chunk by chunk: one array of N numbers fewer a
         # step (at ten million agents a fresh 80 MB mapping, 20,000 page faults, every step)
         who = slice(None) if reach is None else np.flatnonzero(self.block[_FORUM, lo:hi] < reach * (1.0 + 1e-9))
+        # from here on this chunk's reach is not read: it may be `reach_buffer`, which the content overwrites
         size = hi - lo if reach is None else len(cast(np.ndarray, who))
         a = messages.forum_mean * messages.forum_concentration
         b = (1.0 - messages.forum_mean) * messages.forum_concentration

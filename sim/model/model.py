@@ -210,8 +210,9 @@ class ResocializationModel(mesa.Model):
             self._step_classic()
         else:
             # the config may change between steps (the app); with attention on, reach depends on engagement
-            reach = forum_reach(self.exposure, params(self.cfg), self.state.engagement)
-            draws = cast(DrawSource, self.draws).draw(self.cfg.messages, reach)  # full model: set
+            source = cast(DrawSource, self.draws)  # full model: set
+            reach = forum_reach(self.exposure, params(self.cfg), self.state.engagement, source.reach_buffer())
+            draws = source.draw(self.cfg.messages, reach)
             self.last_report = self._step(self.state, self.cfg, draws)
         if self._tracker is not None and self.datacollector is not None:
             self._tracker.observe(self.state, cast(StepReport, self.last_report))

@@ -89,23 +89,24 @@ def arrival(volume):
     return -math.expm1(-volume)
 
 
-def forum_reach(e_t: float, p, engagement: np.ndarray | None = None) -> float | np.ndarray:
+def forum_reach(
+    e_t: float, p, engagement: np.ndarray | None = None, out: np.ndarray | None = None
+) -> float | np.ndarray:
     """The chance that a forum message reaches an agent this step, before attending and the cap (which only lower it).
 
     One value, or with attention on and `engagement` given (at the start of the step) one per agent,
-    from the agent's intake (`sim.step.attention.intake`): `sim.core.draws` draws forum content only
-    for the agents whose forum uniform lies below it.
+    from the agent's intake (`sim.step.attention.intake`), written into `out` if given: `sim.core.draws`
+    draws forum content only for the agents whose forum uniform lies below it.
     """
     v = forum_volume(e_t, p)
     if engagement is None or not p.attention:
         return float(arrival(v))
-    return _reach_each(v, engagement, p)
+    return _reach_each(v, engagement, p, np.empty(len(engagement)) if out is None else out)
 
 
 @parallel_kernel(**_JIT)
-def _reach_each(v, engagement, p):
-    """arrival(v x intake) for each agent: the forum's volume as the step takes it in (`attention.intake`)."""
-    out = np.empty(len(engagement))
+def _reach_each(v, engagement, p, out):
+    """arrival(v x intake) for each agent, into `out`: the forum volume as the step takes it in (`attention.intake`)."""
     for i in nb.prange(len(engagement)):
         out[i] = arrival(v * attention.intake(np.float64(engagement[i]), p))  # typed as the step's call
     return out

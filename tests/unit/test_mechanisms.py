@@ -566,3 +566,31 @@ def test_a_reused_uniform_is_uniform_and_independent_of_its_event():
     assert 0.27 < inside.mean() < 0.33
     v = np.array([BELOW_ONE, 0.1])  # the largest uniform stays below 1 in the upper part
     assert np.all(split(v, 1e-300)[1] < 1) and np.all(given(np.array([np.nextafter(0.3, 0)]), 0.3) < 1)
+
+
+def test_reach_in_the_draw_sources_own_buffer_gives_the_same_draws():
+    """The model writes the per-agent reach into `reach_buffer` (the forum content's array): same draws as a copy."""
+    import numba
+
+    from sim.core.draws import UNIFORMS, DrawSource
+
+    msg = MessagesConfig(forum_rate=2.0, porosity=0.2)
+    engagement = np.random.default_rng(3).random(10_000).astype(np.float32)
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        before = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            apart = DrawSource(np.random.default_rng(7), 10_000, np.random.default_rng(8), chunk=1024)
+            inside = DrawSource(np.random.default_rng(7), 10_000, np.random.default_rng(8), chunk=1024)
+            for e_t in (1.0, 3.0):
+                a = apart.draw(msg, _reach(msg, e_t, engagement).copy())
+                cfg = Config()
+                cfg.messages = msg
+                reach = exposure.forum_reach(e_t, params(cfg), engagement, inside.reach_buffer())
+                assert reach is inside.reach_buffer()
+                b = inside.draw(msg, reach)
+                assert all(np.array_equal(a.u[k], b.u[k]) for k in UNIFORMS)
+                assert np.array_equal(a.forum_content, b.forum_content, equal_nan=True)
+                assert np.isfinite(b.forum_content).any() and np.isnan(b.forum_content).any()
+        finally:
+            numba.set_num_threads(before)
