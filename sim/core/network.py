@@ -129,9 +129,7 @@ def _integers_below(
     done = 0  # blocks before this one are drawn
     for b in [*np.flatnonzero(need >= _BLOCK_CALL).tolist(), len(need)]:
         if b > done:  # the blocks in between, element by element
-            out[start[done] : start[b - 1] + need[b - 1]] = rng.integers(
-                0, np.repeat(sizes[done:b], need[done:b]), dtype=np.int64
-            )
+            out[start[done] : end[b - 1]] = rng.integers(0, np.repeat(sizes[done:b], need[done:b]), dtype=np.int64)
         if b < len(need):
             # a Python int: numpy takes a numpy scalar bound for an array, element by element
             out[start[b] : end[b]] = rng.integers(0, int(sizes[b]), size=int(need[b]), dtype=np.int64)
