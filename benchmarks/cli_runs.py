@@ -20,31 +20,52 @@ from benchmarks.common import MEAN_DEGREE, run_measured, sbm_overrides
 SIM = [sys.executable, "-m", "sim"]
 
 
-def bench_sweep(runs: int, settings: list[str], workers: tuple[int, ...] = (1, 2)) -> dict:
-    """The same `runs`-run sweep (seed = 0..runs-1) with each number of joblib workers, each in a fresh sweep dir.
+def bench_sweep(runs: int, settings: list[str], workers: tuple[int, ...] = (1, 2), repeats: int = 3) -> dict:
+    """The same `runs`-run sweep (seed = 0..runs-1) with each number of joblib workers, `repeats` times in turn.
 
     A sweep skips runs that are already complete, so every launch gets its own empty directory; the count of
     summary.json files afterwards checks that every run really ran. One small run first compiles (or loads)
     the numba cache, so that the first sweep timed does not pay for it. Each row also splits the wall time
     (`timeline`): the runs' own time (summary.json) and what the command line, Hydra and the launcher add.
+
+    The worker counts alternate (1, 2, 1, 2, ...): on a shared machine one pair of sweeps measured 1.66x and
+    the next 1.97x, minutes apart. The speedup is the median of the ratios pair by pair (each sweep against
+    the 1-worker sweep just before it); every other figure is the median over the repeats, with each
+    sweep's wall time kept.
     """
     seeds = "seed=" + ",".join(str(s) for s in range(runs))
-    rows = []
+    measured: dict[int, list[dict]] = {w: [] for w in workers}
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         run_measured([*SIM, *settings, "steps=2", "output.progress=off", f"hydra.run.dir={tmp}/warm"])
-        for w in workers:
-            d = Path(tmp) / f"workers{w}"
-            r = run_measured([*SIM, "-m", seeds, *settings, f"hydra.launcher.n_jobs={w}", f"hydra.sweep.dir={d}"])
-            summaries = [json.loads(f.read_text()) for f in d.rglob("summary.json")]
-            if len(summaries) != runs:
-                raise RuntimeError(f"sweep with {w} workers completed {len(summaries)} of {runs} runs")
-            run_s = sum(x["wall_time_s"] for x in summaries) / runs
-            rows.append(
-                {"workers": w, "wall_s": r["wall_s"], "runs": runs, "mean_run_s": run_s, **timeline(d, r, run_s)}
-            )
-    for r in rows:
-        r["speedup"] = rows[0]["wall_s"] / r["wall_s"]
-    return {"settings": settings, "runs": runs, "rows": rows}
+        for k in range(repeats):
+            for w in workers:
+                d = Path(tmp) / f"repeat{k}-workers{w}"
+                r = run_measured([*SIM, "-m", seeds, *settings, f"hydra.launcher.n_jobs={w}", f"hydra.sweep.dir={d}"])
+                summaries = [json.loads(f.read_text()) for f in d.rglob("summary.json")]
+                if len(summaries) != runs:
+                    raise RuntimeError(f"sweep with {w} workers completed {len(summaries)} of {runs} runs")
+                run_s = sum(x["wall_time_s"] for x in summaries) / runs
+                measured[w].append({"wall_s": r["wall_s"], "mean_run_s": run_s, **timeline(d, r, run_s)})
+    return {"settings": settings, "runs": runs, "repeats": repeats, "rows": sweep_rows(measured, runs)}
+
+
+def sweep_rows(measured: dict[int, list[dict]], runs: int) -> list[dict]:
+    """One row per worker count from its repeated sweeps (in the order run, the first count the base).
+
+    Each figure is the median over the repeats; `walls_s` keeps each sweep's wall time and `speedups` each
+    ratio to the base count's sweep of the same repeat, whose median is `speedup`.
+    """
+    base = next(iter(measured.values()))
+    rows = []
+    for w, each in measured.items():
+        row: dict = {"workers": w, "runs": runs, "repeats": len(each)}
+        for key in each[0]:
+            row[key] = statistics.median(x[key] for x in each)
+        row["walls_s"] = [x["wall_s"] for x in each]
+        row["speedups"] = [b["wall_s"] / x["wall_s"] for b, x in zip(base, each, strict=True)]
+        row["speedup"] = statistics.median(row["speedups"])
+        rows.append(row)
+    return rows
 
 
 _STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
@@ -176,6 +197,15 @@ def _spread(startup: dict, key: str) -> str:
     return f"{startup[key]:.1f}{each}"
 
 
+def _times(k: int) -> str:
+    return "once" if k == 1 else "twice" if k == 2 else f"{k} times"
+
+
+def _each(values: list[float] | None, fmt: str) -> str:
+    """Each repeat's figure in parentheses when there were several."""
+    return f" ({', '.join(format(v, fmt) for v in values)})" if values and len(values) > 1 else ""
+
+
 def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) -> list[str]:
     lines = []
     if startup:
@@ -200,14 +230,16 @@ def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) 
             f"## Sweep scaling: the same {sweep['runs']}-run sweep with 1 and 2 joblib workers",
             "",
             f"`python -m sim -m seed=0,...,{sweep['runs'] - 1} {' '.join(sweep['settings'])} "
-            "hydra.launcher.n_jobs=W` (fresh sweep dir each; wall time of the whole command)",
+            "hydra.launcher.n_jobs=W` (fresh sweep dir each; wall time of the whole command); "
+            f"{_times(sweep.get('repeats', 1))}, the worker counts in turn",
             "",
             "| workers | runs | wall s | speedup vs 1 worker | runs per hour | mean run s (summary.json) "
             "| parent start-up s | worker start-up s | per-run overhead s (share of a run) | collection and exit s |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f} | {r['speedup']:.2f}x | {r['runs_per_hour']:,.0f} "
+            f"| {r['workers']} | {r['runs']} | {r['wall_s']:.1f}{_each(r.get('walls_s'), '.1f')} "
+            f"| {r['speedup']:.2f}x{_each(r.get('speedups'), '.2f')} | {r['runs_per_hour']:,.0f} "
             f"| {r['mean_run_s']:.2f} | {r['parent_start_s']:.2f} | {r['worker_start_s']:.2f} "
             f"| {r['per_run_overhead_s']:.3f} ({r['per_run_overhead_share']:.0%}) | {r['tail_s']:.2f} |"
             for r in sweep["rows"]
@@ -217,7 +249,9 @@ def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) 
             "Per-run overhead: on one worker, from a run's end to its next run's start (Hydra composing the job's "
             "config and setting the job up, the command line's checks; a run's own time starts with its model). "
             "Parent start-up: imports, the preflight's checks of every run, Hydra; worker start-up: from the launch "
-            "to the first run (the workers' processes and imports). From the log lines' times.",
+            "to the first run (the workers' processes and imports). From the log lines' times. Medians over the "
+            "repeats, each sweep's wall time in parentheses; the speedup is the median of the ratios pair by pair "
+            "(each sweep against the 1-worker sweep run just before it).",
         ]
         lines.append("")
     if e2e:

@@ -572,7 +572,7 @@ def main() -> None:
     if args.quick:
         big, steps, complete, sbm, iterations = [2_000, 10_000], min(args.steps, 3), 300, 2_000, 1
         # no figure: drawing one takes each tiny run from 0.2 s to 1 s, and the quick sweep only has to run
-        sweep = (4, ["n_agents=300", "n_groups=3", "steps=20", "output.figure=false"])
+        sweep = (4, ["n_agents=300", "n_groups=3", "steps=20", "output.figure=false"], (1, 2), 1)
         busy_sizes = [(2_000, 5, False)]
     else:
         big, steps, complete, sbm, iterations = (
@@ -582,7 +582,7 @@ def main() -> None:
             100_000,
             3,
         )
-        sweep = (16, ["n_agents=1000", "steps=200"])  # the default run's size
+        sweep = (16, ["n_agents=1000", "steps=200"], (1, 2), 3)  # the default run's size, three pairs
         busy_sizes = [(BUSY_AGENTS, 50, False), (BUSY_PARALLEL_AGENTS, 20, True)]
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = (

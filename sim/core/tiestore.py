@@ -487,7 +487,8 @@ def ensure_capacity(ties: Ties, need: np.ndarray) -> None:
     """
     need = np.asarray(need, dtype=np.int64)
     if _lacks_room(ties.indptr, ties.nbr, need):
-        _make_room(ties, need, np.flatnonzero(need > 0))
+        who = np.flatnonzero(need > 0)
+        _make_room(ties, who, need[who])
 
 
 def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
@@ -498,31 +499,61 @@ def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
     """
     ends = np.sort(np.concatenate([np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)]))
     if len(ends) and _ends_lack_room(ties.indptr, ties.nbr, ends):
-        # sorted_unique, not np.unique: about 0.7 s here on the million ends of a ten-million-agent step
-        _make_room(ties, np.bincount(ends, minlength=ties.n_agents), sorted_unique(ends))
+        # the ends and their counts, not np.bincount's array of N counts (80 MB of fresh pages at ten million
+        # agents, twice a step once blocks fill up) nor np.unique (about 0.7 s on a million ends there)
+        _make_room(ties, *_run_lengths(ends))
+
+
+@jit(cache=True, nogil=True)
+def _run_lengths(ends):
+    """The distinct values of the sorted `ends` and how often each occurs."""
+    k = 0
+    for r in range(len(ends)):
+        if r == 0 or ends[r] != ends[r - 1]:
+            k += 1
+    who = np.empty(k, dtype=np.int64)
+    count = np.zeros(k, dtype=np.int64)
+    k = -1
+    for r in range(len(ends)):
+        if r == 0 or ends[r] != ends[r - 1]:
+            k += 1
+            who[k] = ends[r]
+        count[k] += 1
+    return who, count
 
 
 #: How many blocks a short block may take free slots from, around it, before all are re-packed.
 REACH = 1024
 
 
-def _make_room(ties: Ties, need: np.ndarray, candidates: np.ndarray) -> None:
-    if not _widen_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, need, candidates, ties.slack, REACH):
+def _make_room(ties: Ties, who: np.ndarray, count: np.ndarray) -> None:
+    """Room for count[k] more arcs in block who[k] (`who` sorted and distinct; every other block needs none)."""
+    if not _widen_all(ties.indptr, ties.nbr, ties.muted, ties.rejections, who, count, ties.slack, REACH):
+        need = np.zeros(ties.n_agents, dtype=np.int64)
+        need[who] = count
         _repack_with_room(ties, need)
 
 
 @jit(cache=True, nogil=True)
-def _widen_all(indptr, nbr, muted, rej, need, candidates, slack, reach):
-    """Widen, in turn, every candidate block with fewer free slots than it needs; False if one cannot be."""
-    for i in candidates:
-        if _free_count(indptr, nbr, i) < need[i] and not _widen(indptr, nbr, muted, rej, need, i, slack, reach):
+def _need(who, count, b):
+    """What block b needs: count[k] where who[k] == b, else 0 (`who` sorted)."""
+    k = np.searchsorted(who, b)
+    return count[k] if k < len(who) and who[k] == b else 0
+
+
+@jit(cache=True, nogil=True)
+def _widen_all(indptr, nbr, muted, rej, who, count, slack, reach):
+    """Widen, in turn, every block who[k] with fewer free slots than count[k]; False if one cannot be."""
+    for k in range(len(who)):
+        i = who[k]
+        if _free_count(indptr, nbr, i) < count[k] and not _widen(indptr, nbr, muted, rej, who, count, i, slack, reach):
             return False
     return True
 
 
 @jit(cache=True, nogil=True)
-def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
-    """Give block i room for need[i] more arcs plus spare, moving the boundaries of the blocks around it.
+def _widen(indptr, nbr, muted, rej, who, count, i, slack, reach):
+    """Give block i room for its need more arcs plus spare, moving the boundaries of the blocks around it.
 
     The window grows one block at a time, alternately right and left, until its slots hold every
     block's ties, each neighbour's own need and i's new capacity. Its blocks are then laid out again
@@ -532,7 +563,7 @@ def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
     n = len(indptr) - 1
     lo = hi = i
     have = np.int64(indptr[i + 1] - indptr[i])
-    want_i = _block_capacity(alive_count_nb(indptr, nbr, i) + need[i], slack)
+    want_i = _block_capacity(alive_count_nb(indptr, nbr, i) + _need(who, count, i), slack)
     used = want_i
     while have < used:
         can_right, can_left = hi + 1 < n, lo > 0
@@ -545,7 +576,7 @@ def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
             lo -= 1
             b = lo
         have += indptr[b + 1] - indptr[b]
-        used += alive_count_nb(indptr, nbr, b) + need[b]
+        used += alive_count_nb(indptr, nbr, b) + _need(who, count, b)
     m = hi - lo + 1
     alive = np.empty(m, dtype=np.int64)
     cap = np.empty(m, dtype=np.int64)
@@ -556,7 +587,7 @@ def _widen(indptr, nbr, muted, rej, need, i, slack, reach):
         if b == i:
             cap[k] = want_i
         else:
-            cap[k] = alive[k] + need[b]
+            cap[k] = alive[k] + _need(who, count, b)
             weight[k] = max(0, indptr[b + 1] - indptr[b] - cap[k])
     surplus = have - cap.sum()
     total = weight.sum()

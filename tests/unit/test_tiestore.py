@@ -195,3 +195,15 @@ def test_edges_are_sorted_pairs_with_their_mutes_at_any_degree(n, density, seed)
     assert list(zip(eu.tolist(), ev.tolist(), strict=True)) == pairs
     assert mu.tolist() == [mute[(a, b)] for a, b in pairs]
     assert mv.tolist() == [mute[(b, a)] for a, b in pairs]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=60), st.integers(0, 60))
+def test_the_room_asked_for_is_each_end_counted_once_and_none_elsewhere(ends, block):
+    """`ensure_room` passes each distinct end with its count (np.unique's), and a block not among them needs 0."""
+    ends = np.sort(np.array(ends, dtype=np.int64))
+    who, count = tiestore._run_lengths(ends)
+    values, counts = np.unique(ends, return_counts=True)
+    assert who.tolist() == values.tolist() and count.tolist() == counts.tolist()
+    dense = np.bincount(ends, minlength=61)
+    assert tiestore._need(who, count, np.int64(block)) == dense[block]
