@@ -599,6 +599,7 @@ def polarization_by_level(
     minor_share: float = 0.05,
     bins: int = 10,
     er_alpha: float = 1.6,
+    out: np.ndarray | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """`polarization_measures` of the agents of each level of each partition, in one compiled call.
 
@@ -615,6 +616,8 @@ def polarization_by_level(
         minor_share: As in `polarization_measures`.
         bins: As in `polarization_measures`.
         er_alpha: As in `polarization_measures`.
+        out: float64 working array of at least N x the number of partitions, for the sorted stances
+            (overwritten); a new one if not given.
 
     Returns:
         For each partition, measure key -> float64 array of its value in each level.
@@ -624,7 +627,9 @@ def polarization_by_level(
     n = arr.size
     for level, k in partitions:
         _check_levels(level, k, n)
-    xs = np.empty(n * len(partitions))
+    if out is not None and (out.dtype != np.float64 or out.ndim != 1 or out.size < n * len(partitions)):
+        raise ValueError(f"out must be a float64 array of at least {n * len(partitions)} values")
+    xs = np.empty(n * len(partitions)) if out is None else out[: n * len(partitions)]
     jobs = ([arr] * len(partitions), partitions, [xs[p * n : (p + 1) * n] for p in range(len(partitions))])
     workers = min(len(partitions), nb.get_num_threads()) if n >= _THREADED_SORT else 1
     if workers > 1:  # numpy's sort and the compiled scatter release the GIL: partitions sort side by side

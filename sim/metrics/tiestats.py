@@ -26,8 +26,15 @@ def level_assortativity(indptr, nbr, x, level, k):
     return assortativity_from_arcs(x, level, 0, -1, k, arcs[1], far[1])
 
 
+def scope_arcs(indptr, nbr, x, cell, bits, out=None):
+    """`_scope_arcs` into `out` = (arcs, far), int32 and float64 arrays [3, n], if given (every entry is written)."""
+    n = len(indptr) - 1
+    arcs, far = (np.empty((3, n), dtype=np.int32), np.empty((3, n))) if out is None else out
+    return _scope_arcs(indptr, nbr, x, cell, bits, arcs, far)
+
+
 @parallel_kernel(**_JIT)
-def scope_arcs(indptr, nbr, x, cell, bits):
+def _scope_arcs(indptr, nbr, x, cell, bits, arcs, far):
     """Each agent's alive arcs and the sum of their far ends' stances, in three scopes.
 
     `cell` packs two levels per agent as (a << bits) | b, e.g. group and profession. Rows: 0 every
@@ -41,8 +48,6 @@ def scope_arcs(indptr, nbr, x, cell, bits):
     """
     n = len(indptr) - 1
     low = (1 << bits) - 1
-    arcs = np.zeros((3, n), dtype=np.int32)
-    far = np.zeros((3, n))
     for i in nb.prange(n):
         k = i + PREFETCH_AHEAD  # written out, not `prefetch_ends`: see `sim.step.compiled._exchange`
         if k < n:

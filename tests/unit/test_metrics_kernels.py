@@ -151,6 +151,43 @@ def test_scope_metrics_do_not_depend_on_the_threads():
             np.testing.assert_array_equal(a.values[key], b.values[key], err_msg=f"{a.scope} {key}")
 
 
+def test_records_reuse_their_working_arrays_and_measure_as_with_new_ones():
+    """The second record of a state writes into the first one's working arrays; each equals a fresh state's."""
+    cfg = Config(n_agents=500, n_groups=5, seed=3)
+    model = ResocializationModel(cfg)
+    scopes = ["all", "group", "profession"]
+    kept = None
+    for _ in range(2):
+        for _ in range(3):
+            model.step()
+        state, report = model.state, model.last_report
+        src, _, kind = report.event_table()
+        got = scopes_metrics(
+            state, (src, kind), indicators(state, report, cfg.metrics, cfg.ties.conformity), scopes, cfg.metrics, 1.0
+        )
+        fresh = state.copy()  # a copy starts without the scratch: new working arrays
+        assert not fresh.scratch()
+        want = scopes_metrics(
+            fresh, (src, kind), indicators(fresh, report, cfg.metrics, cfg.ties.conformity), scopes, cfg.metrics, 1.0
+        )
+        for a, b in zip(got, want, strict=True):
+            for key in a.values:
+                np.testing.assert_array_equal(a.values[key], b.values[key], err_msg=f"{a.scope} {key}")
+        arrays = {k: v[0] for k, v in state.scratch().items() if k.startswith("record_")}
+        assert set(arrays) == {"record_arcs", "record_far", "record_sorted"}
+        if kept is not None:
+            assert all(arrays[k] is kept[k] for k in kept)  # the same arrays, not new ones
+        kept = arrays
+
+
+def test_polarization_by_level_refuses_a_working_array_it_cannot_use():
+    x, level = np.array([0.1, 0.9, 0.5]), np.array([0, 1, 1])
+    with pytest.raises(ValueError, match="at least 6"):
+        polarization_by_level(x, [(level, 2), (level, 2)], out=np.empty(5))
+    with pytest.raises(ValueError, match="float64"):
+        polarization_by_level(x, [(level, 2)], out=np.empty(3, dtype=np.float32))
+
+
 def test_stance_histogram_is_numpys():
     rng = np.random.default_rng(2)
     edges = np.linspace(0.0, 1.0, HIST_BINS + 1)
