@@ -229,7 +229,8 @@ def _cut_in_parts(t, owners, others, hints, lost, owner_loses, parts):
     done = np.zeros(len(owners), dtype=np.bool_)
     for k in nb.prange(parts):
         _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, k, size)
-    _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, -1, size)
+    # the ties across parts; typed: a literal -1 compiled _cut_part (and _in_part) a second time
+    _cut_part(indptr, nbr, muted, rej, owners, others, hints, lost, owner_loses, done, np.int64(-1), size)
     return done
 
 

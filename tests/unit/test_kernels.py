@@ -72,6 +72,30 @@ def test_a_run_compiles_no_parallel_form_below_the_parallel_size():
                 )
 
 
+def test_a_run_compiles_no_kernel_for_a_literal_argument():
+    """A constant passed to a kernel (`f(..., -1)`) is typed as a literal: numba compiles the callee once more."""
+    from numba.core import types
+
+    from sim.core import groups, tiestore
+    from sim.metrics import polarization, population, tiestats
+    from sim.step import compiled
+
+    model = ResocializationModel(n_agents=300, n_groups=3, steps=3, seed=1)
+    model.run_model()
+    found = []
+    for module in (groups, tiestore, compiled, polarization, population, tiestats):
+        for name, value in vars(module).items():
+            forms = list(value._forms.values()) if isinstance(value, Kernel) else [value]
+            for form in forms:
+                if isinstance(form, numba.core.dispatcher.Dispatcher):
+                    found += [
+                        (name, sig)
+                        for sig in kernels.signatures(form)
+                        if any(isinstance(t, types.Literal) for t in sig)
+                    ]
+    assert found == []
+
+
 def test_metrics_are_equal_from_either_form(monkeypatch):
     if threads.pool_size() < 2:
         pytest.skip("numba's pool has one thread here")
