@@ -504,22 +504,13 @@ def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
         _make_room(ties, *_run_lengths(ends))
 
 
-@jit(cache=True, nogil=True)
-def _run_lengths(ends):
-    """The distinct values of the sorted `ends` and how often each occurs."""
-    k = 0
-    for r in range(len(ends)):
-        if r == 0 or ends[r] != ends[r - 1]:
-            k += 1
-    who = np.empty(k, dtype=np.int64)
-    count = np.zeros(k, dtype=np.int64)
-    k = -1
-    for r in range(len(ends)):
-        if r == 0 or ends[r] != ends[r - 1]:
-            k += 1
-            who[k] = ends[r]
-        count[k] += 1
-    return who, count
+def _run_lengths(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the sorted `ends` and how often each occurs (`sorted_unique`'s runs, counted)."""
+    first = np.empty(len(ends), dtype=bool)
+    first[:1] = True
+    np.not_equal(ends[1:], ends[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return ends[starts], np.diff(starts, append=len(ends))
 
 
 #: How many blocks a short block may take free slots from, around it, before all are re-packed.
