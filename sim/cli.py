@@ -95,7 +95,7 @@ def main(dcfg: DictConfig) -> None:
             announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
             partner = compile_partner.start(cfg)  # a cold cache: the step compiles beside the metrics
         try:
-            summary = run(cfg, out, meta=meta)
+            summary = run(cfg, out, meta=meta, partnered=partner is not None)
         finally:
             if partner is not None:
                 partner.close()

@@ -41,6 +41,7 @@ import types
 from typing import Any
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba.core import cgutils
 from numba.core import config as numba_config
@@ -228,6 +229,57 @@ def _no_prefetch(arr: Any, index: Any) -> None:
 
 # typed Any: called from compiled code as prefetch(arr, i)
 prefetch: Any = _no_prefetch if getattr(numba_config, "DISABLE_JIT", False) else intrinsic(_prefetch)
+
+
+#: Up to this many values, `sort_small` sorts by insertion; above, by heapsort.
+_INSERTION_UP_TO = 16
+
+
+@jit(cache=True, nogil=True)
+def sort_small(a):
+    """Sort the integers `a` in place: by insertion up to a few, by heapsort above (O(n log n), no recursion).
+
+    For the blocks of an agent's ties (tens of values, a thousand in the classic presets' dense graphs).
+    numba's own `ndarray.sort()` (a quicksort) took about a second to compile on a cold cache, in the run
+    and in its compile partner alike; this compiles in about a third of a second. Sorting the blocks of a
+    million agents took 0.40 s against 0.60 s at mean degree 20 and 0.10 against 0.39 s at 10; 10,000
+    blocks of about a thousand, 0.57 against 0.38 s (one measurement each, 2-core Xeon). The values carry
+    nothing else, so any correct sort leaves the same array.
+    """
+    n = len(a)
+    if n <= _INSERTION_UP_TO:
+        for x in range(1, n):
+            v = a[x]
+            y = x - 1
+            while y >= 0 and a[y] > v:
+                a[y + 1] = a[y]
+                y -= 1
+            a[y + 1] = v
+        return
+    for start in range((n - 2) // 2, -1, -1):  # a max-heap, then the largest moved to the end in turn
+        _sift_down(a, start, n)
+    for end in range(n - 1, 0, -1):
+        v = a[0]
+        a[0] = a[end]
+        a[end] = v
+        _sift_down(a, np.int64(0), end)  # typed: a literal 0 would compile _sift_down once more
+
+
+@jit(cache=True, nogil=True)
+def _sift_down(a, root, end):
+    """Restore the max-heap a[root:end] below `root`."""
+    v = a[root]
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            break
+        if child + 1 < end and a[child + 1] > a[child]:
+            child += 1
+        if a[child] <= v:
+            break
+        a[root] = a[child]
+        root = child
+    a[root] = v
 
 
 @jit(cache=True, nogil=True)

@@ -41,17 +41,21 @@ def _progress(cfg: Config, total: int):
     return tqdm(total=total, disable=not show, unit="step", desc=f"{cfg.scenario.name} seed {cfg.seed}")
 
 
-def run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def run(
+    cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None = None, *, partnered: bool = False
+) -> dict[str, Any]:
     """Run the model and write every output into `out_dir`; returns the summary.
 
     `meta` (e.g. the Hydra overrides of a sweep's job) is kept in the completion marker, written
     after every output (`sim.run.completion`). BLAS runs on one thread meanwhile: numpy's dot products
     (in the metrics) otherwise sum in an order that depends on the machine's cores and on the
-    launcher's thread limits, and a run would not give the same bytes everywhere.
+    launcher's thread limits, and a run would not give the same bytes everywhere. `partnered`: a compile
+    partner is compiling the step (`sim.run.partner`): the run first compiles what the partner would
+    reach last (`sim.run.partner.compile_ahead`), then its metrics; the outputs are the same.
     """
     _keep_freed_memory()
     with completion.single_threaded_blas():
-        return _run(cfg, out_dir, meta)
+        return _run(cfg, out_dir, meta, partnered)
 
 
 def _keep_freed_memory() -> None:
@@ -70,7 +74,7 @@ def _keep_freed_memory() -> None:
         pass
 
 
-def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[str, Any]:
+def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None, partnered: bool) -> dict[str, Any]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -81,6 +85,10 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None) -> dict[
     try:
         # the metrics and outputs on the model's kernel threads, their arrays on ordinary pages (sim.core.pages)
         with use_threads(model.threads), ordinary_pages():
+            if partnered:
+                from sim.run.partner import compile_ahead
+
+                compile_ahead(model.state)
             return _outputs(cfg, out, model, info, started, init_s, meta)
     except BaseException:
         completion.discard(out)  # a failed run leaves no output under a final name (a kill leaves no marker)

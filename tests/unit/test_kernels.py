@@ -180,3 +180,24 @@ def test_jit_is_the_plain_function_when_numba_is_off(monkeypatch):
         return x + 1
 
     assert kernels.jit(cache=True)(f) is f
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(2**31), 2**31 - 1), max_size=120), st.sampled_from([np.int32, np.int64]))
+def test_sort_small_sorts_as_numpy_does(values, dtype):
+    """By insertion up to a few values, by heapsort above: the same array as np.sort, in place."""
+    a = np.array(values, dtype=dtype)
+    expected = np.sort(a)
+    kernels.sort_small(a)
+    assert a.dtype == dtype and a.tolist() == expected.tolist()
+
+
+def test_sort_small_compiles_its_heap_step_once():
+    """Heapsort's sift is called with typed positions only: a literal 0 would compile it once more."""
+    from numba.core import types
+
+    # compiled afresh (not loaded from the cache, which would load the callee's code with it): the callee
+    # is compiled, or loaded, for the types the sort calls it with
+    numba.njit(kernels.sort_small.py_func)(np.arange(40, 0, -1, dtype=np.int32))
+    sigs = kernels.signatures(kernels._sift_down)
+    assert sigs and not any(isinstance(t, types.Literal) for sig in sigs for t in sig)

@@ -183,3 +183,51 @@ def test_the_partner_compiles_the_kernels_of_the_runs_steps(tmp_path: Path) -> N
     assert sum(len(v) for v in before.values()) >= 10  # the partner called the step's kernels
     gained = {k: v for k, v in after.items() if v != before.get(k, [])}
     assert gained == {}, gained
+
+
+def _tie_store_signatures() -> dict[str, list[str]]:
+    """The signatures compiled (or loaded) so far in this process of the tie store's and outputs' kernels."""
+    from numba.core.dispatcher import Dispatcher
+
+    from sim.core import tiestore
+    from sim.core.kernels import Kernel
+    from sim.core.kernels import signatures as compiled_for
+
+    out = {}
+    for attr, v in vars(tiestore).items():
+        forms = [("", v)] if isinstance(v, Dispatcher) else []
+        forms += [(" parallel" if p else " serial", d) for p, d in v._forms.items()] if isinstance(v, Kernel) else []
+        for form, d in forms:
+            out[f"{attr}{form}"] = sorted(map(str, compiled_for(d)))
+    return out
+
+
+def test_compile_ahead_compiles_room_making_and_the_tie_list_with_the_types_a_run_uses(small_cfg: Config) -> None:
+    """What the run compiles ahead of its partner is what its steps and outputs call later, types and all.
+
+    After `compile_ahead`, making room for new ties (as the step's tie formation does, through
+    `ensure_room`), a step, the tie list and the degrees add no signature to the tie store's kernels.
+    """
+    import numpy as np
+
+    from sim.core import tiestore
+    from sim.core.threads import use_threads
+    from sim.model import ResocializationModel
+    from sim.run import outputs
+
+    model = ResocializationModel(small_cfg, collect=False)
+    with use_threads(model.threads):  # as in the run
+        partner.compile_ahead(model.state)
+        before = _tie_store_signatures()
+        for kernel in ("_widen_all", "_edge_list", "_upper_arcs", "_degree"):
+            assert any(v for k, v in before.items() if k.split()[0] == kernel), kernel
+        ties = model.state.ties
+        others = np.arange(1, 41)
+        tiestore.ensure_room(ties, np.zeros(40, dtype=np.int64), others)  # agent 0's block widened for 40 more
+        assert tiestore.free_slots(ties)[0] >= 40
+        model.step()
+        for _ in outputs.edge_tables(model.state):
+            pass
+        ties.degree()
+        after = _tie_store_signatures()
+    assert {k: v for k, v in after.items() if before.get(k) and v != before[k]} == {}
