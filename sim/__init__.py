@@ -12,9 +12,11 @@ rule. A new hash starts an empty cache instead, so an edited rule is always the 
 `NUMBA_CACHE_DIR`, if set, is kept as the parent of that directory.
 
 The directory is given by a cache locator that answers only for this package's source files, placed
-first in numba's list of locators: numba's settings (`numba.config.CACHE_DIR`) and the cache of a user's
-own compiled functions are left as they were (importing the package changes no global state a user's
-session depends on).
+first in numba's list of locators (`sim.core.cache`, installed by `sim.core.kernels`, which every compiled
+module imports before declaring a function): numba's settings (`numba.config.CACHE_DIR`) and the cache of
+a user's own compiled functions are left as they were (importing the package changes no global state a
+user's session depends on). Importing the package itself does not import numba (a third of a second): a
+sweep's parent process, which composes and launches the runs, never loads it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,6 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-
-from numba.core import caching
-from numba.core.caching import _CacheLocator, _SourceFileBackedLocatorMixin
 
 _HERE = Path(__file__).resolve().parent
 _COMPILED = ("core", "step", "metrics", "classics")  # the packages that hold numba-compiled functions
@@ -58,30 +57,8 @@ def _cache_dir() -> str:
     return str(Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "resocialization-sim" / name)
 
 
-class _PackageCacheLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
-    """numba's cache locator for this package's compiled functions: the hash-named directory above."""
-
-    def __init__(self, py_func: object, py_file: str) -> None:
-        self._py_file = py_file
-        self._lineno = py_func.__code__.co_firstlineno  # type: ignore[attr-defined]
-        self._cache_path = os.path.join(CACHE_DIR, self.get_suitable_cache_subpath(py_file))
-
-    def get_cache_path(self) -> str:
-        return self._cache_path
-
-    @classmethod
-    def from_function(cls, py_func: object, py_file: str) -> _PackageCacheLocator | None:
-        if not Path(py_file).resolve().is_relative_to(_HERE):
-            return None  # not this package's: numba's own locators decide, as without this package
-        return super().from_function(py_func, py_file)
-
-
-#: where numba caches this package's compiled functions
+#: where numba caches this package's compiled functions (its cache locator: `sim.core.cache`)
 CACHE_DIR = _cache_dir()
-_IMPL = vars(caching).get("CacheImpl") or vars(caching)["_CacheImpl"]  # older numba names it _CacheImpl
-_LOCATORS: list[type] = _IMPL._locator_classes
-if not any(c.__name__ == _PackageCacheLocator.__name__ for c in _LOCATORS):
-    _LOCATORS.insert(0, _PackageCacheLocator)
 
 __all__ = ["Config", "ResocializationModel", "compose", "run"]
 _EXPORTS = {

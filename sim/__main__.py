@@ -4,11 +4,6 @@ import os
 import sys
 import threading
 
-from sim.config.errors import InputError
-from sim.config.preflight import preflight
-from sim.core.threads import idle_threads_sleep
-from sim.core.threads import requested as threads_requested
-
 
 def exit_now(code: int = 0) -> None:
     """End the command as Python would, less the interpreter's teardown of its modules.
@@ -30,15 +25,24 @@ def exit_now(code: int = 0) -> None:
 
 
 if __name__ == "__main__":
-    from sim.run import partner
+    from sim.core.threads import idle_threads_sleep
     from sim.studies import prestart
 
-    partner.spawn(sys.argv[1:])  # a cold numba cache: a second process to compile the step (sim.run.partner)
     # Errors Hydra meets itself (writing .hydra/ on a full disk) come back here as exceptions instead
     # of Hydra's stripped traceback, so that an expected one (a full disk) is one line; a bug still
     # prints its traceback. Set before the sweep's workers start: they inherit the environment.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     idle_threads_sleep()  # numba's OpenMP threads sleep when idle, in this process and the workers
+    # a local sweep: the fork server of its workers starts now and imports what a run needs, before this
+    # process has imported Hydra (sim.studies.prestart); `prestart.start` below starts the pool
+    prestart.start_server(sys.argv[1:], modules=("sim.cli",))
+
+    from sim.config.errors import InputError
+    from sim.config.preflight import preflight
+    from sim.core.threads import requested as threads_requested
+    from sim.run import partner
+
+    partner.spawn(sys.argv[1:])  # a cold numba cache: a second process to compile the step (sim.run.partner)
     # a local sweep: joblib's workers start and import (the model, this command line's task) while this
     # process checks and composes the sweep
     prestart.start(sys.argv[1:], modules=("sim.cli",))

@@ -22,10 +22,10 @@ from typing import Any, cast
 
 import numpy as np
 
+from sim.config import CONF_DIR
 from sim.config.params import Config, mark_composed, validate
 from sim.config.resolvers import register_resolvers
 
-CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 _HYDRA_LOCK = threading.RLock()  # Hydra's global state: one composition at a time
 
 

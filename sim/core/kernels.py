@@ -49,6 +49,8 @@ from numba.core.caching import NullCache
 from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
+import sim.core.cache  # noqa: F401  (the package's cache locator, before any function here is declared)
+
 SERIAL_SUFFIX = "__serial"
 #: The Python-callable twin of a `CompiledOnly` function is cached under the function's name and this
 TWIN_SUFFIX = "__py"

@@ -29,7 +29,6 @@ import os
 from collections.abc import Iterator
 
 from sim.config.errors import ConfigError, Typed
-from sim.config.preflight import cgroup_dirs
 
 ENV = "SIM_THREADS"
 #: Below this many agents a run's kernels use one thread (see the module's docstring).
@@ -38,6 +37,8 @@ PARALLEL_FROM = 50_000
 
 def _cgroup_cpus() -> float | None:
     """CPUs a cgroup's quota allows (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us`); None without a quota."""
+    from sim.config.preflight import cgroup_dirs  # here: `python -m sim` imports this module before Hydra
+
     for d, v2 in cgroup_dirs("cpu", ("cpu,cpuacct", "cpu")):
         try:
             if v2:

@@ -11,7 +11,7 @@ frozen is never freed, so a freeze comes right after imports (which make next to
 collection:
 
 - `freeze()` after imports (`python -m sim` once its command line is imported; the fork server of a
-  sweep's workers, with `collect=True`, once it has imported what a run needs);
+  sweep's workers once it has imported what a run needs);
 - `before_first_run()` once per process, where the model's own modules have just been imported;
 - `settle()` once per process after its first run: a collection (of what that run left, about 30 ms
   with the imports frozen before it), then a freeze.

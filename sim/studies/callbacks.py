@@ -10,7 +10,10 @@
 - on_multirun_end: collects the runs into SWEEP_DIR/metrics.parquet, summary.parquet and the sweep
   figure (`sim.studies.collect`), as `python -m sim.studies.collect SWEEP_DIR` does by hand; then
   reports the runs of this sweep that failed (each job writes `_failed.json` with its one-line error
-  instead of stopping the sweep, `sim.cli`) and releases the lock.
+  instead of stopping the sweep, `sim.cli`) and releases the lock. A sweep on the local worker pool
+  (`sim.studies.prestart`) is collected by one of its workers, which has imported and warmed up all
+  the collection needs while running its jobs; otherwise by this process, which imports and warms up
+  what the collection needs while the runs go on (`_prepare_collection`).
 
 The sweep exits non-zero at the end (after every other run has completed and been collected) when a
 run failed or the collection could not read a run; the message names each failed run by its
@@ -182,6 +185,71 @@ def _stop_idle_workers() -> None:
         executor.shutdown(wait=False)
 
 
+def _on_local_pool() -> Any:
+    """The local worker pool this command's sweep runs on (`sim.studies.prestart.pool`), or None."""
+    from sim.studies import prestart
+
+    return prestart.pool()
+
+
+def _jobs_run_here(config: DictConfig) -> bool:
+    """Whether the sweep's jobs run in this process: Hydra's basic launcher, or joblib's with one worker."""
+    target = str(OmegaConf.select(config, "hydra.launcher._target_", default=""))
+    if target.endswith("BasicLauncher"):
+        return True
+    if not target.endswith("JoblibLauncher"):
+        return False
+    try:
+        from joblib import cpu_count
+
+        n = int(OmegaConf.select(config, "hydra.launcher.n_jobs", default=-1))
+        return (n if n > 0 else cpu_count() + 1 + n) <= 1  # joblib's rule for negative counts
+    except Exception:
+        return False
+
+
+def _collect_here(
+    sweep_dir: Path, metric: str, scopes: list[str] | None, figure: bool, capture: bool = True
+) -> tuple[dict[str, Any] | None, tuple[str, str] | None, list[tuple[int, str]]]:
+    """`collect` the sweep here (in a pool's worker, or the sweep's own process): (result, problem, log lines).
+
+    problem: ("collect", the CollectError's lines) or ("write", the OSError's text). With `capture`, what
+    the collection logs is returned instead of going where this process logs (in a worker: the log of its
+    last run), for the sweep's process to say.
+    """
+    from sim.studies.collect import CollectError, collect
+
+    records: list[tuple[int, str]] = []
+    logger = logging.getLogger("sim.studies")
+    handler = _Keep(records)
+    propagate = logger.propagate
+    if capture:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        result = collect(sweep_dir, metric=metric, scopes=scopes, figure=figure)
+    except CollectError as err:
+        return None, ("collect", str(err)), records
+    except OSError as err:
+        return None, ("write", str(err.strerror or err)), records
+    finally:
+        if capture:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+    return result, None, records
+
+
+class _Keep(logging.Handler):
+    """Keeps (level, message) of each record."""
+
+    def __init__(self, records: list[tuple[int, str]]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelno, record.getMessage()))
+
+
 def _sweep_logging(config: DictConfig) -> None:
     """The sweep's own logging again (Hydra's `hydra_logging`: the terminal), as its launcher set it up.
 
@@ -202,7 +270,11 @@ def _prepare_collection(figure: bool) -> None:
 
     About a second and a half of the parent's time at the end of every sweep (pyarrow's modules and its
     Parquet writer's set-up, the metrics table's schema with the recorder's module, pandas, scipy's t
-    quantile, matplotlib and its font metrics), spent instead while the workers run.
+    quantile, matplotlib and its font metrics), spent instead while the runs go on elsewhere: on a cluster
+    (Slurm, Ray), or in a local pool that `sim.studies.prestart` did not start (whose sweep a worker does
+    not collect). Not when the jobs run in this process (one local worker): they import the same modules
+    meanwhile, and two threads importing numba at once deadlocked on llvmlite's lock (seen once in
+    a sweep); its jobs leave those modules imported for the collection anyway.
     """
     try:
         import pyarrow as pa
@@ -274,7 +346,7 @@ class SweepCallback(Callback):
         self._progress = SweepProgress(
             sweep_dir, sweep_jobs(config), mode=self.progress_mode, desc=f"sweep {sweep_dir.name}"
         )
-        if self.collect:  # the parent waits for the runs meanwhile: the collection then starts at once
+        if self.collect and not _on_local_pool() and not _jobs_run_here(config):  # see _prepare_collection
             threading.Thread(target=_prepare_collection, args=(self.figure,), daemon=True).start()
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
@@ -285,7 +357,9 @@ class SweepCallback(Callback):
             job_return.hydra_cfg = None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        _stop_idle_workers()  # they tear down while the sweep is collected
+        pool = _on_local_pool() if self.collect else None
+        if pool is None:
+            _stop_idle_workers()  # they tear down while the sweep is collected
         _sweep_logging(config)
         done = self._progress.close() if self._progress is not None else None
         self._progress = None
@@ -293,8 +367,10 @@ class SweepCallback(Callback):
         try:
             problems = failed_runs(sweep_dir, self._started)
             if self.collect:
-                problems += self._collect(sweep_dir, done)
+                problems += self._collect(sweep_dir, done, pool)
         finally:
+            if pool is not None:
+                _stop_idle_workers()
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
@@ -304,16 +380,26 @@ class SweepCallback(Callback):
                 print(f"  {line}", file=sys.stderr)
             raise SystemExit(1)
 
-    def _collect(self, sweep_dir: Path, done: int | None) -> list[str]:
-        """Collect the sweep; what went wrong, as lines (empty when it was collected)."""
-        from sim.studies.collect import CollectError, collect
-
-        try:
-            result = collect(sweep_dir, metric=self.metric, scopes=self.scopes, figure=self.figure)
-        except CollectError as err:
-            return str(err).splitlines()
-        except OSError as err:
-            return [f"could not write the collected tables of {sweep_dir}: {err.strerror or err}"]
+    def _collect(self, sweep_dir: Path, done: int | None, pool: Any = None) -> list[str]:
+        """Collect the sweep (in a worker of `pool`, if given); what went wrong, as lines (empty when collected)."""
+        args = (sweep_dir, self.metric, self.scopes, self.figure)
+        outcome = None
+        if pool is not None:
+            try:
+                outcome = pool.submit(_collect_here, *args).result()
+            except Exception:  # the pool broke (a worker was killed): this process collects instead
+                outcome = None
+        if outcome is None:
+            outcome = _collect_here(*args, capture=False)
+        result, problem, records = outcome
+        for level, message in records:  # what the collection logged in the worker, said here
+            log.log(level, "%s", message)
+        if problem is not None:
+            kind, text = problem
+            if kind == "collect":
+                return text.splitlines()
+            return [f"could not write the collected tables of {sweep_dir}: {text}"]
+        assert result is not None
         if not result["runs"]:
             log.warning("sweep done: no complete run in %s", sweep_dir)
             return []

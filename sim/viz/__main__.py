@@ -193,9 +193,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{args.release:g}s"
     # Each session steps its model in its own thread, and the app's models are small: their kernels run on
     # one thread each (sim.core.threads: one below PARALLEL_FROM agents); the sessions are the parallelism.
-    # NUMBA_NUM_THREADS is not set here: numba is imported already (by `sim`), and a changed variable would
-    # make numba refuse the next compilation once its threads run ("Cannot set NUMBA_NUM_THREADS to a
-    # different value once the threads have been launched"), failing the page of a session that compiles.
+    # NUMBA_NUM_THREADS is not set here: a user may have numba imported already (sim.viz.main from Python),
+    # and a changed variable would make numba refuse the next compilation once its threads run ("Cannot
+    # set NUMBA_NUM_THREADS to a different value once the threads have been launched"), failing the page
+    # of a session that compiles.
     if not offline_ready():
         print(
             f"warning: Solara's local assets are missing ({local_assets_dir()}); the page will fetch its "
@@ -206,6 +207,10 @@ def main(argv: list[str] | None = None) -> None:
     # Solara warns at every new session that its samesite=none cookie needs https and falls back to lax,
     # which is what a class on http://HOST:PORT needs: the warning says nothing a teacher can act on
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    # numba imported here, before any other thread may import it: the warm-up's thread and the server's
+    # import of the app would otherwise import it side by side, which can deadlock on llvmlite's lock
+    import sim.core.kernels  # noqa: F401
+
     # the warm-up compiles the kernels on a fresh install (half a minute): the server starts meanwhile and
     # prints its URL at once; a first visitor's run waits for the kernels it needs (numba's compile lock)
     threading.Thread(target=_start_up, name="sim-viz-warm-up", daemon=True).start()

@@ -12,6 +12,7 @@ from pathlib import Path
 import numba
 
 import sim
+from sim.core import cache
 
 ROOT = Path(sim.__file__).resolve().parent
 
@@ -49,11 +50,25 @@ def test_only_the_packages_functions_are_cached_there(tmp_path):
 
     assert numba.config.CACHE_DIR == os.environ.get("NUMBA_CACHE_DIR", "")  # numba's own setting, as it was
     fn = tiestore.from_edges
-    located = sim._PackageCacheLocator.from_function(fn, fn.__code__.co_filename)
+    located = cache._PackageCacheLocator.from_function(fn, fn.__code__.co_filename)
     assert located is not None and Path(located.get_cache_path()).is_relative_to(sim.CACHE_DIR)
     user = tmp_path / "mine.py"
     user.write_text("def f(x):\n    return x + 1\n")
     namespace: dict = {}
     exec(compile(user.read_text(), str(user), "exec"), namespace)
-    assert sim._PackageCacheLocator.from_function(namespace["f"], str(user)) is None  # numba's locators decide
-    assert sim._LOCATORS[0] is sim._PackageCacheLocator and sim._LOCATORS.count(sim._PackageCacheLocator) == 1
+    assert cache._PackageCacheLocator.from_function(namespace["f"], str(user)) is None  # numba's locators decide
+    assert cache._LOCATORS[0] is cache._PackageCacheLocator and cache._LOCATORS.count(cache._PackageCacheLocator) == 1
+
+
+def test_importing_the_package_imports_no_numba_and_the_kernels_install_the_locator():
+    """A sweep's parent imports the package without numba; any compiled module brings the locator with it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim, sim.cli, sim.config.preflight; assert 'numba' not in sys.modules, 'numba imported';"
+        "from sim.core import tiestore; from sim.core.cache import _LOCATORS, _PackageCacheLocator;"
+        "assert _LOCATORS[0] is _PackageCacheLocator"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr

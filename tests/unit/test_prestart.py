@@ -75,3 +75,49 @@ def test_the_fork_servers_preload_never_fails(tmp_path):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.split() == ["True", "False"]  # the modules after the broken one were still imported
+
+
+_EARLY = """
+import json, sys
+from sim.studies import prestart
+prestart.start_server(sys.argv[1:], modules=("sim.cli",))
+started = prestart._forked
+heavy = sorted(m for m in ("hydra", "joblib", "numpy", "numba", "omegaconf") if m in sys.modules)
+prestart.stop()
+print(json.dumps([started, heavy]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("argv", "started"),
+    [
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2"], True),
+        (["-m", "seed=0,1"], CORES > 1),  # the config's n_jobs: -1
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=1"], False),  # jobs in the parent: no pool
+        (["seed=1"], False),  # a single run
+        (["-m", "seed=0,1", "hydra/launcher=ray"], False),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "hydra.launcher.batch_size=2"], False),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "--cfg", "job"], False),
+    ],
+)
+def test_the_fork_server_starts_before_hydra_is_imported(argv: list[str], started: bool) -> None:
+    """`start_server` (the command line's first act) starts the server without Hydra, joblib or numpy."""
+    import json
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", _EARLY, *argv], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert json.loads(p.stdout.strip().splitlines()[-1]) == [started, []]
+
+
+@pytest.mark.parametrize("n_jobs", [2, 1, -1])
+def test_the_servers_workers_get_joblibs_thread_limits(n_jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`worker_env` is what joblib's loky backend gives a pool of n_jobs workers (cores // workers)."""
+    from joblib._parallel_backends import LokyBackend
+
+    for var in LokyBackend.MAX_NUM_THREADS_VARS:
+        monkeypatch.delenv(var, raising=False)
+    effective = n_jobs if n_jobs > 0 else CORES + 1 + n_jobs
+    assert prestart.worker_env(n_jobs) == LokyBackend()._prepare_worker_env(n_jobs=effective)
+    assert prestart.worker_env(n_jobs)["NUMBA_NUM_THREADS"] == str(max(CORES // effective, 1))
