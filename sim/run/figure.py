@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.metrics.catalog import CATALOG, axis_label
+from sim.run import heap
 from sim.run.io import atomic_path
 from sim.run.recorder import MetricsRecorder
 
@@ -46,6 +47,16 @@ def _exposure(ax, steps, series) -> None:
 
 
 def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> None:
+    """The figure of a run's records, written to `path` (PNG), with the garbage collector paused meanwhile.
+
+    Drawing makes and drops about a hundred thousand objects; the collections they set off took 0.11-0.20 s
+    of 0.80-1.00 s (default run, alternated, 2-core Xeon). The figure's cycles are collected afterwards.
+    """
+    with heap.paused():
+        _draw(rec, path, title)
+
+
+def _draw(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> None:
     steps = np.asarray(rec.steps)
     s = {k: np.asarray(v) for k, v in rec.series.items()}
     # fixed margins: constrained layout would re-measure every label in several extra passes (a third

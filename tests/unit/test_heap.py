@@ -84,3 +84,26 @@ def test_the_imports_are_frozen_once_before_a_first_run_and_not_after_it() -> No
         """
     )
     assert _python(code) == "ok"
+
+
+def test_paused_turns_the_collector_off_inside_and_back_as_it_was() -> None:
+    import gc
+
+    import pytest
+
+    from sim.run import heap
+
+    assert gc.isenabled()
+    with heap.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), heap.paused():
+        raise ValueError
+    assert gc.isenabled()  # after an error too
+    gc.disable()
+    try:
+        with heap.paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
