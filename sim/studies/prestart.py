@@ -46,6 +46,7 @@ _PRELOAD = ("sim.run.runner", "hydra_plugins.hydra_joblib_launcher._core")
 
 _thread: threading.Thread | None = None
 _forked = False  # this process started the fork server the pool's workers are forked from
+_server_jobs: int | None = None  # the n_jobs the server set its workers' thread limits for
 _stopped = False  # `stop` was called: a pool not yet created is not created
 _pids: list[int] = []  # the pool's worker processes once they have imported (read by the tests)
 
@@ -145,7 +146,6 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
     `modules`: what else each worker imports besides the model's run and Hydra's job code: the module of
     the task function (`sim.cli`, named by the command line that owns it).
     """
-    global _thread
     if _thread is not None or not enabled():
         return
     try:
@@ -158,6 +158,10 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
         return
     cfg["n_jobs"] = n
     try:
+        if _forked and _server_jobs != n:  # read otherwise by `start_server` (a config file Hydra reads differently)
+            _end_server()  # its workers' thread limits would be another count's: joblib starts the workers
+            _start_pool(cfg, modules)
+            return
         if not _forked:
             _fork_server(n, modules)
         from joblib.externals.loky.backend.context import set_start_method
@@ -165,6 +169,12 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
         set_start_method("forkserver", force=True)  # loky's start method for the pool joblib creates next
     except Exception:  # no fork server: the pool starts its workers as joblib does by default
         pass
+    _start_pool(cfg, modules)
+
+
+def _start_pool(cfg: dict[str, Any], modules: tuple[str, ...]) -> None:
+    """The pool, created in a thread of its own (`_warm`)."""
+    global _thread
     _thread = threading.Thread(target=_warm, args=(cfg, modules), name="sim-prestart", daemon=True)
     _thread.start()
 
@@ -185,7 +195,7 @@ def _fork_server(n_jobs: int, modules: tuple[str, ...]) -> None:
     and the workers inherit them. Not on a platform without a fork server. The parent imports neither
     joblib nor numpy for it (a sixth of a second, before the server could start).
     """
-    global _forked
+    global _forked, _server_jobs
     import multiprocessing
     from multiprocessing import forkserver
 
@@ -203,7 +213,7 @@ def _fork_server(n_jobs: int, modules: tuple[str, ...]) -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    _forked = True
+    _forked, _server_jobs = True, n_jobs
 
 
 def worker_env(n_jobs: int) -> dict[str, str]:
@@ -219,10 +229,12 @@ def _end_server() -> None:
     """Kill the fork server this process started (it would finish its imports first, holding its streams)."""
     from multiprocessing import forkserver
 
+    global _forked
     server = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
     if _forked and server is not None:
         with contextlib.suppress(OSError):
             os.kill(server, signal.SIGKILL)
+    _forked = False
 
 
 def _warm(cfg: dict[str, Any], modules: tuple[str, ...]) -> None:

@@ -121,3 +121,18 @@ def test_the_servers_workers_get_joblibs_thread_limits(n_jobs: int, monkeypatch:
     effective = n_jobs if n_jobs > 0 else CORES + 1 + n_jobs
     assert prestart.worker_env(n_jobs) == LokyBackend()._prepare_worker_env(n_jobs=effective)
     assert prestart.worker_env(n_jobs)["NUMBA_NUM_THREADS"] == str(max(CORES // effective, 1))
+
+
+def test_a_server_started_for_another_count_is_ended_and_the_pool_started_without_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should the early read of n_jobs differ from Hydra's, the server's thread limits would be wrong: not used."""
+    ended, pools = [], []
+    monkeypatch.setattr(prestart, "_thread", None)
+    monkeypatch.setattr(prestart, "_forked", True)
+    monkeypatch.setattr(prestart, "_server_jobs", 3)
+    monkeypatch.setattr(prestart, "_end_server", lambda: ended.append(True))
+    monkeypatch.setattr(prestart, "_fork_server", lambda n, modules: pytest.fail("a second server"))
+    monkeypatch.setattr(prestart, "_start_pool", lambda cfg, modules: pools.append(cfg["n_jobs"]))
+    prestart.start(["-m", "seed=0,1", "hydra.launcher.n_jobs=2"])
+    assert ended == [True] and pools == [2]
