@@ -199,11 +199,10 @@ def _jobs_run_here(config: DictConfig) -> bool:
         return True
     if not target.endswith("JoblibLauncher"):
         return False
-    try:
-        from joblib import cpu_count
+    from sim.studies.prestart import effective_jobs
 
-        n = int(OmegaConf.select(config, "hydra.launcher.n_jobs", default=-1))
-        return (n if n > 0 else cpu_count() + 1 + n) <= 1  # joblib's rule for negative counts
+    try:
+        return effective_jobs(int(OmegaConf.select(config, "hydra.launcher.n_jobs", default=-1))) <= 1
     except Exception:
         return False
 

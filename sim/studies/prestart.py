@@ -68,10 +68,18 @@ def workers(argv: list[str], launcher: dict[str, Any] | None = None) -> int | No
     n = _requested_jobs(argv, (launcher or _launcher_cfg())["n_jobs"])
     if n is None:
         return None
-    from joblib import cpu_count
+    return n if effective_jobs(n) > 1 else None
 
-    effective = n if n > 0 else cpu_count() + 1 + n  # joblib's rule for negative counts
-    return n if effective > 1 else None
+
+def effective_jobs(n_jobs: int, cores: int | None = None) -> int:
+    """How many workers joblib runs for `n_jobs` (negative: all `cores` but -n_jobs - 1; joblib's count by default)."""
+    if n_jobs > 0:
+        return n_jobs
+    if cores is None:
+        from joblib import cpu_count
+
+        cores = cpu_count()
+    return cores + 1 + n_jobs
 
 
 def _may_use_pool(argv: list[str]) -> bool:
@@ -118,7 +126,7 @@ def start_server(argv: list[str], modules: tuple[str, ...] = ()) -> None:
 
         declared = yaml.safe_load((CONF_DIR / "hydra" / "launcher" / "joblib.yaml").read_text()) or {}
         n = _requested_jobs(argv, declared.get("n_jobs"))
-        if n is None or n == 1 or n == 0 or (n < 0 and (os.cpu_count() or 1) + 1 + n <= 1):
+        if n is None or n == 0 or effective_jobs(n, os.cpu_count() or 1) <= 1:  # no joblib import here
             return
         _fork_server(n, modules)
     except Exception:  # `start` starts it, or the pool starts its workers as joblib does by default
@@ -218,11 +226,9 @@ def _fork_server(n_jobs: int, modules: tuple[str, ...]) -> None:
 
 def worker_env(n_jobs: int) -> dict[str, str]:
     """The thread limits joblib gives each of `n_jobs` workers (negative counts by joblib's rule)."""
-    from joblib import cpu_count
     from joblib._parallel_backends import LokyBackend
 
-    effective = n_jobs if n_jobs > 0 else cpu_count() + 1 + n_jobs
-    return dict(LokyBackend()._prepare_worker_env(n_jobs=max(1, effective)))
+    return dict(LokyBackend()._prepare_worker_env(n_jobs=max(1, effective_jobs(n_jobs))))
 
 
 def _end_server() -> None:

@@ -136,3 +136,8 @@ def test_a_server_started_for_another_count_is_ended_and_the_pool_started_withou
     monkeypatch.setattr(prestart, "_start_pool", lambda cfg, modules: pools.append(cfg["n_jobs"]))
     prestart.start(["-m", "seed=0,1", "hydra.launcher.n_jobs=2"])
     assert ended == [True] and pools == [2]
+
+
+def test_effective_jobs_is_joblibs_count() -> None:
+    assert [prestart.effective_jobs(n, cores=4) for n in (3, 1, -1, -2, -4)] == [3, 1, 4, 3, 1]
+    assert prestart.effective_jobs(-1) == CORES  # joblib's own count of the cores by default
