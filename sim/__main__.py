@@ -40,9 +40,10 @@ if __name__ == "__main__":
     from sim.config.errors import InputError
     from sim.config.preflight import preflight
     from sim.core.threads import requested as threads_requested
-    from sim.run import partner
+    from sim.run import drawer, partner
 
     partner.spawn(sys.argv[1:])  # a cold numba cache: a second process to compile the step (sim.run.partner)
+    drawer.spawn(sys.argv[1:])  # a single run: a process that imports matplotlib and draws the figure
     # a local sweep: joblib's workers start and import (the model, this command line's task) while this
     # process checks and composes the sweep
     prestart.start(sys.argv[1:], modules=("sim.cli",))

@@ -21,7 +21,6 @@ from sim.core.threads import idle_threads_sleep
 from sim.run import heap
 from sim.run.report import summary_table
 from sim.studies.jobconfig import install as compose_jobs_from_templates
-from sim.studies.jobshare import install as send_job_state_once
 from sim.studies.jobstate import install as set_up_jobs_faster
 from sim.studies.naming import register_resolvers, write_overrides
 
@@ -31,7 +30,6 @@ quiet_schema_notice()  # the program's process (and a sweep's workers, which imp
 register_resolvers()  # also in every worker of a sweep: unpickling the task function imports this module
 compose_jobs_from_templates()  # a sweep's jobs: Hydra composes once per choice of config groups (jobconfig)
 set_up_jobs_faster()  # ... keeps its plugin registry and writes .hydra/ with libyaml (jobstate)
-send_job_state_once()  # the sweep's context, config and state: pickled once, unpickled once per worker
 log = logging.getLogger("sim.run")
 
 
@@ -88,17 +86,21 @@ def main(dcfg: DictConfig) -> None:
         from sim.run.runner import run  # the model (and its compiled step) only when there is a run to do
 
         heap.before_first_run()  # what the imports made lives as long as the process (sim.run.heap)
-        partner = None
+        partner = drawer = None
         if not multirun:
+            from sim.run import drawer as figure_process
             from sim.run import partner as compile_partner
 
             announce_compilation()  # on a terminal: one line while numba compiles (a fresh install)
             partner = compile_partner.start(cfg)  # a cold cache: the step compiles beside the metrics
+            drawer = figure_process.take()  # the figure drawn beside the last outputs (sim.run.drawer)
         try:
-            summary = run(cfg, out, meta=meta, partnered=partner is not None)
+            summary = run(cfg, out, meta=meta, partnered=partner is not None, drawer=drawer)
         finally:
             if partner is not None:
                 partner.close()
+            if drawer is not None:
+                drawer.close()
     except Exception as err:
         line = error_line(err)
         if line is None:

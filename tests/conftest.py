@@ -14,6 +14,10 @@ from tests.support.threads import one_thread_in_every_child, under_xdist
 # from that working directory; sim.studies.naming.outputs_root) keeps their outputs there instead of the
 # project's outputs/. Tests of the default root delete it (tests/unit/test_naming.py).
 os.environ["SIM_OUTPUTS"] = "outputs"
+# The figure process of a single run (sim.run.drawer) helps where a core would idle; under the test suite
+# both are busy, and each command it starts would only add a process importing matplotlib. Its own tests
+# (tests/unit/test_drawer.py, tests/integration/test_cli.py) turn it on.
+os.environ["SIM_FIGURE_PROCESS"] = "off"
 
 # Under pytest-xdist the kernels a worker runs in its own process use one thread (tests/support/threads.py),
 # and so does every process a test starts (`python -m sim`, a sweep, a notebook kernel: NUMBA_NUM_THREADS=1

@@ -9,6 +9,7 @@ pyplot's state or the backend: a notebook that runs the model keeps showing its 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -16,7 +17,10 @@ from matplotlib.figure import Figure
 from sim.metrics.catalog import CATALOG, axis_label
 from sim.run import heap
 from sim.run.io import atomic_path
-from sim.run.recorder import MetricsRecorder
+
+if TYPE_CHECKING:  # the figure process (sim.run.drawer) draws from its plain copy of the records
+    from sim.run.drawer import Records
+    from sim.run.recorder import MetricsRecorder
 
 PROFESSION_COLORS = {"social_work": "#b2182b", "health_care": "#2166ac"}
 STEP = "step (one step = one working day)"
@@ -46,7 +50,7 @@ def _exposure(ax, steps, series) -> None:
     ax.patch.set_visible(False)
 
 
-def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> None:
+def draw_figure(rec: MetricsRecorder | Records, path: str | os.PathLike, title: str) -> None:
     """The figure of a run's records, written to `path` (PNG), with the garbage collector paused meanwhile.
 
     Drawing makes and drops about a hundred thousand objects; the collections they set off took 0.11-0.20 s
@@ -56,7 +60,7 @@ def draw_figure(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> No
         _draw(rec, path, title)
 
 
-def _draw(rec: MetricsRecorder, path: str | os.PathLike, title: str) -> None:
+def _draw(rec: MetricsRecorder | Records, path: str | os.PathLike, title: str) -> None:
     steps = np.asarray(rec.steps)
     s = {k: np.asarray(v) for k, v in rec.series.items()}
     # fixed margins: constrained layout would re-measure every label in several extra passes (a third

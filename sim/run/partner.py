@@ -92,6 +92,11 @@ _spawned: Partner | None = None  # started by spawn(), given its config (or clos
 NO_TASK_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
 
 
+def single_run(argv: list[str]) -> bool:
+    """Whether this command line runs one run: no sweep (-m), no Hydra information flag."""
+    return not ("-m" in argv or "--multirun" in argv or any(a in NO_TASK_FLAGS for a in argv))
+
+
 def spawn(argv: list[str]) -> None:
     """Start the partner's process early, at the command line's start, if this command may want one.
 
@@ -100,7 +105,7 @@ def spawn(argv: list[str]) -> None:
     two CPUs or more; `start` decides on the run's size.
     """
     global _spawned
-    if _spawned is not None or "-m" in argv or "--multirun" in argv or any(a in NO_TASK_FLAGS for a in argv):
+    if _spawned is not None or not single_run(argv):
         return
     from sim.core.threads import usable_cpus
 

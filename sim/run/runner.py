@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import platform
 import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -20,9 +21,13 @@ from sim.core.threads import use_threads
 from sim.metrics.regime import regime_summary
 from sim.model import ResocializationModel
 from sim.run import completion, outputs
-from sim.run.figure import draw_figure
 from sim.run.io import ParquetStream, write_json, write_table, write_tables
 from sim.run.recorder import MetricsRecorder, metrics_schema
+
+if TYPE_CHECKING:
+    from sim.run.drawer import Drawer
+
+log = logging.getLogger("sim.run")
 
 OUTPUT_FILES = (
     "metrics.parquet",
@@ -42,7 +47,12 @@ def _progress(cfg: Config, total: int):
 
 
 def run(
-    cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None = None, *, partnered: bool = False
+    cfg: Config,
+    out_dir: str | Path,
+    meta: dict[str, Any] | None = None,
+    *,
+    partnered: bool = False,
+    drawer: Drawer | None = None,
 ) -> dict[str, Any]:
     """Run the model and write every output into `out_dir`; returns the summary.
 
@@ -51,11 +61,13 @@ def run(
     (in the metrics) otherwise sum in an order that depends on the machine's cores and on the
     launcher's thread limits, and a run would not give the same bytes everywhere. `partnered`: a compile
     partner is compiling the step (`sim.run.partner`): the run first compiles what the partner would
-    reach last (`sim.run.partner.compile_ahead`), then its metrics; the outputs are the same.
+    reach last (`sim.run.partner.compile_ahead`), then its metrics; the outputs are the same. `drawer`:
+    a figure process (`sim.run.drawer`) draws the figure while the run writes its other outputs; the
+    same figure.
     """
     _keep_freed_memory()
     with completion.single_threaded_blas():
-        return _run(cfg, out_dir, meta, partnered)
+        return _run(cfg, out_dir, meta, partnered, drawer)
 
 
 def _keep_freed_memory() -> None:
@@ -74,7 +86,9 @@ def _keep_freed_memory() -> None:
         pass
 
 
-def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None, partnered: bool) -> dict[str, Any]:
+def _run(
+    cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None, partnered: bool, drawer: Drawer | None
+) -> dict[str, Any]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -89,8 +103,10 @@ def _run(cfg: Config, out_dir: str | Path, meta: dict[str, Any] | None, partnere
                 from sim.run.partner import compile_ahead
 
                 compile_ahead(model.state)
-            return _outputs(cfg, out, model, info, started, init_s, meta)
+            return _outputs(cfg, out, model, info, started, init_s, meta, drawer)
     except BaseException:
+        if drawer is not None:
+            drawer.close()  # it writes nothing more: the clean-up below leaves no file behind
         completion.discard(out)  # a failed run leaves no output under a final name (a kill leaves no marker)
         raise
 
@@ -103,6 +119,7 @@ def _outputs(
     started: float,
     init_s: float,
     meta: dict[str, Any] | None,
+    drawer: Drawer | None = None,
 ) -> dict[str, Any]:
     state = model.state
     # a user's network: its group labels are the levels of the metrics by group, and their typed
@@ -136,6 +153,8 @@ def _outputs(
                 bar.update()
                 if last:  # stop_at_convergence may end the run before cfg.steps
                     break
+        # the figure process draws the figure while this one writes the rest (the records are complete)
+        drawing = drawer is not None and cfg.output.figure and drawer.draw(rec, out, _figure_title(cfg, state))
         rec.flush()
         if events is not None:
             events.flush()
@@ -167,15 +186,23 @@ def _outputs(
         "versions": dict(package_versions()),
     }
     if cfg.output.figure:
-        name = cfg.scenario.name if cfg.preset.name == "full" else f"preset {cfg.preset.name}"
-        title = f"{name}: {state.n_agents} agents, {state.n_groups} groups, {cfg.steps} steps, seed {cfg.seed}"
-        draw_figure(rec, out / "figure.png", title)
+        if drawing and drawer is not None and drawer.wait(out / "figure.png"):
+            log.info("figure drawn by the figure process (sim.run.drawer)")
+        else:
+            from sim.run.figure import draw_figure  # matplotlib: imported by the runs that draw here
+
+            draw_figure(rec, out / "figure.png", _figure_title(cfg, state))
     summary["wall_time_s"] = round(time.perf_counter() - started, 3)
     summary["init_s"] = round(init_s, 3)
     write_json(out / "summary.json", summary)  # the last output; then the marker
     written = [*(f"{name}.parquet" for name in streams), "edges.parquet", *extra, "summary.json"]
     completion.finish(out, cfg, info, written + (["figure.png"] if cfg.output.figure else []), meta)
     return summary
+
+
+def _figure_title(cfg: Config, state: Any) -> str:
+    name = cfg.scenario.name if cfg.preset.name == "full" else f"preset {cfg.preset.name}"
+    return f"{name}: {state.n_agents} agents, {state.n_groups} groups, {cfg.steps} steps, seed {cfg.seed}"
 
 
 @functools.cache

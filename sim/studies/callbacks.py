@@ -330,7 +330,12 @@ class SweepCallback(Callback):
         return state
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from sim.studies.jobshare import install as send_job_state_once
         from sim.studies.progress import SweepProgress
+
+        # the sweep's context, config and state: pickled once, unpickled once per worker (before the
+        # launcher starts; installed here, not on import: a single run need not import joblib's launcher)
+        send_job_state_once()
 
         sweep_dir = Path(str(config.hydra.sweep.dir))
         self._lock = SweepLock(sweep_dir)

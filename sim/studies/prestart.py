@@ -42,7 +42,7 @@ JOBS = "SIM_FORKSERVER_JOBS"
 _OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
 
 #: what the fork server imports before forking the workers: a run and Hydra's job code (then the task's module)
-_PRELOAD = ("sim.run.runner", "hydra_plugins.hydra_joblib_launcher._core")
+_PRELOAD = ("sim.run.runner", "sim.run.figure", "hydra_plugins.hydra_joblib_launcher._core")
 
 _thread: threading.Thread | None = None
 _forked = False  # this process started the fork server the pool's workers are forked from
@@ -155,6 +155,8 @@ def start(argv: list[str], modules: tuple[str, ...] = ()) -> None:
     the task function (`sim.cli`, named by the command line that owns it).
     """
     if _thread is not None or not enabled():
+        return
+    if not _may_use_pool(argv):  # a single run (no server started): the launcher's module takes ~0.15 s to import
         return
     try:
         cfg = _launcher_cfg()

@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json", "figure.png")
 
 
-def run_cli(tmp_path, *args, check=True):
+def run_cli(tmp_path, *args, check=True, env=None):
     out = tmp_path / "run"
-    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0", **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "sim", *args, f"hydra.run.dir={out}"],
         cwd=ROOT,
@@ -178,11 +178,16 @@ def test_user_edge_list_runs(tmp_path):
 
 
 def test_same_config_and_seed_give_byte_identical_outputs(tmp_path):
+    """Also with the figure drawn by the figure process (sim.run.drawer) or by the run itself."""
     args = ("n_agents=200", "steps=20", "seed=11", "scenario=pandemic_shock", "exposure.start=5")
-    _, a = run_cli(tmp_path / "a", *args)
-    _, b = run_cli(tmp_path / "b", *args)
-    for name in ("metrics.parquet", "agents.parquet", "events.parquet", "edges.parquet"):
+    # two usable CPUs for the figure process (the test suite gives its commands one numba thread)
+    _, a = run_cli(tmp_path / "a", *args, env={"SIM_FIGURE_PROCESS": "on", "NUMBA_NUM_THREADS": "2"})
+    _, b = run_cli(tmp_path / "b", *args, env={"SIM_FIGURE_PROCESS": "off"})
+    for name in ("metrics.parquet", "agents.parquet", "events.parquet", "edges.parquet", "figure.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert not list(a.glob(".*.tmp"))
+    assert "figure drawn by the figure process" in (a / "sim.log").read_text()
+    assert "figure drawn by the figure process" not in (b / "sim.log").read_text()
     _, c = run_cli(tmp_path / "c", *args[:-2], "seed=12")
     assert (a / "metrics.parquet").read_bytes() != (c / "metrics.parquet").read_bytes()
 
