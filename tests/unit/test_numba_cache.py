@@ -72,3 +72,38 @@ def test_importing_the_package_imports_no_numba_and_the_kernels_install_the_loca
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+LOAD_PROBE = """
+import sys
+from numba.core import base
+calls = []
+real = base.BaseContext.refresh
+base.BaseContext.refresh = lambda self: (calls.append(type(self).__name__), real(self))[1]
+import numpy as np
+from sim.metrics.polarization import esteban_ray
+from sim.core import kernels
+x = np.random.default_rng(5).random(300)
+print(repr(esteban_ray(x)), len(calls), {m: m in sys.modules for m in ("numba.typed.dictimpl",)})
+"""
+
+
+def test_the_packages_functions_load_from_the_cache_without_numbas_refresh(tmp_path):
+    """A warm cache loads compiled code with numba's runtime only: the same value, no registries imported."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    run = [sys.executable, "-c", LOAD_PROBE]
+    cold = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split(maxsplit=2)
+    warm = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split(maxsplit=2)
+    assert warm[0] == cold[0]  # the same value, bit for bit (repr of the float)
+    assert int(cold[1]) > 0  # compiling refreshes numba's contexts
+    assert int(warm[1]) == 0, "loading from the cache refreshed numba's target context"
+    assert "False" in warm[2]  # numba's typed dict (among the refresh's imports) never imported
+
+
+def test_other_packages_functions_load_as_numba_loads_them() -> None:
+    from numba.core import caching
+
+    assert caching.Cache.load_overload.__wrapped__ is cache._numba_load_overload
