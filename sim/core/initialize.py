@@ -7,6 +7,9 @@ they were (Beta draws consume a variable number of random numbers).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba as nb
 import numpy as np
 
 from sim.config.params import Config, TraitDist, sbm_probabilities, small_world_k
@@ -21,6 +24,24 @@ def beta_draw(rng: np.random.Generator, dist: TraitDist, n: int) -> np.ndarray:
     if b <= 0:  # mean 1: every agent at 1
         return np.ones(n)
     return rng.beta(a, b, size=n)
+
+
+#: Below this many agents the initial Beta draws are made one after another (threads cost more than they save).
+THREADED_DRAWS_FROM = 1 << 16
+
+
+def beta_draws(jobs: list[tuple[np.random.Generator, TraitDist]], n: int) -> list[np.ndarray]:
+    """`beta_draw(rng, dist, n)` of each (rng, dist), side by side on numba's thread count of threads.
+
+    Each draw has a stream of its own, so its numbers do not depend on the others' or on the order they
+    are drawn in: the same arrays as drawn one after another. numpy fills an array outside the GIL; at
+    ten million agents each of the seven initial draws takes about 0.55 s (2-core AMD EPYC).
+    """
+    threads = min(len(jobs), nb.get_num_threads())
+    if n < THREADED_DRAWS_FROM or threads < 2:
+        return [beta_draw(rng, dist, n) for rng, dist in jobs]
+    with ThreadPoolExecutor(threads, thread_name_prefix="sim-beta") as pool:
+        return list(pool.map(lambda job: beta_draw(job[0], job[1], n), jobs))
 
 
 def build_network(cfg: Config, rng: np.random.Generator, edge_list: network.EdgeList | None = None):
@@ -84,12 +105,12 @@ def _initial_state(cfg: Config, rng: np.random.Generator, edge_list: network.Edg
         profession = profession.astype(np.int8)
     pc = cfg.professions
     dists = [pc.social_work, pc.health_care if pc.heterogeneous else pc.social_work]
-    traits = {}
-    for name in ("literacy", "trust", "critical"):
-        sw = beta_draw(next(trait_rngs), getattr(dists[0], name), n)
-        hc = beta_draw(next(trait_rngs), getattr(dists[1], name), n)
-        traits[name] = np.where(profession == 0, sw, hc).astype(FRACTION)
-    stance = beta_draw(stance_rng, _stance_dist(cfg), n)
+    names = ("literacy", "trust", "critical")
+    jobs = [(next(trait_rngs), getattr(dists[p], name)) for name in names for p in (0, 1)]
+    *drawn, stance = beta_draws([*jobs, (stance_rng, _stance_dist(cfg))], n)
+    traits = {
+        name: np.where(profession == 0, drawn[2 * t], drawn[2 * t + 1]).astype(FRACTION) for t, name in enumerate(names)
+    }
     if cfg.network.kind == "edgelist" and edge_list is not None:  # a user network's values (NaN: drawn)
         for name, given in edge_list.traits.items():
             traits[name] = np.where(np.isnan(given), traits[name], given).astype(FRACTION)
