@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 ENV = "SIM_FIGURE_PROCESS"
+#: How long the run waits for the figure before drawing it itself (a default run's takes under a second)
+WAIT_S = 120.0
 #: the drawer's file in the run's directory until the run renames it to figure.png (a `.*.tmp` name: a
 #: failed run's clean-up, `sim.run.completion.discard`, removes it)
 DRAWN = ".figure.png.drawn.tmp"
@@ -82,9 +85,14 @@ class Drawer:
             return False
         assert self.proc.stdout is not None
         try:
-            answer = self.proc.stdout.readline()
-        except OSError:
+            ready, _, _ = select.select([self.proc.stdout], [], [], WAIT_S)
+            answer = self.proc.stdout.readline() if ready else b""
+        except (OSError, ValueError):
             answer = b""
+        if not answer:  # gone, or drawing for longer than any figure takes: the run draws it instead
+            self._drawn = drawn
+            self.close()
+            return False
         self.proc.wait()
         if answer.strip() != b"ok" or not drawn.is_file():
             drawn.unlink(missing_ok=True)

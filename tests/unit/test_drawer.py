@@ -147,3 +147,24 @@ def test_a_run_with_a_drawer_writes_the_same_figure(tmp_path: Path) -> None:
     runner.run(cfg, tmp_path / "a", drawer=_real_drawer())
     runner.run(cfg, tmp_path / "b")
     assert _sha(tmp_path / "a" / "figure.png") == _sha(tmp_path / "b" / "figure.png")
+
+
+def test_a_drawer_that_never_answers_is_ended_and_the_figure_left_to_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(drawer, "WAIT_S", 0.5)
+    hung = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.stdin.buffer.read(); open(sys.argv[1], 'w'); time.sleep(60)",
+            str(tmp_path / drawer.DRAWN),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    d = drawer.Drawer(hung)
+    assert d.draw(_records(), tmp_path, "t")
+    assert not d.wait(tmp_path / "figure.png")
+    assert hung.poll() is not None  # killed
+    assert list(tmp_path.iterdir()) == []  # what it had started is removed
