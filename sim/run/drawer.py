@@ -53,11 +53,6 @@ class Records:
         return cls(list(rec.steps), dict(rec.series), list(rec.histograms), dict(rec.by_profession))
 
 
-def enabled() -> bool:
-    """False when `SIM_FIGURE_PROCESS` turns the figure process off (off, 0, false or no)."""
-    return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
-
-
 class Drawer:
     """The figure process: `draw` sends it a run's records, `wait` returns when the figure is drawn."""
 
@@ -116,24 +111,13 @@ _spawned: Drawer | None = None  # started by spawn(), taken by take()
 def spawn(argv: list[str]) -> None:
     """Start the figure process at the command line's start, if this command is a single run with a spare CPU."""
     global _spawned
-    from sim.core.threads import usable_cpus
-    from sim.run.partner import single_run
+    from sim.run import beside
 
-    if _spawned is not None or not single_run(argv):
+    if _spawned is not None or not beside.wanted(argv, ENV):
         return
-
-    if not enabled() or usable_cpus() < 2:
-        return
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.run.drawer"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError:  # no process to spare: the run draws its figure itself
-        return
-    _spawned = Drawer(proc)
+    proc = beside.start("sim.run.drawer", answers=True)
+    if proc is not None:  # else the run draws its figure itself
+        _spawned = Drawer(proc)
 
 
 def take() -> Drawer | None:

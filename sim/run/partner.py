@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sim.config.params import Config
+from sim.run import beside
 
 ENV = "SIM_COMPILE_PARTNER"
 #: Largest run (agents) given a partner: its model is a copy of the run's.
@@ -59,7 +60,7 @@ def cache_is_cold(cache_dir: str | Path | None = None) -> bool:
 
 def enabled() -> bool:
     """False when `SIM_COMPILE_PARTNER` turns the partner off (off, 0, false or no)."""
-    return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
+    return not beside.turned_off(ENV)
 
 
 class Partner:
@@ -88,13 +89,6 @@ class Partner:
 
 
 _spawned: Partner | None = None  # started by spawn(), given its config (or closed) by start()
-#: Hydra's flags that run no job (help, information, a config printed, shell completion)
-NO_TASK_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc")
-
-
-def single_run(argv: list[str]) -> bool:
-    """Whether this command line runs one run: no sweep (-m), no Hydra information flag."""
-    return not ("-m" in argv or "--multirun" in argv or any(a in NO_TASK_FLAGS for a in argv))
 
 
 def spawn(argv: list[str]) -> None:
@@ -105,22 +99,11 @@ def spawn(argv: list[str]) -> None:
     two CPUs or more; `start` decides on the run's size.
     """
     global _spawned
-    if _spawned is not None or not single_run(argv):
+    if _spawned is not None or not beside.wanted(argv, ENV) or not cache_is_cold():
         return
-    from sim.core.threads import usable_cpus
-
-    if not (enabled() and cache_is_cold() and usable_cpus() >= 2):
-        return
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.run.partner"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError:  # no process to spare (limits, memory): the run compiles everything itself, as before
-        return
-    _spawned = Partner(proc)
+    proc = beside.start("sim.run.partner")
+    if proc is not None:  # else the run compiles everything itself, as before
+        _spawned = Partner(proc)
 
 
 def start(cfg: Config) -> Partner | None:

@@ -154,7 +154,8 @@ def _outputs(
                 if last:  # stop_at_convergence may end the run before cfg.steps
                     break
         # the figure process draws the figure while this one writes the rest (the records are complete)
-        drawing = drawer is not None and cfg.output.figure and drawer.draw(rec, out, _figure_title(cfg, state))
+        if drawer is not None and not (cfg.output.figure and drawer.draw(rec, out, _figure_title(cfg, state))):
+            drawer = None  # it draws nothing: the figure, if any, is drawn here
         rec.flush()
         if events is not None:
             events.flush()
@@ -186,7 +187,7 @@ def _outputs(
         "versions": dict(package_versions()),
     }
     if cfg.output.figure:
-        if drawing and drawer is not None and drawer.wait(out / "figure.png"):
+        if drawer is not None and drawer.wait(out / "figure.png"):
             log.info("figure drawn by the figure process (sim.run.drawer)")
         else:
             from sim.run.figure import draw_figure  # matplotlib: imported by the runs that draw here

@@ -31,7 +31,7 @@ import signal
 import threading
 from typing import Any
 
-from sim.run.partner import NO_TASK_FLAGS
+from sim.run.beside import NO_TASK_FLAGS, turned_off
 
 ENV = "SIM_PRESTART_WORKERS"
 #: the modules the fork server imports (comma-separated, in its environment: sim.studies.forkready)
@@ -53,7 +53,7 @@ _pids: list[int] = []  # the pool's worker processes once they have imported (re
 
 def enabled() -> bool:
     """False when `SIM_PRESTART_WORKERS` turns it off (off, 0, false or no)."""
-    return os.environ.get(ENV, "").strip().lower() not in ("off", "0", "false", "no")
+    return not turned_off(ENV)
 
 
 def workers(argv: list[str], launcher: dict[str, Any] | None = None) -> int | None:
