@@ -451,6 +451,8 @@ def _check_configs(
         n_runs = math.prod(len(vs) for _, vs in groups + checked)
         if n_runs > MAX_RUN_CHECKS:
             return
+        if not groups:  # a sweep of values only: every run's base is the plain config, composed above
+            bases[()] = plain_obj
         for gcombo in itertools.product(*[[f"{k}={v}" for v in vs] for k, vs in groups]):
             base = bases.get(gcombo) or compose_obj(plain + list(gcombo))[1]
             for vcombo in itertools.product(*[[(k, v) for v in vs] for k, vs in checked]):

@@ -345,3 +345,26 @@ def test_the_command_line_refuses_in_one_line_with_exit_2_and_writes_nothing(tmp
 )
 def test_values_in_range_whose_arithmetic_fails_are_refused(args, expected):
     assert expected in refused(*args)
+
+
+@pytest.mark.parametrize(
+    ("argv", "compositions"),
+    [
+        (["n_agents=60"], 1),  # a single run: its config
+        (["-m", "seed=0,1,2", "n_agents=60"], 2),  # the config's own sweeps, then every run's base, once
+        (["-m", "seed=0,1", "influence.rate=0.1,0.2", "n_agents=60"], 2),  # values only: still one base
+        (["-m", "seed=0,1", "scenario=baseline,pandemic_shock", "n_agents=60"], 3),  # plus each group option
+    ],
+)
+def test_the_checks_compose_each_distinct_config_once(monkeypatch, argv, compositions):
+    """A sweep of values (seeds, parameters) is checked on the one config they are set on: Hydra composes it once."""
+    calls = []
+    real = pf.compose_dict
+
+    def counted(overrides=(), **kwargs):
+        calls.append(list(overrides))
+        return real(overrides, **kwargs)
+
+    monkeypatch.setattr(pf, "compose_dict", counted)
+    pf.preflight(argv)
+    assert len(calls) == compositions, calls
