@@ -54,12 +54,13 @@ if __name__ == "__main__":
         prestart.stop()
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
-    from sim.cli import error_line, main, trust_preflight
+    from sim.cli import error_line, main, mode_from_flags, trust_preflight
     from sim.run import heap
 
     heap.freeze()  # the objects of the imports so far (Hydra, the config) out of later collections
 
     trust_preflight()  # every run of a sweep was composed and checked just above
+    mode_from_flags(sys.argv[1:])  # run or sweep as -m says, unless the command line may set hydra.mode
 
     logging.raiseExceptions = False  # a log line that cannot be written is dropped instead of printing one
     try:

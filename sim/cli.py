@@ -46,6 +46,32 @@ def trust_preflight() -> None:
     BasicSweeper.validate_batch_is_legal = lambda self, batch: None  # type: ignore[method-assign]
 
 
+#: the overrides that could set `hydra.mode` in the composed config: Hydra must compose it to know the mode
+_MODE_KEYS = ("hydra.mode", "hydra.searchpath")
+
+
+def mode_from_flags(argv: list[str]) -> bool:
+    """Hydra takes the run's mode from the command line's flags without composing the config once more for it.
+
+    Before running, Hydra composes the whole config only to read `hydra.mode` (`Hydra.get_mode`), and
+    falls back on the flags (-m or not) when the config leaves it unset, as this project's config does
+    (tests/unit/test_cli_mode.py composes every config group option to check it). So where nothing on
+    the command line can set it (`hydra.mode` itself, another config directory or search path), the mode
+    is the flags' at once: one composition fewer for every command (0.12-0.19 s of a ~3.5 s default
+    run). True if installed.
+    """
+    from hydra._internal.hydra import Hydra
+
+    from sim.studies.prestart import OTHER_CONFIG
+
+    for arg in argv:
+        key = arg.lstrip("+~").split("=", 1)[0]
+        if key in OTHER_CONFIG or key.startswith(_MODE_KEYS):
+            return False
+    Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign]
+    return True
+
+
 def to_config(dcfg: DictConfig) -> Config:
     """The typed, validated config (raises InputError naming the key at fault)."""
     return validate(config_of(dcfg))
