@@ -496,6 +496,22 @@ def ensure_room(ties: Ties, a: np.ndarray, b: np.ndarray) -> None:
         _make_room(ties, *_run_lengths(ends))
 
 
+def compile_layout_tail() -> None:
+    """Compile (or load) the layout kernels a new store reaches last, on a store of two agents and one tie.
+
+    `from_edges` counts the ends, sizes and fills the blocks, then sorts them; `Ties` checks them for holes
+    and marks the blocks with mutes; the state counts in-group ties (`degrees`). On a cold cache the compile
+    partner (`sim.run.partner`) calls this while the run compiles the others, so that each is compiled
+    once, by one of the two: the sort and the counts here (measured so that each is in the cache before
+    the run reaches it). The arrays have the types of every store `from_edges` lays out below 2**31 slots
+    (int32 slots and blocks, int64 counts).
+    """
+    indptr = np.array([0, 2, 4], dtype=np.int32)
+    nbr = np.array([1, EMPTY, 0, EMPTY], dtype=np.int32)
+    _sort_blocks(indptr, np.ones(2, dtype=np.int64), nbr)
+    degrees(indptr, nbr, np.zeros(2, dtype=np.int32))
+
+
 def compile_room(ties: Ties) -> None:
     """Compile (or load) the kernel that makes room for new ties, for these arrays' types; changes nothing.
 

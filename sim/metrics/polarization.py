@@ -644,6 +644,16 @@ def polarization_by_level(
     return [{key: part[:, c] for c, key in enumerate(KEYS)} for part in np.split(table, firsts)][: len(partitions)]
 
 
+def compile_level_grouping() -> None:
+    """Compile (or load) the grouping of stances by level for the levels' types: groups (int32), professions (int8).
+
+    The compile partner (`sim.run.partner`) calls it: the run's first record then finds both compiled.
+    """
+    x = np.zeros(2)
+    for dtype in (np.int32, np.int8):
+        _by_level(x, np.zeros(2, dtype=dtype), 1, np.empty(2))
+
+
 def _sort_within_levels(x: np.ndarray, partition: tuple[np.ndarray, int], out: np.ndarray) -> np.ndarray:
     """Stances into `out` grouped by level and sorted within each level; returns the level bounds."""
     level, k = partition

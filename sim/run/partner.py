@@ -16,7 +16,10 @@ them instead of compiling. The partner writes nothing else, never touches the ru
 numbers, and its model is thrown away: results are those of a run without it.
 
 The work is split so that neither process waits for a kernel the other is compiling, or compiles it
-too: both build the model (about 2 s), then the run compiles, out of order, the kernels it would
+too: while the run builds its model, the partner compiles on tiny arrays the set-up kernels the run
+reaches last, who dissents and the grouping by level of the first record (`compile_share`), then
+builds its own model from the cache (both used to compile the whole set-up, about 2 s each); the run
+compiles, out of order, the kernels it would
 otherwise reach last (the tie store's room-making, the step's last kernel, and the tie list of the
 outputs: `compile_ahead`) and then its metrics (about 8 s), while the partner compiles the step
 (about 11 s). Before this split the run reached its first step before the partner had reached those
@@ -153,7 +156,34 @@ def main(stdin: IO[bytes]) -> None:
     except EOFError:  # the run needs no partner (too large, an information flag) or has ended
         return
     threading.Thread(target=_exit_when_run_ends, args=(stdin,), daemon=True).start()
+    compile_share(cfg)
     compile_steps(cfg)
+
+
+def compile_share(cfg: Config) -> None:
+    """Before building its model: what the run would compile first too, taken off the run's hands.
+
+    Both processes build the same model, and so reach the same set-up kernels at the same moment: each
+    compiled them (about 2 s of compiling in each). Here the partner compiles, on tiny arrays of the
+    run's types and with the run's thread count, the tie store's layout kernels that the run reaches last
+    (`tiestore.compile_layout_tail`), while the run compiles those it reaches first; then who dissents (the
+    step's kernel that the run's first record calls too) and the grouping of stances by level of the
+    run's first record (`polarization.compile_level_grouping`). When it then builds its model, the run has
+    compiled the rest of the set-up; when the run reaches these, they are in the cache. Nothing here is
+    kept: only numba's cache changes.
+    """
+    import numpy as np
+
+    from sim.core import tiestore
+    from sim.core.groups import dissenters_nb
+    from sim.core.threads import kernel_threads, use_threads
+    from sim.metrics.polarization import compile_level_grouping
+
+    with use_threads(kernel_threads(cfg.n_agents)):  # the model's thread count: the same form of each kernel
+        tiestore.compile_layout_tail()
+        group = np.zeros(2, dtype=np.int32)  # the state's types: int32 groups and order, int64 bounds
+        dissenters_nb(np.zeros(2), group, group.copy(), np.array([0, 2], dtype=np.int64), float(cfg.ties.conformity))
+        compile_level_grouping()
 
 
 def compile_steps(cfg: Config, steps: int | None = None) -> Any:
@@ -171,8 +201,9 @@ def compile_steps(cfg: Config, steps: int | None = None) -> Any:
     model = ResocializationModel(cfg, collect=False)
     with use_threads(model.threads):
         state = model.state
-        # the one kernel of the step that the run's first record calls too (who dissents): compiled now,
-        # while the run compiles what it compiles ahead (`compile_ahead`), not by both side by side later
+        # the one kernel of the step that the run's first record calls too (who dissents): compiled before the
+        # steps (by `compile_share` when partnered), while the run compiles what it compiles ahead
+        # (`compile_ahead`), not by both side by side later
         dissenters_nb(state.stance, state.group, state.group_order, state.group_start, float(cfg.ties.conformity))
         for _ in range(cfg.steps if steps is None else steps):
             model.step()

@@ -231,3 +231,45 @@ def test_compile_ahead_compiles_room_making_and_the_tie_list_with_the_types_a_ru
         ties.degree()
         after = _tie_store_signatures()
     assert {k: v for k, v in after.items() if before.get(k) and v != before[k]} == {}
+
+
+def test_compile_share_compiles_with_the_types_the_run_calls(small_cfg: Config, monkeypatch) -> None:
+    """What the partner compiles before its model (`compile_share`) is what the run's set-up and first record call.
+
+    Each kernel it calls is called again by the run's model build or first record with the same argument
+    types (numba's types, arrays with their dtype, rank and layout): the run finds each in the cache.
+    """
+    import collections
+
+    import numba
+
+    from sim.core import groups, tiestore
+    from sim.core.threads import use_threads
+    from sim.metrics import polarization, population
+    from sim.model import ResocializationModel
+    from sim.run.recorder import MetricsRecorder
+
+    calls: dict[str, set[tuple[str, tuple[str, ...]]]] = collections.defaultdict(set)
+    phase = ["share"]
+
+    def recorded(name: str, fn: Any) -> Any:
+        def call(*args: Any) -> Any:
+            calls[name].add((phase[0], tuple(str(numba.typeof(a)) for a in args)))
+            return fn(*args)
+
+        return call
+
+    watched = [(tiestore, "_sort_blocks"), (tiestore, "_degrees"), (polarization, "_by_level")]
+    watched += [(groups, "dissenters_nb"), (population, "dissenters_nb")]
+    for module, name in watched:
+        monkeypatch.setattr(module, name, recorded(name, getattr(module, name)))
+    partner.compile_share(small_cfg)
+    phase[0] = "run"
+    model = ResocializationModel(small_cfg, collect=False)
+    with use_threads(model.threads):
+        MetricsRecorder(small_cfg).record(model.state, None)
+    assert set(calls) == {"_sort_blocks", "_degrees", "_by_level", "dissenters_nb"}
+    for name, seen in calls.items():
+        shared = {types for p, types in seen if p == "share"}
+        run = {types for p, types in seen if p == "run"}
+        assert shared and shared <= run, (name, shared - run)
