@@ -62,12 +62,10 @@ def mode_from_flags(argv: list[str]) -> bool:
     """
     from hydra._internal.hydra import Hydra
 
-    from sim.studies.prestart import OTHER_CONFIG
+    from sim.studies.prestart import names_other_config
 
-    for arg in argv:
-        key = arg.lstrip("+~").split("=", 1)[0]
-        if key in OTHER_CONFIG or key.startswith(_MODE_KEYS):
-            return False
+    if names_other_config(argv) or any(arg.lstrip("+~").startswith(_MODE_KEYS) for arg in argv):
+        return False
     Hydra.get_mode = lambda self, config_name, overrides: None  # type: ignore[method-assign]
     return True
 

@@ -39,7 +39,7 @@ IMPORTS = "SIM_FORKSERVER_IMPORTS"
 #: the pool's `n_jobs`, from which the fork server sets its workers' thread limits (`worker_env`)
 JOBS = "SIM_FORKSERVER_JOBS"
 #: the options that choose another config (which may set another launcher)
-OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
+_OTHER_CONFIG = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "--experimental-rerun")
 
 #: what the fork server imports before forking the workers: a run and Hydra's job code (then the task's module)
 _PRELOAD = ("sim.run.runner", "sim.run.figure", "hydra_plugins.hydra_joblib_launcher._core")
@@ -86,7 +86,12 @@ def _may_use_pool(argv: list[str]) -> bool:
     """A sweep (-m) of this config, not a Hydra information flag: it may run on the joblib launcher's pool."""
     if not ("-m" in argv or "--multirun" in argv) or any(a in NO_TASK_FLAGS for a in argv):
         return False
-    return not any(a.split("=", 1)[0] in OTHER_CONFIG for a in argv)  # -cd DIR or --config-dir=DIR
+    return not names_other_config(argv)
+
+
+def names_other_config(argv: list[str]) -> bool:
+    """Whether the command line chooses another config (`_OTHER_CONFIG`: -cd DIR or --config-dir=DIR, ...)."""
+    return any(a.split("=", 1)[0] in _OTHER_CONFIG for a in argv)
 
 
 def _requested_jobs(argv: list[str], n_jobs: Any) -> int | None:
