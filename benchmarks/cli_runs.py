@@ -18,6 +18,8 @@ from pathlib import Path
 from benchmarks.common import MEAN_DEGREE, run_measured, sbm_overrides
 
 SIM = [sys.executable, "-m", "sim"]
+#: the issue's target: the 16-run sweep of default runs this much faster on 2 joblib workers than on 1
+SWEEP_SPEEDUP = 1.8
 
 
 def bench_sweep(runs: int, settings: list[str], workers: tuple[int, ...] = (1, 2), repeats: int = 3) -> dict:
@@ -69,6 +71,39 @@ def sweep_rows(measured: dict[int, list[dict]], runs: int) -> list[dict]:
 
 
 _STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
+
+
+def sweep_bound(sweep: dict | None) -> list[str]:
+    """What bounds the 2-worker sweep's speedup, from the rows' medians: the time spent outside the runs.
+
+    Each sweep's wall time is the time its workers spend running runs (jobs and per-run overhead
+    included) plus the time outside them: before the first run (the command's imports, the checks of
+    every run, Hydra, and with 2 workers the fork server's imports) and after the last (the collection
+    and the exit). With the 2-worker sweep's runs as they are, the target speedup needs its time outside
+    them at most the 1-worker sweep's wall time / target minus its time running them. Medians of each
+    part over the repeats (`timeline`), so the parts need not add up to the median wall time exactly.
+    """
+    rows = {r["workers"]: r for r in (sweep or {}).get("rows", [])}
+    if 1 not in rows or 2 not in rows:
+        return []
+
+    def parts(r: dict) -> tuple[float, float, float]:
+        before, after = r["parent_start_s"] + r["worker_start_s"], r["tail_s"]
+        return before, after, r["wall_s"] - before - after
+
+    (b1, a1, run1), (b2, a2, run2) = parts(rows[1]), parts(rows[2])
+    need = rows[1]["wall_s"] / SWEEP_SPEEDUP - run2
+    than = f", less than the 1-worker sweep's {b1 + a1:.2f} s" if need < b1 + a1 else ""
+    return [
+        f"What bounds the sweep's speedup (medians of this run): the 1-worker sweep ran its runs for {run1:.2f} s "
+        f"and spent {b1 + a1:.2f} s outside them ({b1:.2f} s before its first run: imports, the checks of every "
+        f"run, Hydra; {a1:.2f} s after its last: the collection and the exit); the 2-worker sweep ran them for "
+        f"{run2:.2f} s and spent {b2 + a2:.2f} s outside them ({b2:.2f} s before its first runs, which wait for "
+        f"the fork server's imports; {a2:.2f} s after). The runs alone went {run1 / run2:.2f}x faster on 2 "
+        f"workers; with them as they are, {SWEEP_SPEEDUP:g}x would need the 2-worker sweep to spend at most "
+        f"{need:.2f} s outside its runs{than}.",
+        "",
+    ]
 
 
 def _stamp(line: str) -> float | None:
@@ -252,8 +287,9 @@ def markdown(sweep: dict | None, e2e: dict | None, startup: dict | None = None) 
             "to the first run (the workers' processes and imports). From the log lines' times. Medians over the "
             "repeats, each sweep's wall time in parentheses; the speedup is the median of the ratios pair by pair "
             "(each sweep against the 1-worker sweep run just before it).",
+            "",
+            *sweep_bound(sweep),
         ]
-        lines.append("")
     if e2e:
         init = ", ".join(f"{k} {v:.1f}" for k, v in e2e["init"].items()) or "not reported by summary.json"
         lines += [

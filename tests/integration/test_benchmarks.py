@@ -76,6 +76,7 @@ def test_sweep_and_end_to_end_sections(quick):
     assert [r["workers"] for r in rows] == [1, 2] and all(r["runs"] == 4 and r["wall_s"] > 0 for r in rows)
     assert rows[0]["speedup"] == 1 and rows[1]["speedup"] > 0 and all(r["mean_run_s"] > 0 for r in rows)
     assert "## Sweep scaling: the same 4-run sweep with 1 and 2 joblib workers" in md
+    assert "What bounds the sweep's speedup (medians of this run): the 1-worker sweep ran its runs for" in md
     e2e = res["e2e"]
     assert e2e["n_agents"] == 2000 and e2e["steps"] == 20 and e2e["ties"] > 0
     assert e2e["wall_s"] > 0 and e2e["peak_rss_mib"] > 50  # the child's own memory: Python, numpy, numba

@@ -3,6 +3,7 @@
 import pytest
 
 from benchmarks.cli_runs import markdown, sweep_rows
+from benchmarks.cli_runs import sweep_bound as bound
 
 
 def _sweep(wall: float, run: float = 1.0) -> dict:
@@ -34,3 +35,29 @@ def test_one_repeat_is_that_sweep_and_the_table_shows_each_repeat_only_when_ther
         row.update(parent_start_s=1.0, worker_start_s=1.0, tail_s=1.0, per_run_overhead_share=0.05)
     md = "\n".join(markdown({"runs": 16, "settings": ["steps=200"], "repeats": 3, "rows": three}, None))
     assert "| 2 | 16 | 12.0 (10.0, 12.0, 15.0) | 1.80x (2.00, 1.50, 1.80) |" in md and "3 times" in md
+
+
+def _row(workers: int, wall: float, parent: float, worker: float, tail: float) -> dict:
+    return {"workers": workers, "wall_s": wall, "parent_start_s": parent, "worker_start_s": worker, "tail_s": tail}
+
+
+def test_the_sweeps_bound_is_the_time_outside_the_runs_the_target_leaves_to_the_2_worker_sweep():
+    # 1 worker: 1.0 + 0.5 s before, 0.5 s after, runs 16.0 s (wall 18); 2 workers: 1.5 + 0.5 before, 0.5 after,
+    # runs 8.5 s (wall 11). 1.8x: 18 / 1.8 = 10 s, so at most 10 - 8.5 = 1.5 s outside the runs (it spent 2.5),
+    # less than the 1-worker sweep's 2.0 s
+    sweep = {"rows": [_row(1, 18.0, 1.0, 0.5, 0.5), _row(2, 11.0, 1.5, 0.5, 0.5)]}
+    line = bound(sweep)[0]
+    assert "ran its runs for 16.00 s and spent 2.00 s outside them (1.50 s before" in line
+    assert "ran them for 8.50 s and spent 2.50 s outside them (2.00 s before" in line
+    assert "The runs alone went 1.88x faster" in line
+    assert "at most 1.50 s outside its runs, less than the 1-worker sweep's 2.00 s." in line
+    # a slower 1-worker sweep leaves more room: 27 / 1.8 - 8.5 = 6.5 s, more than its own 2.0 s outside
+    roomy = bound({"rows": [_row(1, 27.0, 1.0, 0.5, 0.5), _row(2, 11.0, 1.5, 0.5, 0.5)]})[0]
+    assert roomy.endswith("at most 6.50 s outside its runs.")
+    assert bound({"rows": [_row(1, 18.0, 1.0, 0.5, 0.5)]}) == [] and bound(None) == []
+    # the table and the bound together in the benchmark's sweep section
+    for r in sweep["rows"]:
+        r.update(runs=16, repeats=1, speedup=18.0 / r["wall_s"], mean_run_s=1.0, per_run_overhead_s=0.03)
+        r.update(per_run_overhead_share=0.03, runs_per_hour=16 / r["wall_s"] * 3600)
+    md = "\n".join(markdown({"runs": 16, "settings": ["steps=200"], "repeats": 1, "rows": sweep["rows"]}, None))
+    assert line in md
