@@ -18,6 +18,10 @@ for node (`tests/unit/test_jobconfig.py` compares the YAML and the flags over ma
 so every output and the outputs' bytes are unchanged. Anything the fast path cannot take (an error,
 an unexpected kind of override) goes to Hydra's own method, which then composes or reports as before.
 
+On the local worker pool, the sweep's process composes each template as it hands out the first job
+that needs it and sends it along (`template_for`, `seed`, through `sim.studies.jobshare`): a worker's first
+job then starts without composing, and every worker has the very template the other jobs have.
+
 The YAML files are read when a process first needs a template: a config file edited while a sweep
 runs is not seen by the workers that have read it (Hydra would give later jobs the edited file; the
 command line's checks at the start of a sweep had composed every job with the original).
@@ -60,11 +64,11 @@ def _kept(template: Any) -> Any:
         return template
 
 
-def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) -> Any:
-    """The job's config, as `ConfigLoaderImpl.load_sweep_config` composes it, from a kept template."""
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+def _split(
+    loader: Any, master_config: Any, sweep_overrides: list[str]
+) -> tuple[list[Any], list[Any], tuple, list[Any]]:
+    """A job's overrides parsed, its plain ones, the key of its template and the overrides the template takes."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.types import RunMode
     from omegaconf import OmegaConf
 
     config_name = master_config.hydra.job.config_name
@@ -76,15 +80,58 @@ def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) 
     plain = [o for o, p in zip(parsed, is_plain, strict=True) if p]
     rest = [o.input_line for o, p in zip(parsed, is_plain, strict=True) if not p]
     sources = tuple((s.provider, s.path) for s in loader.get_sources())
-    key = (config_name, tuple(rest), sources)
+    return parsed, plain, (config_name, tuple(rest), sources), rest
+
+
+def _template(loader: Any, key: tuple, rest: list[Any]) -> Any:
+    """The kept template of this key, composed by Hydra the first time it is asked for in this process."""
+    from hydra.types import RunMode
+
     template = _templates.get(key)
     if template is None:
-        template = _kept(loader.load_configuration(config_name=config_name, overrides=rest, run_mode=RunMode.RUN))
-        _templates[key] = template
-        while len(_templates) > MAX_TEMPLATES:
-            _templates.popitem(last=False)
+        template = _kept(loader.load_configuration(config_name=key[0], overrides=rest, run_mode=RunMode.RUN))
+        keep(key, template)
     else:
         _templates.move_to_end(key)
+    return template
+
+
+def keep(key: tuple, template: Any) -> None:
+    """Keep a template under its key (the newest; the oldest beyond `MAX_TEMPLATES` go)."""
+    _templates[key] = template
+    _templates.move_to_end(key)
+    while len(_templates) > MAX_TEMPLATES:
+        _templates.popitem(last=False)
+
+
+def template_for(loader: Any, master_config: Any, sweep_overrides: list[str]) -> tuple[tuple, bytes] | None:
+    """(key, template) of a job, composed here if this process has not yet: what `seed` keeps in a worker.
+
+    The sweep's process composes the template once and hands it to each worker with the job (`sim.studies.
+    jobshare`), where it would otherwise be composed again by every worker's first job. None where the job
+    cannot take the fast path or its template does not pickle: the worker then composes as without this.
+    """
+    try:
+        _, _, key, rest = _split(loader, master_config, sweep_overrides)
+        template = _template(loader, key, rest)
+    except Exception:  # the worker meets the error, and Hydra reports it, as without this
+        return None
+    return (key, template) if isinstance(template, bytes) else None
+
+
+def seed(kept: tuple[tuple, bytes] | None) -> None:
+    """Keep a template the sweep's process composed (`template_for`), unless this process has it already."""
+    if kept is not None and kept[0] not in _templates:
+        keep(*kept)
+
+
+def from_templates(loader: Any, master_config: Any, sweep_overrides: list[str]) -> Any:
+    """The job's config, as `ConfigLoaderImpl.load_sweep_config` composes it, from a kept template."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
+    from omegaconf import OmegaConf
+
+    parsed, plain, key, rest = _split(loader, master_config, sweep_overrides)
+    template = _template(loader, key, rest)
     cfg = pickle.loads(template) if isinstance(template, bytes) else copy.deepcopy(template)
     ConfigLoaderImpl._apply_overrides_to_config(plain, cfg)
     app = [o for o in parsed if not o.is_hydra_override()]

@@ -101,6 +101,37 @@ def test_a_job_hydra_refuses_is_refused_as_before(loader: Any) -> None:
             assert str(installed.value) == str(own.value)
 
 
+def test_a_worker_handed_the_sweeps_template_composes_nothing(loader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    own = _hydra_own()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        master = _master(loader, [])
+        expected = own(loader, master, ["seed=5", "n_agents=500"])
+        jobconfig._templates.clear()
+        kept = jobconfig.template_for(loader, master, ["seed=3"])  # in the sweep's process
+        assert kept is not None and isinstance(kept[1], bytes) and jobconfig._templates[kept[0]] is kept[1]
+        assert jobconfig.template_for(loader, master, ["seed=4"]) == kept  # composed once
+        jobconfig._templates.clear()  # a worker: nothing composed yet
+        jobconfig.seed(kept)
+
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("composed again")
+
+        monkeypatch.setattr(loader, "load_configuration", refuse)
+        got = jobconfig.from_templates(loader, master, ["seed=5", "n_agents=500"])
+    assert OmegaConf.to_yaml(got, resolve=False) == OmegaConf.to_yaml(expected, resolve=False)
+    assert _flags(got) == _flags(expected)
+
+
+def test_a_job_whose_template_hydra_refuses_gets_none(loader: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        master = _master(loader, [])
+        assert jobconfig.template_for(loader, master, ["network=no_such_network"]) is None
+        # a plain value is applied to the template in the job, where Hydra's error is met (as before)
+        assert jobconfig.template_for(loader, master, ["no_such_key=1"]) == jobconfig.template_for(loader, master, [])
+
+
 def test_installing_twice_keeps_one_wrapper() -> None:
     jobconfig.install()
     first = ConfigLoaderImpl.load_sweep_config

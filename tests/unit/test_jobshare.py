@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import OrderedDict
+from types import SimpleNamespace
 
+import pytest
 from joblib import Parallel, delayed
 from omegaconf import OmegaConf
 
@@ -54,15 +57,70 @@ def test_workers_get_one_object_each_for_all_their_jobs() -> None:
 def test_installed_in_hydras_launcher_once() -> None:
     from hydra_plugins.hydra_joblib_launcher import _core  # type: ignore[import-untyped]
 
-    saved = _core.delayed
+    saved = _core.delayed, _core.launch
     try:
         jobshare.install()
-        first = _core.delayed
+        first, launch = _core.delayed, _core.launch
         jobshare.install()
         assert _core.delayed is first and getattr(first, jobshare._MARK)
-        # what the launcher builds for a job: the three large arguments as Shared, the rest as they are
+        assert _core.launch is launch and getattr(launch, jobshare._MARK)
+        # what the launcher builds for a job: the three large arguments as Shared, the rest as they are (no
+        # config loader in this context: no template, the worker composes the job's config itself)
         function, args, _ = first(print)(3, ["seed=1"], {"context": 1}, {"config": 2}, len, {"state": 3})
-        assert function is jobshare.call_with and args[0] is print and args[1:3] == (3, ["seed=1"])
-        assert [type(a) for a in args[3:]] == [jobshare.Shared, jobshare.Shared, type(len), jobshare.Shared]
+        assert function is jobshare.call_seeded and args[0] is None and args[1] is print
+        assert args[2:4] == (3, ["seed=1"])
+        assert [type(a) for a in args[4:]] == [jobshare.Shared, jobshare.Shared, type(len), jobshare.Shared]
     finally:
-        _core.delayed = saved
+        _core.delayed, _core.launch = saved
+
+
+def test_a_job_carries_its_template_once_composed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.studies import jobconfig
+
+    composed: list[list[str]] = []
+
+    def template_for(loader: object, config: object, overrides: list[str]) -> tuple[tuple, bytes]:
+        composed.append(overrides)
+        return ("config", (overrides[0].split("=")[0],), ()), b"template"
+
+    monkeypatch.setattr(jobconfig, "template_for", template_for)
+    context = SimpleNamespace(config_loader=object())
+    first = jobshare._template_of(context, {}, ["seed=1"])
+    again = jobshare._template_of(context, {}, ["seed=2"])
+    assert composed == [["seed=1"], ["seed=2"]]
+    assert isinstance(first, jobshare.Shared) and first.obj == (("config", ("seed",), ()), b"template")
+    assert again is first  # the same template: the same Shared, pickled once for all the jobs
+
+
+def test_a_worker_keeps_the_template_it_is_handed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.studies import jobconfig
+
+    monkeypatch.setattr(jobconfig, "_templates", OrderedDict())
+    key = ("config", ("seed",), ())
+    shared = pickle.loads(pickle.dumps(jobshare.share((key, b"sent"))))  # as a worker receives it
+    assert jobshare.call_seeded(shared, lambda i, c: (i, c), 7, jobshare.share("x")) == (7, "x")
+    assert jobconfig._templates[key] == b"sent"
+    jobshare.call_seeded((key, b"another"), lambda: None)  # a template it has is kept as it is
+    assert jobconfig._templates[key] == b"sent"
+    jobshare.call_seeded(None, lambda: None)  # no template handed: nothing kept
+    assert list(jobconfig._templates) == [key]
+
+
+def test_hydras_launch_starts_after_the_first_template_is_composed(monkeypatch: pytest.MonkeyPatch) -> None:
+    order: list[str] = []
+    monkeypatch.setattr(
+        jobshare, "_template_of", lambda context, config, overrides: order.append(f"template {overrides}")
+    )
+
+    def launch(launcher: object, job_overrides: list[list[str]], initial_job_idx: int) -> list[str]:
+        order.append("launch")
+        return ["done"]
+
+    wrapped = jobshare._first_template_composed(launch)
+    launcher = SimpleNamespace(hydra_context=object(), config=object())
+    assert wrapped(launcher, [["seed=0"], ["seed=1"]], 0) == ["done"]
+    assert order == ["template ['seed=0']", "launch"]  # the first job's only: the others as they are handed out
+    order.clear()
+    assert wrapped(launcher, [], 0) == ["done"] and order == ["launch"]
+    assert wrapped(SimpleNamespace(hydra_context=None, config=None), [["seed=0"]], 0) == ["done"]
+    assert order == ["launch", "launch"]
