@@ -94,6 +94,15 @@ def sweep_bound(sweep: dict | None) -> list[str]:
     (b1, a1, run1), (b2, a2, run2) = parts(rows[1]), parts(rows[2])
     need = rows[1]["wall_s"] / SWEEP_SPEEDUP - run2
     than = f", less than the 1-worker sweep's {b1 + a1:.2f} s" if need < b1 + a1 else ""
+    # the 2-worker sweep as good as two halves of the 1-worker sweep: its runs twice as fast, the same time outside
+    ideal = rows[1]["wall_s"] / (b1 + a1 + run1 / 2)
+    even = (
+        f" Even with its runs exactly twice as fast as on 1 worker and no more time outside them than the "
+        f"1-worker sweep's, the 2-worker sweep would be {ideal:.2f}x faster: {SWEEP_SPEEDUP:g}x needs it to spend "
+        "less time outside its runs than the 1-worker sweep does."
+        if ideal < SWEEP_SPEEDUP
+        else ""
+    )
     return [
         f"What bounds the sweep's speedup (medians of this run): the 1-worker sweep ran its runs for {run1:.2f} s "
         f"and spent {b1 + a1:.2f} s outside them ({b1:.2f} s before its first run: imports, the checks of every "
@@ -101,7 +110,7 @@ def sweep_bound(sweep: dict | None) -> list[str]:
         f"{run2:.2f} s and spent {b2 + a2:.2f} s outside them ({b2:.2f} s before its first runs, which wait for "
         f"the fork server's imports; {a2:.2f} s after). The runs alone went {run1 / run2:.2f}x faster on 2 "
         f"workers; with them as they are, {SWEEP_SPEEDUP:g}x would need the 2-worker sweep to spend at most "
-        f"{need:.2f} s outside its runs{than}.",
+        f"{need:.2f} s outside its runs{than}.{even}",
         "",
     ]
 

@@ -51,6 +51,15 @@ def test_the_sweeps_bound_is_the_time_outside_the_runs_the_target_leaves_to_the_
     assert "ran them for 8.50 s and spent 2.50 s outside them (2.00 s before" in line
     assert "The runs alone went 1.88x faster" in line
     assert "at most 1.50 s outside its runs, less than the 1-worker sweep's 2.00 s." in line
+    # two halves of the 1-worker sweep: 18 / (2.0 + 16.0 / 2) = 1.80x, not less than the target: nothing said
+    assert "Even with" not in line
+    # with more time outside the runs on 1 worker, two halves fall short: 18 / (4.0 + 14.0 / 2) = 1.64x
+    short = bound({"rows": [_row(1, 18.0, 3.0, 0.5, 0.5), _row(2, 11.0, 1.5, 0.5, 0.5)]})[0]
+    assert short.endswith(
+        "Even with its runs exactly twice as fast as on 1 worker and no more time outside them than the 1-worker "
+        "sweep's, the 2-worker sweep would be 1.64x faster: 1.8x needs it to spend less time outside its runs than "
+        "the 1-worker sweep does."
+    )
     # a slower 1-worker sweep leaves more room: 27 / 1.8 - 8.5 = 6.5 s, more than its own 2.0 s outside
     roomy = bound({"rows": [_row(1, 27.0, 1.0, 0.5, 0.5), _row(2, 11.0, 1.5, 0.5, 0.5)]})[0]
     assert roomy.endswith("at most 6.50 s outside its runs.")
