@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import joblib
 import pytest
 from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
@@ -60,8 +65,6 @@ def test_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_fork_servers_preload_never_fails(tmp_path):
     """A module that fails to import (not only an ImportError) does not stop the server's preload."""
     import os
-    import subprocess
-    import sys
 
     (tmp_path / "breaks_at_import.py").write_text("raise RuntimeError('broken')\n")
     code = (
@@ -102,10 +105,6 @@ print(json.dumps([started, heavy]))
 )
 def test_the_fork_server_starts_before_hydra_is_imported(argv: list[str], started: bool) -> None:
     """`start_server` (the command line's first act) starts the server without Hydra, joblib or numpy."""
-    import json
-    import subprocess
-    import sys
-
     p = subprocess.run([sys.executable, "-c", _EARLY, *argv], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     assert json.loads(p.stdout.strip().splitlines()[-1]) == [started, []]
@@ -136,6 +135,36 @@ def test_a_server_started_for_another_count_is_ended_and_the_pool_started_withou
     monkeypatch.setattr(prestart, "_start_pool", lambda cfg, modules: pools.append(cfg["n_jobs"]))
     prestart.start(["-m", "seed=0,1", "hydra.launcher.n_jobs=2"])
     assert ended == [True] and pools == [2]
+
+
+_TRACKER = """
+import json, os, time
+from sim.studies import prestart
+from joblib.externals.loky.backend.resource_tracker import _resource_tracker as tracker
+before = dict(os.environ)
+prestart._start_tracker()
+for _ in range(1000):  # until the tracker runs its own program (before that, /proc shows this one's environment)
+    if b"resource_tracker" in open(f"/proc/{tracker._pid}/cmdline", "rb").read():
+        break
+    time.sleep(0.01)
+environ = dict(v.split("=", 1) for v in open(f"/proc/{tracker._pid}/environ").read().split("\\0") if "=" in v)
+print(json.dumps([os.getpriority(os.PRIO_PROCESS, tracker._pid), environ, before, dict(os.environ)]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the tracker's environment from /proc")
+@pytest.mark.parametrize("blas", [None, "3"])
+def test_the_pools_resource_tracker_starts_quietly(blas: str | None) -> None:
+    """Loky's tracker: started at once, at the lowest priority, on one thread per library; the sweep's own env kept."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")}
+    if blas is not None:
+        env["OPENBLAS_NUM_THREADS"] = blas
+    p = subprocess.run([sys.executable, "-c", _TRACKER], capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0, p.stderr[-2000:]
+    nice, tracker_env, before, after = json.loads(p.stdout.strip().splitlines()[-1])
+    assert nice == 19
+    assert tracker_env["OPENBLAS_NUM_THREADS"] == "1" and tracker_env["NUMBA_NUM_THREADS"] == "1"
+    assert after == before and before.get("OPENBLAS_NUM_THREADS") == blas
 
 
 def test_effective_jobs_is_joblibs_count() -> None:
