@@ -97,9 +97,8 @@ def _template(loader: Any, key: tuple, rest: list[Any]) -> Any:
 
 
 def keep(key: tuple, template: Any) -> None:
-    """Keep a template under its key (the newest; the oldest beyond `MAX_TEMPLATES` go)."""
+    """Keep a template under a key it is not kept under yet (the newest; the oldest beyond `MAX_TEMPLATES` go)."""
     _templates[key] = template
-    _templates.move_to_end(key)
     while len(_templates) > MAX_TEMPLATES:
         _templates.popitem(last=False)
 

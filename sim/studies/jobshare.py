@@ -31,7 +31,6 @@ _MARK = "_sim_shares_job_state"
 _KEEP = 8  # objects kept per process, on each side (a launch hands out three, and its templates)
 _sent: OrderedDict[int, tuple[Any, Shared]] = OrderedDict()  # id -> (the object, its Shared)
 _received: OrderedDict[str, Any] = OrderedDict()  # digest -> the object unpickled in this worker
-_templates: dict[tuple, tuple[tuple, bytes]] = {}  # key -> (key, template) handed to the jobs (`_template_of`)
 
 
 class Shared:
@@ -84,26 +83,26 @@ def call_with(function: Any, *args: Any) -> Any:
     return function(*(a.obj if isinstance(a, Shared) else a for a in args))
 
 
-def call_seeded(template: Any, function: Any, *args: Any) -> Any:
+def call_seeded(template: tuple[tuple, Any] | None, function: Any, *args: Any) -> Any:
     """`call_with`, after keeping the job's config template the sweep's process composed (`sim.studies.jobconfig`)."""
     from sim.studies.jobconfig import seed
 
-    seed(template.obj if isinstance(template, Shared) else template)
+    if template is not None:
+        key, kept = template
+        seed((key, kept.obj if isinstance(kept, Shared) else kept))
     return call_with(function, *args)
 
 
-def _template_of(hydra_context: Any, config: Any, overrides: Any) -> Any:
-    """The job's config template as `share`d (composed here the first time), or None (the worker composes it)."""
+def _template_of(hydra_context: Any, config: Any, overrides: Any) -> tuple[tuple, Shared] | None:
+    """(key, the job's config template `share`d), composed here the first time; None: the worker composes it.
+
+    jobconfig keeps one bytes object per template, so every job that needs it sends the same `Shared`.
+    """
     from sim.studies.jobconfig import template_for
 
     loader = getattr(hydra_context, "config_loader", None)
     kept = None if loader is None else template_for(loader, config, list(overrides))
-    if kept is None:
-        return None
-    same = _templates.get(kept[0])
-    if same is None or same[1] is not kept[1]:  # one object per template: pickled once, however many jobs
-        _templates[kept[0]] = same = kept
-    return share(same)
+    return None if kept is None else (kept[0], share(kept[1]))
 
 
 def _shared_args(function: Any) -> Any:

@@ -29,6 +29,7 @@ import contextlib
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from sim.run.beside import NO_TASK_FLAGS, turned_off
@@ -203,17 +204,9 @@ def _start_tracker() -> None:
         from joblib._parallel_backends import ParallelBackendBase
         from joblib.externals.loky.backend.resource_tracker import _resource_tracker
 
-        limits = dict.fromkeys(ParallelBackendBase.MAX_NUM_THREADS_VARS, "1")
-        saved = {k: os.environ.get(k) for k in limits}
-        os.environ.update(limits)  # no other thread runs yet: the spawned tracker inherits them
-        try:
+        # no other thread runs yet: the spawned tracker inherits them
+        with _environment(dict.fromkeys(ParallelBackendBase.MAX_NUM_THREADS_VARS, "1")):
             _resource_tracker.ensure_running()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         pid = getattr(_resource_tracker, "_pid", None)
         if pid is not None:
             os.setpriority(os.PRIO_PROCESS, pid, 19)
@@ -251,19 +244,25 @@ def _fork_server(n_jobs: int, modules: tuple[str, ...]) -> None:
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    server_env = {IMPORTS: ",".join((*_PRELOAD, *modules)), JOBS: str(n_jobs)}
-    saved = {k: os.environ.get(k) for k in server_env}
     multiprocessing.set_forkserver_preload(["sim.studies.forkready"])  # which imports the rest (its docstring)
-    os.environ.update(server_env)
-    try:
+    with _environment({IMPORTS: ",".join((*_PRELOAD, *modules)), JOBS: str(n_jobs)}):
         forkserver.ensure_running()  # the server process starts now; its imports run while this one goes on
+    _forked, _server_jobs = True, n_jobs
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` set in the environment of this process (and of those it starts meanwhile); restored after."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    _forked, _server_jobs = True, n_jobs
 
 
 def worker_env(n_jobs: int) -> dict[str, str]:

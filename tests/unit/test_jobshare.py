@@ -88,8 +88,10 @@ def test_a_job_carries_its_template_once_composed(monkeypatch: pytest.MonkeyPatc
     first = jobshare._template_of(context, {}, ["seed=1"])
     again = jobshare._template_of(context, {}, ["seed=2"])
     assert composed == [["seed=1"], ["seed=2"]]
-    assert isinstance(first, jobshare.Shared) and first.obj == (("config", ("seed",), ()), b"template")
-    assert again is first  # the same template: the same Shared, pickled once for all the jobs
+    assert first is not None and again is not None
+    assert first[0] == ("config", ("seed",), ()) and isinstance(first[1], jobshare.Shared)
+    assert first[1].obj == b"template"
+    assert again[1] is first[1]  # the same template: the same Shared, pickled once for all the jobs
 
 
 def test_a_worker_keeps_the_template_it_is_handed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,7 +99,7 @@ def test_a_worker_keeps_the_template_it_is_handed(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(jobconfig, "_templates", OrderedDict())
     key = ("config", ("seed",), ())
-    shared = pickle.loads(pickle.dumps(jobshare.share((key, b"sent"))))  # as a worker receives it
+    shared = pickle.loads(pickle.dumps((key, jobshare.share(b"sent"))))  # as a worker receives it
     assert jobshare.call_seeded(shared, lambda i, c: (i, c), 7, jobshare.share("x")) == (7, "x")
     assert jobconfig._templates[key] == b"sent"
     jobshare.call_seeded((key, b"another"), lambda: None)  # a template it has is kept as it is
