@@ -583,7 +583,7 @@ def main() -> None:
             100_000,
             3,
         )
-        sweep = (16, ["n_agents=1000", "steps=200"], (1, 2), 3)  # the default run's size, three pairs
+        sweep = (16, ["n_agents=1000", "steps=200"], (1, 2), 5)  # the default run's size, five pairs
         busy_sizes = [(BUSY_AGENTS, 50, False), (BUSY_PARALLEL_AGENTS, 20, True)]
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = (
