@@ -148,9 +148,8 @@ class _PickleCopy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
 
-    @staticmethod
-    def deepcopy(obj: Any, memo: Any = None) -> Any:
-        return fast_copy(obj) if memo is None else __import__("copy").deepcopy(obj, memo)
+    def deepcopy(self, obj: Any, memo: Any = None) -> Any:
+        return fast_copy(obj) if memo is None else self._module.deepcopy(obj, memo)
 
 
 def masked_hydra(cfg: Any) -> Any:
