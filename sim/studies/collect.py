@@ -53,6 +53,11 @@ from sim.run.completion import MARKER, load_marker, verify
 from sim.run.io import ParquetStream, atomic_path
 
 SUMMARY_BATCH = 2000  # summary rows held before they are written as a row group
+#: rows of metrics.parquet held before they are written as a row group: about one run's rows at the default
+#: size (each run's file is read whole and written at once when it has more), so each row group is encoded
+#: on the stream's thread while the next runs are read, instead of most of the file at the end; a reader
+#: that filters on run_id also skips whole row groups
+METRICS_GROUP_ROWS = 1 << 16
 DICTIONARIES = ("summary.columns.csv", "metrics.columns.csv")  # the data dictionary of each table
 COLLECTED = ("summary.parquet", "metrics.parquet", *DICTIONARIES, "sweep_*.png")  # what a collection writes
 READ = ("metrics.parquet", "summary.json")  # what it reads of a run: hashed against the marker; the rest by size
@@ -326,7 +331,7 @@ def _collect_metrics(
 
     schema = _metrics_schema(front_schema)
     fields = list(schema)[: len(front_schema)]
-    stream = ParquetStream(sweep_dir / "metrics.parquet", schema)
+    stream = ParquetStream(sweep_dir / "metrics.parquet", schema, group_rows=METRICS_GROUP_ROWS)
     try:
         for i, (d, _) in enumerate(runs):
             for batch in _batches(d / "metrics.parquet"):

@@ -189,3 +189,25 @@ def test_a_run_left_by_an_older_naming_is_collected_once(swept, tmp_path, caplog
     ids = pq.read_table(copy / "summary.parquet").column("run_id").to_pylist()
     assert old.name not in ids and first.name in ids
     assert "not collected: influence.rate=0.1,seed=0" in caplog.text
+
+
+def test_the_collected_metrics_are_the_same_rows_whatever_their_row_groups(swept, tmp_path, monkeypatch):
+    """METRICS_GROUP_ROWS sets only how metrics.parquet is cut into row groups: each run's rows, or all in one."""
+    from sim.studies import collect as collecting
+
+    _, _, sdir = swept
+    tables = {}
+    for rows in (1, 1 << 20):
+        copy = tmp_path / f"rows{rows}"
+        shutil.copytree(sdir, copy)
+        monkeypatch.setattr(collecting, "METRICS_GROUP_ROWS", rows)
+        collect(copy, figure=False)
+        meta = pq.ParquetFile(copy / "metrics.parquet").metadata
+        tables[rows] = pq.read_table(copy / "metrics.parquet")
+        if rows == 1:  # a row group per run, each of one run only
+            assert meta.num_row_groups == 4
+            runs = [pq.ParquetFile(copy / "metrics.parquet").read_row_group(k).column("run_id") for k in range(4)]
+            assert [len(set(r.to_pylist())) for r in runs] == [1, 1, 1, 1]
+        else:
+            assert meta.num_row_groups == 1
+    assert tables[1].to_pandas().equals(tables[1 << 20].to_pandas())  # (each row group has its own dictionaries)
