@@ -95,17 +95,24 @@ class ParquetStream:
     up to `group_rows` rows and written as one row group; a large one (an agent snapshot) goes out
     at once. Row groups are encoded and compressed on a background thread while the run goes on
     (pyarrow releases the GIL); at most one is in flight, and its error, if any, is raised by the
-    next `write` or by `close`.
+    next `write` or by `close`. `dictionary` names more columns to store with a dictionary (beside
+    `step` and the dictionary types): columns that repeat a few values, such as a sweep's swept keys in
+    its collected metrics (one value per run: a dictionary stores it once per row group instead of once
+    per row, about a quarter of the time to encode).
     """
 
-    def __init__(self, path: str | os.PathLike, schema: pa.Schema, group_rows: int = 1 << 20) -> None:
+    def __init__(
+        self, path: str | os.PathLike, schema: pa.Schema, group_rows: int = 1 << 20, dictionary: Iterable[str] = ()
+    ) -> None:
         self.path = Path(path)
         self.tmp = _tmp(self.path)
         self.schema = schema
         self.group_rows = group_rows
         self._pending: list[pa.Table] = []
         self._rows = 0
-        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", use_dictionary=_repetitive(schema))
+        encoded = _repetitive(schema)
+        encoded += [name for name in dictionary if name not in encoded]
+        self._writer = pq.ParquetWriter(self.tmp, schema, compression="zstd", use_dictionary=encoded)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"write-{self.path.name}")
         self._job: Future | None = None
 

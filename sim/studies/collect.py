@@ -331,7 +331,10 @@ def _collect_metrics(
 
     schema = _metrics_schema(front_schema)
     fields = list(schema)[: len(front_schema)]
-    stream = ParquetStream(sweep_dir / "metrics.parquet", schema, group_rows=METRICS_GROUP_ROWS)
+    # the columns in front (run_id, seed, the swept keys) hold one value per run: stored with a dictionary
+    stream = ParquetStream(
+        sweep_dir / "metrics.parquet", schema, group_rows=METRICS_GROUP_ROWS, dictionary=[f.name for f in fields]
+    )
     try:
         for i, (d, _) in enumerate(runs):
             for batch in _batches(d / "metrics.parquet"):

@@ -210,4 +210,6 @@ def test_the_collected_metrics_are_the_same_rows_whatever_their_row_groups(swept
             assert [len(set(r.to_pylist())) for r in runs] == [1, 1, 1, 1]
         else:
             assert meta.num_row_groups == 1
+        front = [meta.row_group(0).column(k).encodings for k in range(3)]  # run_id, seed, influence.rate
+        assert all(any("DICTIONARY" in e for e in encodings) for encodings in front), front
     assert tables[1].to_pandas().equals(tables[1 << 20].to_pandas())  # (each row group has its own dictionaries)

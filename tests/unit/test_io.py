@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim.run.io import write_tables
+from sim.run.io import ParquetStream, write_tables
 
 SCHEMA = pa.schema([("source", pa.int32()), ("target", pa.int32())])
 
@@ -56,3 +56,32 @@ def test_a_piece_the_writer_refuses_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises((ValueError, pa.ArrowException)):
         write_tables(tmp_path / "edges.parquet", SCHEMA, iter([next(_pieces([2])), bad, next(_pieces([2]))]))
     assert list(tmp_path.iterdir()) == []
+
+
+def _encodings(path: Path, column: int) -> set[str]:
+    meta = pq.ParquetFile(path).metadata
+    return {e for k in range(meta.num_row_groups) for e in meta.row_group(k).column(column).encodings}
+
+
+def test_a_stream_stores_the_columns_it_is_told_with_a_dictionary(tmp_path: Path) -> None:
+    """ParquetStream's `dictionary`: those columns dictionary-encoded (beside step), the others plain; same values."""
+    schema = pa.schema([("seed", pa.int64()), ("rate", pa.float64()), ("step", pa.int32()), ("value", pa.float64())])
+    table = pa.table(
+        {
+            "seed": np.repeat([3, 4], 500),
+            "rate": np.repeat([0.1, 0.3], 500),
+            "step": np.arange(1000) % 50,
+            "value": np.linspace(0, 1, 1000),
+        },
+        schema=schema,
+    )
+    for told, path in (((), tmp_path / "plain.parquet"), (("seed", "rate"), tmp_path / "dict.parquet")):
+        stream = ParquetStream(path, schema, group_rows=400, dictionary=told)
+        for k in range(0, 1000, 250):
+            stream.write(table.slice(k, 250))
+        stream.close()
+        assert pq.read_table(path).equals(table)
+    for column, name in enumerate(schema.names):
+        dictionary = any("DICT" in e for e in _encodings(tmp_path / "dict.parquet", column))
+        assert dictionary == (name in ("seed", "rate", "step")), name
+    assert not any("DICT" in e for e in _encodings(tmp_path / "plain.parquet", 0))
