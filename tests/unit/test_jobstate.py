@@ -86,6 +86,15 @@ def test_installing_twice_keeps_one_wrapper(hydra_state: None) -> None:
         hydra_utils._save_config, hydra_utils.copy, HydraConfig.set_config = saved  # type: ignore[method-assign]
 
 
+def _job_configs(composer: Any, hydra_overrides: list[str]) -> Iterator[tuple[list[str], DictConfig]]:
+    """(overrides, config) of every kind of job in `JOBS`, as the sweep's jobs get them (jobconfig's templates)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        master = composer.load_configuration("config", hydra_overrides, run_mode=RunMode.MULTIRUN)
+        for job in JOBS:
+            yield job, jobconfig.from_templates(composer, master, job)
+
+
 @pytest.mark.parametrize("hydra_overrides", HYDRA_OVERRIDES)
 def test_the_hydra_files_of_every_kind_of_job_are_hydras_bytes(
     loader: Any,  # noqa: F811
@@ -97,22 +106,18 @@ def test_the_hydra_files_of_every_kind_of_job_are_hydras_bytes(
     hydras = getattr(hydra_utils._save_config, "__wrapped__", hydra_utils._save_config)
     jobstate._save_with_libyaml()
     fast = hydra_utils._save_config
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        master = loader.load_configuration("config", hydra_overrides, run_mode=RunMode.MULTIRUN)
-        for k, job in enumerate(JOBS):
-            cfg = jobconfig.from_templates(loader, master, job)
-            task = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
-            files = {
-                "config.yaml": task,
-                "hydra.yaml": OmegaConf.masked_copy(cfg, "hydra"),
-                "overrides.yaml": cfg.hydra.overrides.task,
-            }
-            for name, part in files.items():
-                assert jobstate.to_yaml(part) == OmegaConf.to_yaml(part), (job, name)
-                hydras(part, name, tmp_path / f"own{k}")
-                fast(part, name, tmp_path / f"fast{k}")
-                assert (tmp_path / f"fast{k}" / name).read_bytes() == (tmp_path / f"own{k}" / name).read_bytes()
+    for k, (job, cfg) in enumerate(_job_configs(loader, hydra_overrides)):
+        task = OmegaConf.masked_copy(cfg, [key for key in cfg if key != "hydra"])
+        files = {
+            "config.yaml": task,
+            "hydra.yaml": OmegaConf.masked_copy(cfg, "hydra"),
+            "overrides.yaml": cfg.hydra.overrides.task,
+        }
+        for name, part in files.items():
+            assert jobstate.to_yaml(part) == OmegaConf.to_yaml(part), (job, name)
+            hydras(part, name, tmp_path / f"own{k}")
+            fast(part, name, tmp_path / f"fast{k}")
+            assert (tmp_path / f"fast{k}" / name).read_bytes() == (tmp_path / f"own{k}" / name).read_bytes()
 
 
 def test_text_that_needs_quoting_or_folding_is_written_as_omegaconf_writes_it() -> None:
@@ -171,14 +176,6 @@ def _differences(a: Node, b: Node, path: str = "") -> list[tuple[str, str]]:
 def _set_output_dir(cfg: DictConfig, path: str = "/sweep/job") -> None:
     with read_write(cfg.hydra.runtime), open_dict(cfg.hydra.runtime):
         cfg.hydra.runtime.output_dir = path
-
-
-def _job_configs(composer: Any, hydra_overrides: list[str]) -> Iterator[tuple[list[str], DictConfig]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        master = composer.load_configuration("config", hydra_overrides, run_mode=RunMode.MULTIRUN)
-        for job in JOBS:
-            yield job, jobconfig.from_templates(composer, master, job)
 
 
 @pytest.mark.parametrize("hydra_overrides", HYDRA_OVERRIDES)
