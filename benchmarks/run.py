@@ -1,7 +1,8 @@
 """Benchmarks with ratios measured side by side in one run.
 
     python -m benchmarks.run            # steps at 1e3/1e4, SpMV floor and scaling to 1e5, NDlib, sweep scaling
-    python -m benchmarks.run --full     # adds N = 1e6 to the scaling and the SpMV comparison, and the end-to-end run
+    python -m benchmarks.run --full     # adds N = 1e6 to the scaling and the SpMV comparison, the end-to-end run,
+                                        # the large runs, the classroom and a 64-run sweep beside the 16-run one
     python -m benchmarks.run --quick --out /tmp/bench   # tiny sizes, a 4-run sweep: checks the benchmark runs
 
 Writes benchmarks/results/benchmark.md and benchmark.json. Ratios, not absolute times, are the
@@ -493,7 +494,7 @@ def markdown(res: dict) -> str:
     lines += [
         "",
         *ndlib_compare.markdown(res["ndlib"]),
-        *cli_runs.markdown(res["sweep"], res["e2e"], res.get("startup")),
+        *cli_runs.markdown(res["sweep"], res["e2e"], res.get("startup"), res.get("sweep_many")),
         *cli_runs.large_markdown(res.get("large", []), LARGE_S, LARGE_MIB),
     ]
     lines += busy.markdown(res.get("busy", []))
@@ -535,6 +536,7 @@ def readme_section(res: dict) -> str:
     ]
     lines += [f"| {t['target']} | {t['measured']} | {_verdict(t['ok'])} |" for t in res["targets"]]
     lines += ["", *spmv_bound(res["spmv"][-1]), *cli_runs.sweep_bound(res.get("sweep"))]
+    lines += cli_runs.many_line(res.get("sweep_many"), res.get("sweep"))
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -574,6 +576,7 @@ def main() -> None:
         big, steps, complete, sbm, iterations = [2_000, 10_000], min(args.steps, 3), 300, 2_000, 1
         # no figure: drawing one takes each tiny run from 0.2 s to 1 s, and the quick sweep only has to run
         sweep = (4, ["n_agents=300", "n_groups=3", "steps=20", "output.figure=false"], (1, 2), 1)
+        many = None
         busy_sizes = [(2_000, 5, False)]
     else:
         big, steps, complete, sbm, iterations = (
@@ -584,6 +587,7 @@ def main() -> None:
             3,
         )
         sweep = (16, ["n_agents=1000", "steps=200"], (1, 2), 5)  # the default run's size, five pairs
+        many = (64, ["n_agents=1000", "steps=200"], (1, 2), 3)  # the same runs, four times as many (--full)
         busy_sizes = [(BUSY_AGENTS, 50, False), (BUSY_PARALLEL_AGENTS, 20, True)]
     budget = args.ndlib_budget if args.ndlib_budget is not None else (300.0 if args.full else 30.0)
     ndlib_rows = (
@@ -600,6 +604,7 @@ def main() -> None:
         ),
         "ndlib": ndlib_compare.bench_ndlib(ndlib_rows, budget, iterations),
         "sweep": cli_runs.bench_sweep(*sweep),
+        "sweep_many": cli_runs.bench_sweep(*many) if args.full and many else None,
         "startup": None if args.quick else cli_runs.bench_startup(),
         "busy": [row for size in busy_sizes for row in busy.bench_busy(*size)],
         "e2e": cli_runs.bench_e2e(args.e2e_agents, args.e2e_steps) if args.full or args.e2e else None,

@@ -105,6 +105,28 @@ def test_every_target_has_a_row_and_a_verdict(quick):
     assert len(sweep) == 2 and all(t["ok"] is None for t in sweep)  # the quick sweep is not of default runs
 
 
+def test_the_sweep_of_more_runs_gets_its_table_and_its_line(quick):
+    """--full times a 64-run sweep beside the 16-run one; its section reads a sweep's rows as any sweep's.
+
+    The quick run's sweep stands in for it here (the quick mode times no second sweep: its section is absent).
+    """
+    from benchmarks import cli_runs
+
+    res, md = quick
+    assert res["sweep_many"] is None and "Sweep scaling over more runs" not in md
+    many = res["sweep"]
+    lines = cli_runs.markdown(None, None, None, many)
+    assert (
+        lines[0] == f"## Sweep scaling over more runs: {many['runs']} runs of the same size with 1 and 2 joblib workers"
+    )
+    assert sum(line.startswith("| 1 |") or line.startswith("| 2 |") for line in lines) == 2
+    (line,) = cli_runs.many_line(many, res["sweep"])[:1]
+    two = {r["workers"]: r for r in many["rows"]}[2]
+    assert f"is {two['speedup']:.2f}x faster than the 1-worker sweep" in line
+    assert f"the {many['runs']}-run sweep of this benchmark: {two['speedup']:.2f}x" in line
+    assert cli_runs.many_line(None, res["sweep"]) == []
+
+
 def test_the_sweep_rows_split_the_wall_time(quick):
     res, md = quick
     for r in res["sweep"]["rows"]:
