@@ -318,6 +318,8 @@ def preflight(argv: list[str]) -> None:
             for v in values:
                 check_hydra_group(key.lstrip("+")[len("hydra/") :], v)
             continue
+        if o.is_delete() and not key.startswith("hydra"):
+            raise _deletion(key, dirs)
         if key.lstrip("+").startswith("hydra") or o.is_delete():
             continue
         values = values_of(o, dirs)
@@ -334,6 +336,27 @@ def preflight(argv: list[str]) -> None:
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs)
+
+
+def _deletion(key: str, dirs: list[Path]) -> InputError:
+    """The one line for `~KEY` (Hydra's deletion) of the model's config: no run can do without a key or a group.
+
+    Hydra would either fail with a traceback (a key of a section: the schema allows no deletion; a key
+    that does not exist) or run with the schema's default in its place (a top-level key, a config
+    group), which is not what deleting says (`~seed` would run seed 0, not a random seed).
+    """
+    if _is_group(key, dirs):
+        options = ", ".join(group_options(key, dirs))
+        return InputError(
+            f"invalid config: ~{key}; allowed: no deletion of a config group (every run has a {key}: "
+            f"choose one with {key}=NAME, NAME one of {options})"
+        )
+    if schema_field(key) is None:
+        return _unknown_key(key, None, within=f"~{key}")
+    return InputError(
+        f"invalid config: ~{key}; allowed: no deletion of a config key (every run has every key: "
+        f"give it a value with {key}=VALUE)"
+    )
 
 
 def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any]:

@@ -131,6 +131,8 @@ def test_overrides_and_scenario(tmp_path):
         # the scenario's name names the run directory: no way out of outputs/, no name too long for a file
         (["scenario.name=../../../escape"], "scenario.name='../../../escape'; allowed: 1-64 letters"),
         (["scenario.name=" + "a" * 300], "allowed: 1-64 letters, digits"),
+        # Hydra's deletion: a traceback for a section's key before the preflight refused it
+        (["~output.snapshot_every"], "~output.snapshot_every; allowed: no deletion of a config key"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):

@@ -1,8 +1,8 @@
 """Every config is refused or runs cleanly (issue 19 item 4): random override sets over the whole schema.
 
 Hypothesis draws sets of overrides: values in range, out of range, of the wrong type (text, empty,
-inf, nan, 1e400, 10**12, null, lists), unknown keys, and config-group options good and bad, on top of
-a small run. For each set the command line's checks (`preflight`, in process) either accept it, and
+inf, nan, 1e400, 10**12, null, lists), unknown keys, config-group options good and bad, and deletions
+(`~KEY`), on top of a small run. For each set the command line's checks (`preflight`, in process) either accept it, and
 then the run completes (`_complete.json` written; small sets are run in process through the runner the
 command line calls), or refuse it with one line that names a key of the command line, having written
 nothing. A few sets go through `python -m sim` itself: exit 0 with complete outputs, or exit 2, one
@@ -94,11 +94,11 @@ def value_for(draw, key: str) -> str:
 
 
 @st.composite
-def override_sets(draw, edge_list: Path) -> dict[str, str]:
-    """The base run with one to four drawn overrides: schema keys, group options, unknown keys."""
+def override_sets(draw, edge_list: Path) -> dict[str, str | None]:
+    """The base run with one to four drawn overrides: schema keys, group options, unknown keys, deletions."""
     out = dict(BASE)
     for _ in range(draw(st.integers(1, 4))):
-        what = draw(st.sampled_from(["key", "key", "key", "group", "unknown"]))
+        what = draw(st.sampled_from(["key", "key", "key", "group", "unknown", "delete"]))
         if what == "key":
             key = draw(st.sampled_from(sorted(ROWS)))
             out[key] = draw(value_for(key))
@@ -110,6 +110,9 @@ def override_sets(draw, edge_list: Path) -> dict[str, str]:
                 if draw(st.booleans()):
                     out.pop("n_agents", None)
                     out.pop("n_groups", None)
+        elif what == "delete":  # Hydra's ~KEY (~KEY=VALUE: only if it holds VALUE): a key, a group, unknown
+            key = draw(st.sampled_from([*sorted(ROWS), *GROUPS, *UNKNOWN]))
+            out["~" + key] = draw(st.sampled_from([None, BASE.get(key, "1")]))
         else:
             out[draw(st.sampled_from(UNKNOWN))] = draw(st.sampled_from(["1", "abc"]))
     return out
@@ -129,8 +132,8 @@ def sweep_sets(draw) -> tuple[dict[str, str], str, list[str]]:
     return out, key, values
 
 
-def argv(overrides: dict[str, str]) -> list[str]:
-    return [f"{k}={v}" for k, v in overrides.items()]
+def argv(overrides: dict[str, str | None]) -> list[str]:
+    return [k if v is None else f"{k}={v}" for k, v in overrides.items()]
 
 
 def _small(cfg) -> bool:
@@ -139,7 +142,7 @@ def _small(cfg) -> bool:
     return cfg.n_agents <= 60 and cfg.steps <= 4 and not cfg.output.figure and (ties is None or ties <= 1000)
 
 
-def assert_names_a_key(message: str, overrides: dict[str, str]) -> None:
+def assert_names_a_key(message: str, overrides: dict[str, str | None]) -> None:
     """One line that names a key of the command line (a rule between keys names them both).
 
     An input file's error names the file instead (and the line at fault), in its own form.

@@ -368,3 +368,27 @@ def test_the_checks_compose_each_distinct_config_once(monkeypatch, argv, composi
     monkeypatch.setattr(pf, "compose_dict", counted)
     pf.preflight(argv)
     assert len(calls) == compositions, calls
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # a section's key: Hydra printed a traceback (the schema allows no deletion), exit 1
+        (["~output.snapshot_every"], "invalid config: ~output.snapshot_every; allowed: no deletion of a config key"),
+        (["~influence.rate=0.1"], "invalid config: ~influence.rate; allowed: no deletion of a config key"),
+        # a top-level key, a config group: Hydra ran the schema's default in its place (~seed ran seed 0)
+        (["~seed"], "invalid config: ~seed; allowed: no deletion of a config key (every run has every key: "),
+        (["-m", "seed=0,1", "~n_agents"], "invalid config: ~n_agents; allowed: no deletion"),
+        (["~scenario"], "~scenario; allowed: no deletion of a config group (every run has a scenario: choose one "),
+        (["~preset"], "choose one with preset=NAME, NAME one of deffuant, full, hegselmann_krause"),
+        # a key that does not exist: Hydra's traceback, now the unknown key's line
+        (["~nokey"], "unknown config key: nokey (in ~nokey); allowed keys at top level: attention, "),
+        (["~output.nokey"], "unknown config key: output.nokey (in ~output.nokey); allowed keys at output: events, "),
+    ],
+)
+def test_a_deletion_is_refused_in_one_line(args, expected):
+    assert expected in refused(*args)
+
+
+def test_hydras_own_keys_may_still_be_deleted():
+    pf.preflight(["~hydra/job_logging", "n_agents=60"])  # Hydra's business, as before: no error here
