@@ -277,13 +277,17 @@ def config_dirs(argv: list[str], parsed: list[typing.Any]) -> list[Path]:
 MAX_RUN_CHECKS = 100_000  # combinations of swept values checked one by one (seeds aside)
 
 
-def preflight(argv: list[str]) -> None:
+def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None = None) -> None:
     """Raise InputError for the first bad override, sweep value or run of a sweep.
 
     1. every key exists (a config group's option exists; `hydra/launcher=NAME` names a launcher
        whose plugin is installed); 2. each value composes (types) and passes its own range check;
     3. every run of a sweep (each combination of swept values; seeds, which no rule ties to another
     key, aside) passes `validate`, so the rules that tie keys together are checked on real runs.
+
+    `composed`: for a single run, the validated Config the checks composed is put there under the
+    overrides it was composed from (Hydra's own keys and deletions are not among them), so that
+    `sim.config.compose.compose` need not compose the same overrides a second time.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -335,7 +339,7 @@ def preflight(argv: list[str]) -> None:
             plain.append(o.input_line)
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
-    _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs)
+    _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed)
 
 
 def _deletion(key: str, dirs: list[Path]) -> InputError:
@@ -407,7 +411,11 @@ def _check_sweep_dir(parsed: list[typing.Any]) -> None:
 
 
 def _check_configs(
-    hydra_args: list[str], plain: list[str], sweeps: list[tuple[str, list[str], list]], dirs: list[Path]
+    hydra_args: list[str],
+    plain: list[str],
+    sweeps: list[tuple[str, list[str], list]],
+    dirs: list[Path],
+    composed: dict[tuple[str, ...], Config] | None = None,
 ) -> None:
     import copy
     import itertools
@@ -445,6 +453,8 @@ def _check_configs(
             validate(plain_obj)
             check_input_files(plain_obj)
             check_run(plain_obj)
+            if composed is not None and not hydra_args:
+                composed[tuple(plain)] = plain_obj
             return
         # each swept value on its own: has its type, and passes its own range (no rule between keys
         # here: the other keys keep their defaults in this variant, which is not a run of the sweep)

@@ -392,3 +392,72 @@ def test_a_deletion_is_refused_in_one_line(args, expected):
 
 def test_hydras_own_keys_may_still_be_deleted():
     pf.preflight(["~hydra/job_logging", "n_agents=60"])  # Hydra's business, as before: no error here
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [],
+        ["n_agents=60", "seed=3"],
+        ["scenario=pandemic_shock", "influence.rate=0.25", "exposure.height=3.0"],
+        ["preset=deffuant", "n_agents=80", "n_groups=2"],
+        ["network=small_world", "n_agents=90"],
+        ["hydra.run.dir=/tmp/elsewhere", "n_agents=70"],  # a Hydra key: not among the preflight's overrides
+        ["~output.snapshot_every"],  # a deletion: not among them either (refused by the schema, as on the CLI)
+    ],
+)
+def test_compose_gives_what_compose_config_composes_composing_it_once(monkeypatch, overrides):
+    """`compose` returns the config its preflight composed for the same overrides, instead of composing it again.
+
+    Where the preflight's overrides are not all of them (a Hydra key, a deletion), it composes them all.
+    """
+    import dataclasses
+
+    import sim.config.compose as sc
+
+    try:
+        expected = compose_config(overrides)
+    except Exception as err:  # what the command line refuses, compose refuses too
+        with pytest.raises(InputError):
+            compose(overrides)
+        assert not isinstance(err, AssertionError)
+        return
+    calls = []
+    real = sc.compose_dict
+
+    def counted(ov=(), **kwargs):
+        calls.append(list(ov))
+        return real(ov, **kwargs)
+
+    monkeypatch.setattr(sc, "compose_dict", counted)
+    monkeypatch.setattr(pf, "compose_dict", counted)
+    got = compose(overrides)
+    assert dataclasses.asdict(got) == dataclasses.asdict(expected)
+    assert got == expected
+    plain = all(not o.startswith(("hydra", "~")) for o in overrides)
+    assert len(calls) == (1 if plain else 2), calls
+
+
+def test_the_schema_is_built_once_and_stored_again_only_when_replaced(monkeypatch):
+    from hydra.core.config_store import ConfigStore
+
+    import sim.config.compose as sc
+
+    sc.register_schema()
+    stored = []
+    real = ConfigStore.store
+
+    def counted(self, name, node, *args, **kwargs):
+        stored.append(name)
+        return real(self, name, node, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigStore, "store", counted)
+    compose(n_agents=60)
+    sc.register_schema()
+    assert stored == []
+    repo = ConfigStore.instance().repo
+    node = repo["schema.yaml"]
+    monkeypatch.setitem(repo, "schema.yaml", type(node)(**vars(node)))  # replaced by an equal node of another's
+    sc.register_schema()
+    assert stored == ["schema"] and repo["schema.yaml"] is sc._SCHEMA_NODE
+    assert compose(n_agents=60).n_agents == 60
