@@ -566,29 +566,38 @@ def _check_fields(obj: Any, prefix: str) -> None:
                 f"a {key} section; to choose a config group's option, compose it as the command line does: "
                 f"sim.compose({key}={value!r}) or ResocializationModel({key}={value!r})",
             )
-        if value is None and optional:  # a null where the key allows one
-            continue
-        if not _has_type(value, kind):
-            allowed = allowed_values(kind, meta) + (" or null" if optional else "")
-            if type(value).__module__ == "numpy":  # a numpy scalar fails later (Mesa seeds Python's random with it)
-                allowed += f" (a Python {kind.__name__}: convert numpy's with {kind.__name__}())"
-            raise ConfigError(key, value, allowed)
-        if not meta:
-            continue
-        if meta.get("choices") and value not in meta["choices"]:
-            raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
-        lo, hi = meta.get("lo"), meta.get("hi")
-        if isinstance(value, float) and not math.isfinite(value):  # inf, nan (1e400 on the command line is inf)
-            raise ConfigError(key, value, allowed_values(float, meta))
-        if isinstance(value, bool) or (lo is None and hi is None):
-            continue
-        bad = False
-        if lo is not None:
-            bad = value <= lo if meta["lo_open"] else value < lo
-        if hi is not None:
-            bad = bad or value > hi
-        if bad:
-            raise ConfigError(key, value, _range_text(meta))
+        check_leaf(key, value, kind, optional, meta)
+
+
+def check_leaf(key: str, value: Any, kind: Any, optional: bool, meta: Mapping[str, Any]) -> None:
+    """One leaf of a config (`key`, its value, its declared type, whether it may be null, its range or choices).
+
+    What `_check_fields` checks for every leaf; the command line's checks of a sweep call it for each swept
+    value of a key (the rest of the config is checked once).
+    """
+    if value is None and optional:  # a null where the key allows one
+        return
+    if not _has_type(value, kind):
+        allowed = allowed_values(kind, meta) + (" or null" if optional else "")
+        if type(value).__module__ == "numpy":  # a numpy scalar fails later (Mesa seeds Python's random with it)
+            allowed += f" (a Python {kind.__name__}: convert numpy's with {kind.__name__}())"
+        raise ConfigError(key, value, allowed)
+    if not meta:
+        return
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(key, value, "one of " + ", ".join(meta["choices"]))
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if isinstance(value, float) and not math.isfinite(value):  # inf, nan (1e400 on the command line is inf)
+        raise ConfigError(key, value, allowed_values(float, meta))
+    if isinstance(value, bool) or (lo is None and hi is None):
+        return
+    bad = False
+    if lo is not None:
+        bad = value <= lo if meta["lo_open"] else value < lo
+    if hi is not None:
+        bad = bad or value > hi
+    if bad:
+        raise ConfigError(key, value, _range_text(meta))
 
 
 #: The config groups whose option sets keys outside its own section (conf/scenario, conf/preset,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +111,17 @@ def _is_group(key: str, dirs: list[Path] | None = None) -> bool:
     return bool(key) and "." not in key and any((d / key).is_dir() for d in (dirs or [CONF_DIR]))
 
 
+def _leaf(key: str) -> tuple[typing.Any, bool, typing.Mapping[str, typing.Any]] | None:
+    """A leaf key's type, whether it may be null, and its range or choices; None for a section or no such key."""
+    found = schema_field(key)
+    if found is None:
+        return None
+    kind, optional = nullable(found[0])
+    if dataclasses.is_dataclass(kind):
+        return None
+    return kind, optional, found[1]
+
+
 def _fields_at(path: list[str]) -> dict[str, typing.Any] | None:
     """Schema fields under a dotted path (None if the path is not a section)."""
     cls: typing.Any = Config
@@ -121,6 +133,7 @@ def _fields_at(path: list[str]) -> dict[str, typing.Any] | None:
     return typing.get_type_hints(cls)
 
 
+@functools.lru_cache(maxsize=1024)
 def schema_field(key: str) -> tuple[typing.Any, typing.Mapping[str, typing.Any]] | None:
     """The type and metadata (range, choices) of a dotted schema key; None if the schema has no such key.
 
@@ -162,8 +175,18 @@ def _parser() -> typing.Any:
     return OverridesParser.create()
 
 
+#: an integer as Hydra's override grammar reads one (its lexer's INT: no leading zero, `_` between digits)
+_HYDRA_INT = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
+
+
 def _typed(key: str, value: str) -> typing.Any:
-    """A value as Hydra reads it from the command line (`1e3` a float, `'5'` a string, `null` None)."""
+    """A value as Hydra reads it from the command line (`1e3` a float, `'5'` a string, `null` None).
+
+    An integer is read without the parser (each parse takes about half a millisecond: a sweep of ten
+    thousand seeds checks ten thousand values).
+    """
+    if _HYDRA_INT.fullmatch(value):
+        return int(value)
     try:
         return _parser().parse_override(f"{key}={value}").value()
     except Exception:
@@ -275,6 +298,46 @@ def config_dirs(argv: list[str], parsed: list[typing.Any]) -> list[Path]:
 
 
 MAX_RUN_CHECKS = 100_000  # combinations of swept values checked one by one (seeds aside)
+#: runs one command may sweep: Hydra's basic sweeper lists every run (its overrides) before the first starts
+MAX_SWEEP_RUNS = 1_000_000
+
+
+def _sweep_size(o: typing.Any, dirs: list[Path], other_sweeper: bool) -> int:
+    """How many values a sweep override takes, counted without listing them (`seed=range(10**11)` is a count).
+
+    An InputError, in one line, for what Hydra's basic sweeper cannot run (it raised a traceback, or hung
+    listing the values): an interval (an optimizing sweeper's; counted as 1 with another sweeper), a range
+    whose step is 0, a sweep inside a list of values (`seed=choice(1,2),3`).
+    """
+    from hydra.core.override_parser.types import ChoiceSweep, RangeSweep, Sweep, ValueType
+
+    name = o.key_or_group.lstrip("+")
+    if o.value_type == ValueType.INTERVAL_SWEEP:
+        if other_sweeper:
+            return 1
+        raise InputError(
+            f"invalid config: {o.input_line}; allowed: a list or a range of values to sweep ({name}=a,b or "
+            f"{name}=range(start,stop,step)): an interval is for an optimizing sweeper (hydra/sweeper=...), "
+            "Hydra's basic sweeper runs lists and ranges"
+        )
+    value = o.value()
+    if isinstance(value, RangeSweep):
+        start, stop, step = value.start, value.stop, value.step
+        if not step:
+            raise InputError(f"invalid config: {o.input_line}; allowed: a range whose step is not 0")
+        if start is None or stop is None:  # not from the grammar's range(): counted by listing
+            return len(values_of(o, dirs))
+        if isinstance(start, int) and isinstance(stop, int) and isinstance(step, int):
+            return len(range(start, stop, step))
+        return max(0, math.ceil((stop - start) / step))
+    if isinstance(value, ChoiceSweep):
+        if any(isinstance(x, Sweep) for x in value.list):
+            raise InputError(
+                f"invalid config: {o.input_line}; allowed: values, not a sweep, in a list of values to sweep "
+                f"(one sweep per key: {name}=1,2,3 or {name}=range(1,4))"
+            )
+        return len(value.list)
+    return len(values_of(o, dirs))  # a glob over a group's options
 
 
 def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None = None) -> None:
@@ -290,6 +353,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
     `sim.config.compose.compose` need not compose the same overrides a second time.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ValueType
 
     register_schema()
     overrides = overrides_of(argv)
@@ -314,6 +378,23 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
     if multirun:  # sweeps a config declares (an experiment's), checked alike
         parsed = config_sweeps(parsed, dirs) + parsed
     _check_sweep_dir(parsed)
+    # the basic sweeper (Hydra's default: this project configures no other) enumerates lists and ranges only
+    other_sweeper = any(
+        o.key_or_group.lstrip("+") == "hydra/sweeper" and o.get_value_element_as_str() != "basic"
+        for o in parsed
+        if not o.is_delete()
+    )
+    runs = math.prod(
+        _sweep_size(o, dirs, other_sweeper)
+        for o in parsed
+        if o.is_sweep_override() and not o.key_or_group.lstrip("+~").startswith("hydra")
+    )
+    if runs > MAX_SWEEP_RUNS:
+        swept = " x ".join(str(o.input_line) for o in parsed if o.is_sweep_override())
+        raise InputError(
+            f"a sweep of {runs:,} runs ({swept}); allowed: at most {MAX_SWEEP_RUNS:,} runs per command (Hydra "
+            "lists every run before the first starts): split it over several commands, e.g. by seed ranges"
+        )
     plain, sweeps, hydra_args = [], [], []
     for o in parsed:
         key = o.key_or_group
@@ -325,6 +406,8 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
         if o.is_delete() and not key.startswith("hydra"):
             raise _deletion(key, dirs)
         if key.lstrip("+").startswith("hydra") or o.is_delete():
+            continue
+        if o.value_type == ValueType.INTERVAL_SWEEP:  # another sweeper's (`_sweep_size`): it draws the values
             continue
         values = values_of(o, dirs)
         if not values:
@@ -423,7 +506,7 @@ def _check_configs(
 
     from omegaconf import OmegaConf
 
-    from sim.config.params import _check_fields, mark_composed, validate
+    from sim.config.params import _check_fields, check_leaf, mark_composed, validate
 
     def compose_obj(ov: list[str]) -> tuple[typing.Any, Config]:
         try:
@@ -463,12 +546,16 @@ def _check_configs(
         scratch = copy.deepcopy(plain_cfg)
         for key, vs, tv in sweeps:
             if (key, vs) in values:  # set on the composed config, as Hydra applies an override
+                leaf = _leaf(key.lstrip("+"))
                 for v, t in zip(vs, tv, strict=True):
                     try:
                         OmegaConf.update(scratch, key.lstrip("+"), t, merge=True)
                     except Exception as err:
                         raise InputError(_one_line(err, plain + [f"{key}={v}"])) from None
                     typed[(key, v)] = OmegaConf.select(scratch, key.lstrip("+"))
+                    if leaf is not None:  # the rest of the config is checked: this value alone, as _check_fields does
+                        check_leaf(key.lstrip("+"), typed[(key, v)], *leaf)
+                        continue
                     obj = copy.deepcopy(plain_obj)
                     set_value(obj, key.lstrip("+"), typed[(key, v)])
                     _check_fields(obj, "")

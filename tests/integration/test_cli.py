@@ -133,6 +133,9 @@ def test_overrides_and_scenario(tmp_path):
         (["scenario.name=" + "a" * 300], "allowed: 1-64 letters, digits"),
         # Hydra's deletion: a traceback for a section's key before the preflight refused it
         (["~output.snapshot_every"], "~output.snapshot_every; allowed: no deletion of a config key"),
+        # a sweep Hydra's basic sweeper cannot run: a traceback, or (listed value by value) no end
+        (["-m", "seed=interval(0,1)"], "seed=interval(0,1); allowed: a list or a range of values to sweep"),
+        (["-m", "seed=range(99999999999)"], "a sweep of 99,999,999,999 runs"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):
