@@ -41,6 +41,8 @@ if __name__ == "__main__":
     from sim.config.preflight import preflight
     from sim.core.threads import requested as threads_requested
     from sim.run import drawer, partner
+    from sim.run.beside import NO_TASK_FLAGS
+    from sim.studies.naming import check_output_dir
 
     partner.spawn(sys.argv[1:])  # a cold numba cache: a second process to compile the step (sim.run.partner)
     drawer.spawn(sys.argv[1:])  # a single run: a process that imports matplotlib and draws the figure
@@ -50,6 +52,8 @@ if __name__ == "__main__":
     try:
         threads_requested()  # SIM_THREADS, if set, is a count
         preflight(sys.argv[1:])
+        if not any(a in NO_TASK_FLAGS for a in sys.argv[1:]):  # --help, --cfg ... write nothing
+            check_output_dir(sys.argv[1:])  # where the outputs go can be written (sim.studies.naming)
     except InputError as err:
         prestart.stop()
         print(f"error: {err}", file=sys.stderr)

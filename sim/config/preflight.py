@@ -412,6 +412,12 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
         values = values_of(o, dirs)
         if not values:
             raise InputError(f"empty sweep: {o.input_line} has no value")
+        twice = _repeated(values)
+        if twice is not None:  # the two runs would share one directory (it is named by the overrides)
+            raise InputError(
+                f"invalid config: {o.input_line}; allowed: each value once (the sweep would run "
+                f"{key.lstrip('+')}={twice} twice, into one run directory)"
+            )
         as_typed = None if o.is_sweep_override() else (o.input_line or "").split("=", 1)[-1]
         for v in values:
             check_key(key.lstrip("+"), v, dirs, typed_as=as_typed)
@@ -423,6 +429,16 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed)
+
+
+def _repeated(values: list[str]) -> str | None:
+    """The first value a sweep lists a second time, or None."""
+    seen: set[str] = set()
+    for v in values:
+        if v in seen:
+            return v
+        seen.add(v)
+    return None
 
 
 def _deletion(key: str, dirs: list[Path]) -> InputError:

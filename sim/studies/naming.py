@@ -35,6 +35,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -149,6 +150,58 @@ def experiments_root() -> Path:
     """`$SIM_EXPERIMENTS_DIR` (absolute), default ROOT/experiments; `sim.studies.experiments.load` reads it."""
     env = os.environ.get("SIM_EXPERIMENTS_DIR")
     return Path(os.path.abspath(env)) if env else outputs_root() / "experiments"
+
+
+def unwritable(path: Path) -> str | None:
+    """Why no directory can be made at `path` and written in, None if one can; nothing is left behind.
+
+    An existing directory must be writable; otherwise the nearest existing ancestor must be a directory in
+    which one can be made: tried (`mkdtemp`, removed at once), since a mount may refuse what its modes allow
+    (`/proc`, a read-only file system, a full quota).
+    """
+    if path.is_dir():
+        return None if os.access(path, os.W_OK | os.X_OK) else f"{path}: not writable"
+    parent = path
+    while not parent.exists() and parent.parent != parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{parent} is not a directory"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".sim-probe-", dir=parent))
+    except OSError as err:
+        return f"{parent}: {err.strerror or err}"
+    return None
+
+
+def check_output_dir(argv: list[str]) -> None:
+    """The directory this command line writes under can be made and written: else one line (InputError).
+
+    Checked before anything is written (`python -m sim` calls it after the preflight): without it a run
+    directory that cannot be made (`hydra.run.dir=/proc/x`, a path under a file, `SIM_OUTPUTS` on a
+    read-only mount) ended the command with Hydra's traceback. The directory is the command line's
+    `hydra.run.dir` (a single run) or `hydra.sweep.dir` (`-m`) when given without interpolation, else the
+    outputs root (`SIM_OUTPUTS`, or the project's outputs/) or, for an experiment, `SIM_EXPERIMENTS_DIR`.
+    """
+    from sim.config.errors import InputError
+
+    key = "hydra.sweep.dir" if ("-m" in argv or "--multirun" in argv) else "hydra.run.dir"
+    given = [a.split("=", 1)[1] for a in argv if a.lstrip("+").split("=", 1)[0] == key and "=" in a]
+    if given:
+        value = given[-1]
+        if "${" in value:  # Hydra resolves it: not a path yet
+            return
+        why = unwritable(Path(os.path.abspath(os.path.expanduser(value))))
+        what = f"invalid config: {key}={value}"
+    elif os.environ.get("SIM_EXPERIMENTS_DIR") and any("experiment=" in a for a in argv):
+        value = os.environ["SIM_EXPERIMENTS_DIR"]
+        why, what = unwritable(experiments_root()), f"invalid environment: SIM_EXPERIMENTS_DIR={value}"
+    elif os.environ.get("SIM_OUTPUTS"):
+        why, what = unwritable(outputs_root()), f"invalid environment: SIM_OUTPUTS={os.environ['SIM_OUTPUTS']}"
+    else:
+        why = unwritable(outputs_root())
+        what = f"cannot write outputs under {outputs_root()} (set SIM_OUTPUTS to a directory you can write)"
+    if why is not None:
+        raise InputError(f"{what}; allowed: a directory this process can make and write in ({why})")
 
 
 def register_resolvers() -> None:

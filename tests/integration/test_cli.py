@@ -136,6 +136,8 @@ def test_overrides_and_scenario(tmp_path):
         # a sweep Hydra's basic sweeper cannot run: a traceback, or (listed value by value) no end
         (["-m", "seed=interval(0,1)"], "seed=interval(0,1); allowed: a list or a range of values to sweep"),
         (["-m", "seed=range(99999999999)"], "a sweep of 99,999,999,999 runs"),
+        # two runs of one sweep into one directory: one failed writing over the other's files
+        (["-m", "seed=0,0"], "invalid config: seed=0,0; allowed: each value once"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):
@@ -218,3 +220,36 @@ def test_after_the_preflight_hydras_sweeper_composes_no_job_twice(monkeypatch):
         sweeper.validate_batch_is_legal([["no_such_key=1"]])
     trust_preflight()
     assert sweeper.validate_batch_is_legal([["no_such_key=1"]]) is None
+
+
+@pytest.mark.parametrize("sweep", [False, True])
+def test_an_output_directory_that_cannot_be_made_is_refused_in_one_line(tmp_path, sweep):
+    """A run or sweep directory under a file, or an outputs root there: one line, exit 2, before any output.
+
+    It was Hydra's traceback (NotADirectoryError, FileNotFoundError for /proc/...).
+    """
+    afile = tmp_path / "afile"
+    afile.write_text("not a directory\n")
+    key = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+    args = ["-m", "seed=0,1"] if sweep else []
+    cases = [
+        (
+            [*args, "n_agents=40", f"{key}={afile}/out"],
+            None,
+            f"invalid config: {key}={afile}/out; allowed: a directory",
+        ),
+        ([*args, "n_agents=40"], {"SIM_OUTPUTS": str(afile / "root")}, "invalid environment: SIM_OUTPUTS="),
+    ]
+    for argv, env, expected in cases:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sim", *argv],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=300,
+        )
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], proc.stderr
+        assert f"({afile} is not a directory)" in lines[0]
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing written, no probe left

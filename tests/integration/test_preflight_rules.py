@@ -476,6 +476,13 @@ def test_the_schema_is_built_once_and_stored_again_only_when_replaced(monkeypatc
         # listed one by one before: hung (ten thousand seeds took 7.7 s to check, a hundred thousand 75 s)
         (["-m", "seed=range(99999999999)"], "a sweep of 99,999,999,999 runs (seed=range(99999999999)); allowed: at"),
         (["-m", "seed=range(1001)", "influence.rate=range(0,1,0.001)"], "a sweep of 1,001,000 runs (seed=range("),
+        # a value twice: two runs into one directory (one failed writing over the other's files)
+        (
+            ["-m", "seed=0,1,0"],
+            "invalid config: seed=0,1,0; allowed: each value once (the sweep would run seed=0 twice",
+        ),
+        (["-m", "influence.rate=0.1,0.10"], "influence.rate=0.1,0.10; allowed: each value once (the sweep would run"),
+        (["-m", "scenario=baseline,baseline"], "scenario=baseline,baseline; allowed: each value once"),
     ],
 )
 def test_a_sweep_hydras_basic_sweeper_cannot_run_is_refused_in_one_line(args, expected):

@@ -115,3 +115,15 @@ def test_run_and_sweep_dirs_of_the_composed_config_are_under_the_outputs_root(tm
     assert run_dir.startswith(str(ROOT / "outputs" / "runs") + os.sep) and run_dir.endswith("_baseline_seed3")
     assert str(OmegaConf.select(cfg, "hydra.sweep.dir")).startswith(str(ROOT / "outputs" / "multirun") + os.sep)
     assert OmegaConf.select(cfg, "hydra.job.config.override_dirname.item_sep") == "__"
+
+
+def test_unwritable_says_why_and_leaves_nothing(tmp_path):
+    from sim.studies.naming import unwritable
+
+    assert unwritable(tmp_path) is None  # an existing, writable directory
+    assert unwritable(tmp_path / "new" / "deeper") is None  # made in its nearest existing ancestor
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert unwritable(afile) == f"{afile} is not a directory"
+    assert unwritable(afile / "sub" / "dir") == f"{afile} is not a directory"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # the probes were removed
