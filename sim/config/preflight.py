@@ -283,12 +283,54 @@ def check_hydra_group(group: str, value: str) -> None:
         raise InputError(f"hydra/{group}={value} needs ray, not installed: {_PLUGINS[module][1]}")
 
 
+def flag_values(argv: list[str], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(flag, value) for each of Hydra's flags `names` on the command line: `--config-dir DIR` or `--config-dir=DIR`."""
+    out = []
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name in names:
+            if eq:
+                out.append((name, value))
+            elif i + 1 < len(argv):
+                out.append((name, argv[i + 1]))
+    return out
+
+
+def check_config_options(argv: list[str]) -> None:
+    """Hydra's options that choose the config: a directory that exists, a config file that exists; one line each.
+
+    Hydra printed a traceback for each (a missing --config-dir, --config-path or --config-name). A relative
+    --config-path is refused too: `python -m sim` makes Hydra read it as a Python package, not a directory.
+    """
+    for flag, value in flag_values(argv, ("--config-dir", "-cd", "--config-path", "-cp")):
+        path = Path(value).expanduser()
+        if flag in ("--config-path", "-cp") and not path.is_absolute():
+            raise InputError(
+                f"invalid option: {flag} {value}; allowed: an absolute path to a directory of config files "
+                f"(Hydra reads a relative one as a Python package with python -m sim): {flag} {path.resolve()}"
+            )
+        if not path.is_dir():
+            why = "not a directory" if path.exists() else "no such directory"
+            raise InputError(f"invalid option: {flag} {value}; allowed: an existing directory of config files ({why})")
+    names = flag_values(argv, ("--config-name", "-cn"))
+    if names:
+        flag, value = names[-1]
+        primary = [Path(v).expanduser() for _, v in flag_values(argv, ("--config-path", "-cp"))][-1:] or [CONF_DIR]
+        where = primary + [Path(v).expanduser() for _, v in flag_values(argv, ("--config-dir", "-cd"))]
+        stem = value.removesuffix(".yaml")
+        if not any((d / f"{stem}.yaml").is_file() for d in where):
+            found = sorted({f.stem for d in where for f in d.glob("*.yaml")})
+            raise InputError(
+                f"invalid option: {flag} {value}; allowed: the name of a config file in "
+                f"{', '.join(str(d) for d in where)}: {', '.join(found) or 'none there'}"
+            )
+
+
 def config_dirs(argv: list[str], parsed: list[typing.Any]) -> list[Path]:
     """conf/ and the config directories a command line adds (--config-dir, hydra.searchpath=[file://...])."""
     dirs = [CONF_DIR]
-    for flag, value in zip(argv, argv[1:], strict=False):
-        if flag in ("--config-dir", "-cd"):
-            dirs.append(Path(value).resolve())
+    for _, value in flag_values(argv, ("--config-dir", "-cd")):
+        dirs.append(Path(value).expanduser().resolve())
     for o in parsed:
         if o.key_or_group.lstrip("+") == "hydra.searchpath":
             for entry in o.value() or []:
@@ -356,6 +398,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
     from hydra.core.override_parser.types import ValueType
 
     register_schema()
+    check_config_options(argv)
     overrides = overrides_of(argv)
     parser = OverridesParser.create()
     for override in overrides:  # Hydra's grammar, one override at a time: the message names the one at fault

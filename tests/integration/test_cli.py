@@ -138,6 +138,10 @@ def test_overrides_and_scenario(tmp_path):
         (["-m", "seed=range(99999999999)"], "a sweep of 99,999,999,999 runs"),
         # two runs of one sweep into one directory: one failed writing over the other's files
         (["-m", "seed=0,0"], "invalid config: seed=0,0; allowed: each value once"),
+        # Hydra's options that choose the config: a traceback before
+        (["--config-dir=/no/such/dir"], "invalid option: --config-dir /no/such/dir; allowed: an existing directory"),
+        (["-cn", "nope"], "invalid option: -cn nope; allowed: the name of a config file in "),
+        (["--config-path", "conf"], "allowed: an absolute path to a directory of config files"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):

@@ -524,3 +524,29 @@ def test_a_value_is_read_as_hydras_parser_reads_it(text):
         hydra = text
     got = pf._typed("seed", text)
     assert (type(got), got) == (type(hydra), hydra) or (got != got and hydra != hydra)  # nan is nan
+
+
+@pytest.mark.parametrize("form", ["pair", "equals"])
+def test_a_config_dir_given_either_way_adds_its_options(tmp_path, form):
+    """`--config-dir=DIR` was not read as `--config-dir DIR` was: the directory's own scenario was refused."""
+    (tmp_path / "scenario").mkdir()
+    text = (pf.CONF_DIR / "scenario" / "baseline.yaml").read_text().replace("name: baseline", "name: mine")
+    (tmp_path / "scenario" / "mine.yaml").write_text(text)
+    flag = ["--config-dir", str(tmp_path)] if form == "pair" else [f"--config-dir={tmp_path}"]
+    pf.preflight([*flag, "scenario=mine", "n_agents=60"])
+    assert "scenario='nope2'; allowed: one of baseline" in refused(*flag, "scenario=nope2")
+    assert "mine" in refused(*flag, "scenario=nope2")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--config-dir", "/no/such/dir"], "invalid option: --config-dir /no/such/dir; allowed: an existing directory"),
+        (["-cd=/no/such/dir"], "invalid option: -cd /no/such/dir; allowed: an existing directory of config files"),
+        (["--config-name=nope"], "invalid option: --config-name nope; allowed: the name of a config file in "),
+        (["--config-path=/no/such/dir"], "invalid option: --config-path /no/such/dir; allowed: an existing"),
+        (["-cp", "conf"], "invalid option: -cp conf; allowed: an absolute path to a directory of config files"),
+    ],
+)
+def test_an_option_naming_a_missing_config_is_refused_in_one_line(args, expected):
+    assert expected in refused(*args)
