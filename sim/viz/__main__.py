@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import math
 import os
 import socket
 import sys
@@ -139,9 +140,20 @@ def _websocket_settings() -> None:
     uvicorn.Config.__init__ = config_init  # type: ignore[method-assign]
 
 
+def _port(text: str) -> int:
+    """--port: a TCP port, 1-65535 (a number outside made the socket raise a traceback)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port: {text!r} (a whole number 1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port: {port} (a whole number 1-65535)")
+    return port
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sim.viz", description="Serve the teaching app in a browser.")
-    parser.add_argument("--port", type=int, default=None, help="port to listen on (default: a free port)")
+    parser.add_argument("--port", type=_port, default=None, help="port to listen on (default: a free port)")
     parser.add_argument(
         "--release",
         type=float,
@@ -176,7 +188,15 @@ def port_free(host: str, port: int) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    port = args.port if args.port is not None else free_port(args.host)
+    try:
+        port = args.port if args.port is not None else free_port(args.host)
+    except OSError as err:  # --host is not an address of this machine (or a name that does not resolve)
+        print(
+            f"error: cannot listen on --host {args.host} ({err.strerror or err}); leave it out for this "
+            "machine only, or give 0.0.0.0 to share the app with the room",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     if not port_free(args.host, port):
         print(
             f"error: cannot listen on {args.host}:{port} (in use, or not an address of this machine); "
@@ -187,7 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     # offline and quiet: no telemetry, no version check against PyPI, assets from the local bundle
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_LOADER", "plain")
-    if args.release <= 0:
+    if not (args.release > 0 and math.isfinite(args.release)):  # nan and inf pass a comparison with 0
         print(f"error: --release={args.release:g} must be a number of seconds > 0", file=sys.stderr)
         sys.exit(2)
     os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = f"{args.release:g}s"

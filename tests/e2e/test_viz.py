@@ -435,6 +435,25 @@ def test_command_line_defaults_to_localhost_and_a_free_port():
     assert 0 < free_port() < 65536
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # a traceback before (OverflowError, socket.gaierror); nan and inf passed the check of --release
+        (["--port", "99999"], "argument --port: invalid port: 99999 (a whole number 1-65535)"),
+        (["--port", "0"], "argument --port: invalid port: 0 (a whole number 1-65535)"),
+        (["--host", "999.1.1.1"], "error: cannot listen on --host 999.1.1.1 ("),
+        (["--release", "nan"], "error: --release=nan must be a number of seconds > 0"),
+    ],
+)
+def test_a_bad_option_is_refused_in_one_line_before_the_app_starts(args, expected):
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.viz", *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    lines = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("usage:")]
+    assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], proc.stderr
+    assert "Teaching app running" not in proc.stdout
+
+
 def test_the_model_never_imports_the_app():
     for path in (ROOT / "sim").rglob("*.py"):
         if "viz" in path.relative_to(ROOT / "sim").parts:
