@@ -173,6 +173,17 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
+def check_out(out: Path, flag: str = "--out") -> None:
+    """A study's output directory (`--out`) can be made and written, else one line (InputError), before any work."""
+    from sim.config.errors import InputError
+
+    why = unwritable(Path(os.path.abspath(os.path.expanduser(out))))
+    if why is not None:
+        raise InputError(
+            f"invalid option: {flag} {out}; allowed: a directory this process can make and write in ({why})"
+        )
+
+
 def check_output_dir(argv: list[str]) -> None:
     """The directory this command line writes under can be made and written: else one line (InputError).
 

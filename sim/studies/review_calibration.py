@@ -51,6 +51,7 @@ import pandas as pd
 from sim.config.errors import InputError
 from sim.review.observation import Observation, from_overrides, parameter_rows
 from sim.run.io import atomic_path, write_json
+from sim.studies.naming import check_out
 from sim.studies.patterns import STATS, describe, simulate
 from sim.studies.sensitivity import is_number, parameter_bounds, read_definition
 
@@ -708,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers < 1:
             raise InputError(f"--workers={args.workers}; allowed: an integer >= 1")
         out = Path(args.out) if args.out else default_out(defn)
+        check_out(out)  # before the calibration: a directory that cannot be made failed with a traceback
         if args.analyze_only:
             if not (out / "abc.db").exists():
                 raise InputError(f"--analyze-only: {out / 'abc.db'} does not exist; allowed: a calibrated --out")

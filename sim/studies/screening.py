@@ -31,6 +31,7 @@ import pandas as pd
 from sim.config.errors import InputError
 from sim.run.io import atomic_path, write_json
 from sim.studies import review_calibration as rc
+from sim.studies.naming import check_out
 
 
 def problem(screen: dict[str, tuple[float, float]]) -> dict[str, Any]:
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers < 1:
             raise InputError(f"--workers={args.workers}; allowed: an integer >= 1")
         out = Path(args.out) if args.out else rc.default_out(defn)
+        check_out(out)  # before the runs: a directory that cannot be made failed with a traceback
         summary = screen(defn, out, args.trajectories, args.workers)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -42,6 +42,7 @@ from sim.config.compose import compose_dict, config_of, nested, set_value
 from sim.config.errors import InputError
 from sim.config.params import Config
 from sim.run.io import atomic_path
+from sim.studies.naming import check_out
 
 METHODS = ("sobol", "morris", "posterior")
 DEFINITIONS = Path(__file__).resolve().parents[2] / "experiments" / "sensitivity"  # the shipped experiments
@@ -868,6 +869,7 @@ def main(argv: list[str] | None = None) -> int:
             exp.overrides = [*exp.overrides, *model_overrides]
             args.overrides = [o for o in args.overrides if o not in model_overrides]
         out = (args.out or sensitivity_root() / exp.name).resolve()
+        check_out(out)  # before the sample's runs: a directory that cannot be made failed with a traceback
         x = sample(exp)
         if not args.analyze_only:
             check_sample(exp, x)

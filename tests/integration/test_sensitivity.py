@@ -373,3 +373,24 @@ def test_the_sobol_figure_draws_clipped_intervals_and_says_so(tmp_path, monkeypa
     assert np.allclose(sorted(set(np.round(highs, 6))), [0.05, 1.0])
     assert "CI drawn within [0, 1] (raw bounds in indices.csv)" in titles[0]
     assert (tmp_path / "indices.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sim.studies.sensitivity", str(ROOT / "experiments/sensitivity/overload_morris.yaml"), "--dry-run"],
+        ["sim.studies.screening"],
+        ["sim.studies.review_calibration"],
+    ],
+)
+def test_a_study_refuses_an_out_it_cannot_make_in_one_line_before_any_run(tmp_path, capsys, command):
+    """`--out` under a file: Hydra-free studies failed at their first mkdir with a traceback; now one line, exit 2."""
+    import importlib
+
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    main = importlib.import_module(command[0]).main
+    code = main([*command[1:], "--out", str(afile / "out")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(err) == 1 and f"invalid option: --out {afile / 'out'}; allowed: a directory" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
