@@ -273,24 +273,30 @@ def _sweep_table(sweep: dict) -> list[str]:
 def many_line(many: dict | None, sweep: dict | None) -> list[str]:
     """What the sweep of more runs shows beside the target's sweep: the same runs, the fixed time spread thinner.
 
-    Not a target of the issue (whose sweep has 16 runs): a measurement of how far the speedup is the sweep's
-    time outside its runs, which does not grow with the number of runs, rather than the runs themselves.
+    Not a target of the issue (whose sweep has 16 runs): a measurement of how far the speedup is held back by
+    the sweep's time outside its runs (start-up, collection, exit), which grows far less than the runs' own.
     """
     rows = {r["workers"]: r for r in (many or {}).get("rows", [])}
     base = {r["workers"]: r for r in (sweep or {}).get("rows", [])}
     if 1 not in rows or 2 not in rows:
         return []
+
+    def outside(r: dict) -> float:
+        return r["parent_start_s"] + r["worker_start_s"] + r["tail_s"]
+
     r1, r2 = rows[1], rows[2]
-    out1 = r1["parent_start_s"] + r1["worker_start_s"] + r1["tail_s"]
-    out2 = r2["parent_start_s"] + r2["worker_start_s"] + r2["tail_s"]
-    than = f" (the {base[2]['runs']}-run sweep of this benchmark: {base[2]['speedup']:.2f}x)" if 2 in base else ""
+    than = ""
+    if 1 in base and 2 in base:
+        than = (
+            f" (the {base[2]['runs']}-run sweep of this benchmark: {base[2]['speedup']:.2f}x, "
+            f"{outside(base[1]):.2f} s and {outside(base[2]):.2f} s outside its runs)"
+        )
     return [
         f"The same runs, {many['runs']} of them: the 2-worker sweep is {r2['speedup']:.2f}x faster than the "
-        f"1-worker sweep{than}, at {r2['runs_per_hour']:,.0f} runs per hour against {r1['runs_per_hour']:,.0f}. "
-        f"Its time outside the runs ({out1:.2f} s on 1 worker, {out2:.2f} s on 2: start-up, collection and exit) "
-        f"does not grow with the number of runs; the runs themselves went "
-        f"{(r1['wall_s'] - out1) / (r2['wall_s'] - out2):.2f}x faster on 2 workers. Not a target: the issue's "
-        "sweep has 16 runs.",
+        f"1-worker sweep, at {r2['runs_per_hour']:,.0f} runs per hour against {r1['runs_per_hour']:,.0f}, with "
+        f"{outside(r1):.2f} s on 1 worker and {outside(r2):.2f} s on 2 outside its runs, for start-up, collection and "
+        f"exit{than}; the runs themselves went {(r1['wall_s'] - outside(r1)) / (r2['wall_s'] - outside(r2)):.2f}x "
+        "faster on 2 workers. Not a target: the issue's sweep has 16 runs.",
         "",
     ]
 

@@ -123,7 +123,8 @@ def test_the_sweep_of_more_runs_gets_its_table_and_its_line(quick):
     (line,) = cli_runs.many_line(many, res["sweep"])[:1]
     two = {r["workers"]: r for r in many["rows"]}[2]
     assert f"is {two['speedup']:.2f}x faster than the 1-worker sweep" in line
-    assert f"the {many['runs']}-run sweep of this benchmark: {two['speedup']:.2f}x" in line
+    assert f"the {many['runs']}-run sweep of this benchmark: {two['speedup']:.2f}x, " in line
+    assert " s on 2 outside its runs, for start-up, collection and exit" in line
     assert cli_runs.many_line(None, res["sweep"]) == []
 
 
