@@ -86,12 +86,16 @@ def compose_dict(
     *,
     return_hydra_config: bool = False,
     config_dir: Path | str | None = None,
+    config_name: str = "config",
 ) -> Any:
-    """The composed DictConfig of `python -m sim OVERRIDES` (not yet validated)."""
+    """The composed DictConfig of `python -m sim OVERRIDES` (not yet validated).
+
+    `config_dir`, `config_name`: another primary config (the command line's --config-path, --config-name).
+    """
     from hydra import compose
 
     with composing(config_dir):
-        return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
+        return compose(config_name, overrides=list(overrides), return_hydra_config=return_hydra_config)
 
 
 def config_of(dcfg: Any) -> Config:

@@ -326,9 +326,22 @@ def check_config_options(argv: list[str]) -> None:
             )
 
 
+def primary_config(argv: list[str]) -> tuple[Path | None, str]:
+    """The primary config the command line chooses: --config-path (None: conf/) and --config-name ("config")."""
+    paths = flag_values(argv, ("--config-path", "-cp"))
+    names = flag_values(argv, ("--config-name", "-cn"))
+    return (
+        Path(paths[-1][1]).expanduser() if paths else None,
+        names[-1][1].removesuffix(".yaml") if names else "config",
+    )
+
+
 def config_dirs(argv: list[str], parsed: list[typing.Any]) -> list[Path]:
-    """conf/ and the config directories a command line adds (--config-dir, hydra.searchpath=[file://...])."""
-    dirs = [CONF_DIR]
+    """The config directories: the primary one (conf/, or --config-path) and those the command line adds.
+
+    Added by --config-dir (either form) and hydra.searchpath=[file://...].
+    """
+    dirs = [primary_config(argv)[0] or CONF_DIR]
     for _, value in flag_values(argv, ("--config-dir", "-cd")):
         dirs.append(Path(value).expanduser().resolve())
     for o in parsed:
@@ -408,6 +421,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
             raise InputError(f"cannot parse {override!r}: {err}".splitlines()[0]) from None
     parsed = parser.parse_overrides(overrides)
     dirs = config_dirs(argv, parsed)
+    primary = primary_config(argv)  # checked against the config Hydra will compose
     multirun = "-m" in argv or "--multirun" in argv
     for o in parsed:  # what Hydra itself refuses after the checks below, with a traceback
         if o.is_sweep_override() and not multirun:
@@ -419,7 +433,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
         if o.is_sweep_override() and o.is_hydra_override():
             raise InputError(f"{o.input_line}: Hydra's own keys (hydra.*, hydra/*) cannot be swept")
     if multirun:  # sweeps a config declares (an experiment's), checked alike
-        parsed = config_sweeps(parsed, dirs) + parsed
+        parsed = config_sweeps(parsed, dirs, primary) + parsed
     _check_sweep_dir(parsed)
     # the basic sweeper (Hydra's default: this project configures no other) enumerates lists and ranges only
     other_sweeper = any(
@@ -471,7 +485,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
             plain.append(o.input_line)
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
-    _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed)
+    _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed, primary)
 
 
 def _repeated(values: list[str]) -> str | None:
@@ -505,7 +519,9 @@ def _deletion(key: str, dirs: list[Path]) -> InputError:
     )
 
 
-def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any]:
+def config_sweeps(
+    parsed: list[typing.Any], dirs: list[Path], primary: tuple[Path | None, str] = (None, "config")
+) -> list[typing.Any]:
     """The sweeps the composed config declares in `hydra.sweeper.params` (e.g. conf/experiment/NAME.yaml).
 
     As Hydra's basic sweeper does, a key also given on the command line takes the command line's
@@ -521,7 +537,7 @@ def config_sweeps(parsed: list[typing.Any], dirs: list[Path]) -> list[typing.Any
     if len(dirs) > 1:
         given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     try:
-        cfg = compose_dict(given, return_hydra_config=True)
+        cfg = compose_dict(given, return_hydra_config=True, config_dir=primary[0], config_name=primary[1])
         params = typing.cast(
             dict[str, typing.Any],
             OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False),
@@ -558,6 +574,7 @@ def _check_configs(
     sweeps: list[tuple[str, list[str], list]],
     dirs: list[Path],
     composed: dict[tuple[str, ...], Config] | None = None,
+    primary: tuple[Path | None, str] = (None, "config"),
 ) -> None:
     import copy
     import itertools
@@ -569,7 +586,7 @@ def _check_configs(
 
     def compose_obj(ov: list[str]) -> tuple[typing.Any, Config]:
         try:
-            cfg = compose_dict(hydra_args + ov)
+            cfg = compose_dict(hydra_args + ov, config_dir=primary[0], config_name=primary[1])
         except Exception as err:
             raise InputError(_one_line(err, ov)) from None
         try:
@@ -589,13 +606,13 @@ def _check_configs(
         check_network_keys(obj, given)
         check_memory(obj, available)
 
-    with composing():  # one Hydra set-up for every composition below
+    with composing(primary[0]):  # one Hydra set-up for every composition below
         plain_cfg, plain_obj = compose_obj(plain)
         if not sweeps:
             validate(plain_obj)
             check_input_files(plain_obj)
             check_run(plain_obj)
-            if composed is not None and not hydra_args:
+            if composed is not None and not hydra_args and primary == (None, "config"):
                 composed[tuple(plain)] = plain_obj
             return
         # each swept value on its own: has its type, and passes its own range (no rule between keys

@@ -550,3 +550,27 @@ def test_a_config_dir_given_either_way_adds_its_options(tmp_path, form):
 )
 def test_an_option_naming_a_missing_config_is_refused_in_one_line(args, expected):
     assert expected in refused(*args)
+
+
+def test_the_checks_use_the_primary_config_the_command_line_chooses(tmp_path):
+    """--config-path / --config-name: the rules are checked on that config, as Hydra composes it.
+
+    They were checked on conf/config.yaml: a value the chosen config allows was refused (n_groups=2000 with
+    n_agents: 3000 there: "allowed: <= n_agents (1000)"), and one it does not was refused only by the run.
+    """
+    import re
+    import shutil
+
+    conf = tmp_path / "conf"
+    shutil.copytree(pf.CONF_DIR, conf)
+    text = (conf / "config.yaml").read_text()
+    (conf / "config.yaml").write_text(re.sub(r"(?m)^n_agents: .*$", "n_agents: 3000", text))
+    (conf / "small.yaml").write_text(re.sub(r"(?m)^n_agents: .*$", "n_agents: 30", text))
+    assert "n_groups=2000; allowed: <= n_agents (1000)" in refused("n_groups=2000")
+    pf.preflight(["--config-path", str(conf), "n_groups=2000"])
+    assert "n_groups=40; allowed: <= n_agents (30)" in refused(
+        "--config-path", str(conf), "-cn", "small", "n_groups=40"
+    )
+    assert "n_groups=40; allowed: <= n_agents (30)" in refused(
+        f"--config-path={conf}", "--config-name=small.yaml", "-m", "n_groups=5,40"
+    )
