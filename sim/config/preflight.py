@@ -486,6 +486,64 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
     if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
         hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed, primary)
+    _check_hydra_keys(parsed, dirs, primary)
+
+
+#: Hydra's own keys left to Hydra: paths (the output directories are checked by `python -m sim` itself) and
+#: the search path (read by `config_dirs`)
+_HYDRA_FREE = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir", "hydra.searchpath", "hydra.job.name")
+_N_JOBS = "hydra.launcher.n_jobs"
+_N_JOBS_ALLOWED = "a whole number of runs at a time >= 1, or a negative count from the cores (-1: one per core)"
+
+
+def _check_hydra_keys(parsed: list[typing.Any], dirs: list[Path], primary: tuple[Path | None, str]) -> None:
+    """Hydra's own keys the command line sets (`hydra.launcher.n_jobs=4`, `hydra.job.chdir=...`): one line each.
+
+    Hydra printed a traceback for a value of the wrong type or an unknown key, and the launcher or the
+    sweeper failed on a count it cannot use (`n_jobs=0`, `timeout=-1`, `max_batch_size=0`). The keys are
+    composed with Hydra's config as Hydra will compose them; `hydra.launcher.n_jobs` alone on the joblib
+    launcher (a sweep's usual setting) is checked without composing (a tenth of a second at every sweep).
+    """
+    from omegaconf import OmegaConf
+
+    keys = [
+        o
+        for o in parsed
+        if o.key_or_group.lstrip("+").startswith("hydra.")
+        and not o.is_delete()
+        and o.key_or_group.lstrip("+") not in _HYDRA_FREE
+    ]
+    if not keys:
+        return
+    launchers = [o.get_value_element_as_str() for o in parsed if o.key_or_group.lstrip("+") == "hydra/launcher"]
+    if all(o.key_or_group.lstrip("+") == _N_JOBS for o in keys) and launchers[-1:] in ([], ["joblib"]):
+        for o in keys:
+            value = _typed(_N_JOBS, o.get_value_element_as_str())
+            if isinstance(value, bool) or not isinstance(value, int) or value == 0:
+                raise ConfigError(_N_JOBS, Typed(o.get_value_element_as_str()), _N_JOBS_ALLOWED)
+        return
+    given = [
+        o.input_line for o in parsed if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"
+    ]
+    if len(dirs) > 1:
+        given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
+    try:
+        cfg = compose_dict(given, return_hydra_config=True, config_dir=primary[0], config_name=primary[1])
+    except Exception as err:
+        cause = err.__cause__ or err
+        full_key = str(getattr(cause, "full_key", "") or "")
+        at = next((o.input_line for o in keys if o.key_or_group.lstrip("+") == full_key), None)
+        shown = at or " ".join(str(o.input_line) for o in keys)
+        raise InputError(f"invalid config: {shown}: {(str(cause).strip().splitlines() or [''])[0]}") from None
+    n_jobs = OmegaConf.select(cfg, _N_JOBS, default=None)
+    if isinstance(n_jobs, int) and not isinstance(n_jobs, bool) and n_jobs == 0:
+        raise ConfigError(_N_JOBS, n_jobs, _N_JOBS_ALLOWED)
+    timeout = OmegaConf.select(cfg, "hydra.launcher.timeout", default=None)
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0 and math.isfinite(timeout)):
+        raise ConfigError("hydra.launcher.timeout", timeout, "null (no limit) or a number of seconds > 0")
+    batch = OmegaConf.select(cfg, "hydra.sweeper.max_batch_size", default=None)
+    if batch is not None and not (isinstance(batch, int) and not isinstance(batch, bool) and batch >= 1):
+        raise ConfigError("hydra.sweeper.max_batch_size", batch, "null (every run at once) or a whole number >= 1")
 
 
 def _repeated(values: list[str]) -> str | None:

@@ -142,6 +142,8 @@ def test_overrides_and_scenario(tmp_path):
         (["--config-dir=/no/such/dir"], "invalid option: --config-dir /no/such/dir; allowed: an existing directory"),
         (["-cn", "nope"], "invalid option: -cn nope; allowed: the name of a config file in "),
         (["--config-path", "conf"], "allowed: an absolute path to a directory of config files"),
+        # a launcher's count it cannot use: joblib's ValueError traceback, after the parent had set up the sweep
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=0"], "invalid config: hydra.launcher.n_jobs=0; allowed: a whole"),
     ],
 )
 def test_bad_input_one_line_nonzero_exit_no_outputs(tmp_path, args, expected):

@@ -574,3 +574,32 @@ def test_the_checks_use_the_primary_config_the_command_line_chooses(tmp_path):
     assert "n_groups=40; allowed: <= n_agents (30)" in refused(
         f"--config-path={conf}", "--config-name=small.yaml", "-m", "n_groups=5,40"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        # the launcher failed (n_jobs=0: joblib's ValueError), Hydra raised a traceback (abc, 1.5, an unknown key)
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=0"], "invalid config: hydra.launcher.n_jobs=0; allowed: a whole"),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=abc"], "invalid config: hydra.launcher.n_jobs=abc; allowed: "),
+        (["-m", "seed=0,1", "hydra.launcher.n_jobs=1.5"], "invalid config: hydra.launcher.n_jobs=1.5; allowed: "),
+        (["-m", "seed=0,1", "hydra.launcher.timeout=-1"], "hydra.launcher.timeout=-1.0; allowed: null (no limit) or"),
+        (["-m", "seed=0,1", "hydra.sweeper.max_batch_size=0"], "hydra.sweeper.max_batch_size=0; allowed: null "),
+        (["-m", "seed=0,1", "hydra.launcher.nokey=1"], "invalid config: hydra.launcher.nokey=1: Key 'nokey' not in"),
+        (["hydra.job.chdir=abc"], "invalid config: hydra.job.chdir=abc: Value 'abc' is not a valid bool"),
+        # n_jobs checked with the launcher it belongs to: Ray's has none
+        (["-m", "seed=0,1", "hydra/launcher=ray", "hydra.launcher.n_jobs=2"], "hydra.launcher.n_jobs=2: Key 'n_jobs'"),
+    ],
+)
+def test_hydras_own_keys_are_checked_in_one_line(args, expected):
+    assert expected in refused(*args)
+
+
+def test_hydras_own_keys_with_good_values_pass():
+    for args in (
+        ["-m", "seed=0,1", "hydra.launcher.n_jobs=-1"],
+        ["-m", "seed=0,1", "hydra.launcher.n_jobs=2", "hydra.launcher.timeout=600"],
+        ["-m", "seed=0,1", "hydra.launcher.batch_size=2", "hydra.sweeper.max_batch_size=4"],
+        ["-m", "seed=0,1", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=1"],
+    ):
+        pf.preflight(args)
