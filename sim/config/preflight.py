@@ -315,9 +315,8 @@ def check_config_options(argv: list[str]) -> None:
     names = flag_values(argv, ("--config-name", "-cn"))
     if names:
         flag, value = names[-1]
-        primary = [Path(v).expanduser() for _, v in flag_values(argv, ("--config-path", "-cp"))][-1:] or [CONF_DIR]
-        where = primary + [Path(v).expanduser() for _, v in flag_values(argv, ("--config-dir", "-cd"))]
-        stem = value.removesuffix(".yaml")
+        primary, stem = primary_config(argv)
+        where = [primary or CONF_DIR] + [Path(v).expanduser() for _, v in flag_values(argv, ("--config-dir", "-cd"))]
         if not any((d / f"{stem}.yaml").is_file() for d in where):
             found = sorted({f.stem for d in where for f in d.glob("*.yaml")})
             raise InputError(
@@ -483,8 +482,7 @@ def preflight(argv: list[str], *, composed: dict[tuple[str, ...], Config] | None
             sweeps.append((o.get_key_element(), values, typed))
         else:
             plain.append(o.input_line)
-    if len(dirs) > 1:  # --config-dir and hydra.searchpath, for the compose API
-        hydra_args.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
+    hydra_args += _searchpath(dirs)  # --config-dir and hydra.searchpath, for the compose API
     _check_configs(hydra_args, typing.cast(list[str], plain), sweeps, dirs, composed, primary)
     _check_hydra_keys(parsed, dirs, primary)
 
@@ -522,13 +520,8 @@ def _check_hydra_keys(parsed: list[typing.Any], dirs: list[Path], primary: tuple
             if isinstance(value, bool) or not isinstance(value, int) or value == 0:
                 raise ConfigError(_N_JOBS, Typed(o.get_value_element_as_str()), _N_JOBS_ALLOWED)
         return
-    given = [
-        o.input_line for o in parsed if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"
-    ]
-    if len(dirs) > 1:
-        given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     try:
-        cfg = compose_dict(given, return_hydra_config=True, config_dir=primary[0], config_name=primary[1])
+        cfg = _with_hydra_config(parsed, dirs, primary)
     except Exception as err:
         cause = err.__cause__ or err
         full_key = str(getattr(cause, "full_key", "") or "")
@@ -577,6 +570,21 @@ def _deletion(key: str, dirs: list[Path]) -> InputError:
     )
 
 
+def _searchpath(dirs: list[Path]) -> list[str]:
+    """The config directories after the primary one as Hydra's search path override (none: an empty list)."""
+    return ["hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]"] if len(dirs) > 1 else []
+
+
+def _with_hydra_config(parsed: list[typing.Any], dirs: list[Path], primary: tuple[Path | None, str]) -> typing.Any:
+    """The command line's config with Hydra's own node, as Hydra composes it (its sweeps aside); may raise."""
+    given = [
+        o.input_line for o in parsed if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"
+    ]
+    return compose_dict(
+        given + _searchpath(dirs), return_hydra_config=True, config_dir=primary[0], config_name=primary[1]
+    )
+
+
 def config_sweeps(
     parsed: list[typing.Any], dirs: list[Path], primary: tuple[Path | None, str] = (None, "config")
 ) -> list[typing.Any]:
@@ -589,13 +597,8 @@ def config_sweeps(
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    given = [
-        o.input_line for o in parsed if not o.is_sweep_override() and o.key_or_group.lstrip("+") != "hydra.searchpath"
-    ]
-    if len(dirs) > 1:
-        given.append("hydra.searchpath=[" + ",".join(f"file://{d}" for d in dirs[1:]) + "]")
     try:
-        cfg = compose_dict(given, return_hydra_config=True, config_dir=primary[0], config_name=primary[1])
+        cfg = _with_hydra_config(parsed, dirs, primary)
         params = typing.cast(
             dict[str, typing.Any],
             OmegaConf.to_container(OmegaConf.select(cfg, "hydra.sweeper.params") or {}, resolve=False),

@@ -173,15 +173,18 @@ def unwritable(path: Path) -> str | None:
     return None
 
 
-def check_out(out: Path, flag: str = "--out") -> None:
-    """A study's output directory (`--out`) can be made and written, else one line (InputError), before any work."""
+def _refuse_unwritable(path: str | Path, what: str) -> None:
+    """InputError `what`; allowed: ... (why) when no directory can be made and written at `path` (~, relative)."""
     from sim.config.errors import InputError
 
-    why = unwritable(Path(os.path.abspath(os.path.expanduser(out))))
+    why = unwritable(Path(os.path.abspath(os.path.expanduser(path))))
     if why is not None:
-        raise InputError(
-            f"invalid option: {flag} {out}; allowed: a directory this process can make and write in ({why})"
-        )
+        raise InputError(f"{what}; allowed: a directory this process can make and write in ({why})")
+
+
+def check_out(out: Path, flag: str = "--out") -> None:
+    """A study's output directory (`--out`) can be made and written, else one line (InputError), before any work."""
+    _refuse_unwritable(out, f"invalid option: {flag} {out}")
 
 
 def check_output_dir(argv: list[str]) -> None:
@@ -193,26 +196,19 @@ def check_output_dir(argv: list[str]) -> None:
     `hydra.run.dir` (a single run) or `hydra.sweep.dir` (`-m`) when given without interpolation, else the
     outputs root (`SIM_OUTPUTS`, or the project's outputs/) or, for an experiment, `SIM_EXPERIMENTS_DIR`.
     """
-    from sim.config.errors import InputError
-
     key = "hydra.sweep.dir" if ("-m" in argv or "--multirun" in argv) else "hydra.run.dir"
     given = [a.split("=", 1)[1] for a in argv if a.lstrip("+").split("=", 1)[0] == key and "=" in a]
     if given:
-        value = given[-1]
-        if "${" in value:  # Hydra resolves it: not a path yet
-            return
-        why = unwritable(Path(os.path.abspath(os.path.expanduser(value))))
-        what = f"invalid config: {key}={value}"
+        if "${" not in given[-1]:  # with an interpolation Hydra resolves it: not a path yet
+            _refuse_unwritable(given[-1], f"invalid config: {key}={given[-1]}")
     elif os.environ.get("SIM_EXPERIMENTS_DIR") and any("experiment=" in a for a in argv):
-        value = os.environ["SIM_EXPERIMENTS_DIR"]
-        why, what = unwritable(experiments_root()), f"invalid environment: SIM_EXPERIMENTS_DIR={value}"
+        env = os.environ["SIM_EXPERIMENTS_DIR"]
+        _refuse_unwritable(experiments_root(), f"invalid environment: SIM_EXPERIMENTS_DIR={env}")
     elif os.environ.get("SIM_OUTPUTS"):
-        why, what = unwritable(outputs_root()), f"invalid environment: SIM_OUTPUTS={os.environ['SIM_OUTPUTS']}"
+        _refuse_unwritable(outputs_root(), f"invalid environment: SIM_OUTPUTS={os.environ['SIM_OUTPUTS']}")
     else:
-        why = unwritable(outputs_root())
-        what = f"cannot write outputs under {outputs_root()} (set SIM_OUTPUTS to a directory you can write)"
-    if why is not None:
-        raise InputError(f"{what}; allowed: a directory this process can make and write in ({why})")
+        root = outputs_root()
+        _refuse_unwritable(root, f"cannot write outputs under {root} (set SIM_OUTPUTS to a directory you can write)")
 
 
 def register_resolvers() -> None:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.metrics.population import METRICS
+from tests.support.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("metrics.parquet", "agents.parquet", "edges.parquet", "events.parquet", "summary.json", "figure.png")
@@ -247,14 +248,7 @@ def test_an_output_directory_that_cannot_be_made_is_refused_in_one_line(tmp_path
         ([*args, "n_agents=40"], {"SIM_OUTPUTS": str(afile / "root")}, "invalid environment: SIM_OUTPUTS="),
     ]
     for argv, env, expected in cases:
-        proc = subprocess.run(
-            [sys.executable, "-m", "sim", *argv],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **(env or {})},
-            timeout=300,
-        )
+        proc = cli(tmp_path, *argv, env=env)
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert proc.returncode == 2 and len(lines) == 1 and expected in lines[0], proc.stderr
         assert f"({afile} is not a directory)" in lines[0]
