@@ -1,11 +1,21 @@
-"""Mesa imported without its logging helpers' stack walks (sim.model.mesa_import): same loggers, inspect restored."""
+"""Mesa as the model imports it (sim.model.mesa_import).
+
+Without its logging helpers' stack walks (same loggers, inspect restored) and with its package `__init__`
+deferred (every name there once used, none of its spaces before).
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import os
 import subprocess
 import sys
+import threading
+from pathlib import Path
+
+import pytest
 
 PROBE = """
 import json, sys
@@ -43,3 +53,120 @@ def test_the_stack_functions_are_restored_and_answer_from_the_frames_meanwhile()
         assert inspect.getouterframes(inspect.currentframe())[0].function == here.function
         assert inspect.getmodule(json) is json  # anything but a frame: inspect's own answer
     assert (inspect.stack, inspect.getouterframes, inspect.getmodule) == saved
+
+
+NAMES = """
+import json, sys, types
+{setup}
+import mesa, mesa.experimental
+
+
+def described(module):
+    out = {{}}
+    for name in sorted(dir(module)):
+        if name.startswith("__") and name not in ("__all__", "__version__"):
+            continue
+        value = getattr(module, name)
+        if isinstance(value, types.ModuleType):  # deferred or not
+            out[name] = ["module", value.__name__]
+        else:
+            out[name] = [type(value).__name__, getattr(value, "__module__", None), getattr(value, "__name__", None)]
+    return out
+
+
+print(json.dumps({{"mesa": described(mesa), "experimental": described(mesa.experimental)}}))
+"""
+
+
+def _run(code: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_the_model_imports_none_of_mesas_spaces_nor_scipy_spatial_nor_networkx() -> None:
+    loaded = json.loads(
+        _run(
+            "import json, sys, sim.model\n"
+            "print(json.dumps([m for m in ('scipy.spatial', 'networkx', 'mesa.discrete_space', 'mesa.space',"
+            " 'mesa.batchrunner', 'mesa.experimental.continuous_space') if m in sys.modules]))"
+        )
+    )
+    assert loaded == []
+
+
+def test_every_name_of_mesa_is_there_as_after_a_plain_import_once_used() -> None:
+    plain = json.loads(_run(NAMES.format(setup="")))
+    ours = json.loads(_run(NAMES.format(setup="import sim.model")))
+    assert ours == plain
+    assert {"Agent", "Model", "DataCollector", "batch_run", "discrete_space", "space"} <= set(plain["mesa"])
+    assert {"continuous_space", "devs", "mesa_signals", "meta_agents"} <= set(plain["experimental"])
+
+
+def test_the_names_the_model_uses_are_mesas_own_and_the_rest_imports_on_first_use() -> None:
+    out = _run(
+        "import sys, types, sim.model, mesa\n"
+        "from sim.model import ResocializationModel\n"
+        "import mesa.model, mesa.agent, mesa.datacollection\n"
+        "checks = [issubclass(ResocializationModel, mesa.model.Model), mesa.Model is mesa.model.Model,\n"
+        "          mesa.Agent is mesa.agent.Agent, mesa.DataCollector is mesa.datacollection.DataCollector,\n"
+        "          'mesa.batchrunner' not in sys.modules, type(mesa) is not types.ModuleType]\n"
+        "from mesa import batch_run\n"
+        "import mesa.batchrunner\n"
+        "checks += [batch_run is mesa.batchrunner.batch_run, mesa.batch_run is batch_run,\n"
+        "           type(mesa) is types.ModuleType, mesa.__version__ == mesa.__dict__['__version__'],\n"
+        "           mesa.space.MultiGrid.__module__ == 'mesa.space']\n"
+        "print(checks)"
+    )
+    assert out == str([True] * 11)
+
+
+def test_mesa_imported_before_the_model_is_left_as_it_is() -> None:
+    out = _run("import sys, types, mesa, sim.model\nprint(type(mesa) is types.ModuleType, 'mesa.space' in sys.modules)")
+    assert out == "True True"
+
+
+def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.model import mesa_import
+
+    pkg = tmp_path / "deferred_probe"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "import os\n"
+        "RUNS = int(os.environ.get('PROBE_RUNS', '0')) + 1\n"
+        "os.environ['PROBE_RUNS'] = str(RUNS)\n"
+        "if os.environ.get('PROBE_FAIL'):\n"
+        "    raise RuntimeError('probe failed')\n"
+        "VALUE = 42\n"
+    )
+    (pkg / "part.py").write_text("PART = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PROBE_FAIL", "1")
+    monkeypatch.delenv("PROBE_RUNS", raising=False)
+    monkeypatch.delitem(sys.modules, "deferred_probe", raising=False)
+    monkeypatch.delitem(sys.modules, "deferred_probe.part", raising=False)
+    mesa_import._defer("deferred_probe")
+    module = sys.modules["deferred_probe"]
+    part = importlib.import_module("deferred_probe.part")  # a submodule imports without the package's __init__
+
+    assert part.PART == 1 and "PROBE_RUNS" not in os.environ
+    with pytest.raises(RuntimeError, match="probe failed"):
+        module.VALUE  # noqa: B018
+    assert os.environ["PROBE_RUNS"] == "1"
+    monkeypatch.delenv("PROBE_FAIL")
+    barrier = threading.Barrier(8)
+    seen: list[int] = []
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(module.VALUE)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [42] * 8
+    assert os.environ["PROBE_RUNS"] == "2"  # once failed, then once for the eight threads
+    assert type(module).__name__ == "module" and module.part.PART == 1
