@@ -15,6 +15,7 @@ from numba.core import caching
 from numba.core.caching import _CacheLocator, _SourceFileBackedLocatorMixin
 
 import sim
+from sim.core.deferred import defer
 
 
 class _PackageCacheLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
@@ -60,6 +61,14 @@ def _load_overload(self: caching.Cache, sig: Any, target_context: Any) -> Any:
     _runtime_ready(target_context)
     with self._guard_against_spurious_io_errors():
         return self._load_overload(sig, target_context)
+
+
+# Loading a compiled function whose code includes one of numba's numpy functions imports numba's module of
+# them (`numba.np.arraymath`, named by the function's environment), which checks that scipy's BLAS is there
+# by importing `scipy.linalg.cython_blas`: that runs scipy.linalg's `__init__`, all of scipy.linalg (about
+# 0.07 s of every process's first run, a sweep worker's included). Only the compiled module is needed: the
+# package's `__init__` waits for the first use of one of its names (`sim.core.deferred`).
+defer("scipy.linalg")
 
 
 def _runtime_ready(target_context: Any) -> None:

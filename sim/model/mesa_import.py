@@ -17,7 +17,7 @@ continuous and Voronoi spaces, meta-agents, the batch runner, and with them scip
 about 0.25 s of every process that runs the model (the fork server of a sweep's workers, a sweep on one
 worker, a single run, the app) though the model uses only `mesa.Model`, `mesa.Agent` and
 `mesa.DataCollector`. `import_mesa()` imports those three from the modules that define them, with the two
-packages' `__init__` deferred (`_DeferredPackage`, the lazy loading of the Scientific Python ecosystem's
+packages' `__init__` deferred (`sim.core.deferred`, the lazy loading of the Scientific Python ecosystem's
 SPEC 1, applied from outside): the first use of any other name of `mesa` or `mesa.experimental`
 (`mesa.batch_run`, `mesa.space`, `from mesa import DataCollector`, `dir(mesa)`, ...) runs the package's own
 `__init__` there and then, so every name Mesa defines is there, the same objects as after a plain
@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import inspect
 import sys
-import threading
 import types
 from collections.abc import Iterator
 from typing import Any
+
+from sim.core.deferred import defer
 
 
 def _frames(frame: types.FrameType | None) -> list[inspect.FrameInfo]:
@@ -75,61 +75,6 @@ def frames_from_globals() -> Iterator[None]:
 DEFERRED = ("mesa", "mesa.experimental")
 #: the names the model takes from `mesa` itself, each from the module that defines it
 FROM_MODULES = {"Agent": "mesa.agent", "Model": "mesa.model", "DataCollector": "mesa.datacollection"}
-_init_lock = threading.RLock()
-_running: set[str] = set()  # the packages whose `__init__` runs now (read and written under the lock)
-
-
-class _DeferredPackage(types.ModuleType):
-    """A package whose `__init__` runs on the first use of a name that is not yet set on it.
-
-    Its submodules import as always (the import system needs only `__path__`, set with the module); set
-    names are read without any of this. `FROM_MODULES` names of `mesa` come from their own modules. The
-    `__init__` runs once, under a lock: another thread using the package meanwhile waits for it, as for an
-    import under way; a name its own `__init__` reads before setting it is missing, as in a plain import.
-    It stays deferred if its `__init__` fails (the next use runs it again, as a failed import is retried);
-    once it has run, the package is a plain module.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        if self.__name__ == "mesa" and name in FROM_MODULES:
-            value = getattr(importlib.import_module(FROM_MODULES[name]), name)
-            setattr(self, name, value)
-            return value
-        if not self._run_init():
-            raise AttributeError(f"partially initialized module {self.__name__!r} has no attribute {name!r}")
-        return getattr(self, name)
-
-    def __dir__(self) -> list[str]:
-        self._run_init()
-        return sorted(vars(self))
-
-    def _run_init(self) -> bool:
-        """Run the package's `__init__` unless it has run; False if this thread is running it now."""
-        with _init_lock:
-            if type(self) is not _DeferredPackage:
-                return True
-            if self.__name__ in _running:
-                return False
-            _running.add(self.__name__)
-            try:
-                self.__spec__.loader.exec_module(self)  # type: ignore[union-attr]
-            finally:
-                _running.discard(self.__name__)
-            self.__class__ = types.ModuleType  # type: ignore[assignment]
-            return True
-
-
-def _defer(name: str) -> None:
-    """Put package `name` in `sys.modules` (and on its parent) with its `__init__` deferred."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
-        return  # not a package this can defer: imported as always
-    module = importlib.util.module_from_spec(spec)
-    module.__class__ = _DeferredPackage
-    sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
 
 
 def import_mesa() -> types.ModuleType:
@@ -143,7 +88,7 @@ def import_mesa() -> types.ModuleType:
         return sys.modules["mesa"]
     with frames_from_globals():
         for name in DEFERRED:
-            _defer(name)
+            defer(name, FROM_MODULES if name == "mesa" else None)
         for name in FROM_MODULES.values():
             importlib.import_module(name)
     return sys.modules["mesa"]

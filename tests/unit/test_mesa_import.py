@@ -6,16 +6,10 @@ deferred (every name there once used, none of its spaces before).
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
-import os
 import subprocess
 import sys
-import threading
-from pathlib import Path
-
-import pytest
 
 PROBE = """
 import json, sys
@@ -123,50 +117,3 @@ def test_the_names_the_model_uses_are_mesas_own_and_the_rest_imports_on_first_us
 def test_mesa_imported_before_the_model_is_left_as_it_is() -> None:
     out = _run("import sys, types, mesa, sim.model\nprint(type(mesa) is types.ModuleType, 'mesa.space' in sys.modules)")
     assert out == "True True"
-
-
-def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_failing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from sim.model import mesa_import
-
-    pkg = tmp_path / "deferred_probe"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text(
-        "import os\n"
-        "RUNS = int(os.environ.get('PROBE_RUNS', '0')) + 1\n"
-        "os.environ['PROBE_RUNS'] = str(RUNS)\n"
-        "if os.environ.get('PROBE_FAIL'):\n"
-        "    raise RuntimeError('probe failed')\n"
-        "VALUE = 42\n"
-    )
-    (pkg / "part.py").write_text("PART = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv("PROBE_FAIL", "1")
-    monkeypatch.delenv("PROBE_RUNS", raising=False)
-    monkeypatch.delitem(sys.modules, "deferred_probe", raising=False)
-    monkeypatch.delitem(sys.modules, "deferred_probe.part", raising=False)
-    mesa_import._defer("deferred_probe")
-    module = sys.modules["deferred_probe"]
-    part = importlib.import_module("deferred_probe.part")  # a submodule imports without the package's __init__
-
-    assert part.PART == 1 and "PROBE_RUNS" not in os.environ
-    with pytest.raises(RuntimeError, match="probe failed"):
-        module.VALUE  # noqa: B018
-    assert os.environ["PROBE_RUNS"] == "1"
-    monkeypatch.delenv("PROBE_FAIL")
-    barrier = threading.Barrier(8)
-    seen: list[int] = []
-
-    def read() -> None:
-        barrier.wait()
-        seen.append(module.VALUE)
-
-    threads = [threading.Thread(target=read) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert seen == [42] * 8
-    assert os.environ["PROBE_RUNS"] == "2"  # once failed, then once for the eight threads
-    assert type(module).__name__ == "module" and module.part.PART == 1

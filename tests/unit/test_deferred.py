@@ -1,0 +1,95 @@
+"""Packages with their `__init__` deferred (sim.core.deferred): once, on first use, as after a plain import."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from sim.core import deferred
+
+
+def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "deferred_probe"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(
+        "import os\n"
+        "RUNS = int(os.environ.get('PROBE_RUNS', '0')) + 1\n"
+        "os.environ['PROBE_RUNS'] = str(RUNS)\n"
+        "if os.environ.get('PROBE_FAIL'):\n"
+        "    raise RuntimeError('probe failed')\n"
+        "VALUE = 42\n"
+    )
+    (pkg / "part.py").write_text("PART = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("PROBE_FAIL", "1")
+    monkeypatch.delenv("PROBE_RUNS", raising=False)
+    monkeypatch.delitem(sys.modules, "deferred_probe", raising=False)
+    monkeypatch.delitem(sys.modules, "deferred_probe.part", raising=False)
+    assert deferred.defer("deferred_probe")
+    module = sys.modules["deferred_probe"]
+    part = importlib.import_module("deferred_probe.part")  # a submodule imports without the package's __init__
+
+    assert part.PART == 1 and "PROBE_RUNS" not in os.environ
+    with pytest.raises(RuntimeError, match="probe failed"):
+        module.VALUE  # noqa: B018
+    assert os.environ["PROBE_RUNS"] == "1"
+    monkeypatch.delenv("PROBE_FAIL")
+    barrier = threading.Barrier(8)
+    seen: list[int] = []
+
+    def read() -> None:
+        barrier.wait()
+        seen.append(module.VALUE)
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [42] * 8
+    assert os.environ["PROBE_RUNS"] == "2"  # once failed, then once for the eight threads
+    assert type(module).__name__ == "module" and module.part.PART == 1
+
+
+def test_names_given_come_from_their_modules_without_the_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "deferred_named"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from deferred_named.part import Thing\nRAN = True\n")
+    (pkg / "part.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("deferred_named", "deferred_named.part"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert deferred.defer("deferred_named", {"Thing": "deferred_named.part"})
+    module = sys.modules["deferred_named"]
+    assert module.Thing is sys.modules["deferred_named.part"].Thing
+    assert "RAN" not in vars(module) and type(module) is deferred.DeferredPackage
+    assert "RAN" in dir(module) and type(module).__name__ == "module"  # dir() runs the __init__
+    assert not deferred.defer("deferred_named")  # already imported: left as it is
+    assert not deferred.defer("json")  # not a package
+
+
+def test_scipy_linalg_waits_for_a_name_while_the_model_runs_and_works_after() -> None:
+    code = (
+        "import json, sys, tempfile, types\n"
+        "import numpy as np\n"
+        "from sim.config.compose import compose\n"
+        "from sim.run.runner import run\n"
+        "with tempfile.TemporaryDirectory() as d:\n"
+        "    run(compose(n_agents=60, n_groups=3, steps=3, output={'figure': False}), d + '/r')\n"
+        "linalg = sys.modules['scipy.linalg']\n"
+        "during = [type(linalg) is not types.ModuleType, 'scipy.linalg.cython_blas' in sys.modules]\n"
+        "import scipy.linalg\n"
+        "values = scipy.linalg.eigh(np.diag([2.0, 1.0]))[0].tolist()\n"
+        "print(json.dumps([during, values, type(linalg) is types.ModuleType, scipy.linalg is linalg]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[True, True], [1.0, 2.0], True, True]
