@@ -3,7 +3,9 @@
 Some packages a run needs only part of run a long `__init__` when anything in them is imported: Mesa's
 imports every part of Mesa (its grids and networks, with scipy.spatial and networkx) though the model uses
 `Model`, `Agent` and `DataCollector` (`sim.model.mesa_import`); scipy.linalg's imports all of scipy.linalg
-though numba only checks that `scipy.linalg.cython_blas` is there (`sim.core.cache`). `defer(name)` puts
+though numba only checks that `scipy.linalg.cython_blas` is there (`sim.core.cache`); scipy.special's
+imports all of scipy.special though a sweep's collection needs only Student's t quantile
+(`sim.studies.collect`). `defer(name)` puts
 the package in `sys.modules` with its `__init__` not yet run, as the Scientific Python ecosystem's lazy
 loading (SPEC 1) does from inside a package:
 
@@ -13,7 +15,8 @@ loading (SPEC 1) does from inside a package:
   `dir(mesa)`, `scipy.linalg.eigh`) runs its `__init__` there and then, once, under a lock (another thread
   using the package meanwhile waits for it, as for an import under way): every name the package defines
   is then there, the same objects as after a plain import, and the package is a plain module again;
-- names given in `names` come from the modules that define them, without the `__init__`;
+- names given in `names` come from the modules that define them, without the `__init__` (from the
+  `__init__` if a name is not found there: a version of the package that moved it);
 - an `__init__` that fails leaves the package deferred (the next use runs it again, as a failed import is
   retried); a name its own `__init__` reads before setting it is missing, as in a plain import.
 
@@ -40,9 +43,13 @@ class DeferredPackage(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         source = _names.get(self.__name__, {}).get(name)
         if source is not None:
-            value = getattr(importlib.import_module(source), name)
-            setattr(self, name, value)
-            return value
+            try:
+                value = getattr(importlib.import_module(source), name)
+            except (ImportError, AttributeError):  # not where it was: the package's __init__ says where
+                pass
+            else:
+                setattr(self, name, value)
+                return value
         if not self._run_init():
             raise AttributeError(f"partially initialized module {self.__name__!r} has no attribute {name!r}")
         return getattr(self, name)

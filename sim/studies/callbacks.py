@@ -291,9 +291,13 @@ def _prepare_collection(figure: bool) -> None:
         pq.read_table(pa.BufferReader(buffer.getvalue()))
 
         if figure:
+            import numpy as np
             import pandas  # noqa: F401
-            import scipy.special  # noqa: F401
             from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            from sim.studies.collect import t_half_width
+
+            t_half_width(np.array([0.0, 1.0]))  # the t quantile's import
             from matplotlib.figure import Figure
 
             fig = Figure(figsize=(2, 1))

@@ -93,3 +93,34 @@ def test_scipy_linalg_waits_for_a_name_while_the_model_runs_and_works_after() ->
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [[True, True], [1.0, 2.0], True, True]
+
+
+def test_a_name_not_where_it_was_given_comes_from_the_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pkg = tmp_path / "deferred_moved"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from deferred_moved.new_home import Thing\n")
+    (pkg / "new_home.py").write_text("class Thing:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("deferred_moved", "deferred_moved.new_home"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert deferred.defer("deferred_moved", {"Thing": "deferred_moved.old_home"})  # a module that is not there
+    module = sys.modules["deferred_moved"]
+    assert module.Thing.__module__ == "deferred_moved.new_home" and type(module).__name__ == "module"
+
+
+def test_the_collections_t_quantile_is_scipys_without_the_rest_of_scipy_special() -> None:
+    code = (
+        "import json, sys, types\n"
+        "import numpy as np\n"
+        "from sim.studies.collect import t_half_width\n"
+        "v = np.array([0.1, 0.4, 0.35, 0.2])\n"
+        "ours = t_half_width(v)\n"
+        "deferred = type(sys.modules['scipy.special']) is not types.ModuleType\n"
+        "import scipy.stats\n"
+        "theirs = float(scipy.stats.t.ppf(0.975, 3) * v.std(ddof=1) / 2)\n"
+        "print(json.dumps([deferred, ours, theirs, type(sys.modules['scipy.special']) is types.ModuleType]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    deferred_then, ours, theirs, plain_after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert deferred_then and plain_after
+    assert ours == pytest.approx(theirs, rel=1e-12)
