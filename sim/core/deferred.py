@@ -81,7 +81,10 @@ def defer(name: str, names: dict[str, str] | None = None) -> bool:
     """
     if name in sys.modules:
         return False
-    spec = importlib.util.find_spec(name)
+    try:
+        spec = importlib.util.find_spec(name)
+    except ImportError:  # its parent package is not there: whoever imports it meets that, as without this
+        return False
     if spec is None or spec.loader is None or spec.submodule_search_locations is None:
         return False  # not a package this can defer: imported as always
     module = importlib.util.module_from_spec(spec)

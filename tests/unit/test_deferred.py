@@ -75,6 +75,7 @@ def test_names_given_come_from_their_modules_without_the_init(tmp_path: Path, mo
     assert "RAN" in dir(module) and type(module).__name__ == "module"  # dir() runs the __init__
     assert not deferred.defer("deferred_named")  # already imported: left as it is
     assert not deferred.defer("json")  # not a package
+    assert not deferred.defer("no_such_package_here.sub")  # not there at all: left to whoever imports it
 
 
 def test_scipy_linalg_waits_for_a_name_while_the_model_runs_and_works_after() -> None:
