@@ -71,6 +71,7 @@ class DeferredPackage(types.ModuleType):
             finally:
                 _running.discard(self.__name__)
             self.__class__ = types.ModuleType  # type: ignore[assignment]
+            _names.pop(self.__name__, None)  # a plain module now: its names are its own
             return True
 
 

@@ -71,8 +71,6 @@ def frames_from_globals() -> Iterator[None]:
         inspect.stack, inspect.getouterframes, inspect.getmodule = saved
 
 
-#: Mesa's packages whose `__init__` waits for the first use of a name it defines (the module's docstring)
-DEFERRED = ("mesa", "mesa.experimental")
 #: the names the model takes from `mesa` itself, each from the module that defines it
 FROM_MODULES = {"Agent": "mesa.agent", "Model": "mesa.model", "DataCollector": "mesa.datacollection"}
 
@@ -87,8 +85,8 @@ def import_mesa() -> types.ModuleType:
 
         return sys.modules["mesa"]
     with frames_from_globals():
-        for name in DEFERRED:
-            defer(name, FROM_MODULES if name == "mesa" else None)
+        defer("mesa", FROM_MODULES)  # the packages' __init__ waits for a name (the module's docstring)
+        defer("mesa.experimental")
         for name in FROM_MODULES.values():
             importlib.import_module(name)
     return sys.modules["mesa"]

@@ -294,11 +294,11 @@ def _prepare_collection(figure: bool) -> None:
             import numpy as np
             import pandas  # noqa: F401
             from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
 
             from sim.studies.collect import t_half_width
 
             t_half_width(np.array([0.0, 1.0]))  # the t quantile's import
-            from matplotlib.figure import Figure
 
             fig = Figure(figsize=(2, 1))
             fig.text(0.5, 0.5, "sweep")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -13,14 +12,24 @@ from pathlib import Path
 import pytest
 
 from sim.core import deferred
+from tests.support.python import last_line
+
+
+def _package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, files: dict[str, str]) -> None:
+    """A package `name` of `files` ({"__init__.py": text, ...}) on the path, none of its modules imported yet."""
+    pkg = tmp_path / name
+    pkg.mkdir()
+    for file, text in files.items():
+        (pkg / file).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module in [name] + [f"{name}.{f.removesuffix('.py')}" for f in files if f != "__init__.py"]:
+        monkeypatch.delitem(sys.modules, module, raising=False)
 
 
 def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_failing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pkg = tmp_path / "deferred_probe"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text(
+    init = (
         "import os\n"
         "RUNS = int(os.environ.get('PROBE_RUNS', '0')) + 1\n"
         "os.environ['PROBE_RUNS'] = str(RUNS)\n"
@@ -28,12 +37,9 @@ def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_fa
         "    raise RuntimeError('probe failed')\n"
         "VALUE = 42\n"
     )
-    (pkg / "part.py").write_text("PART = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    _package(tmp_path, monkeypatch, "deferred_probe", {"__init__.py": init, "part.py": "PART = 1\n"})
     monkeypatch.setenv("PROBE_FAIL", "1")
     monkeypatch.delenv("PROBE_RUNS", raising=False)
-    monkeypatch.delitem(sys.modules, "deferred_probe", raising=False)
-    monkeypatch.delitem(sys.modules, "deferred_probe.part", raising=False)
     assert deferred.defer("deferred_probe")
     module = sys.modules["deferred_probe"]
     part = importlib.import_module("deferred_probe.part")  # a submodule imports without the package's __init__
@@ -61,13 +67,8 @@ def test_a_deferred_package_runs_its_init_once_across_threads_and_again_after_fa
 
 
 def test_names_given_come_from_their_modules_without_the_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pkg = tmp_path / "deferred_named"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("from deferred_named.part import Thing\nRAN = True\n")
-    (pkg / "part.py").write_text("class Thing:\n    pass\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("deferred_named", "deferred_named.part"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    init = "from deferred_named.part import Thing\nRAN = True\n"
+    _package(tmp_path, monkeypatch, "deferred_named", {"__init__.py": init, "part.py": "class Thing:\n    pass\n"})
     assert deferred.defer("deferred_named", {"Thing": "deferred_named.part"})
     module = sys.modules["deferred_named"]
     assert module.Thing is sys.modules["deferred_named.part"].Thing
@@ -92,18 +93,12 @@ def test_scipy_linalg_waits_for_a_name_while_the_model_runs_and_works_after() ->
         "values = scipy.linalg.eigh(np.diag([2.0, 1.0]))[0].tolist()\n"
         "print(json.dumps([during, values, type(linalg) is types.ModuleType, scipy.linalg is linalg]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == [[True, True], [1.0, 2.0], True, True]
+    assert json.loads(last_line(code)) == [[True, True], [1.0, 2.0], True, True]
 
 
 def test_a_name_not_where_it_was_given_comes_from_the_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pkg = tmp_path / "deferred_moved"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("from deferred_moved.new_home import Thing\n")
-    (pkg / "new_home.py").write_text("class Thing:\n    pass\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("deferred_moved", "deferred_moved.new_home"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    init = "from deferred_moved.new_home import Thing\n"
+    _package(tmp_path, monkeypatch, "deferred_moved", {"__init__.py": init, "new_home.py": "class Thing:\n    pass\n"})
     assert deferred.defer("deferred_moved", {"Thing": "deferred_moved.old_home"})  # a module that is not there
     module = sys.modules["deferred_moved"]
     assert module.Thing.__module__ == "deferred_moved.new_home" and type(module).__name__ == "module"
@@ -121,7 +116,6 @@ def test_the_collections_t_quantile_is_scipys_without_the_rest_of_scipy_special(
         "theirs = float(scipy.stats.t.ppf(0.975, 3) * v.std(ddof=1) / 2)\n"
         "print(json.dumps([deferred, ours, theirs, type(sys.modules['scipy.special']) is types.ModuleType]))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    deferred_then, ours, theirs, plain_after = json.loads(out.stdout.strip().splitlines()[-1])
+    deferred_then, ours, theirs, plain_after = json.loads(last_line(code))
     assert deferred_then and plain_after
     assert ours == pytest.approx(theirs, rel=1e-12)

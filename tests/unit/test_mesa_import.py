@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import inspect
 import json
-import subprocess
 import sys
+
+from tests.support.python import last_line
 
 PROBE = """
 import json, sys
@@ -24,8 +25,7 @@ print(json.dumps({{
 
 
 def _probe(setup: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", PROBE.format(setup=setup)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(last_line(PROBE.format(setup=setup)))
 
 
 def test_mesa_names_its_logger_and_logged_class_as_when_imported_plainly() -> None:
@@ -72,14 +72,9 @@ print(json.dumps({{"mesa": described(mesa), "experimental": described(mesa.exper
 """
 
 
-def _run(code: str) -> str:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return out.stdout.strip().splitlines()[-1]
-
-
 def test_the_model_imports_none_of_mesas_spaces_nor_scipy_spatial_nor_networkx() -> None:
     loaded = json.loads(
-        _run(
+        last_line(
             "import json, sys, sim.model\n"
             "print(json.dumps([m for m in ('scipy.spatial', 'networkx', 'mesa.discrete_space', 'mesa.space',"
             " 'mesa.batchrunner', 'mesa.experimental.continuous_space') if m in sys.modules]))"
@@ -89,15 +84,15 @@ def test_the_model_imports_none_of_mesas_spaces_nor_scipy_spatial_nor_networkx()
 
 
 def test_every_name_of_mesa_is_there_as_after_a_plain_import_once_used() -> None:
-    plain = json.loads(_run(NAMES.format(setup="")))
-    ours = json.loads(_run(NAMES.format(setup="import sim.model")))
+    plain = json.loads(last_line(NAMES.format(setup="")))
+    ours = json.loads(last_line(NAMES.format(setup="import sim.model")))
     assert ours == plain
     assert {"Agent", "Model", "DataCollector", "batch_run", "discrete_space", "space"} <= set(plain["mesa"])
     assert {"continuous_space", "devs", "mesa_signals", "meta_agents"} <= set(plain["experimental"])
 
 
 def test_the_names_the_model_uses_are_mesas_own_and_the_rest_imports_on_first_use() -> None:
-    out = _run(
+    out = last_line(
         "import sys, types, sim.model, mesa\n"
         "from sim.model import ResocializationModel\n"
         "import mesa.model, mesa.agent, mesa.datacollection\n"
@@ -115,5 +110,7 @@ def test_the_names_the_model_uses_are_mesas_own_and_the_rest_imports_on_first_us
 
 
 def test_mesa_imported_before_the_model_is_left_as_it_is() -> None:
-    out = _run("import sys, types, mesa, sim.model\nprint(type(mesa) is types.ModuleType, 'mesa.space' in sys.modules)")
+    out = last_line(
+        "import sys, types, mesa, sim.model\nprint(type(mesa) is types.ModuleType, 'mesa.space' in sys.modules)"
+    )
     assert out == "True True"
